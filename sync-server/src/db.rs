@@ -1,0 +1,200 @@
+//! The server's SQLite database: one file in the data folder, in WAL mode, with its schema
+//! versioned by `PRAGMA user_version`.
+
+use std::path::Path;
+
+use model::MunicipalitySeed;
+use rusqlite::{Connection, OptionalExtension, params};
+use sync::DocumentId;
+
+use crate::Error;
+
+/// The database file's name inside the data folder.
+pub const FILE_NAME: &str = "dorpskracht.sqlite3";
+
+/// Schema migrations, applied in order; `user_version` counts how many have run.
+/// Never edit one that has shipped: add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the municipality and its villages, each with the id of its Automerge document.
+    "CREATE TABLE municipality (
+         id     TEXT PRIMARY KEY,
+         name   TEXT NOT NULL,
+         doc_id TEXT NOT NULL UNIQUE
+     );
+     CREATE TABLE village (
+         id         TEXT PRIMARY KEY,
+         name       TEXT NOT NULL,
+         position   INTEGER NOT NULL,
+         neighbours TEXT NOT NULL,
+         doc_id     TEXT NOT NULL UNIQUE
+     );",
+];
+
+pub struct Db {
+    conn: Connection,
+}
+
+/// The municipality as stored: names and document ids.
+#[derive(Debug, Clone)]
+pub struct Municipality {
+    pub name: String,
+    pub doc: DocumentId,
+    pub villages: Vec<Village>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Village {
+    pub id: String,
+    pub name: String,
+    pub doc: DocumentId,
+}
+
+impl Db {
+    /// Opens the database in `data`, creating the folder and file if needed, and migrates it.
+    pub fn open(data: &Path) -> Result<Self, Error> {
+        std::fs::create_dir_all(data).map_err(|source| Error::Io {
+            what: format!("creating data folder {}", data.display()),
+            source,
+        })?;
+        let mut conn = Connection::open(data.join(FILE_NAME))?;
+        // WAL lets readers run beside the writer; FULL makes each commit durable (fsync) before
+        // it returns, so nothing the server acknowledged is lost when the machine dies.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(Self { conn })
+    }
+
+    /// Stores the municipality from `seed` if the database has none yet, giving it and each
+    /// village a new document id; returns what is stored (the seed is ignored on later starts,
+    /// so ids stay stable).
+    pub fn seed_if_empty(&mut self, seed: &MunicipalitySeed) -> Result<Municipality, Error> {
+        let tx = self.conn.transaction()?;
+        let exists: Option<String> = tx
+            .query_row("SELECT id FROM municipality LIMIT 1", [], |r| r.get(0))
+            .optional()?;
+        if exists.is_none() {
+            tx.execute(
+                "INSERT INTO municipality (id, name, doc_id) VALUES (?1, ?2, ?3)",
+                params![seed.id, seed.name, new_document_id()?.to_string()],
+            )?;
+            for (position, village) in seed.villages.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO village (id, name, position, neighbours, doc_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        village.id,
+                        village.name,
+                        position as i64,
+                        village.neighbours.join(","),
+                        new_document_id()?.to_string()
+                    ],
+                )?;
+            }
+            tracing::info!("seeded municipality {}", seed.name);
+        }
+        tx.commit()?;
+        self.municipality()
+    }
+
+    fn municipality(&self) -> Result<Municipality, Error> {
+        let (name, doc) = self.conn.query_row(
+            "SELECT name, doc_id FROM municipality LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name, doc_id FROM village ORDER BY position")?;
+        let villages = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?
+            .map(|row| {
+                let (id, name, doc) = row?;
+                Ok(Village {
+                    id,
+                    name,
+                    doc: parse_stored_id(&doc)?,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(Municipality {
+            name,
+            doc: parse_stored_id(&doc)?,
+            villages,
+        })
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), Error> {
+    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn new_document_id() -> Result<DocumentId, Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Io {
+        what: "drawing a random document id".into(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    Ok(DocumentId::from_bytes(bytes))
+}
+
+fn parse_stored_id(text: &str) -> Result<DocumentId, Error> {
+    text.parse().map_err(|e: sync::BadDocumentId| {
+        Error::Database(rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            Box::new(e),
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed() -> MunicipalitySeed {
+        toml::from_str(crate::DEFAULT_SEED).unwrap()
+    }
+
+    #[test]
+    fn seeds_once_and_keeps_document_ids_across_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Db::open(dir.path()).unwrap().seed_if_empty(&seed()).unwrap();
+        assert_eq!(first.villages.len(), 16);
+        assert_eq!(first.villages[0].name, "Bontebrug");
+
+        let mut other = seed();
+        other.name = "Somewhere else".into();
+        let again = Db::open(dir.path()).unwrap().seed_if_empty(&other).unwrap();
+        assert_eq!(again.name, "Oude IJsselstreek");
+        assert_eq!(again.doc, first.doc);
+        let ids = |m: &Municipality| m.villages.iter().map(|v| v.doc).collect::<Vec<_>>();
+        assert_eq!(ids(&again), ids(&first));
+    }
+
+    #[test]
+    fn every_document_id_is_distinct() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = Db::open(dir.path()).unwrap().seed_if_empty(&seed()).unwrap();
+        let mut ids: Vec<_> = m.villages.iter().map(|v| v.doc).collect();
+        ids.push(m.doc);
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+    }
+}
