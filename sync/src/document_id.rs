@@ -86,8 +86,18 @@ mod tests {
     fn rejects_a_mistyped_id() {
         let text = DocumentId::from_bytes(*b"0123456789abcdef").to_string();
         let last = text.chars().last().unwrap();
-        let typo = format!("{}{}", &text[..text.len() - 1], if last == 'x' { 'y' } else { 'x' });
-        assert!(matches!(typo.parse::<DocumentId>(), Err(BadDocumentId::Encoding(_))));
-        assert_eq!(DocumentId::from_url(&text), Err(BadDocumentId::NotAnAutomergeUrl));
+        let typo = format!(
+            "{}{}",
+            &text[..text.len() - 1],
+            if last == 'x' { 'y' } else { 'x' }
+        );
+        assert!(matches!(
+            typo.parse::<DocumentId>(),
+            Err(BadDocumentId::Encoding(_))
+        ));
+        assert_eq!(
+            DocumentId::from_url(&text),
+            Err(BadDocumentId::NotAnAutomergeUrl)
+        );
     }
 }
