@@ -333,9 +333,11 @@ impl Connection {
                     .iter()
                     .any(|v| v == PROTOCOL_VERSION)
                 {
-                    return Err(ConnectionError::UnsupportedProtocolVersion(
-                        supported_protocol_versions,
-                    ));
+                    // Like automerge-repo's server, address the error to the peer that joined.
+                    let error =
+                        ConnectionError::UnsupportedProtocolVersion(supported_protocol_versions);
+                    self.fail_to(Some(sender_id), error, results);
+                    return Ok(());
                 }
                 results.outgoing.push(
                     Message::Peer {
@@ -495,6 +497,15 @@ impl Connection {
 
     fn fail(&mut self, error: ConnectionError, results: &mut ConnectionResults) {
         let target_id = self.peer().map(|p| p.peer_id.clone());
+        self.fail_to(target_id, error, results);
+    }
+
+    fn fail_to(
+        &mut self,
+        target_id: Option<PeerId>,
+        error: ConnectionError,
+        results: &mut ConnectionResults,
+    ) {
         results.outgoing.push(
             Message::Error {
                 sender_id: Some(self.local.peer_id.clone()),
