@@ -28,6 +28,12 @@ const MIGRATIONS: &[&str] = &[
          neighbours TEXT NOT NULL,
          doc_id     TEXT NOT NULL UNIQUE
      );",
+    // 2: documents and sync states, in automerge-repo's storage layout (see storage/). The key
+    // is its parts, each followed by a NUL byte, so a prefix of parts is a range of keys.
+    "CREATE TABLE storage_entry (
+         key  BLOB PRIMARY KEY,
+         data BLOB NOT NULL
+     );",
 ];
 
 pub struct Db {

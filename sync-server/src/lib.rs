@@ -4,6 +4,7 @@
 mod api;
 mod db;
 mod static_files;
+pub mod storage;
 
 use std::{future::Future, path::PathBuf, sync::Arc};
 
