@@ -23,16 +23,20 @@ const SMALL_SNAPSHOT: usize = 1024;
 ///
 /// The sync server's document task uses it like this:
 ///
-/// ```ignore
+/// ```no_run
+/// # use sync_server::storage::{DocumentError, DocumentStore};
+/// # async fn document_task(store: DocumentStore, id: sync::DocumentId) -> Result<(), DocumentError> {
 /// let mut doc = store.load_document(id).await?.unwrap_or_default();
 /// let mut saved_heads = doc.get_heads();
 /// // … changes arrive and are applied to `doc` …
 /// let saved = store.save_incremental(id, &doc, &saved_heads).await?; // durable now
 /// saved_heads = doc.get_heads();
-/// // acknowledge to peers, then, off the hot path:
+/// // Acknowledge to peers, then, off the hot path:
 /// if saved.compaction_due {
 ///     store.compact(id, &doc).await?;
 /// }
+/// # Ok(())
+/// # }
 /// ```
 ///
 /// `save_incremental` and `compact` read the document synchronously when called and return a
