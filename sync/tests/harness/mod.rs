@@ -245,7 +245,7 @@ impl Network {
     fn doc_input(&mut self, peer: PeerIx, link: LinkId, id: DocumentId, input: DocInput) {
         let now = self.now();
         let p = &mut self.peers[peer.0];
-        let doc = p.docs.entry(id).or_insert_with(Automerge::new);
+        let doc = p.docs.entry(id).or_default();
         let end = p.ends.get_mut(&link).unwrap();
         let results = end
             .docs
@@ -312,10 +312,7 @@ impl Network {
 
     /// Looks a document up by id, asking every connected peer.
     pub fn find(&mut self, peer: PeerIx, id: DocumentId) {
-        self.peers[peer.0]
-            .docs
-            .entry(id)
-            .or_insert_with(Automerge::new);
+        self.peers[peer.0].docs.entry(id).or_default();
         let links: Vec<LinkId> = self.peers[peer.0]
             .ends
             .iter()
