@@ -241,26 +241,32 @@ impl DocSync {
     }
 
     fn generate(&mut self, doc: &Automerge, results: &mut DocResults) {
-        let Some(message) = doc.generate_sync_message(&mut self.state) else {
-            return;
-        };
         let our_heads = doc.get_heads();
-        if message.heads.is_empty() && !our_heads.is_empty() {
-            // automerge 0.12's quirk: when a sync state leaves read-only mode and the peer did
-            // not advertise the SyncReset capability (older automerge, including the JS builds
-            // automerge-repo ships), it "resets" by advertising empty heads, yet records our
-            // real heads as `last_sent_heads`. If nothing else changes, the next
-            // `generate_sync_message` then sees unchanged heads and stays silent, and the peer
-            // believes for good that we have nothing: it sends the whole document with every
-            // later change and never learns our heads. Record what was actually sent, so the
-            // next message carries our real heads. (samod-core patches the same field.)
-            self.state.last_sent_heads = message.heads.clone();
-        }
-        let data = message.encode();
-        if our_heads.is_empty() && self.status == PeerDocStatus::Unknown {
-            results.outgoing.push(DocMessage::Request(data));
-        } else {
-            results.outgoing.push(DocMessage::Sync(data));
+        // At most two rounds: an ordinary message, or a fallback reset and its follow-up.
+        for round in 0..2 {
+            let Some(message) = doc.generate_sync_message(&mut self.state) else {
+                return;
+            };
+            let follow_up = message.heads != our_heads;
+            if follow_up {
+                // automerge 0.12's quirk: when a sync state leaves read-only mode and the peer
+                // never advertised the SyncReset capability (older automerge builds), it "resets"
+                // by advertising empty heads, yet records our real heads as `last_sent_heads`.
+                // A peer that is empty too then has nothing to reply, and automerge, believing
+                // it already sent our heads, stays silent: the peer never gets the document.
+                // Record what was actually advertised and send a follow-up with the real heads
+                // at once, as samod-core does.
+                self.state.last_sent_heads.clone_from(&message.heads);
+            }
+            let data = message.encode();
+            if round == 0 && our_heads.is_empty() && self.status == PeerDocStatus::Unknown {
+                results.outgoing.push(DocMessage::Request(data));
+            } else {
+                results.outgoing.push(DocMessage::Sync(data));
+            }
+            if !follow_up {
+                return;
+            }
         }
     }
 }
@@ -303,69 +309,140 @@ mod tests {
         rounds
     }
 
-    /// Leaves read-only mode toward a peer that never advertised SyncReset (we clear the
-    /// capability the way an old automerge peer would never have set it), when we already have
-    /// everything the peer has. `patched` says whether `DocSync::generate` applies its fix.
-    fn leave_read_only_toward_old_peer(
-        patched: bool,
-    ) -> (Vec<ChangeHash>, Option<Vec<ChangeHash>>) {
-        let now = Timestamp::from_millis(0);
-        let mut da = Automerge::new();
-        edit(&mut da, "title", "Dorpshuis");
-        let mut db = Automerge::new();
-        let (mut sa, mut sb) = (DocSync::new(), DocSync::new());
-        sa.set_read_only(true);
-        let first = sa.handle(now, &mut da, DocInput::begin()).unwrap().outgoing;
-        run((&mut sa, &mut da), (&mut sb, &mut db), first);
-        assert_eq!(db.get_heads(), da.get_heads());
+    /// A peer built on older automerge: plain automerge sync, but its messages carry no flags,
+    /// so it never advertises the SyncReset capability.
+    struct LegacyPeer {
+        doc: Automerge,
+        state: sync::State,
+    }
 
-        sa.state.their_capabilities = None;
-        sa.set_read_only(false);
-        let mut first = Vec::new();
-        let message = da.generate_sync_message(&mut sa.state).unwrap();
-        assert!(
-            message.heads.is_empty(),
-            "automerge's fallback reset sends empty heads"
-        );
-        if patched {
-            sa.state.last_sent_heads = message.heads.clone();
+    impl LegacyPeer {
+        fn receive(&mut self, message: &DocMessage) -> Option<DocMessage> {
+            let (DocMessage::Request(data) | DocMessage::Sync(data)) = message else {
+                panic!("unexpected {message:?}");
+            };
+            let message = sync::Message::decode(data).unwrap();
+            self.doc
+                .receive_sync_message(&mut self.state, message)
+                .unwrap();
+            self.reply()
         }
-        first.push(DocMessage::Sync(message.encode()));
-        run((&mut sa, &mut da), (&mut sb, &mut db), first);
-        (da.get_heads(), sb.their_heads().map(<[_]>::to_vec))
+
+        fn reply(&mut self) -> Option<DocMessage> {
+            let mut reply = self.doc.generate_sync_message(&mut self.state)?;
+            reply.flags = None;
+            Some(DocMessage::Sync(reply.encode()))
+        }
+    }
+
+    /// Both sides start empty and sync while ours is read-only; then we get a change and leave
+    /// read-only mode. `send` turns our sync state and document into what goes on the wire.
+    fn leave_read_only_toward_a_legacy_peer(
+        send: impl Fn(&mut DocSync, &mut Automerge) -> Vec<DocMessage>,
+    ) -> (Vec<ChangeHash>, Vec<ChangeHash>) {
+        let now = Timestamp::from_millis(0);
+        let mut ours = DocSync::new();
+        let mut doc = Automerge::new();
+        let mut peer = LegacyPeer {
+            doc: Automerge::new(),
+            state: sync::State::new(),
+        };
+        ours.set_read_only(true);
+        let mut to_peer = ours
+            .handle(now, &mut doc, DocInput::begin())
+            .unwrap()
+            .outgoing;
+        for _ in 0..10 {
+            let replies: Vec<_> = to_peer.iter().filter_map(|m| peer.receive(m)).collect();
+            to_peer = replies
+                .into_iter()
+                .flat_map(|m| {
+                    ours.handle(now, &mut doc, DocInput::receive(m))
+                        .unwrap()
+                        .outgoing
+                })
+                .collect();
+        }
+        assert!(to_peer.is_empty(), "the first exchange settles");
+
+        edit(&mut doc, "title", "Dorpshuis");
+        ours.set_read_only(false);
+        let mut to_peer = send(&mut ours, &mut doc);
+        for _ in 0..10 {
+            let replies: Vec<_> = to_peer.iter().filter_map(|m| peer.receive(m)).collect();
+            to_peer = replies
+                .into_iter()
+                .flat_map(|m| {
+                    ours.handle(now, &mut doc, DocInput::receive(m))
+                        .unwrap()
+                        .outgoing
+                })
+                .collect();
+        }
+        assert!(to_peer.is_empty(), "the second exchange settles");
+        (doc.get_heads(), peer.doc.get_heads())
     }
 
     #[test]
-    fn the_empty_heads_reset_leaves_the_peer_blind_without_the_patch() {
-        // If automerge fixes the quirk, this fails and the workaround can go.
-        let (_, seen_by_peer) = leave_read_only_toward_old_peer(false);
-        assert_eq!(seen_by_peer, Some(vec![]));
+    fn automerge_alone_never_sends_the_document_after_a_fallback_reset() {
+        // What happens without the workaround (one message, automerge's bookkeeping untouched).
+        // If automerge fixes the quirk this fails, and the workaround can go.
+        let (ours, theirs) = leave_read_only_toward_a_legacy_peer(|sync, doc| {
+            let message = doc.generate_sync_message(&mut sync.state).unwrap();
+            assert!(
+                message.heads.is_empty(),
+                "the fallback reset advertises no heads"
+            );
+            vec![DocMessage::Sync(message.encode())]
+        });
+        assert!(!ours.is_empty());
+        assert!(
+            theirs.is_empty(),
+            "the legacy peer is left without the document"
+        );
     }
 
     #[test]
-    fn with_the_patch_the_peer_learns_our_real_heads_after_a_reset() {
-        let (heads, seen_by_peer) = leave_read_only_toward_old_peer(true);
-        assert!(!heads.is_empty());
-        assert_eq!(seen_by_peer, Some(heads));
+    fn after_a_fallback_reset_the_legacy_peer_still_gets_the_document() {
+        let now = Timestamp::from_millis(0);
+        let (ours, theirs) = leave_read_only_toward_a_legacy_peer(|sync, doc| {
+            let out = sync
+                .handle(now, doc, DocInput::doc_changed())
+                .unwrap()
+                .outgoing;
+            assert_eq!(out.len(), 2, "the reset and its follow-up: {out:?}");
+            out
+        });
+        assert!(!ours.is_empty());
+        assert_eq!(theirs, ours);
     }
 
     #[test]
-    fn generate_applies_the_patch() {
+    fn a_peer_that_supports_sync_reset_gets_one_message() {
         let now = Timestamp::from_millis(0);
         let mut doc = Automerge::new();
         edit(&mut doc, "title", "Dorpshuis");
-        let mut sync = DocSync::new();
-        sync.set_read_only(true);
-        sync.set_read_only(false);
-        let out = sync
-            .handle(now, &mut doc, DocInput::begin())
+        let mut ours = DocSync::new();
+        ours.set_read_only(true);
+        // A current automerge peer's hello advertises SyncReset.
+        let hello = Automerge::new()
+            .generate_sync_message(&mut sync::State::new())
+            .unwrap();
+        ours.handle(
+            now,
+            &mut doc,
+            DocInput::receive(DocMessage::Sync(hello.encode())),
+        )
+        .unwrap();
+        ours.set_read_only(false);
+        let out = ours
+            .handle(now, &mut doc, DocInput::doc_changed())
             .unwrap()
             .outgoing;
         let [DocMessage::Sync(data)] = out.as_slice() else {
             panic!("expected one sync message, got {out:?}");
         };
-        assert!(sync::Message::decode(data).unwrap().heads.is_empty());
-        assert!(sync.state.last_sent_heads.is_empty());
+        assert_eq!(sync::Message::decode(data).unwrap().heads, doc.get_heads());
     }
 
     #[test]
