@@ -1,1 +1,242 @@
-//! The Dorpskracht app.
+//! The Dorpskracht app: Leptos (client-side rendered) compiled to WebAssembly.
+//!
+//! [`start`] is the entry point: it swaps the static shell of `index.html` for the [`App`],
+//! and registers the service worker that lets the app start offline. The root component owns
+//! the state and hands children narrow, typed pieces of it.
+
+pub mod bootstrap;
+pub mod i18n;
+mod storage;
+
+use leptos::prelude::*;
+
+use crate::{
+    bootstrap::Bootstrap,
+    i18n::{Lang, Text, t, tf},
+};
+
+/// Mounts the app in place of the static shell and, in release builds, registers the service
+/// worker.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    if let Some(shell) = document().get_element_by_id("shell") {
+        shell.remove();
+    }
+    mount_to_body(App);
+    if !cfg!(debug_assertions) {
+        // Dev builds (trunk serve) would otherwise be served stale from the cache.
+        let _ = window().navigator().service_worker().register("/sw.js");
+    }
+}
+
+/// Where the village list comes from right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fetch {
+    Loading,
+    Done,
+    Failed,
+}
+
+/// The app's state that several components read.
+#[derive(Clone, Copy)]
+struct AppState {
+    lang: RwSignal<Lang>,
+    bootstrap: RwSignal<Option<Bootstrap>>,
+    fetch: RwSignal<Fetch>,
+    village: RwSignal<Option<String>>,
+}
+
+impl AppState {
+    fn restore() -> Self {
+        Self {
+            lang: RwSignal::new(
+                storage::get(storage::keys::LANG)
+                    .and_then(|c| Lang::from_code(&c))
+                    .unwrap_or_default(),
+            ),
+            bootstrap: RwSignal::new(bootstrap::cached()),
+            fetch: RwSignal::new(Fetch::Loading),
+            village: RwSignal::new(storage::get(storage::keys::VILLAGE)),
+        }
+    }
+
+    /// Fetches a fresh village list; the cached one stays on screen meanwhile.
+    fn refresh(self) {
+        self.fetch.set(Fetch::Loading);
+        leptos::task::spawn_local(async move {
+            match bootstrap::fetch().await {
+                Ok(fresh) => {
+                    self.bootstrap.set(Some(fresh));
+                    self.fetch.set(Fetch::Done);
+                }
+                Err(_) => self.fetch.set(Fetch::Failed),
+            }
+        });
+    }
+}
+
+/// The whole app.
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState::restore();
+    provide_context(state);
+    state.refresh();
+
+    // Keep the page's language and the stored choice in step with the toggle.
+    Effect::new(move || {
+        let lang = state.lang.get();
+        if let Some(html) = document().document_element() {
+            let _ = html.set_attribute("lang", lang.code());
+        }
+        storage::set(storage::keys::LANG, lang.code());
+    });
+
+    let lang = state.lang;
+    let municipality = move || {
+        state
+            .bootstrap
+            .with(|b| b.as_ref().map(|b| b.name.clone()).unwrap_or_default())
+    };
+    view! {
+        <a class="skip-link" href="#main">{move || t(lang.get(), Text::SkipToContent)}</a>
+        <header class="topbar">
+            <span class="brand">{move || t(lang.get(), Text::AppName)}</span>
+            <LanguageToggle />
+        </header>
+        <main id="main" class="page" tabindex="-1">
+            <VillagePicker />
+        </main>
+        <footer class="footer">
+            {move || tf(lang.get(), Text::Footer, &[("municipality", &municipality())])}
+        </footer>
+    }
+}
+
+/// Switches between Dutch and English; labelled in the language it switches to.
+#[component]
+fn LanguageToggle() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    view! {
+        <button
+            type="button"
+            class="lang-toggle"
+            data-testid="language-toggle"
+            lang=move || lang.get().other().code()
+            aria-label=move || t(lang.get(), Text::SwitchLanguage)
+            on:click=move |_| lang.update(|l| *l = l.other())
+        >
+            {move || t(lang.get(), Text::OtherLanguage)}
+        </button>
+    }
+}
+
+/// The municipality's villages; the resident picks theirs.
+#[component]
+fn VillagePicker() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let villages = move || {
+        state
+            .bootstrap
+            .with(|b| b.as_ref().map(|b| b.villages.clone()).unwrap_or_default())
+    };
+    let chosen_name = move || {
+        let id = state.village.get()?;
+        state
+            .bootstrap
+            .with(|b| Some(b.as_ref()?.village(&id)?.name.clone()))
+    };
+    // Announced to screen readers whenever it changes.
+    let status = move || match (state.fetch.get(), state.bootstrap.with(Option::is_some)) {
+        (Fetch::Loading, false) => t(lang.get(), Text::Loading).to_owned(),
+        _ => chosen_name()
+            .map(|name| tf(lang.get(), Text::VillageChosen, &[("village", &name)]))
+            .unwrap_or_default(),
+    };
+    let choose = move |id: String| {
+        storage::set(storage::keys::VILLAGE, &id);
+        state.village.set(Some(id));
+    };
+    let municipality = move || {
+        state
+            .bootstrap
+            .with(|b| b.as_ref().map(|b| b.name.clone()).unwrap_or_default())
+    };
+
+    view! {
+        <h1 id="choose-village">{move || t(lang.get(), Text::ChooseVillage)}</h1>
+        <p class="muted">
+            {move || tf(lang.get(), Text::Intro, &[("municipality", &municipality())])}
+        </p>
+        <FetchNotice />
+        <fieldset class="villages" data-testid="villages">
+            <legend class="visually-hidden">{move || t(lang.get(), Text::Villages)}</legend>
+            <For
+                each=villages
+                key=|v| v.id.clone()
+                children=move |v| {
+                    let id = v.id.clone();
+                    let checked = {
+                        let id = id.clone();
+                        move || state.village.with(|c| c.as_deref() == Some(id.as_str()))
+                    };
+                    view! {
+                        <label class="village">
+                            <input
+                                type="radio"
+                                name="village"
+                                value=id.clone()
+                                prop:checked=checked
+                                on:change=move |_| choose(id.clone())
+                            />
+                            <span>{v.name}</span>
+                        </label>
+                    }
+                }
+            />
+        </fieldset>
+        <Show when=move || chosen_name().is_some()>
+            <section class="chosen" data-testid="chosen-village" aria-labelledby="your-village">
+                <h2 id="your-village">
+                    {move || {
+                        tf(lang.get(), Text::YourVillage, &[("village", &chosen_name().unwrap_or_default())])
+                    }}
+                </h2>
+                <p>{move || t(lang.get(), Text::ChangeLater)}</p>
+            </section>
+        </Show>
+        <p class="visually-hidden" role="status" data-testid="status">{status}</p>
+    }
+}
+
+/// Says when the list is old or missing because the server cannot be reached.
+#[component]
+fn FetchNotice() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    move || {
+        let has_villages = state.bootstrap.with(Option::is_some);
+        match state.fetch.get() {
+            Fetch::Failed if has_villages => Some(
+                view! {
+                    <p class="notice" data-testid="offline-notice">
+                        {move || t(lang.get(), Text::OfflineCached)}
+                    </p>
+                }
+                .into_any(),
+            ),
+            Fetch::Failed => Some(
+                view! {
+                    <div class="notice" data-testid="offline-notice">
+                        <p>{move || t(lang.get(), Text::LoadFailed)}</p>
+                        <button type="button" class="button" on:click=move |_| state.refresh()>
+                            {move || t(lang.get(), Text::Retry)}
+                        </button>
+                    </div>
+                }
+                .into_any(),
+            ),
+            _ => None,
+        }
+    }
+}

@@ -105,11 +105,11 @@ impl Db {
     }
 
     fn municipality(&self) -> Result<Municipality, Error> {
-        let (name, doc) = self.conn.query_row(
-            "SELECT name, doc_id FROM municipality LIMIT 1",
-            [],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-        )?;
+        let (name, doc) =
+            self.conn
+                .query_row("SELECT name, doc_id FROM municipality LIMIT 1", [], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?;
         let mut stmt = self
             .conn
             .prepare("SELECT id, name, doc_id FROM village ORDER BY position")?;
@@ -179,7 +179,10 @@ mod tests {
     #[test]
     fn seeds_once_and_keeps_document_ids_across_restarts() {
         let dir = tempfile::tempdir().unwrap();
-        let first = Db::open(dir.path()).unwrap().seed_if_empty(&seed()).unwrap();
+        let first = Db::open(dir.path())
+            .unwrap()
+            .seed_if_empty(&seed())
+            .unwrap();
         assert_eq!(first.villages.len(), 16);
         assert_eq!(first.villages[0].name, "Bontebrug");
 
@@ -195,7 +198,10 @@ mod tests {
     #[test]
     fn every_document_id_is_distinct() {
         let dir = tempfile::tempdir().unwrap();
-        let m = Db::open(dir.path()).unwrap().seed_if_empty(&seed()).unwrap();
+        let m = Db::open(dir.path())
+            .unwrap()
+            .seed_if_empty(&seed())
+            .unwrap();
         let mut ids: Vec<_> = m.villages.iter().map(|v| v.doc).collect();
         ids.push(m.doc);
         let n = ids.len();

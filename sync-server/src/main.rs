@@ -67,10 +67,12 @@ async fn serve(cli: Cli) -> Result<(), sync_server::Error> {
             source,
         })?;
     let server = sync_server::Server::open(config).await?;
-    let addr = listener.local_addr().map_err(|source| sync_server::Error::Io {
-        what: "reading the bound address".into(),
-        source,
-    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| sync_server::Error::Io {
+            what: "reading the bound address".into(),
+            source,
+        })?;
     // The one line a person (and the test harness) reads to know where the app is.
     println!("Dorpskracht: http://{addr}/");
     server.run(listener, shutdown_signal()).await

@@ -35,7 +35,10 @@ pub fn router(dist: &Path) -> Router {
             if last.contains('.') {
                 Ok(StatusCode::NOT_FOUND.into_response())
             } else {
-                index.oneshot(request).await.map(IntoResponse::into_response)
+                index
+                    .oneshot(request)
+                    .await
+                    .map(IntoResponse::into_response)
             }
         }
     });

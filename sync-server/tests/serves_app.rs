@@ -16,7 +16,11 @@ const WASM: &str = "app-7c1e0f5b9d2a4e63_bg.wasm";
 
 fn write_dist(dist: &Path) {
     std::fs::write(dist.join("index.html"), INDEX).unwrap();
-    std::fs::write(dist.join("sw.js"), "self.addEventListener('fetch', () => {});").unwrap();
+    std::fs::write(
+        dist.join("sw.js"),
+        "self.addEventListener('fetch', () => {});",
+    )
+    .unwrap();
     std::fs::write(dist.join("app-7c1e0f5b9d2a4e63.js"), "export default 1;").unwrap();
     std::fs::write(dist.join(WASM), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dist.join(format!("{WASM}.br")), b"brotli bytes").unwrap();
@@ -37,7 +41,11 @@ async fn server() -> (Server, tempfile::TempDir) {
     (server, dir)
 }
 
-async fn get(server: &Server, path: &str, accept_encoding: Option<&str>) -> axum::response::Response {
+async fn get(
+    server: &Server,
+    path: &str,
+    accept_encoding: Option<&str>,
+) -> axum::response::Response {
     let mut request = Request::get(path);
     if let Some(encoding) = accept_encoding {
         request = request.header(header::ACCEPT_ENCODING, encoding);
@@ -132,7 +140,10 @@ async fn bootstrap_names_every_village_with_its_document() {
             .starts_with("automerge:")
     );
     let villages = json["villages"].as_array().unwrap();
-    let names: Vec<&str> = villages.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = villages
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
     assert_eq!(
         names,
         [

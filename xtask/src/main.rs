@@ -1,1 +1,151 @@
-fn main() {}
+//! `cargo xtask`: the project's two commands for a newcomer.
+//!
+//! - `cargo xtask run [--addr A] [--data D]`: installs what is missing, builds the app in
+//!   release mode with Trunk and starts the sync server serving it.
+//! - `cargo xtask test`: installs what is missing and runs every check CI runs: rustfmt,
+//!   clippy, the workspace's tests, the app's wasm tests in headless Chromium and the
+//!   end-to-end tests in `tests/`.
+//!
+//! Tools are installed into the usual places only: `~/.cargo/bin` (trunk, wasm-bindgen-cli),
+//! Debian packages (chromium, chromium-driver) and `tests/node_modules` (Playwright, axe,
+//! binaryen's wasm-opt, the JS automerge-repo).
+
+mod dist;
+mod tools;
+
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Instant,
+};
+
+use xshell::{Shell, cmd};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const USAGE: &str = "\
+usage:
+  cargo xtask run [--addr HOST:PORT] [--data DIR]   build the app and serve it with the sync server
+  cargo xtask test                                 run every test (what CI runs)
+  cargo xtask dist                                 only build the app into dist/";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(),
+        Some("dist") => Shell::new()
+            .map_err(Into::into)
+            .and_then(|sh| tools::ensure_build_tools(&sh).and_then(|()| build_app(&sh))),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository's root folder.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one folder below the root")
+        .to_path_buf()
+}
+
+fn shell() -> Result<Shell> {
+    let sh = Shell::new()?;
+    sh.change_dir(root());
+    Ok(sh)
+}
+
+fn run(args: &[String]) -> Result {
+    let mut server_args = Vec::new();
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        match flag.as_str() {
+            "--addr" | "--data" => {
+                let value = rest.next().ok_or(format!("{flag} needs a value"))?;
+                server_args.extend([flag.clone(), value.clone()]);
+            }
+            other => return Err(format!("unknown flag {other}\n{USAGE}").into()),
+        }
+    }
+    let sh = shell()?;
+    tools::ensure_build_tools(&sh)?;
+    build_app(&sh)?;
+    step("starting the sync server (Ctrl-C stops it)");
+    cmd!(
+        sh,
+        "cargo run --release --package sync-server -- --dist dist {server_args...}"
+    )
+    .run()?;
+    Ok(())
+}
+
+fn test() -> Result {
+    let started = Instant::now();
+    let sh = shell()?;
+    tools::ensure_build_tools(&sh)?;
+    tools::ensure_test_tools(&sh)?;
+
+    step("rustfmt");
+    cmd!(sh, "cargo fmt --all --check").run()?;
+    step("clippy");
+    cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;
+    step("workspace tests");
+    cmd!(sh, "cargo test --workspace").run()?;
+
+    step("the app's wasm tests in headless Chromium");
+    let webdriver_json = root().join("app/webdriver.json");
+    cmd!(
+        sh,
+        "cargo test --package app --target wasm32-unknown-unknown --test web"
+    )
+    .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+    .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", webdriver_json)
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+    .run()?;
+
+    build_app(&sh)?;
+    step("end-to-end tests in headless Chromium");
+    cmd!(sh, "cargo build --package sync-server").run()?;
+    let server_bin = root().join("target/debug/sync-server");
+    let dist = root().join("dist");
+    sh.change_dir(root().join("tests"));
+    cmd!(sh, "npx --no-install playwright test")
+        .env("DORPSKRACHT_SERVER_BIN", server_bin)
+        .env("DORPSKRACHT_DIST", dist)
+        .run()?;
+
+    step(&format!(
+        "all tests passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+/// Builds the app with Trunk in release mode into `dist/`, then writes the service worker's
+/// precache list and the compressed copies the server serves.
+fn build_app(sh: &Shell) -> Result {
+    step("building the app (trunk build --release)");
+    // Trunk runs cargo with --offline: fetch every crate first.
+    cmd!(sh, "cargo fetch").run()?;
+    cmd!(sh, "trunk build --release --offline")
+        .env("PATH", tools::path_with_node_bins()?)
+        .env("TRUNK_SKIP_VERSION_CHECK", "true")
+        .run()?;
+    let report = dist::finalize(&root().join("dist"))?;
+    println!("{report}");
+    Ok(())
+}
+
+fn step(what: &str) {
+    println!("\n==> {what}");
+}

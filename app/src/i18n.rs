@@ -1,0 +1,140 @@
+//! Every text the app shows, in Dutch first and English second, from this one catalogue.
+//!
+//! The [`catalogue!`] macro makes a missing translation a compile error: each entry names its
+//! Dutch and its English text, and views only ever show `t(lang, Text::…)`.
+
+/// The languages the app speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Nl,
+    En,
+}
+
+impl Lang {
+    /// BCP 47 code, for `<html lang>` and storage.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Nl => "nl",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code {
+            "nl" => Some(Lang::Nl),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The language the toggle switches to.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Nl => Lang::En,
+            Lang::En => Lang::Nl,
+        }
+    }
+}
+
+macro_rules! catalogue {
+    ($($key:ident => ($nl:literal, $en:literal),)*) => {
+        /// A text of the app; see [`t`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Text { $($key,)* }
+
+        impl Text {
+            /// Every text, for checks over the whole catalogue.
+            pub const ALL: &'static [Text] = &[$(Text::$key,)*];
+        }
+
+        /// The text in `lang`.
+        pub fn t(lang: Lang, text: Text) -> &'static str {
+            match (text, lang) {
+                $((Text::$key, Lang::Nl) => $nl, (Text::$key, Lang::En) => $en,)*
+            }
+        }
+    };
+}
+
+catalogue! {
+    AppName => ("Dorpskracht", "Dorpskracht"),
+    SkipToContent => ("Naar de inhoud", "Skip to content"),
+    // The toggle names the other language in that language, so each reader finds it.
+    OtherLanguage => ("English", "Nederlands"),
+    SwitchLanguage => ("Switch to English", "Schakel over naar het Nederlands"),
+    ChooseVillage => ("Kies je dorp", "Choose your village"),
+    Intro => (
+        "Dorpskracht brengt inwoners en verenigingen van {municipality} samen: vraag en bied hulp, werk samen en denk mee over je dorp. Kies je dorp om te beginnen.",
+        "Dorpskracht brings the residents and associations of {municipality} together: ask for and offer help, work together and have your say about your village. Choose your village to start."
+    ),
+    Villages => ("Dorpen", "Villages"),
+    YourVillage => ("Jouw dorp: {village}", "Your village: {village}"),
+    VillageChosen => ("Je dorp is nu {village}.", "Your village is now {village}."),
+    ChangeLater => ("Je kunt je keuze altijd wijzigen.", "You can change your choice at any time."),
+    Loading => ("De dorpen worden geladen…", "Loading the villages…"),
+    OfflineCached => (
+        "Geen verbinding met de server. Je ziet de dorpen van je vorige bezoek.",
+        "No connection to the server. You are seeing the villages from your last visit."
+    ),
+    LoadFailed => (
+        "De dorpen konden niet geladen worden. Controleer je verbinding en probeer het opnieuw.",
+        "The villages could not be loaded. Check your connection and try again."
+    ),
+    Retry => ("Opnieuw proberen", "Try again"),
+    Footer => ("Een initiatief van de gemeente {municipality}", "An initiative of the municipality of {municipality}"),
+}
+
+/// `t(lang, text)` with each `{name}` replaced by its value.
+pub fn tf(lang: Lang, text: Text, values: &[(&str, &str)]) -> String {
+    values
+        .iter()
+        .fold(t(lang, text).to_owned(), |out, (name, value)| {
+            out.replace(&format!("{{{name}}}"), value)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(s: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = s
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn every_text_has_both_languages_with_the_same_placeholders() {
+        for &text in Text::ALL {
+            let (nl, en) = (t(Lang::Nl, text), t(Lang::En, text));
+            assert!(!nl.trim().is_empty() && !en.trim().is_empty(), "{text:?}");
+            assert_eq!(placeholders(nl), placeholders(en), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn fills_placeholders() {
+        assert_eq!(
+            tf(Lang::Nl, Text::YourVillage, &[("village", "Ulft")]),
+            "Jouw dorp: Ulft"
+        );
+        assert_eq!(
+            tf(Lang::En, Text::VillageChosen, &[("village", "Etten")]),
+            "Your village is now Etten."
+        );
+    }
+
+    #[test]
+    fn language_codes_round_trip() {
+        for lang in [Lang::Nl, Lang::En] {
+            assert_eq!(Lang::from_code(lang.code()), Some(lang));
+            assert_eq!(lang.other().other(), lang);
+        }
+        assert_eq!(Lang::from_code("de"), None);
+    }
+}
