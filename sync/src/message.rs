@@ -587,7 +587,9 @@ impl Fields {
                         d.bytes().map(<[u8]>::to_vec).map_err(in_field("data"))
                     })?
                 }
-                "peerMetadata" => f.peer_metadata = optional(d, decode_metadata)?,
+                // `metadata` is the name in the protocol's CDDL; no implementation sends it, but
+                // samod reads it too.
+                "peerMetadata" | "metadata" => f.peer_metadata = optional(d, decode_metadata)?,
                 "supportedProtocolVersions" => {
                     f.supported_protocol_versions =
                         optional(d, |d| texts(d, "supportedProtocolVersions"))?

@@ -79,6 +79,29 @@ fn malformed_cbor_fails_the_connection_with_an_error_message() {
 }
 
 #[test]
+fn the_cddl_name_metadata_is_read_as_peer_metadata() {
+    let join = Message::Join {
+        sender_id: PeerId::new("carol"),
+        supported_protocol_versions: vec!["1".into()],
+        peer_metadata: Some(PeerMetadata {
+            storage_id: None,
+            is_ephemeral: true,
+        }),
+    };
+    let bytes = join.encode();
+    let at = bytes
+        .windows(12)
+        .position(|w| w == b"peerMetadata")
+        .unwrap();
+    // Replace the 12-byte key (header 0x6c) with the 8-byte `metadata` (header 0x68).
+    let mut cddl = bytes[..at - 1].to_vec();
+    cddl.push(0x68);
+    cddl.extend(b"metadata");
+    cddl.extend(&bytes[at + 12..]);
+    assert_eq!(Message::decode(&cddl), Ok(join));
+}
+
+#[test]
 fn non_map_messages_and_trailing_bytes_are_errors() {
     assert_eq!(Message::decode(&[0x01]), Err(DecodeError::NotAMap));
     assert_eq!(Message::decode(&[0x80]), Err(DecodeError::NotAMap));
