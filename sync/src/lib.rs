@@ -27,7 +27,9 @@
 //!    `results.outgoing` in order; if `results.close`, close the socket after them. Then act on
 //!    `results.events`:
 //!    - `Established(peer)`: the handshake is done. Check `peer.peer_id` against the session if
-//!      the server binds peers to accounts. A client now begins its documents (below).
+//!      the server binds peers to accounts. A peer id that joins again on a new socket replaces
+//!      its old connection (automerge-repo's server closes the old socket). A client now begins
+//!      its documents (below).
 //!    - `Document { document_id, message }`: load the document (from storage, before feeding
 //!      it; an unknown document is an empty `Automerge`), get or create this connection's
 //!      `DocSync` for it, and call `doc_sync.handle(now, &mut doc, DocInput::receive(message))`.
@@ -51,6 +53,9 @@
 //!    connected peer (it announces a document it has and requests one it lacks). A server does
 //!    not begin documents; it answers requests and announcements, which create the `DocSync`.
 //! 6. Every second or so: `handle(now, ConnectionInput::tick())` (handshake timeout).
+//! 7. When a connection ends, a peer whose metadata has a storage id and is not ephemeral may
+//!    come back: store each `DocSync::encode_state()` under `[document, "sync-state",
+//!    storage id]` and resume with `DocSync::with_state`, so it is not sent what it has.
 //!
 //! A `DocError` means the peer sent a sync message that is not one or whose changes do not
 //! apply; the server should answer with an `error` and close, like any protocol failure.

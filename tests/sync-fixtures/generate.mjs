@@ -6,8 +6,10 @@
 // It starts a real @automerge/automerge-repo server (WebSocketServerAdapter on a `ws` server on
 // port 0) and two real clients (WebSocketClientAdapter), lets them create, find, edit, broadcast
 // and gossip heads, and records every binary frame that goes over the sockets, exactly as sent.
-// Messages the JS repo never sends on its own (`leave`, and `join`/`error` with odd protocol
-// versions) are encoded with the same `cbor.encode` helper the WebSocket adapter uses.
+// Messages the JS repo never sends on its own (`leave`, a `join` without metadata or with an
+// unsupported protocol version, a message of unknown type) are encoded with the same
+// `cbor.encode` helper the WebSocket adapter uses; the `error` fixture is a real JS server's
+// answer to that unsupported `join`.
 //
 // For each fixture it writes `<name>.cbor` (the frame) and an entry in `fixtures.json` holding
 // the JS decoder's view of it (byte strings as hex, `undefined` as the string "<undefined>"),
