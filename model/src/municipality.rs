@@ -40,7 +40,10 @@ impl std::fmt::Display for SeedError {
             SeedError::NoVillages => f.write_str("the municipality has no villages"),
             SeedError::DuplicateVillage(id) => write!(f, "village `{id}` appears twice"),
             SeedError::UnknownNeighbour { village, neighbour } => {
-                write!(f, "village `{village}` names unknown neighbour `{neighbour}`")
+                write!(
+                    f,
+                    "village `{village}` names unknown neighbour `{neighbour}`"
+                )
             }
         }
     }

@@ -1,0 +1,354 @@
+//! The three document types, their life cycle (create, load, save, fork, merge, migrate), and
+//! small read/write helpers the rest of the crate builds on.
+
+use automerge::transaction::{CommitOptions, Transactable, Transaction};
+use automerge::{
+    ActorId, Automerge, Change, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, Value,
+};
+
+use crate::MunicipalitySeed;
+use crate::error::{OpError, SchemaError};
+use crate::ids::{UserId, VillageId};
+use crate::schema::{DocKind, KEY_KIND, KEY_SCHEMA_VERSION, SCHEMA_VERSION};
+use crate::user::User;
+use crate::validate::{Violation, validate_changes};
+
+/// One step of the migration path: brings a document from version `i` to `i + 1`, as ordinary
+/// Automerge operations. Index `i` of [`MIGRATIONS`] migrates from version `i`.
+pub type Migration = fn(&mut Transaction<'_>, DocKind) -> Result<(), automerge::AutomergeError>;
+
+/// The migration path, oldest first. Version 0 is a document without `schema_version` (e.g. a
+/// bare `repo.create()` of an automerge-repo client): it gets its kind and root maps.
+pub static MIGRATIONS: &[Migration] = &[migrate_0_to_1];
+
+fn migrate_0_to_1(
+    tx: &mut Transaction<'_>,
+    kind: DocKind,
+) -> Result<(), automerge::AutomergeError> {
+    tx.put(ObjId::Root, KEY_KIND, kind.as_str())?;
+    for key in kind.root_maps() {
+        if get_obj(tx, &ObjId::Root, key).is_none() {
+            tx.put_object(ObjId::Root, *key, ObjType::Map)?;
+        }
+    }
+    Ok(())
+}
+
+/// The schema version stored in `doc` (0 when absent).
+pub fn schema_version_of(doc: &impl ReadDoc) -> u64 {
+    match doc.get(ObjId::Root, KEY_SCHEMA_VERSION) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Uint(v) => *v,
+            ScalarValue::Int(v) => (*v).max(0) as u64,
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+/// Runs the migrations `doc` still needs, each as one change, and returns the version it had.
+///
+/// Migrations are run by the server only (it owns the root keys), and once per document; its
+/// changes then sync to every device. Apps open documents of an older version read-only and
+/// wait for the migrated copy; a document of a newer version is refused with
+/// [`SchemaError::NewerVersion`] so an old app never damages it.
+pub fn migrate(doc: &mut Automerge, kind: DocKind, now: i64) -> Result<u64, SchemaError> {
+    let found = schema_version_of(doc);
+    if found > SCHEMA_VERSION {
+        return Err(SchemaError::NewerVersion {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if found >= 1 {
+        check_kind(doc, kind)?;
+    }
+    for (from, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let mut tx = doc.transaction();
+        step(&mut tx, kind)
+            .and_then(|_| tx.put(ObjId::Root, KEY_SCHEMA_VERSION, (from + 1) as u64))
+            .map_err(|e| SchemaError::Load(e.to_string()))?;
+        tx.commit_with(
+            CommitOptions::default()
+                .with_time(now)
+                .with_message(format!("migrate schema {from} -> {}", from + 1)),
+        );
+    }
+    Ok(found)
+}
+
+fn check_kind(doc: &Automerge, kind: DocKind) -> Result<(), SchemaError> {
+    let found = get_str(doc, &ObjId::Root, KEY_KIND);
+    if found.as_deref().and_then(DocKind::parse) == Some(kind) {
+        Ok(())
+    } else {
+        Err(SchemaError::WrongKind {
+            expected: kind.as_str(),
+            found,
+        })
+    }
+}
+
+macro_rules! document {
+    ($(#[$doc:meta])* $name:ident, $kind:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name {
+            pub(crate) am: Automerge,
+        }
+
+        impl $name {
+            /// The kind of document this type holds.
+            pub const KIND: DocKind = $kind;
+
+            /// Loads saved bytes (see [`Self::from_automerge`] for what is checked).
+            pub fn load(bytes: &[u8]) -> Result<Self, SchemaError> {
+                let am = Automerge::load(bytes).map_err(|e| SchemaError::Load(e.to_string()))?;
+                Self::from_automerge(am)
+            }
+
+            /// Wraps an Automerge document after checking its kind and that it is not of a
+            /// newer schema. An older one is accepted (read it; write after [`Self::migrate`]).
+            pub fn from_automerge(am: Automerge) -> Result<Self, SchemaError> {
+                let found = schema_version_of(&am);
+                if found > SCHEMA_VERSION {
+                    return Err(SchemaError::NewerVersion { found, supported: SCHEMA_VERSION });
+                }
+                if found > 0 {
+                    check_kind(&am, Self::KIND)?;
+                }
+                Ok(Self { am })
+            }
+
+            /// Migrates an older document to [`SCHEMA_VERSION`]; returns the version it had.
+            pub fn migrate(&mut self, now: i64) -> Result<u64, SchemaError> {
+                migrate(&mut self.am, Self::KIND, now)
+            }
+
+            /// The schema version stored in the document.
+            pub fn schema_version(&self) -> u64 {
+                schema_version_of(&self.am)
+            }
+
+            /// The underlying Automerge document (for sync and storage).
+            pub fn automerge(&self) -> &Automerge {
+                &self.am
+            }
+
+            /// Gives up the wrapper.
+            pub fn into_automerge(self) -> Automerge {
+                self.am
+            }
+
+            /// The whole document, compacted.
+            pub fn save(&self) -> Vec<u8> {
+                self.am.save()
+            }
+
+            /// Sets the actor id this device writes with (registered to its user on the server).
+            pub fn set_actor(&mut self, actor: ActorId) {
+                self.am.set_actor(actor);
+            }
+
+            /// A copy that writes with another actor, e.g. a second device going offline.
+            pub fn fork(&self, actor: ActorId) -> Self {
+                Self { am: self.am.fork().with_actor(actor) }
+            }
+
+            /// Takes in everything `other` has that this document lacks.
+            pub fn merge(&mut self, other: &mut Self) -> Result<(), OpError> {
+                self.am.merge(&mut other.am)?;
+                Ok(())
+            }
+
+            /// The current heads.
+            pub fn heads(&self) -> Vec<ChangeHash> {
+                self.am.get_heads()
+            }
+
+            /// The changes made since `heads`, in an order they can be applied in.
+            pub fn changes_since(&self, heads: &[ChangeHash]) -> Vec<Change> {
+                self.am.get_changes(heads)
+            }
+
+            /// Applies changes (after [`Self::validate_changes`] on the server).
+            pub fn apply_changes(&mut self, changes: Vec<Change>) -> Result<(), OpError> {
+                self.am.apply_changes(changes)?;
+                Ok(())
+            }
+
+            /// Judges every op of `changes`, sent by `author`, against the permission table
+            /// and the schema's value rules; see [`crate::validate_changes`].
+            pub fn validate_changes(
+                &self,
+                author: &User,
+                changes: &[Change],
+                now: i64,
+            ) -> Result<(), Violation> {
+                validate_changes(&self.am, Self::KIND, author, changes, now)
+            }
+
+            pub(crate) fn writable(&self) -> Result<(), OpError> {
+                let found = self.schema_version();
+                if found == SCHEMA_VERSION {
+                    Ok(())
+                } else {
+                    Err(OpError::OutdatedSchema { found, expected: SCHEMA_VERSION })
+                }
+            }
+
+            /// Runs `f` in one transaction committed at `now`; rolls back if it fails.
+            pub(crate) fn write<T>(
+                &mut self,
+                now: i64,
+                f: impl FnOnce(&mut Transaction<'_>) -> Result<T, automerge::AutomergeError>,
+            ) -> Result<T, OpError> {
+                let mut tx = self.am.transaction();
+                match f(&mut tx) {
+                    Ok(v) => {
+                        tx.commit_with(CommitOptions::default().with_time(now));
+                        Ok(v)
+                    }
+                    Err(e) => {
+                        tx.rollback();
+                        Err(e.into())
+                    }
+                }
+            }
+
+            /// A root collection (always present in a migrated document).
+            pub(crate) fn root_map(&self, key: &str) -> Result<ObjId, OpError> {
+                get_obj(&self.am, &ObjId::Root, key).ok_or_else(|| OpError::OutdatedSchema {
+                    found: self.schema_version(),
+                    expected: SCHEMA_VERSION,
+                })
+            }
+        }
+    };
+}
+
+document!(
+    /// One village's document: help posts, initiatives, events, board, volunteer profiles.
+    VillageDoc,
+    DocKind::Village
+);
+document!(
+    /// The municipality's document: villages, associations, news, consultations, knowledge.
+    MunicipalityDoc,
+    DocKind::Municipality
+);
+document!(
+    /// A private conversation: participants and messages. Readable only by its participants.
+    ConversationDoc,
+    DocKind::Conversation
+);
+
+impl VillageDoc {
+    /// A new, empty village document (created once, by the server).
+    pub fn new(village: &VillageId, actor: ActorId, now: i64) -> VillageDoc {
+        let mut am = Automerge::new().with_actor(actor);
+        migrate(&mut am, DocKind::Village, now).expect("a new document migrates");
+        let mut doc = VillageDoc { am };
+        doc.write(now, |tx| {
+            tx.put(ObjId::Root, "village_id", village.as_str())
+        })
+        .expect("writing the root of a new document");
+        doc
+    }
+
+    /// The village this document is about.
+    pub fn village_id(&self) -> Option<VillageId> {
+        get_str(&self.am, &ObjId::Root, "village_id").and_then(|s| VillageId::new(s).ok())
+    }
+}
+
+impl MunicipalityDoc {
+    /// A new municipality document from its seed (created once, by the server).
+    pub fn new(seed: &MunicipalitySeed, actor: ActorId, now: i64) -> MunicipalityDoc {
+        let mut am = Automerge::new().with_actor(actor);
+        migrate(&mut am, DocKind::Municipality, now).expect("a new document migrates");
+        let mut doc = MunicipalityDoc { am };
+        doc.write(now, |tx| {
+            tx.put(ObjId::Root, "municipality_id", seed.id.as_str())?;
+            tx.put(ObjId::Root, "name", seed.name.as_str())?;
+            let villages = get_obj(tx, &ObjId::Root, "villages").expect("migrated");
+            for v in &seed.villages {
+                let obj = tx.put_object(&villages, v.id.as_str(), ObjType::Map)?;
+                tx.put(&obj, "id", v.id.as_str())?;
+                tx.put(&obj, "name", v.name.as_str())?;
+                tx.put(&obj, "created_at", now)?;
+                let n = tx.put_object(&obj, "neighbours", ObjType::Map)?;
+                for nb in &v.neighbours {
+                    tx.put(&n, nb.as_str(), true)?;
+                }
+                tx.put_object(&obj, "brokers", ObjType::Map)?;
+            }
+            Ok(())
+        })
+        .expect("writing the root of a new document");
+        doc
+    }
+}
+
+impl ConversationDoc {
+    /// A new conversation between `creator` and `others`.
+    pub fn new(creator: &User, others: &[UserId], actor: ActorId, now: i64) -> ConversationDoc {
+        let mut am = Automerge::new().with_actor(actor);
+        migrate(&mut am, DocKind::Conversation, now).expect("a new document migrates");
+        let mut doc = ConversationDoc { am };
+        doc.write(now, |tx| {
+            let p = get_obj(tx, &ObjId::Root, "participants").expect("migrated");
+            for u in std::iter::once(&creator.id).chain(others) {
+                let obj = tx.put_object(&p, u.as_str(), ObjType::Map)?;
+                tx.put(&obj, "added_by", creator.id.as_str())?;
+                tx.put(&obj, "created_at", now)?;
+            }
+            Ok(())
+        })
+        .expect("writing the root of a new document");
+        doc
+    }
+}
+
+// ---- read helpers -------------------------------------------------------------------------
+
+pub(crate) fn get_obj(d: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ObjId> {
+    match d.get(obj, key) {
+        Ok(Some((Value::Object(_), id))) => Some(id),
+        _ => None,
+    }
+}
+
+pub(crate) fn get_str(d: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<String> {
+    match d.get(obj, key) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        Ok(Some((Value::Object(ObjType::Text), id))) => d.text(&id).ok(),
+        _ => None,
+    }
+}
+
+pub(crate) fn get_i64(d: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<i64> {
+    match d.get(obj, key) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Int(v) | ScalarValue::Timestamp(v) => Some(*v),
+            ScalarValue::Uint(v) => i64::try_from(*v).ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+pub(crate) fn get_bool(d: &impl ReadDoc, obj: &ObjId, key: &str) -> bool {
+    matches!(d.get(obj, key), Ok(Some((Value::Scalar(s), _))) if matches!(s.as_ref(), ScalarValue::Boolean(true)))
+}
+
+pub(crate) fn has_key(d: &impl ReadDoc, obj: &ObjId, key: &str) -> bool {
+    matches!(d.get(obj, key), Ok(Some(_)))
+}
+
+pub(crate) fn keys(d: &impl ReadDoc, obj: &ObjId) -> Vec<String> {
+    d.keys(obj).collect()
+}

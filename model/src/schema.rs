@@ -1,0 +1,221 @@
+//! The shape of the three document kinds, as data: root keys, field names, enums stored as
+//! strings, text limits, and the schema version with its migrations.
+//!
+//! Every collection is an Automerge map keyed by the object's id (never a list), so concurrent
+//! inserts never collide and every object has a stable path such as
+//! `help_posts/<id>/responses/<id>`. Every object carries `id`, `author`, `created_at` (ms since
+//! the Unix epoch) and, where it can be edited, `updated_at`. Status is not one register but a
+//! set of write-once timestamps (`matched_at`, `done_at`, `withdrawn_at`, ...) from which the
+//! status is derived: merging forks can therefore only move a status forward (or to withdrawn),
+//! never back.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The schema version this build writes. Stored at the root as `schema_version`.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Root key holding the schema version.
+pub const KEY_SCHEMA_VERSION: &str = "schema_version";
+/// Root key holding the document kind (`municipality`, `village`, `conversation`).
+pub const KEY_KIND: &str = "kind";
+
+/// The three document kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocKind {
+    /// One per deployment: villages, associations, news, consultations, knowledge.
+    Municipality,
+    /// One per village: help posts, initiatives, events, board, volunteer profiles.
+    Village,
+    /// One per private conversation: participants and messages.
+    Conversation,
+}
+
+impl DocKind {
+    /// The string stored under `kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Municipality => "municipality",
+            DocKind::Village => "village",
+            DocKind::Conversation => "conversation",
+        }
+    }
+
+    /// The root maps a document of this kind holds.
+    pub fn root_maps(self) -> &'static [&'static str] {
+        match self {
+            DocKind::Municipality => &[
+                "villages",
+                "associations",
+                "news",
+                "consultations",
+                "knowledge",
+            ],
+            DocKind::Village => &["help_posts", "initiatives", "events", "board", "volunteers"],
+            DocKind::Conversation => &["participants", "messages"],
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<DocKind> {
+        [
+            DocKind::Municipality,
+            DocKind::Village,
+            DocKind::Conversation,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// Length limits (in characters) of text fields.
+pub mod limits {
+    /// Titles and names.
+    pub const TITLE: usize = 120;
+    /// Descriptions, bodies, plans, explanations.
+    pub const BODY: usize = 5_000;
+    /// Comments, responses, messages.
+    pub const SHORT_BODY: usize = 2_000;
+    /// Places, contact values, websites.
+    pub const LINE: usize = 300;
+    /// Most volunteers an event may ask for.
+    pub const MAX_VOLUNTEERS: u64 = 1_000;
+    /// How far in the future a `created_at` may lie (clock skew between devices).
+    pub const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+}
+
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name { $($(#[$vdoc])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The string stored in the document.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, UnknownValue> {
+                match s {
+                    $($s => Ok($name::$variant),)+
+                    _ => Err(UnknownValue { what: stringify!($name), value: s.to_owned() }),
+                }
+            }
+        }
+    };
+}
+
+/// A stored string that is not one of an enum's values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a valid {what}")]
+pub struct UnknownValue {
+    /// Which enum.
+    pub what: &'static str,
+    /// The value found.
+    pub value: String,
+}
+
+string_enum!(
+    /// Whether a help post asks for help or offers it.
+    HelpKind { Request = "request", Offer = "offer" }
+);
+
+string_enum!(
+    /// What kind of help. Volunteers list the categories they help with.
+    HelpCategory {
+        /// Rides to the doctor, the station, the shop.
+        Transport = "transport",
+        /// Groceries and errands.
+        Shopping = "shopping",
+        /// Garden and yard work.
+        Garden = "garden",
+        /// Small repairs and odd jobs.
+        OddJobs = "odd_jobs",
+        /// A visit, a walk, company.
+        Company = "company",
+        /// Computer, phone and forms.
+        Digital = "digital",
+        /// Looking after pets.
+        Pets = "pets",
+        /// Anything else; matches every category at a lower rank.
+        Other = "other",
+    }
+);
+
+string_enum!(
+    /// Status of a help post, derived from its write-once timestamps.
+    HelpStatus { Open = "open", Matched = "matched", Done = "done", Withdrawn = "withdrawn" }
+);
+
+string_enum!(
+    /// Status of an initiative, derived from `started_at` / `done_at`.
+    InitiativeStatus { Idea = "idea", Running = "running", Done = "done" }
+);
+
+string_enum!(
+    /// Status of a consultation, derived from `closes_at` and `outcome`.
+    ConsultationStatus { Open = "open", Closed = "closed", Reported = "reported" }
+);
+
+string_enum!(
+    /// What an association is about.
+    AssociationCategory {
+        Sports = "sports",
+        Music = "music",
+        Culture = "culture",
+        VillageCouncil = "village_council",
+        Care = "care",
+        Youth = "youth",
+        Nature = "nature",
+        Other = "other",
+    }
+);
+
+string_enum!(
+    /// A public contact channel of an association.
+    ContactChannel { Email = "email", Phone = "phone", Website = "website", Social = "social" }
+);
+
+/// Checks a text field: trimmed non-empty (when `required`) and at most `max` characters.
+pub(crate) fn check_text(
+    field: &'static str,
+    value: &str,
+    max: usize,
+    required: bool,
+) -> Result<(), crate::OpError> {
+    if required && value.trim().is_empty() {
+        return Err(crate::OpError::EmptyText { field });
+    }
+    let len = value.chars().count();
+    if len > max {
+        return Err(crate::OpError::TextTooLong { field, max, len });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_through_their_strings() {
+        for c in HelpCategory::ALL {
+            assert_eq!(c.as_str().parse::<HelpCategory>().unwrap(), *c);
+        }
+        assert_eq!("nope".parse::<HelpStatus>().unwrap_err().what, "HelpStatus");
+        assert_eq!(DocKind::parse("village"), Some(DocKind::Village));
+        assert_eq!(DocKind::parse("x"), None);
+    }
+}

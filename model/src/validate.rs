@@ -1,0 +1,364 @@
+//! The change validator: judges every op of every incoming change, not only the visible diff.
+//!
+//! A change that edits someone's post and then deletes it shows in `diff(before, after)` only as
+//! the delete; a set-and-revert, or a write that loses a concurrent conflict, shows nothing. So
+//! each change is decoded ([`Change::decode`]) and each op's target object is mapped to its
+//! path in the document as it is *before* that change (objects the same change creates are
+//! tracked as it goes). Then:
+//!
+//! * an op on an existing object is judged by [`crate::may`] (create when the op has no
+//!   predecessor, delete for a delete, change otherwise; replacing an object needs delete
+//!   permission too), plus value rules: status stamps are timestamps not in the future, an
+//!   accepted response exists on its post;
+//! * an op inside an object created by the same change is part of that creation, whose create
+//!   permission was judged at its `make` op; its values must hold: `author` is the sender,
+//!   `id` is the object's key, `created_at` is not in the future, status stamps, moderation
+//!   flags and fillers are absent, associations named are ones the sender administers.
+//!
+//! Changes are judged in order and applied to a scratch fork one by one, so later changes see
+//! earlier ones. The first violation is returned with the change, op index and path.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use automerge::legacy::{Key, ObjectId, OpId, OpType};
+use automerge::{Automerge, Change, ChangeHash, ObjType, Prop, ReadDoc, ScalarValue};
+
+use crate::doc::{get_obj, has_key};
+use crate::permission::{Action, DenyReason, Path, may};
+use crate::schema::{DocKind, limits};
+use crate::user::User;
+
+/// The first thing wrong with a batch of changes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("change {change}, op {op}: `{path}`: {reason}")]
+pub struct Violation {
+    /// The offending change.
+    pub change: ChangeHash,
+    /// Index of the op within the change.
+    pub op: usize,
+    /// Where it writes.
+    pub path: Path,
+    /// What is wrong.
+    pub reason: ViolationReason,
+}
+
+/// What is wrong in a [`Violation`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ViolationReason {
+    /// The permission table refuses it.
+    Denied(DenyReason),
+    /// A value breaks a schema rule.
+    BadValue(&'static str),
+    /// The op targets an object this document does not have.
+    UnknownObject,
+    /// The change depends on changes the document does not have.
+    MissingDependencies,
+    /// Automerge could not apply the change.
+    Malformed(String),
+}
+
+impl fmt::Display for ViolationReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ViolationReason::Denied(r) => write!(f, "denied: {r}"),
+            ViolationReason::BadValue(why) => write!(f, "bad value: {why}"),
+            ViolationReason::UnknownObject => f.write_str("unknown object"),
+            ViolationReason::MissingDependencies => f.write_str("missing dependencies"),
+            ViolationReason::Malformed(e) => write!(f, "malformed: {e}"),
+        }
+    }
+}
+
+/// Status stamps and other fields that must be absent when an object is created.
+const NOT_AT_CREATION: &[&str] = &[
+    "accepted_response",
+    "matched_at",
+    "done_at",
+    "withdrawn_at",
+    "started_at",
+    "cancelled_at",
+    "hidden",
+    "filled_by",
+    "outcome",
+];
+
+/// Fields holding a timestamp that may not lie in the future.
+const TIMESTAMPS: &[&str] = &[
+    "created_at",
+    "updated_at",
+    "matched_at",
+    "done_at",
+    "withdrawn_at",
+    "started_at",
+    "cancelled_at",
+];
+
+/// Judges `changes`, sent by `author`, against `doc` (the document before them). `now` bounds
+/// timestamps (plus [`limits::CLOCK_SKEW_MS`]).
+pub fn validate_changes(
+    doc: &Automerge,
+    kind: DocKind,
+    author: &User,
+    changes: &[Change],
+    now: i64,
+) -> Result<(), Violation> {
+    let mut work = doc.fork();
+    for change in changes {
+        let hash = change.hash();
+        if work.get_change_by_hash(&hash).is_some() {
+            continue;
+        }
+        let fail = |op, path: Path, reason| Violation {
+            change: hash,
+            op,
+            path,
+            reason,
+        };
+        if change
+            .deps()
+            .iter()
+            .any(|d| work.get_change_by_hash(d).is_none())
+        {
+            return Err(fail(0, Path::root(), ViolationReason::MissingDependencies));
+        }
+        let judge = Judge {
+            doc: &work,
+            kind,
+            user: author,
+            now,
+        };
+        judge
+            .change(change)
+            .map_err(|(op, path, reason)| fail(op, path, reason))?;
+        work.apply_changes([change.clone()])
+            .map_err(|e| fail(0, Path::root(), ViolationReason::Malformed(e.to_string())))?;
+    }
+    Ok(())
+}
+
+type Fail = (usize, Path, ViolationReason);
+
+struct Judge<'a> {
+    doc: &'a Automerge,
+    kind: DocKind,
+    user: &'a User,
+    now: i64,
+}
+
+impl Judge<'_> {
+    fn change(&self, change: &Change) -> Result<(), Fail> {
+        let exp = change.decode();
+        let start = exp.start_op.get();
+        // Objects created by this change, by op id, with their paths.
+        let mut created: HashMap<OpId, Path> = HashMap::new();
+        for (i, op) in exp.operations.iter().enumerate() {
+            let op_id = OpId(start + i as u64, exp.actor_id.clone());
+            let (target, is_new) = match &op.obj {
+                ObjectId::Root => (Path::root(), false),
+                ObjectId::Id(id) => match created.get(id) {
+                    Some(p) => (p.clone(), true),
+                    None => (
+                        self.resolve(id).ok_or((
+                            i,
+                            Path::root(),
+                            ViolationReason::UnknownObject,
+                        ))?,
+                        false,
+                    ),
+                },
+            };
+            let path = match &op.key {
+                Key::Map(k) => target.child(k.to_string()),
+                Key::Seq(_) => target.clone(),
+            };
+            let fail = |reason| (i, path.clone(), reason);
+            let value = match &op.action {
+                OpType::Put(ScalarValue::Str(s)) => Some(s.to_string()),
+                _ => None,
+            };
+            if is_new {
+                if let Key::Map(k) = &op.key {
+                    self.creation_value(&target, k, &op.action, value.as_deref())
+                        .map_err(|why| fail(ViolationReason::BadValue(why)))?;
+                }
+            } else {
+                let seq = matches!(op.key, Key::Seq(_));
+                let actions: &[Action] = match (&op.action, seq) {
+                    (_, true) => &[Action::Change],
+                    (OpType::Delete, false) => &[Action::Delete],
+                    (_, false) if op.pred.is_empty() => &[Action::Create],
+                    (OpType::Make(_), false) => &[Action::Delete, Action::Create],
+                    (_, false) => &[Action::Change],
+                };
+                for action in actions {
+                    may(
+                        self.user,
+                        self.kind,
+                        *action,
+                        &path,
+                        value.as_deref(),
+                        self.doc,
+                    )
+                    .map_err(|d| fail(ViolationReason::Denied(d.reason)))?;
+                }
+                if !seq {
+                    self.existing_value(&path, &op.action, value.as_deref())
+                        .map_err(|why| fail(ViolationReason::BadValue(why)))?;
+                }
+            }
+            if let OpType::Make(_) = op.action {
+                created.insert(op_id, path);
+            }
+        }
+        Ok(())
+    }
+
+    /// The path of an object that exists in the document before the change.
+    fn resolve(&self, id: &OpId) -> Option<Path> {
+        let s = format!("{}@{}", id.0, id.1.to_hex_string());
+        let (obj, _) = self.doc.import(&s).ok()?;
+        let chain = self.doc.parents(&obj).ok()?.path();
+        let mut segs = Vec::with_capacity(chain.len());
+        let mut objs = Vec::with_capacity(chain.len());
+        for (i, (_, prop)) in chain.iter().enumerate() {
+            match prop {
+                Prop::Map(k) => segs.push(k.clone()),
+                // Lists are not part of the schema; name the element by its index.
+                Prop::Seq(n) => segs.push(n.to_string()),
+            }
+            objs.push(
+                chain
+                    .get(i + 1)
+                    .map(|(o, _)| o.clone())
+                    .unwrap_or(obj.clone()),
+            );
+        }
+        Some(Path::with_objs(segs, objs))
+    }
+
+    /// Value rules for a field of an object created by this same change.
+    fn creation_value(
+        &self,
+        obj_path: &Path,
+        key: &str,
+        action: &OpType,
+        value: Option<&str>,
+    ) -> Result<(), &'static str> {
+        let me = self.user.id.as_str();
+        let segs = obj_path.segments();
+        let int = match action {
+            OpType::Put(ScalarValue::Int(v) | ScalarValue::Timestamp(v)) => Some(*v),
+            OpType::Put(ScalarValue::Uint(v)) => i64::try_from(*v).ok(),
+            _ => None,
+        };
+        match key {
+            "author" if value != Some(me) => Err("the author must be the sender"),
+            "id" if value != segs.last().map(String::as_str) => {
+                Err("the id must be the object's key")
+            }
+            k if NOT_AT_CREATION.contains(&k) => {
+                Err("status and moderation fields are not set at creation")
+            }
+            k if TIMESTAMPS.contains(&k)
+                && int.is_none_or(|t| t > self.now + limits::CLOCK_SKEW_MS) =>
+            {
+                Err("timestamps are integers not in the future")
+            }
+            "lead_association" | "organiser" | "on_behalf_of"
+                if value.is_some_and(|a| !a.is_empty() && !self.user.is_admin_of_str(a)) =>
+            {
+                Err("only an admin of an association may act on its behalf")
+            }
+            "village"
+                if self.kind == DocKind::Municipality
+                    && segs.first().map(String::as_str) == Some("consultations")
+                    && !self.user.roles.municipality_admin
+                    && !value.is_some_and(|v| self.user.is_broker_of_str(v)) =>
+            {
+                Err("only the village's broker opens a consultation there")
+            }
+            k if self.kind == DocKind::Municipality
+                && segs.len() == 3
+                && segs[0] == "associations"
+                && segs[2] == "admins"
+                && k != me
+                && !self.user.roles.municipality_admin =>
+            {
+                Err("a new association's only admin is its creator")
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Value rules for a write to an existing object.
+    fn existing_value(
+        &self,
+        path: &Path,
+        action: &OpType,
+        value: Option<&str>,
+    ) -> Result<(), &'static str> {
+        let Some(key) = path.segments().last() else {
+            return Ok(());
+        };
+        if let OpType::Put(v) = action
+            && TIMESTAMPS.contains(&key.as_str()) {
+                let ok = match v {
+                    ScalarValue::Int(t) | ScalarValue::Timestamp(t) => {
+                        *t <= self.now + limits::CLOCK_SKEW_MS
+                    }
+                    _ => false,
+                };
+                if !ok {
+                    return Err("timestamps are integers not in the future");
+                }
+            }
+        if key == "accepted_response" {
+            let post = path.obj_at(self.doc, path.len() - 1);
+            let exists = match (post, value) {
+                (Some(post), Some(r)) => get_obj(self.doc, &post, "responses")
+                    .is_some_and(|rs| has_key(self.doc, &rs, r)),
+                _ => false,
+            };
+            if !exists {
+                return Err("the accepted response must be a response to this post");
+            }
+        }
+        if key == "hidden"
+            && !matches!(
+                action,
+                OpType::Put(ScalarValue::Boolean(_)) | OpType::Delete
+            )
+        {
+            return Err("`hidden` is a boolean");
+        }
+        if let OpType::Make(t) = action
+            && !matches!(t, ObjType::Map | ObjType::Text) {
+                return Err("the schema has maps and text only");
+            }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::ObjId;
+    use automerge::transaction::Transactable;
+
+    #[test]
+    fn objects_keep_their_path_after_deletion() {
+        // The validator relies on `parents()` working for objects that are no longer visible.
+        let mut doc = Automerge::new();
+        let mut tx = doc.transaction();
+        let a = tx.put_object(ObjId::Root, "a", ObjType::Map).unwrap();
+        let b = tx.put_object(&a, "b", ObjType::Map).unwrap();
+        tx.commit();
+        let mut tx = doc.transaction();
+        tx.delete(ObjId::Root, "a").unwrap();
+        tx.commit();
+        let path = doc.parents(&b).unwrap().path();
+        let props: Vec<Prop> = path.into_iter().map(|(_, p)| p).collect();
+        assert_eq!(props, vec![Prop::Map("a".into()), Prop::Map("b".into())]);
+    }
+}

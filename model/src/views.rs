@@ -1,0 +1,845 @@
+//! Read-only views for the UI, hydrated by hand from the documents (only the fields a screen
+//! needs are read, which keeps the open-requests view of a large village fast).
+
+use automerge::{Automerge, ObjId, ReadDoc};
+
+use crate::doc::{get_bool, get_i64, get_obj, get_str, keys};
+use crate::schema::{
+    AssociationCategory, ConsultationStatus, HelpCategory, HelpKind, HelpStatus, InitiativeStatus,
+};
+use crate::{ConversationDoc, MunicipalityDoc, VillageDoc};
+
+/// A time window, ms since the epoch; `end` not before `start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TimeWindow {
+    /// Start.
+    pub start: i64,
+    /// End.
+    pub end: i64,
+}
+
+impl TimeWindow {
+    /// Whether the two windows share a moment.
+    pub fn overlaps(&self, other: &TimeWindow) -> bool {
+        self.start <= other.end && other.start <= self.end
+    }
+}
+
+/// A help post as the help screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpPostView {
+    /// Its id.
+    pub id: String,
+    /// Request or offer.
+    pub kind: HelpKind,
+    /// Who posted it.
+    pub author: String,
+    /// When it was posted.
+    pub created_at: i64,
+    /// When it was last edited.
+    pub updated_at: i64,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Category.
+    pub category: HelpCategory,
+    /// When the help is needed / available; `None` is any time.
+    pub when: Option<TimeWindow>,
+    /// Derived status.
+    pub status: HelpStatus,
+    /// The accepted response, once matched.
+    pub accepted_response: Option<String>,
+    /// Hidden by a moderator.
+    pub hidden: bool,
+    /// Number of responses.
+    pub response_count: usize,
+    /// The responses, oldest first (empty in list views).
+    pub responses: Vec<ResponseView>,
+}
+
+/// A response to a help post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseView {
+    /// Its id.
+    pub id: String,
+    /// Who responded.
+    pub author: String,
+    /// When.
+    pub created_at: i64,
+    /// What they wrote.
+    pub message: String,
+    /// Hidden by a moderator.
+    pub hidden: bool,
+}
+
+/// An initiative of the village workshop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitiativeView {
+    /// Its id.
+    pub id: String,
+    /// Who started it.
+    pub author: String,
+    /// When.
+    pub created_at: i64,
+    /// Title.
+    pub title: String,
+    /// The lead association, if any.
+    pub lead_association: Option<String>,
+    /// Partner associations, sorted.
+    pub partners: Vec<String>,
+    /// The plan (co-edited text).
+    pub plan: String,
+    /// Derived status.
+    pub status: InitiativeStatus,
+    /// Needs, oldest first.
+    pub needs: Vec<NeedView>,
+    /// Updates, newest first.
+    pub updates: Vec<UpdateView>,
+    /// Hidden by a moderator.
+    pub hidden: bool,
+}
+
+impl InitiativeView {
+    /// Needs nobody fills yet.
+    pub fn open_needs(&self) -> usize {
+        self.needs.iter().filter(|n| n.filled_by.is_none()).count()
+    }
+}
+
+/// A need of an initiative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedView {
+    /// Its id.
+    pub id: String,
+    /// What is needed.
+    pub title: String,
+    /// When it was added.
+    pub created_at: i64,
+    /// Who fills it.
+    pub filled_by: Option<String>,
+}
+
+/// An update on an initiative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateView {
+    /// Its id.
+    pub id: String,
+    /// Who wrote it.
+    pub author: String,
+    /// When.
+    pub created_at: i64,
+    /// Text.
+    pub body: String,
+}
+
+/// An event in the agenda.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventView {
+    /// Its id.
+    pub id: String,
+    /// Who created it.
+    pub author: String,
+    /// The organising association, if any.
+    pub organiser: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Start and end.
+    pub when: TimeWindow,
+    /// Where.
+    pub place: String,
+    /// Volunteers asked for.
+    pub volunteers_needed: u64,
+    /// Who signed up, sorted.
+    pub signed_up: Vec<String>,
+    /// Cancelled by its organiser or the broker.
+    pub cancelled: bool,
+    /// Hidden by a moderator.
+    pub hidden: bool,
+}
+
+/// A board post with its comments and reactions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardPostView {
+    /// Its id.
+    pub id: String,
+    /// Who posted it.
+    pub author: String,
+    /// When.
+    pub created_at: i64,
+    /// Text.
+    pub body: String,
+    /// Comments, oldest first, hidden ones left out.
+    pub comments: Vec<CommentView>,
+    /// (reaction, count), sorted by reaction.
+    pub reactions: Vec<(String, usize)>,
+    /// Hidden by a moderator.
+    pub hidden: bool,
+}
+
+/// A comment on a board post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentView {
+    /// Its id.
+    pub id: String,
+    /// Who wrote it.
+    pub author: String,
+    /// When.
+    pub created_at: i64,
+    /// Text.
+    pub body: String,
+}
+
+/// A resident's volunteer profile in a village document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolunteerProfileView {
+    /// The resident.
+    pub user: String,
+    /// The village document it was read from.
+    pub home_village: String,
+    /// Categories they help with, sorted.
+    pub categories: Vec<HelpCategory>,
+    /// Villages they cover besides their own, sorted.
+    pub villages: Vec<String>,
+    /// When they are available; empty is any time.
+    pub availability: Vec<TimeWindow>,
+}
+
+/// An association's page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssociationView {
+    /// Its id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Category.
+    pub category: AssociationCategory,
+    /// Villages it is active in, sorted.
+    pub villages: Vec<String>,
+    /// Description.
+    pub description: String,
+    /// Public contact channels: (channel, value), sorted.
+    pub contacts: Vec<(String, String)>,
+    /// Website.
+    pub website: String,
+    /// Admins, sorted.
+    pub admins: Vec<String>,
+}
+
+/// A village as the municipality document knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VillageView {
+    /// Slug.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Neighbouring villages, sorted.
+    pub neighbours: Vec<String>,
+    /// Area brokers, sorted.
+    pub brokers: Vec<String>,
+}
+
+/// A consultation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsultationView {
+    /// Its id.
+    pub id: String,
+    /// The village asked.
+    pub village: String,
+    /// The question.
+    pub question: String,
+    /// Background.
+    pub explanation: String,
+    /// When it closes.
+    pub closes_at: i64,
+    /// Derived status at the `now` given.
+    pub status: ConsultationStatus,
+    /// Responses, oldest first.
+    pub responses: Vec<ConsultationResponseView>,
+    /// The municipality's published outcome.
+    pub outcome: Option<String>,
+}
+
+/// A response to a consultation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsultationResponseView {
+    /// Its id.
+    pub id: String,
+    /// Who wrote it.
+    pub author: String,
+    /// The association it speaks for, if any.
+    pub on_behalf_of: Option<String>,
+    /// When.
+    pub created_at: i64,
+    /// Text.
+    pub body: String,
+}
+
+/// A news item or knowledge page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleView {
+    /// Its id.
+    pub id: String,
+    /// Who wrote it.
+    pub author: String,
+    /// When.
+    pub created_at: i64,
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// The village it is about, if one.
+    pub village: Option<String>,
+}
+
+/// A message in a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageView {
+    /// Its id.
+    pub id: String,
+    /// Who sent it.
+    pub author: String,
+    /// When.
+    pub created_at: i64,
+    /// Text.
+    pub body: String,
+}
+
+// ---- status derivation --------------------------------------------------------------------
+
+pub(crate) fn help_status(d: &impl ReadDoc, post: &ObjId) -> HelpStatus {
+    if get_i64(d, post, "withdrawn_at").is_some() {
+        HelpStatus::Withdrawn
+    } else if get_i64(d, post, "done_at").is_some() {
+        HelpStatus::Done
+    } else if get_i64(d, post, "matched_at").is_some() {
+        HelpStatus::Matched
+    } else {
+        HelpStatus::Open
+    }
+}
+
+pub(crate) fn initiative_status(d: &impl ReadDoc, obj: &ObjId) -> InitiativeStatus {
+    if get_i64(d, obj, "done_at").is_some() {
+        InitiativeStatus::Done
+    } else if get_i64(d, obj, "started_at").is_some() {
+        InitiativeStatus::Running
+    } else {
+        InitiativeStatus::Idea
+    }
+}
+
+pub(crate) fn consultation_status(d: &impl ReadDoc, obj: &ObjId, now: i64) -> ConsultationStatus {
+    if get_obj(d, obj, "outcome").is_some() {
+        ConsultationStatus::Reported
+    } else if now >= get_i64(d, obj, "closes_at").unwrap_or(i64::MAX) {
+        ConsultationStatus::Closed
+    } else {
+        ConsultationStatus::Open
+    }
+}
+
+fn opt(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.is_empty())
+}
+
+fn sorted_keys(d: &Automerge, obj: &ObjId, key: &str) -> Vec<String> {
+    get_obj(d, obj, key)
+        .map(|o| keys(d, &o))
+        .unwrap_or_default()
+}
+
+/// Reads each object of a root collection with `f`.
+fn each<T>(d: &Automerge, root: &str, mut f: impl FnMut(&str, &ObjId) -> Option<T>) -> Vec<T> {
+    let Some(coll) = get_obj(d, &ObjId::Root, root) else {
+        return Vec::new();
+    };
+    d.map_range(&coll, ..)
+        .filter_map(|item| {
+            if let automerge::ValueRef::Object(_) = item.value {
+                f(&item.key, &item.id())
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn hydrate_help_post(
+    d: &Automerge,
+    obj: &ObjId,
+    with_responses: bool,
+) -> Option<HelpPostView> {
+    let kind = get_str(d, obj, "kind")?.parse().ok()?;
+    let responses_obj = get_obj(d, obj, "responses");
+    let response_count = responses_obj.as_ref().map_or(0, |r| d.length(r));
+    let mut responses = Vec::new();
+    if with_responses
+        && let Some(r) = &responses_obj {
+            for item in d.map_range(r, ..) {
+                let o = item.id();
+                responses.push(ResponseView {
+                    id: item.key.to_string(),
+                    author: get_str(d, &o, "author").unwrap_or_default(),
+                    created_at: get_i64(d, &o, "created_at").unwrap_or_default(),
+                    message: get_str(d, &o, "message").unwrap_or_default(),
+                    hidden: get_bool(d, &o, "hidden"),
+                });
+            }
+            responses.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        }
+    let when = match (get_i64(d, obj, "when_start"), get_i64(d, obj, "when_end")) {
+        (Some(start), Some(end)) => Some(TimeWindow { start, end }),
+        _ => None,
+    };
+    Some(HelpPostView {
+        id: get_str(d, obj, "id")?,
+        kind,
+        author: get_str(d, obj, "author").unwrap_or_default(),
+        created_at: get_i64(d, obj, "created_at").unwrap_or_default(),
+        updated_at: get_i64(d, obj, "updated_at").unwrap_or_default(),
+        title: get_str(d, obj, "title").unwrap_or_default(),
+        description: get_str(d, obj, "description").unwrap_or_default(),
+        category: get_str(d, obj, "category")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(HelpCategory::Other),
+        when,
+        status: help_status(d, obj),
+        accepted_response: opt(get_str(d, obj, "accepted_response")),
+        hidden: get_bool(d, obj, "hidden"),
+        response_count,
+        responses,
+    })
+}
+
+impl VillageDoc {
+    /// One help post with its responses.
+    pub fn help_post(&self, id: &str) -> Option<HelpPostView> {
+        let posts = get_obj(&self.am, &ObjId::Root, "help_posts")?;
+        let obj = get_obj(&self.am, &posts, id)?;
+        hydrate_help_post(&self.am, &obj, true)
+    }
+
+    /// Every help post, without responses (for search, matching and tests), sorted by id.
+    pub fn help_posts(&self) -> Vec<HelpPostView> {
+        each(&self.am, "help_posts", |_, o| {
+            hydrate_help_post(&self.am, o, false)
+        })
+    }
+
+    /// "Open requests in my village": open, visible help requests, newest first (ties by id).
+    pub fn open_requests(&self) -> Vec<HelpPostView> {
+        self.open_posts(HelpKind::Request)
+    }
+
+    /// Open, visible help offers, newest first.
+    pub fn open_offers(&self) -> Vec<HelpPostView> {
+        self.open_posts(HelpKind::Offer)
+    }
+
+    fn open_posts(&self, kind: HelpKind) -> Vec<HelpPostView> {
+        let d = &self.am;
+        let mut v = each(d, "help_posts", |_, o| {
+            // Cheap filters first: most posts of a busy village are closed.
+            if get_str(d, o, "kind").as_deref() != Some(kind.as_str())
+                || help_status(d, o) != HelpStatus::Open
+                || get_bool(d, o, "hidden")
+            {
+                return None;
+            }
+            hydrate_help_post(d, o, false)
+        });
+        v.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        v
+    }
+
+    /// One initiative.
+    pub fn initiative(&self, id: &str) -> Option<InitiativeView> {
+        let coll = get_obj(&self.am, &ObjId::Root, "initiatives")?;
+        let obj = get_obj(&self.am, &coll, id)?;
+        hydrate_initiative(&self.am, &obj)
+    }
+
+    /// Every initiative, sorted by id.
+    pub fn initiatives(&self) -> Vec<InitiativeView> {
+        each(&self.am, "initiatives", |_, o| {
+            hydrate_initiative(&self.am, o)
+        })
+    }
+
+    /// Visible initiatives that are not done and have unfilled needs, most open needs first.
+    pub fn initiatives_needing_help(&self) -> Vec<InitiativeView> {
+        let mut v: Vec<_> = self
+            .initiatives()
+            .into_iter()
+            .filter(|i| !i.hidden && i.status != InitiativeStatus::Done && i.open_needs() > 0)
+            .collect();
+        v.sort_by(|a, b| {
+            b.open_needs()
+                .cmp(&a.open_needs())
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        v
+    }
+
+    /// One event.
+    pub fn event(&self, id: &str) -> Option<EventView> {
+        let coll = get_obj(&self.am, &ObjId::Root, "events")?;
+        let obj = get_obj(&self.am, &coll, id)?;
+        hydrate_event(&self.am, &obj)
+    }
+
+    /// Every event, sorted by id.
+    pub fn events(&self) -> Vec<EventView> {
+        each(&self.am, "events", |_, o| hydrate_event(&self.am, o))
+    }
+
+    /// "Events of the coming weeks": visible, not cancelled, not yet ended at `now`, starting
+    /// within `weeks` weeks; by start time.
+    pub fn upcoming_events(&self, now: i64, weeks: i64) -> Vec<EventView> {
+        let until = now.saturating_add(weeks.saturating_mul(7 * 24 * 3600 * 1000));
+        let mut v: Vec<_> = self
+            .events()
+            .into_iter()
+            .filter(|e| !e.hidden && !e.cancelled && e.when.end >= now && e.when.start <= until)
+            .collect();
+        v.sort_by(|a, b| {
+            a.when
+                .start
+                .cmp(&b.when.start)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        v
+    }
+
+    /// The board, newest first, hidden posts left out.
+    pub fn board(&self) -> Vec<BoardPostView> {
+        let d = &self.am;
+        let mut v = each(d, "board", |_, o| {
+            let comments = get_obj(d, o, "comments")
+                .map(|c| {
+                    let mut cs: Vec<_> = d
+                        .map_range(&c, ..)
+                        .filter_map(|it| {
+                            let o = it.id();
+                            (!get_bool(d, &o, "hidden")).then(|| CommentView {
+                                id: it.key.to_string(),
+                                author: get_str(d, &o, "author").unwrap_or_default(),
+                                created_at: get_i64(d, &o, "created_at").unwrap_or_default(),
+                                body: get_str(d, &o, "body").unwrap_or_default(),
+                            })
+                        })
+                        .collect();
+                    cs.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+                    cs
+                })
+                .unwrap_or_default();
+            let mut reactions = std::collections::BTreeMap::<String, usize>::new();
+            if let Some(r) = get_obj(d, o, "reactions") {
+                for k in d.keys(&r) {
+                    if let Some(v) = get_str(d, &r, &k) {
+                        *reactions.entry(v).or_default() += 1;
+                    }
+                }
+            }
+            Some(BoardPostView {
+                id: get_str(d, o, "id")?,
+                author: get_str(d, o, "author").unwrap_or_default(),
+                created_at: get_i64(d, o, "created_at").unwrap_or_default(),
+                body: get_str(d, o, "body").unwrap_or_default(),
+                comments,
+                reactions: reactions.into_iter().collect(),
+                hidden: get_bool(d, o, "hidden"),
+            })
+        });
+        v.retain(|p| !p.hidden);
+        v.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        v
+    }
+
+    /// Volunteer profiles in this village, sorted by user.
+    pub fn volunteer_profiles(&self) -> Vec<VolunteerProfileView> {
+        let d = &self.am;
+        let home = self.village_id().map(|v| v.to_string()).unwrap_or_default();
+        each(d, "volunteers", |key, o| {
+            let categories = sorted_keys(d, o, "categories")
+                .iter()
+                .filter_map(|c| c.parse().ok())
+                .collect();
+            let availability = get_obj(d, o, "availability")
+                .map(|a| {
+                    let mut w: Vec<_> = d
+                        .map_range(&a, ..)
+                        .filter_map(|it| {
+                            let o = it.id();
+                            Some(TimeWindow {
+                                start: get_i64(d, &o, "start")?,
+                                end: get_i64(d, &o, "end")?,
+                            })
+                        })
+                        .collect();
+                    w.sort_by_key(|w| (w.start, w.end));
+                    w
+                })
+                .unwrap_or_default();
+            Some(VolunteerProfileView {
+                user: key.to_owned(),
+                home_village: home.clone(),
+                categories,
+                villages: sorted_keys(d, o, "villages"),
+                availability,
+            })
+        })
+    }
+}
+
+fn hydrate_initiative(d: &Automerge, o: &ObjId) -> Option<InitiativeView> {
+    let mut needs: Vec<NeedView> = get_obj(d, o, "needs")
+        .map(|n| {
+            d.map_range(&n, ..)
+                .map(|it| {
+                    let o = it.id();
+                    NeedView {
+                        id: it.key.to_string(),
+                        title: get_str(d, &o, "title").unwrap_or_default(),
+                        created_at: get_i64(d, &o, "created_at").unwrap_or_default(),
+                        filled_by: opt(get_str(d, &o, "filled_by")),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    needs.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    let mut updates: Vec<UpdateView> = get_obj(d, o, "updates")
+        .map(|n| {
+            d.map_range(&n, ..)
+                .map(|it| {
+                    let o = it.id();
+                    UpdateView {
+                        id: it.key.to_string(),
+                        author: get_str(d, &o, "author").unwrap_or_default(),
+                        created_at: get_i64(d, &o, "created_at").unwrap_or_default(),
+                        body: get_str(d, &o, "body").unwrap_or_default(),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    updates.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Some(InitiativeView {
+        id: get_str(d, o, "id")?,
+        author: get_str(d, o, "author").unwrap_or_default(),
+        created_at: get_i64(d, o, "created_at").unwrap_or_default(),
+        title: get_str(d, o, "title").unwrap_or_default(),
+        lead_association: opt(get_str(d, o, "lead_association")),
+        partners: sorted_keys(d, o, "partners"),
+        plan: get_str(d, o, "plan").unwrap_or_default(),
+        status: initiative_status(d, o),
+        needs,
+        updates,
+        hidden: get_bool(d, o, "hidden"),
+    })
+}
+
+fn hydrate_event(d: &Automerge, o: &ObjId) -> Option<EventView> {
+    Some(EventView {
+        id: get_str(d, o, "id")?,
+        author: get_str(d, o, "author").unwrap_or_default(),
+        organiser: opt(get_str(d, o, "organiser")),
+        title: get_str(d, o, "title").unwrap_or_default(),
+        description: get_str(d, o, "description").unwrap_or_default(),
+        when: TimeWindow {
+            start: get_i64(d, o, "start").unwrap_or_default(),
+            end: get_i64(d, o, "end").unwrap_or_default(),
+        },
+        place: get_str(d, o, "place").unwrap_or_default(),
+        volunteers_needed: get_i64(d, o, "volunteers_needed")
+            .unwrap_or_default()
+            .max(0) as u64,
+        signed_up: sorted_keys(d, o, "signups"),
+        cancelled: get_i64(d, o, "cancelled_at").is_some(),
+        hidden: get_bool(d, o, "hidden"),
+    })
+}
+
+impl MunicipalityDoc {
+    /// The villages, sorted by id.
+    pub fn villages(&self) -> Vec<VillageView> {
+        let d = &self.am;
+        each(d, "villages", |key, o| {
+            Some(VillageView {
+                id: key.to_owned(),
+                name: get_str(d, o, "name").unwrap_or_default(),
+                neighbours: sorted_keys(d, o, "neighbours"),
+                brokers: sorted_keys(d, o, "brokers"),
+            })
+        })
+    }
+
+    /// An association's page.
+    pub fn association(&self, id: &str) -> Option<AssociationView> {
+        let coll = get_obj(&self.am, &ObjId::Root, "associations")?;
+        let obj = get_obj(&self.am, &coll, id)?;
+        hydrate_association(&self.am, &obj)
+    }
+
+    /// The association directory, sorted by name then id.
+    pub fn associations(&self) -> Vec<AssociationView> {
+        let mut v = each(&self.am, "associations", |_, o| {
+            hydrate_association(&self.am, o)
+        });
+        v.sort_by(|a, b| {
+            a.name
+                .to_lowercase()
+                .cmp(&b.name.to_lowercase())
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        v
+    }
+
+    /// One consultation, its status judged at `now`.
+    pub fn consultation(&self, id: &str, now: i64) -> Option<ConsultationView> {
+        let coll = get_obj(&self.am, &ObjId::Root, "consultations")?;
+        let obj = get_obj(&self.am, &coll, id)?;
+        hydrate_consultation(&self.am, &obj, now)
+    }
+
+    /// Consultations of one village, closing soonest first.
+    pub fn consultations_for(&self, village: &str, now: i64) -> Vec<ConsultationView> {
+        let mut v: Vec<_> = each(&self.am, "consultations", |_, o| {
+            hydrate_consultation(&self.am, o, now)
+        })
+        .into_iter()
+        .filter(|c| c.village == village)
+        .collect();
+        v.sort_by(|a, b| a.closes_at.cmp(&b.closes_at).then_with(|| a.id.cmp(&b.id)));
+        v
+    }
+
+    /// News, newest first.
+    pub fn news(&self) -> Vec<ArticleView> {
+        self.articles("news")
+    }
+
+    /// Knowledge pages, by title.
+    pub fn knowledge(&self) -> Vec<ArticleView> {
+        let mut v = self.articles("knowledge");
+        v.sort_by(|a, b| a.title.cmp(&b.title).then_with(|| a.id.cmp(&b.id)));
+        v
+    }
+
+    fn articles(&self, root: &str) -> Vec<ArticleView> {
+        let d = &self.am;
+        let mut v = each(d, root, |_, o| {
+            Some(ArticleView {
+                id: get_str(d, o, "id")?,
+                author: get_str(d, o, "author").unwrap_or_default(),
+                created_at: get_i64(d, o, "created_at").unwrap_or_default(),
+                title: get_str(d, o, "title").unwrap_or_default(),
+                body: get_str(d, o, "body").unwrap_or_default(),
+                village: opt(get_str(d, o, "village")),
+            })
+        });
+        v.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        v
+    }
+}
+
+fn hydrate_association(d: &Automerge, o: &ObjId) -> Option<AssociationView> {
+    let contacts = get_obj(d, o, "contacts")
+        .map(|c| {
+            d.keys(&c)
+                .filter_map(|k| get_str(d, &c, &k).map(|v| (k, v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(AssociationView {
+        id: get_str(d, o, "id")?,
+        name: get_str(d, o, "name").unwrap_or_default(),
+        category: get_str(d, o, "category")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(AssociationCategory::Other),
+        villages: sorted_keys(d, o, "villages"),
+        description: get_str(d, o, "description").unwrap_or_default(),
+        contacts,
+        website: get_str(d, o, "website").unwrap_or_default(),
+        admins: sorted_keys(d, o, "admins"),
+    })
+}
+
+fn hydrate_consultation(d: &Automerge, o: &ObjId, now: i64) -> Option<ConsultationView> {
+    let mut responses: Vec<_> = get_obj(d, o, "responses")
+        .map(|r| {
+            d.map_range(&r, ..)
+                .map(|it| {
+                    let o = it.id();
+                    ConsultationResponseView {
+                        id: it.key.to_string(),
+                        author: get_str(d, &o, "author").unwrap_or_default(),
+                        on_behalf_of: opt(get_str(d, &o, "on_behalf_of")),
+                        created_at: get_i64(d, &o, "created_at").unwrap_or_default(),
+                        body: get_str(d, &o, "body").unwrap_or_default(),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    responses.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    Some(ConsultationView {
+        id: get_str(d, o, "id")?,
+        village: get_str(d, o, "village").unwrap_or_default(),
+        question: get_str(d, o, "question").unwrap_or_default(),
+        explanation: get_str(d, o, "explanation").unwrap_or_default(),
+        closes_at: get_i64(d, o, "closes_at").unwrap_or_default(),
+        status: consultation_status(d, o, now),
+        responses,
+        outcome: get_obj(d, o, "outcome").and_then(|x| get_str(d, &x, "body")),
+    })
+}
+
+impl ConversationDoc {
+    /// The participants, sorted.
+    pub fn participants(&self) -> Vec<String> {
+        get_obj(&self.am, &ObjId::Root, "participants")
+            .map(|p| keys(&self.am, &p))
+            .unwrap_or_default()
+    }
+
+    /// Whether `user` may read this conversation (only its participants may).
+    pub fn can_read(&self, user: &str) -> bool {
+        self.participants().iter().any(|p| p == user)
+    }
+
+    /// The messages, oldest first.
+    pub fn messages(&self) -> Vec<MessageView> {
+        let d = &self.am;
+        let mut v = each(d, "messages", |_, o| {
+            Some(MessageView {
+                id: get_str(d, o, "id")?,
+                author: get_str(d, o, "author").unwrap_or_default(),
+                created_at: get_i64(d, o, "created_at").unwrap_or_default(),
+                body: get_str(d, o, "body").unwrap_or_default(),
+            })
+        });
+        v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        v
+    }
+}
