@@ -4,7 +4,8 @@
 //! 2.x sends (`senderId`, `peerMetadata`, `supportedProtocolVersions`, …; its README's CDDL still
 //! says `metadata`, which no implementation sends). The encoder writes fields in the order the JS
 //! repo does, so a message we encode differs from theirs only in cbor-x's habit of writing every
-//! map length in two bytes. The decoder takes fields in any order, ignores fields it does not know
+//! map length in two bytes and in JS's `undefined` for absent fields, which we leave out. The
+//! decoder takes fields in any order, ignores fields it does not know
 //! and reads JS's `undefined` (and `null`) as "absent".
 
 use std::{collections::BTreeMap, convert::Infallible};
