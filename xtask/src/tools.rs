@@ -1,6 +1,7 @@
 //! Installs the tools the build and the tests need when they are missing, at the versions
 //! the project pins.
 
+use sha2::Digest;
 use xshell::{Shell, cmd};
 
 use crate::{Result, root, step};
@@ -19,7 +20,7 @@ pub fn ensure_build_tools(sh: &Shell) -> Result {
         cmd!(sh, "rustup target add wasm32-unknown-unknown").run()?;
     }
 
-    if !version_output(sh, "trunk").is_some_and(|v| v.trim() == format!("trunk {TRUNK_VERSION}")) {
+    if !has_version(sh, "trunk", TRUNK_VERSION) {
         step(&format!(
             "installing trunk {TRUNK_VERSION} (a few minutes, once)"
         ));
@@ -31,9 +32,7 @@ pub fn ensure_build_tools(sh: &Shell) -> Result {
     }
 
     let bindgen = wasm_bindgen_version()?;
-    if !version_output(sh, "wasm-bindgen")
-        .is_some_and(|v| v.trim() == format!("wasm-bindgen {bindgen}"))
-    {
+    if !has_version(sh, "wasm-bindgen", &bindgen) {
         step(&format!(
             "installing wasm-bindgen-cli {bindgen} (a few minutes, once)"
         ));
@@ -68,14 +67,20 @@ pub fn ensure_test_tools(sh: &Shell) -> Result {
     Ok(())
 }
 
-/// `npm ci` in tests/ when its node_modules is missing or older than the lock file.
+/// `npm install` in tests/ when package.json or its lock file changed since the last install.
+///
+/// Not `npm ci`: npm 11 leaves the platform-specific optional packages of cbor-extract (used by
+/// automerge-repo) out of the lock file and then refuses it as out of sync. `npm install` with
+/// the lock file installs the same locked versions.
 fn ensure_npm_packages(sh: &Shell) -> Result {
     let tests = root().join("tests");
-    let lock = std::fs::metadata(tests.join("package-lock.json"))?.modified()?;
-    let installed = std::fs::metadata(tests.join("node_modules/.package-lock.json"))
-        .and_then(|m| m.modified())
-        .ok();
-    if installed.is_some_and(|installed| installed >= lock) {
+    let marker = tests.join("node_modules/.dorpskracht-installed");
+    let fingerprint = || -> Result<String> {
+        let mut both = std::fs::read(tests.join("package.json"))?;
+        both.extend(std::fs::read(tests.join("package-lock.json"))?);
+        Ok(format!("{:x}", sha2::Sha256::digest(&both)))
+    };
+    if std::fs::read_to_string(&marker).ok() == Some(fingerprint()?) {
         return Ok(());
     }
     if version_output(sh, "npm").is_none() {
@@ -86,7 +91,8 @@ fn ensure_npm_packages(sh: &Shell) -> Result {
     }
     step("installing the npm packages of tests/");
     let _dir = sh.push_dir(&tests);
-    cmd!(sh, "npm ci --no-audit --no-fund").run()?;
+    cmd!(sh, "npm install --no-audit --no-fund").run()?;
+    std::fs::write(&marker, fingerprint()?)?;
     Ok(())
 }
 
@@ -118,6 +124,11 @@ fn locked_version(lock: &str, package: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether `program --version` prints exactly `<program> <version>`.
+fn has_version(sh: &Shell, program: &str, version: &str) -> bool {
+    version_output(sh, program).is_some_and(|v| v.trim() == format!("{program} {version}"))
 }
 
 fn version_output(sh: &Shell, program: &str) -> Option<String> {
