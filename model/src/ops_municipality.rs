@@ -98,17 +98,19 @@ impl MunicipalityDoc {
         };
         for v in self.villages() {
             if v.brokers.iter().any(|b| b == user.as_str())
-                && let Ok(id) = VillageId::new(v.id) {
-                    roles.broker_of.insert(id);
-                }
+                && let Ok(id) = VillageId::new(v.id)
+            {
+                roles.broker_of.insert(id);
+            }
         }
         if let Some(coll) = get_obj(d, &ObjId::Root, "associations") {
             for item in d.map_range(&coll, ..) {
                 let admins = get_obj(d, &item.id(), "admins");
                 if admins.is_some_and(|a| has_key(d, &a, user.as_str()))
-                    && let Ok(id) = AssociationId::new(item.key.to_string()) {
-                        roles.admin_of.insert(id);
-                    }
+                    && let Ok(id) = AssociationId::new(item.key.to_string())
+                {
+                    roles.admin_of.insert(id);
+                }
             }
         }
         roles
@@ -363,16 +365,17 @@ impl MunicipalityDoc {
         ]);
         self.may(user, Action::Create, &path)?;
         if let Some(a) = on_behalf_of
-            && !user.is_admin_of(a) {
-                return Err(OpError::Denied(crate::Denied {
-                    user: user.id.to_string(),
-                    action: Action::Create,
-                    path,
-                    reason: crate::DenyReason::NotAllowed {
-                        rule: "only an admin of an association may act on its behalf",
-                    },
-                }));
-            }
+            && !user.is_admin_of(a)
+        {
+            return Err(OpError::Denied(crate::Denied {
+                user: user.id.to_string(),
+                action: Action::Create,
+                path,
+                reason: crate::DenyReason::NotAllowed {
+                    rule: "only an admin of an association may act on its behalf",
+                },
+            }));
+        }
         let responses = get_obj(&self.am, &o, "responses").ok_or_else(|| OpError::NotFound {
             what: "responses",
             id: consultation.to_string(),

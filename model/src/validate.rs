@@ -302,17 +302,18 @@ impl Judge<'_> {
             return Ok(());
         };
         if let OpType::Put(v) = action
-            && TIMESTAMPS.contains(&key.as_str()) {
-                let ok = match v {
-                    ScalarValue::Int(t) | ScalarValue::Timestamp(t) => {
-                        *t <= self.now + limits::CLOCK_SKEW_MS
-                    }
-                    _ => false,
-                };
-                if !ok {
-                    return Err("timestamps are integers not in the future");
+            && TIMESTAMPS.contains(&key.as_str())
+        {
+            let ok = match v {
+                ScalarValue::Int(t) | ScalarValue::Timestamp(t) => {
+                    *t <= self.now + limits::CLOCK_SKEW_MS
                 }
+                _ => false,
+            };
+            if !ok {
+                return Err("timestamps are integers not in the future");
             }
+        }
         if key == "accepted_response" {
             let post = path.obj_at(self.doc, path.len() - 1);
             let exists = match (post, value) {
@@ -333,9 +334,10 @@ impl Judge<'_> {
             return Err("`hidden` is a boolean");
         }
         if let OpType::Make(t) = action
-            && !matches!(t, ObjType::Map | ObjType::Text) {
-                return Err("the schema has maps and text only");
-            }
+            && !matches!(t, ObjType::Map | ObjType::Text)
+        {
+            return Err("the schema has maps and text only");
+        }
         Ok(())
     }
 }

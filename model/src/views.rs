@@ -376,20 +376,19 @@ pub(crate) fn hydrate_help_post(
     let responses_obj = get_obj(d, obj, "responses");
     let response_count = responses_obj.as_ref().map_or(0, |r| d.length(r));
     let mut responses = Vec::new();
-    if with_responses
-        && let Some(r) = &responses_obj {
-            for item in d.map_range(r, ..) {
-                let o = item.id();
-                responses.push(ResponseView {
-                    id: item.key.to_string(),
-                    author: get_str(d, &o, "author").unwrap_or_default(),
-                    created_at: get_i64(d, &o, "created_at").unwrap_or_default(),
-                    message: get_str(d, &o, "message").unwrap_or_default(),
-                    hidden: get_bool(d, &o, "hidden"),
-                });
-            }
-            responses.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    if with_responses && let Some(r) = &responses_obj {
+        for item in d.map_range(r, ..) {
+            let o = item.id();
+            responses.push(ResponseView {
+                id: item.key.to_string(),
+                author: get_str(d, &o, "author").unwrap_or_default(),
+                created_at: get_i64(d, &o, "created_at").unwrap_or_default(),
+                message: get_str(d, &o, "message").unwrap_or_default(),
+                hidden: get_bool(d, &o, "hidden"),
+            });
         }
+        responses.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    }
     let when = match (get_i64(d, obj, "when_start"), get_i64(d, obj, "when_end")) {
         (Some(start), Some(end)) => Some(TimeWindow { start, end }),
         _ => None,

@@ -1,0 +1,151 @@
+//! Fixtures shared by the integration tests: a village (Ulft) with its neighbours, a few
+//! residents, a broker, an association admin and a municipality admin.
+#![allow(dead_code)]
+
+use model::automerge::transaction::Transaction;
+use model::automerge::{ActorId, Automerge, Change, ObjId, ReadDoc};
+use model::*;
+
+pub const NOW: i64 = 1_750_000_000_000;
+pub const HOUR: i64 = 3_600_000;
+pub const DAY: i64 = 24 * HOUR;
+
+pub fn actor(n: u8) -> ActorId {
+    ActorId::from(vec![n; 16])
+}
+
+pub fn uid(s: &str) -> UserId {
+    UserId::new(s).unwrap()
+}
+
+pub fn resident(s: &str) -> User {
+    User::resident(uid(s))
+}
+
+pub fn anna() -> User {
+    resident("anna")
+}
+pub fn bert() -> User {
+    resident("bert")
+}
+pub fn carla() -> User {
+    resident("carla")
+}
+
+/// Bea, area broker of Ulft.
+pub fn broker() -> User {
+    let mut u = resident("bea");
+    u.roles.broker_of.insert(VillageId::new("ulft").unwrap());
+    u
+}
+
+/// Arie, admin of the fanfare.
+pub fn fanfare_admin() -> User {
+    let mut u = resident("arie");
+    u.roles
+        .admin_of
+        .insert(AssociationId::new("fanfare").unwrap());
+    u
+}
+
+/// Sanne, admin of the sports club.
+pub fn sports_admin() -> User {
+    let mut u = resident("sanne");
+    u.roles
+        .admin_of
+        .insert(AssociationId::new("vv-ulft").unwrap());
+    u
+}
+
+/// Gerda, municipality admin.
+pub fn muni_admin() -> User {
+    let mut u = resident("gerda");
+    u.roles.municipality_admin = true;
+    u
+}
+
+pub fn ulft() -> VillageId {
+    VillageId::new("ulft").unwrap()
+}
+
+pub fn seed() -> MunicipalitySeed {
+    let v = |id: &str, name: &str, n: &[&str]| VillageSeed {
+        id: id.into(),
+        name: name.into(),
+        neighbours: n.iter().map(|s| s.to_string()).collect(),
+    };
+    MunicipalitySeed {
+        id: "oude-ijsselstreek".into(),
+        name: "Oude IJsselstreek".into(),
+        villages: vec![
+            v("ulft", "Ulft", &["gendringen", "varsselder"]),
+            v("gendringen", "Gendringen", &["ulft"]),
+            v("varsselder", "Varsselder", &["ulft"]),
+            v("varsseveld", "Varsseveld", &[]),
+        ],
+    }
+}
+
+pub fn village() -> VillageDoc {
+    VillageDoc::new(&ulft(), actor(1), NOW - DAY)
+}
+
+pub fn municipality() -> MunicipalityDoc {
+    MunicipalityDoc::new(&seed(), actor(2), NOW - DAY)
+}
+
+pub fn help(title: &str, category: HelpCategory) -> HelpDraft {
+    HelpDraft {
+        category,
+        title: title.into(),
+        description: "Graag iemand uit de buurt".into(),
+        when: None,
+    }
+}
+
+pub fn pid(s: &str) -> HelpPostId {
+    HelpPostId::new(s).unwrap()
+}
+pub fn rid(s: &str) -> ResponseId {
+    ResponseId::new(s).unwrap()
+}
+
+/// A village where Anna asked for shopping help (`p1`) and Bert responded (`r1`).
+pub fn village_with_request() -> VillageDoc {
+    let mut d = village();
+    d.post_help_request(
+        &anna(),
+        &pid("p1"),
+        &help("Boodschappen", HelpCategory::Shopping),
+        NOW,
+    )
+    .unwrap();
+    d.respond(&bert(), &pid("p1"), &rid("r1"), "Ik kan helpen", NOW + 1)
+        .unwrap();
+    d
+}
+
+/// Looks up the object at `a/b/c`.
+pub fn obj(am: &Automerge, path: &str) -> ObjId {
+    let mut o = ObjId::Root;
+    for seg in path.split('/') {
+        o = am
+            .get(&o, seg)
+            .unwrap()
+            .unwrap_or_else(|| panic!("no {seg} in {path}"))
+            .1;
+    }
+    o
+}
+
+/// Makes raw changes on a fork of `doc` (what a tampered client could send), committed as
+/// separate changes when `f` is called with several transactions.
+pub fn raw(doc: &Automerge, f: impl FnOnce(&mut Transaction<'_>, &Automerge)) -> Vec<Change> {
+    let mut am = doc.fork().with_actor(actor(99));
+    let before = am.get_heads();
+    let snapshot = am.clone();
+    let mut tx = am.transaction();
+    f(&mut tx, &snapshot);
+    tx.commit();
+    am.get_changes(&before)
+}
