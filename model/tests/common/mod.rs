@@ -141,7 +141,16 @@ pub fn obj(am: &Automerge, path: &str) -> ObjId {
 /// Makes raw changes on a fork of `doc` (what a tampered client could send), committed as
 /// separate changes when `f` is called with several transactions.
 pub fn raw(doc: &Automerge, f: impl FnOnce(&mut Transaction<'_>, &Automerge)) -> Vec<Change> {
-    let mut am = doc.fork().with_actor(actor(99));
+    raw_as(99, doc, f)
+}
+
+/// [`raw`] with a chosen actor byte.
+pub fn raw_as(
+    actor_byte: u8,
+    doc: &Automerge,
+    f: impl FnOnce(&mut Transaction<'_>, &Automerge),
+) -> Vec<Change> {
+    let mut am = doc.fork().with_actor(actor(actor_byte));
     let before = am.get_heads();
     let snapshot = am.clone();
     let mut tx = am.transaction();

@@ -1,0 +1,703 @@
+//! The permission table and the op-level change validator: allowed and forbidden edits,
+//! including the ones `diff()` cannot see.
+
+mod common;
+
+use common::*;
+use model::automerge::transaction::Transactable;
+use model::automerge::{Automerge, ObjId, ObjType, ReadDoc};
+use model::*;
+
+fn check(
+    doc: &VillageDoc,
+    user: &User,
+    changes: &[model::automerge::Change],
+) -> Result<(), Violation> {
+    doc.validate_changes(user, changes, NOW + DAY)
+}
+
+fn reason(r: Result<(), Violation>) -> ViolationReason {
+    r.expect_err("expected a violation").reason
+}
+
+fn not_allowed(r: Result<(), Violation>) -> bool {
+    matches!(
+        reason(r),
+        ViolationReason::Denied(DenyReason::NotAllowed { .. })
+    )
+}
+
+// ---- the table, row by row ----------------------------------------------------------------
+
+#[test]
+fn permission_table_rows() {
+    let mut d = village_with_request();
+    d.create_initiative(
+        &fanfare_admin(),
+        &InitiativeId::new("i1").unwrap(),
+        &InitiativeDraft {
+            title: "Speeltuin".into(),
+            plan: String::new(),
+            lead_association: Some(AssociationId::new("fanfare").unwrap()),
+        },
+        NOW,
+    )
+    .unwrap();
+    d.add_need(
+        &fanfare_admin(),
+        &InitiativeId::new("i1").unwrap(),
+        &NeedId::new("n1").unwrap(),
+        "Verf",
+        NOW,
+    )
+    .unwrap();
+    let am = d.automerge();
+    use Action::*;
+    let rows: &[(User, Action, &str, Option<&str>, bool)] = &[
+        (carla(), Create, "help_posts/new", None, true),
+        (anna(), Change, "help_posts/p1/title", None, true),
+        (bert(), Change, "help_posts/p1/title", None, false),
+        (broker(), Change, "help_posts/p1/title", None, false),
+        (anna(), Delete, "help_posts/p1", None, true),
+        (broker(), Delete, "help_posts/p1", None, true),
+        (bert(), Delete, "help_posts/p1", None, false),
+        (anna(), Change, "help_posts/p1/created_at", None, false),
+        (anna(), Change, "help_posts/p1/author", None, false),
+        (anna(), Change, "help_posts/p1/id", None, false),
+        (
+            anna(),
+            Create,
+            "help_posts/p1/accepted_response",
+            None,
+            true,
+        ),
+        (
+            anna(),
+            Change,
+            "help_posts/p1/accepted_response",
+            None,
+            false,
+        ),
+        (bert(), Create, "help_posts/p1/done_at", None, false),
+        (broker(), Create, "help_posts/p1/withdrawn_at", None, true),
+        (anna(), Create, "help_posts/p1/hidden", None, false),
+        (broker(), Create, "help_posts/p1/hidden", None, true),
+        (anna(), Delete, "help_posts/p1/responses", None, false),
+        (carla(), Create, "help_posts/p1/responses/r9", None, true),
+        (
+            bert(),
+            Change,
+            "help_posts/p1/responses/r1/message",
+            None,
+            true,
+        ),
+        (
+            anna(),
+            Change,
+            "help_posts/p1/responses/r1/message",
+            None,
+            false,
+        ),
+        (anna(), Delete, "help_posts/p1/responses/r1", None, false),
+        (bert(), Delete, "help_posts/p1/responses/r1", None, true),
+        (broker(), Delete, "help_posts/p1/responses/r1", None, true),
+        (anna(), Create, "initiatives/i1/needs/n2", None, false),
+        (
+            fanfare_admin(),
+            Create,
+            "initiatives/i1/needs/n2",
+            None,
+            true,
+        ),
+        (
+            anna(),
+            Create,
+            "initiatives/i1/needs/n1/filled_by",
+            Some("anna"),
+            true,
+        ),
+        (
+            anna(),
+            Create,
+            "initiatives/i1/needs/n1/filled_by",
+            Some("bert"),
+            false,
+        ),
+        (
+            anna(),
+            Create,
+            "initiatives/i1/partners/fanfare",
+            None,
+            false,
+        ),
+        (
+            sports_admin(),
+            Create,
+            "initiatives/i1/partners/vv-ulft",
+            None,
+            true,
+        ),
+        (
+            sports_admin(),
+            Create,
+            "initiatives/i1/partners/fanfare",
+            None,
+            false,
+        ),
+        (anna(), Change, "initiatives/i1/plan", None, false),
+        (fanfare_admin(), Change, "initiatives/i1/plan", None, true),
+        (bert(), Create, "events/e1/signups/bert", None, true),
+        (bert(), Create, "events/e1/signups/anna", None, false),
+        (bert(), Create, "board/b1/reactions/bert", None, true),
+        (bert(), Change, "board/b1/reactions/anna", None, false),
+        (bert(), Create, "volunteers/bert", None, true),
+        (bert(), Change, "volunteers/anna/categories", None, false),
+        (muni_admin(), Change, "schema_version", None, false),
+        (anna(), Create, "unknown/x", None, false),
+    ];
+    for (user, action, path, value, expected) in rows {
+        let got = may(
+            user,
+            DocKind::Village,
+            *action,
+            &Path::parse(path),
+            *value,
+            am,
+        );
+        assert_eq!(
+            got.is_ok(),
+            *expected,
+            "{} {action} {path}: {got:?}",
+            user.id
+        );
+    }
+    assert_eq!(
+        may(
+            &muni_admin(),
+            DocKind::Village,
+            Change,
+            &Path::parse("schema_version"),
+            None,
+            am
+        )
+        .unwrap_err()
+        .reason,
+        DenyReason::OutsideSchema
+    );
+    assert_eq!(
+        may(
+            &anna(),
+            DocKind::Village,
+            Change,
+            &Path::parse("help_posts/p1/created_at"),
+            None,
+            am
+        )
+        .unwrap_err()
+        .reason,
+        DenyReason::Immutable
+    );
+}
+
+#[test]
+fn municipality_table_rows() {
+    let mut m = municipality();
+    m.register_association(
+        &fanfare_admin(),
+        &AssociationId::new("fanfare").unwrap(),
+        &AssociationDraft {
+            name: "Fanfare".into(),
+            category: AssociationCategory::Music,
+            villages: vec![ulft()],
+            description: String::new(),
+            contacts: vec![],
+            website: String::new(),
+        },
+        NOW,
+    )
+    .unwrap();
+    let am = m.automerge();
+    use Action::*;
+    let rows: &[(User, Action, &str, bool)] = &[
+        (fanfare_admin(), Change, "associations/fanfare/name", true),
+        (sports_admin(), Change, "associations/fanfare/name", false),
+        (muni_admin(), Change, "associations/fanfare/name", true),
+        (bert(), Create, "associations/fanfare/admins/bert", false),
+        (
+            fanfare_admin(),
+            Create,
+            "associations/fanfare/admins/bert",
+            true,
+        ),
+        (bert(), Create, "associations/new-club", true),
+        (broker(), Change, "villages/ulft/brokers/bea", false),
+        (muni_admin(), Change, "villages/ulft/brokers/bea", true),
+        (anna(), Create, "news/n1", false),
+        (broker(), Create, "news/n1", true),
+        (anna(), Create, "knowledge/k1", false),
+        (anna(), Create, "consultations/c1", false),
+        (broker(), Create, "consultations/c1", true),
+    ];
+    for (user, action, path, expected) in rows {
+        let got = may(
+            user,
+            DocKind::Municipality,
+            *action,
+            &Path::parse(path),
+            None,
+            am,
+        );
+        assert_eq!(
+            got.is_ok(),
+            *expected,
+            "{} {action} {path}: {got:?}",
+            user.id
+        );
+    }
+}
+
+#[test]
+fn deepest_rule_wins() {
+    let (rule, depth) = find_rule(
+        DocKind::Village,
+        &Path::parse("help_posts/p/responses/r/message"),
+    )
+    .unwrap();
+    assert_eq!((rule.pattern, depth), ("help_posts/*/responses/*", 4));
+    assert!(find_rule(DocKind::Village, &Path::parse("kind")).is_none());
+    assert!(find_rule(DocKind::Conversation, &Path::parse("help_posts/p")).is_none());
+}
+
+// ---- the validator ------------------------------------------------------------------------
+
+#[test]
+fn an_honest_edit_passes() {
+    let d = village_with_request();
+    let changes = raw(d.automerge(), |tx, am| {
+        tx.put(obj(am, "help_posts/p1"), "title", "Boodschappen (dinsdag)")
+            .unwrap();
+    });
+    assert_eq!(check(&d, &anna(), &changes), Ok(()));
+}
+
+#[test]
+fn editing_someone_elses_post_is_refused_with_its_path() {
+    let d = village_with_request();
+    let changes = raw(d.automerge(), |tx, am| {
+        tx.put(obj(am, "help_posts/p1"), "title", "Gratis fietsen")
+            .unwrap();
+    });
+    let v = check(&d, &bert(), &changes).unwrap_err();
+    assert_eq!(v.path, Path::parse("help_posts/p1/title"));
+    assert_eq!(v.change, changes[0].hash());
+    assert_eq!(v.op, 0);
+    assert!(matches!(
+        v.reason,
+        ViolationReason::Denied(DenyReason::NotAllowed {
+            rule: "help_posts/*"
+        })
+    ));
+}
+
+#[test]
+fn edit_then_delete_in_one_change_is_caught_though_diff_shows_only_the_delete() {
+    let d = village_with_request();
+    // The broker may delete a post but not edit it.
+    let changes = raw(d.automerge(), |tx, am| {
+        tx.put(obj(am, "help_posts/p1"), "title", "Kwaadaardig")
+            .unwrap();
+        tx.delete(obj(am, "help_posts"), "p1").unwrap();
+    });
+    let mut after = d.automerge().clone();
+    let before = after.get_heads();
+    after.apply_changes(changes.clone()).unwrap();
+    let patches = after.diff(&before, &after.get_heads());
+    assert_eq!(
+        patches.len(),
+        1,
+        "the diff shows only the delete: {patches:?}"
+    );
+    let v = check(&d, &broker(), &changes).unwrap_err();
+    assert_eq!(
+        (v.op, v.path.to_string()),
+        (0, "help_posts/p1/title".to_string())
+    );
+    // Deleting alone is fine for the broker.
+    let delete_only = raw(d.automerge(), |tx, am| {
+        tx.delete(obj(am, "help_posts"), "p1").unwrap()
+    });
+    assert_eq!(check(&d, &broker(), &delete_only), Ok(()));
+}
+
+#[test]
+fn set_and_revert_is_caught_though_nothing_visible_changes() {
+    let d = village_with_request();
+    let changes = raw(d.automerge(), |tx, am| {
+        let p = obj(am, "help_posts/p1");
+        tx.put(&p, "title", "Iets anders").unwrap();
+        tx.put(&p, "title", "Boodschappen").unwrap();
+    });
+    let mut after = d.automerge().clone();
+    let before = after.get_heads();
+    after.apply_changes(changes.clone()).unwrap();
+    let _ = before;
+    let p1 = obj(&after, "help_posts/p1");
+    assert_eq!(
+        after.get(&p1, "title").unwrap().unwrap().0.to_str(),
+        Some("Boodschappen")
+    );
+    assert!(not_allowed(check(&d, &bert(), &changes)));
+}
+
+#[test]
+fn a_losing_concurrent_write_is_still_judged() {
+    let base = village_with_request();
+    // Anna edits her title on the server; Bert, concurrently, forges an edit that loses.
+    let mut server = base.fork(ActorId::from(vec![0xff; 16]));
+    server
+        .edit_help_post(
+            &anna(),
+            &pid("p1"),
+            &help("Boodschappen!", HelpCategory::Shopping),
+            NOW + 5,
+        )
+        .unwrap();
+    let mut bert_doc = base
+        .automerge()
+        .fork()
+        .with_actor(ActorId::from(vec![0x01; 16]));
+    let before = bert_doc.get_heads();
+    let mut tx = bert_doc.transaction();
+    tx.put(obj(base.automerge(), "help_posts/p1"), "title", "Verloren")
+        .unwrap();
+    tx.commit();
+    let changes = bert_doc.get_changes(&before);
+    let mut merged = server.automerge().clone();
+    merged.apply_changes(changes.clone()).unwrap();
+    let p1 = obj(&merged, "help_posts/p1");
+    assert_eq!(
+        merged.get(&p1, "title").unwrap().unwrap().0.to_str(),
+        Some("Boodschappen!")
+    );
+    assert!(not_allowed(server.validate_changes(
+        &bert(),
+        &changes,
+        NOW + DAY
+    )));
+}
+
+use model::automerge::ActorId;
+
+#[test]
+fn an_authors_offline_edit_of_a_post_the_broker_deleted_is_judged_by_the_old_author() {
+    let base = village_with_request();
+    let mut server = base.fork(actor(50));
+    let del = raw(server.automerge(), |tx, am| {
+        tx.delete(obj(am, "help_posts"), "p1").unwrap()
+    });
+    server.apply_changes(del).unwrap();
+    assert!(server.help_post("p1").is_none());
+    let edit = raw_as(98, base.automerge(), |tx, am| {
+        tx.put(obj(am, "help_posts/p1"), "description", "Nog steeds nodig")
+            .unwrap();
+    });
+    assert_eq!(server.validate_changes(&anna(), &edit, NOW + DAY), Ok(()));
+    assert!(not_allowed(server.validate_changes(
+        &bert(),
+        &edit,
+        NOW + DAY
+    )));
+}
+
+#[test]
+fn backdating_created_at_is_refused() {
+    let d = village_with_request();
+    let changes = raw(d.automerge(), |tx, am| {
+        tx.put(obj(am, "help_posts/p1"), "created_at", NOW - 365 * DAY)
+            .unwrap()
+    });
+    assert_eq!(
+        reason(check(&d, &anna(), &changes)),
+        ViolationReason::Denied(DenyReason::Immutable)
+    );
+}
+
+#[test]
+fn new_objects_must_carry_their_senders_name_and_a_sane_time() {
+    let d = village_with_request();
+    let make = |author: &str, created_at: i64, extra: Option<(&str, &str)>| {
+        raw(d.automerge(), |tx, am| {
+            let posts = obj(am, "help_posts");
+            let p = tx.put_object(&posts, "p9", ObjType::Map).unwrap();
+            tx.put(&p, "id", "p9").unwrap();
+            tx.put(&p, "author", author).unwrap();
+            tx.put(&p, "created_at", created_at).unwrap();
+            tx.put(&p, "title", "x").unwrap();
+            if let Some((k, v)) = extra {
+                tx.put(&p, k, v).unwrap();
+            }
+        })
+    };
+    assert_eq!(check(&d, &bert(), &make("bert", NOW, None)), Ok(()));
+    assert!(matches!(
+        reason(check(&d, &bert(), &make("anna", NOW, None))),
+        ViolationReason::BadValue(_)
+    ));
+    assert!(matches!(
+        reason(check(&d, &bert(), &make("bert", NOW + 30 * DAY, None))),
+        ViolationReason::BadValue(_)
+    ));
+    assert!(matches!(
+        reason(check(
+            &d,
+            &bert(),
+            &make("bert", NOW, Some(("accepted_response", "r1")))
+        )),
+        ViolationReason::BadValue(_)
+    ));
+    // A response in Bert's name written by Carla.
+    let forged = raw(d.automerge(), |tx, am| {
+        let rs = obj(am, "help_posts/p1/responses");
+        let r = tx.put_object(&rs, "r7", ObjType::Map).unwrap();
+        tx.put(&r, "author", "bert").unwrap();
+    });
+    assert!(matches!(
+        reason(check(&d, &carla(), &forged)),
+        ViolationReason::BadValue(_)
+    ));
+}
+
+#[test]
+fn deleting_another_residents_response_is_refused() {
+    let d = village_with_request();
+    let changes = raw(d.automerge(), |tx, am| {
+        tx.delete(obj(am, "help_posts/p1/responses"), "r1").unwrap()
+    });
+    // Not even the post's author may delete Bert's response.
+    assert!(not_allowed(check(&d, &anna(), &changes)));
+    assert_eq!(check(&d, &bert(), &changes), Ok(()));
+    // Nor wipe all responses by replacing the map.
+    let wipe = raw(d.automerge(), |tx, am| {
+        tx.put_object(obj(am, "help_posts/p1"), "responses", ObjType::Map)
+            .unwrap();
+    });
+    assert!(not_allowed(check(&d, &anna(), &wipe)));
+}
+
+#[test]
+fn status_stamps_are_write_once_and_accepted_responses_must_exist() {
+    let mut d = village_with_request();
+    let stamp = raw(d.automerge(), |tx, am| {
+        tx.put(obj(am, "help_posts/p1"), "done_at", NOW).unwrap()
+    });
+    assert!(not_allowed(check(&d, &bert(), &stamp)));
+    let ghost = raw(d.automerge(), |tx, am| {
+        tx.put(obj(am, "help_posts/p1"), "accepted_response", "r404")
+            .unwrap()
+    });
+    assert!(matches!(
+        reason(check(&d, &anna(), &ghost)),
+        ViolationReason::BadValue(_)
+    ));
+    d.accept_response(&anna(), &pid("p1"), &rid("r1"), NOW + 2)
+        .unwrap();
+    let rematch = raw(d.automerge(), |tx, am| {
+        tx.put(obj(am, "help_posts/p1"), "matched_at", NOW + 3)
+            .unwrap()
+    });
+    assert!(not_allowed(check(&d, &anna(), &rematch)));
+    let unmatch = raw(d.automerge(), |tx, am| {
+        tx.delete(obj(am, "help_posts/p1"), "matched_at").unwrap()
+    });
+    assert!(not_allowed(check(&d, &anna(), &unmatch)));
+}
+
+#[test]
+fn promoting_yourself_to_admin_and_editing_a_foreign_association_are_refused() {
+    let mut m = municipality();
+    m.register_association(
+        &fanfare_admin(),
+        &AssociationId::new("fanfare").unwrap(),
+        &AssociationDraft {
+            name: "Fanfare".into(),
+            category: AssociationCategory::Music,
+            villages: vec![ulft()],
+            description: String::new(),
+            contacts: vec![],
+            website: String::new(),
+        },
+        NOW,
+    )
+    .unwrap();
+    let promote = raw(m.automerge(), |tx, am| {
+        tx.put(obj(am, "associations/fanfare/admins"), "bert", true)
+            .unwrap()
+    });
+    let v = m.validate_changes(&bert(), &promote, NOW).unwrap_err();
+    assert_eq!(v.path.to_string(), "associations/fanfare/admins/bert");
+    let edit = raw(m.automerge(), |tx, am| {
+        tx.put(
+            obj(am, "associations/fanfare"),
+            "website",
+            "https://spam.example",
+        )
+        .unwrap()
+    });
+    assert!(m.validate_changes(&sports_admin(), &edit, NOW).is_err());
+    assert_eq!(m.validate_changes(&fanfare_admin(), &edit, NOW), Ok(()));
+    // A new association whose admins include someone else.
+    let sneaky = raw(m.automerge(), |tx, am| {
+        let a = tx
+            .put_object(obj(am, "associations"), "club", ObjType::Map)
+            .unwrap();
+        tx.put(&a, "id", "club").unwrap();
+        tx.put(&a, "author", "bert").unwrap();
+        let admins = tx.put_object(&a, "admins", ObjType::Map).unwrap();
+        tx.put(&admins, "anna", true).unwrap();
+    });
+    assert!(matches!(
+        m.validate_changes(&bert(), &sneaky, NOW)
+            .unwrap_err()
+            .reason,
+        ViolationReason::BadValue(_)
+    ));
+    // Making yourself broker.
+    let broker_me = raw(m.automerge(), |tx, am| {
+        tx.put(obj(am, "villages/ulft/brokers"), "bert", true)
+            .unwrap()
+    });
+    assert!(m.validate_changes(&bert(), &broker_me, NOW).is_err());
+}
+
+#[test]
+fn a_broker_cannot_open_a_consultation_for_another_village() {
+    let m = municipality();
+    let mut other = resident("otto");
+    other
+        .roles
+        .broker_of
+        .insert(VillageId::new("varsseveld").unwrap());
+    let c = raw(m.automerge(), |tx, am| {
+        let c = tx
+            .put_object(obj(am, "consultations"), "c1", ObjType::Map)
+            .unwrap();
+        tx.put(&c, "id", "c1").unwrap();
+        tx.put(&c, "author", "otto").unwrap();
+        tx.put(&c, "village", "ulft").unwrap();
+    });
+    assert!(matches!(
+        m.validate_changes(&other, &c, NOW).unwrap_err().reason,
+        ViolationReason::BadValue(_)
+    ));
+    assert_eq!(
+        m.validate_changes(&broker(), &c, NOW).map_err(|v| v.reason),
+        Err(ViolationReason::BadValue("the author must be the sender"))
+    );
+}
+
+#[test]
+fn filling_a_need_for_someone_else_or_twice_is_refused() {
+    let mut d = village();
+    let i = InitiativeId::new("i1").unwrap();
+    d.create_initiative(
+        &anna(),
+        &i,
+        &InitiativeDraft {
+            title: "x".into(),
+            plan: "plan".into(),
+            lead_association: None,
+        },
+        NOW,
+    )
+    .unwrap();
+    d.add_need(&anna(), &i, &NeedId::new("n1").unwrap(), "Verf", NOW)
+        .unwrap();
+    let for_carla = raw(d.automerge(), |tx, am| {
+        tx.put(obj(am, "initiatives/i1/needs/n1"), "filled_by", "carla")
+            .unwrap()
+    });
+    assert!(not_allowed(check(&d, &bert(), &for_carla)));
+    d.fill_need(&carla(), &i, &NeedId::new("n1").unwrap(), NOW)
+        .unwrap();
+    let overwrite = raw(d.automerge(), |tx, am| {
+        tx.put(obj(am, "initiatives/i1/needs/n1"), "filled_by", "bert")
+            .unwrap()
+    });
+    assert!(not_allowed(check(&d, &bert(), &overwrite)));
+    // Text edits of the plan are ops on a text object: judged at the plan's path.
+    let scribble = raw(d.automerge(), |tx, am| {
+        tx.splice_text(obj(am, "initiatives/i1/plan"), 0, 0, "XX")
+            .unwrap()
+    });
+    let v = check(&d, &bert(), &scribble).unwrap_err();
+    assert_eq!(v.path.to_string(), "initiatives/i1/plan");
+    assert_eq!(check(&d, &anna(), &scribble), Ok(()));
+}
+
+#[test]
+fn root_keys_are_outside_every_rule() {
+    let d = village();
+    let bump = raw(d.automerge(), |tx, _| {
+        tx.put(ObjId::Root, "schema_version", 99_u64).unwrap()
+    });
+    assert_eq!(
+        reason(check(&d, &muni_admin(), &bump)),
+        ViolationReason::Denied(DenyReason::OutsideSchema)
+    );
+}
+
+#[test]
+fn a_batch_is_judged_in_order_and_the_bad_change_is_named() {
+    let d = village_with_request();
+    let mut am = d.automerge().fork().with_actor(actor(77));
+    let before = am.get_heads();
+    let mut tx = am.transaction();
+    tx.put(
+        obj(d.automerge(), "help_posts/p1/responses/r1"),
+        "message",
+        "Ik kan dinsdag",
+    )
+    .unwrap();
+    tx.commit();
+    let mut tx = am.transaction();
+    tx.put(obj(d.automerge(), "help_posts/p1"), "title", "Gekaapt")
+        .unwrap();
+    tx.commit();
+    let changes = am.get_changes(&before);
+    assert_eq!(changes.len(), 2);
+    let v = check(&d, &bert(), &changes).unwrap_err();
+    assert_eq!(v.change, changes[1].hash());
+    assert_eq!(check(&d, &bert(), &changes[..1]), Ok(()));
+    // Changes already in the document are skipped; a change whose dependency is missing is not.
+    assert_eq!(check(&d, &bert(), &d.changes_since(&[])), Ok(()));
+    assert_eq!(
+        reason(check(&d, &bert(), &changes[1..])),
+        ViolationReason::MissingDependencies
+    );
+}
+
+#[test]
+fn conversation_messages_need_a_participant() {
+    let c = ConversationDoc::new(&anna(), &[uid("bert")], actor(3), NOW);
+    let msg = |author: &str| {
+        raw(c.automerge(), |tx, am| {
+            let m = tx
+                .put_object(obj(am, "messages"), "m1", ObjType::Map)
+                .unwrap();
+            tx.put(&m, "id", "m1").unwrap();
+            tx.put(&m, "author", author).unwrap();
+            tx.put(&m, "created_at", NOW).unwrap();
+            tx.put(&m, "body", "hoi").unwrap();
+        })
+    };
+    assert_eq!(c.validate_changes(&bert(), &msg("bert"), NOW), Ok(()));
+    assert!(c.validate_changes(&carla(), &msg("carla"), NOW).is_err());
+    let join = raw(c.automerge(), |tx, am| {
+        tx.put_object(obj(am, "participants"), "carla", ObjType::Map)
+            .unwrap();
+    });
+    assert!(c.validate_changes(&carla(), &join, NOW).is_err());
+}
+
+#[allow(dead_code)]
+fn unused(_: &Automerge) {}
