@@ -343,7 +343,7 @@ fn set_and_revert_is_caught_though_nothing_visible_changes() {
     let _ = before;
     let p1 = obj(&after, "help_posts/p1");
     assert_eq!(
-        after.get(&p1, "title").unwrap().unwrap().0.to_str(),
+        after.get(&p1, "title").unwrap().unwrap().0.as_str(),
         Some("Boodschappen")
     );
     assert!(not_allowed(check(&d, &bert(), &changes)));
@@ -376,7 +376,7 @@ fn a_losing_concurrent_write_is_still_judged() {
     merged.apply_changes(changes.clone()).unwrap();
     let p1 = obj(&merged, "help_posts/p1");
     assert_eq!(
-        merged.get(&p1, "title").unwrap().unwrap().0.to_str(),
+        merged.get(&p1, "title").unwrap().unwrap().0.as_str(),
         Some("Boodschappen!")
     );
     assert!(not_allowed(server.validate_changes(
