@@ -413,6 +413,30 @@ async fn a_corrupt_chunk_is_reported_and_other_documents_still_load() {
         "{problem:?}"
     );
 
+    // Left out, the corrupt snapshot is reported and the rest loads (the changes only it held
+    // are missing until a peer sends them again).
+    let salvaged = store
+        .load_document_skipping_corrupt(bad)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(salvaged.skipped.len(), 1);
+    assert_eq!(salvaged.skipped[0].0, snapshot);
+    assert!(matches!(
+        salvaged.skipped[0].1,
+        ChunkProblem::Undecodable(_)
+    ));
+    // The incremental chunk's change waits for the snapshot's changes it depends on.
+    assert!(salvaged.doc.get_heads().is_empty());
+    assert!(!salvaged.doc.get_missing_deps(&[]).is_empty());
+    // Compacting the salvaged document never deletes the corrupt snapshot.
+    let compacted = store.compact(bad, &salvaged.doc).await.unwrap();
+    assert_eq!(compacted.deleted, std::slice::from_ref(&chunk_key));
+    assert!(storage.load(snapshot.clone()).await.unwrap().is_some());
+    // Put the compacted-away chunk back, to compare the key lists below.
+    storage.put(chunk_key.clone(), full.clone()).await.unwrap();
+    storage.delete(compacted.snapshot).await.unwrap();
+
     // The other document loads; the bad one's chunks are all still there.
     let loaded = store.load_document(good).await.unwrap().unwrap();
     assert_eq!(loaded.get_heads(), good_doc.get_heads());
@@ -480,7 +504,7 @@ fn killed_mid_write_loses_nothing_acknowledged() {
         child.wait().unwrap();
 
         let storage = open(dir.path());
-        let store = DocumentStore::new(storage);
+        let store = DocumentStore::new(storage.clone());
         acknowledged = 0;
         for n in 0..CRASH_DOCS {
             let doc = runtime
@@ -497,6 +521,14 @@ fn killed_mid_write_loses_nothing_acknowledged() {
                 acknowledged += 1;
             }
         }
+    }
+    // The child compacted too (a small snapshot is always compacted), so kills also hit that.
+    let storage = open(dir.path());
+    for n in 0..CRASH_DOCS {
+        let snapshots = runtime
+            .block_on(storage.load_range(StorageKey::snapshots(doc_id(200 + n))))
+            .unwrap();
+        assert!(!snapshots.is_empty(), "doc {n} was never compacted");
     }
     assert!(
         acknowledged > CRASH_ROUNDS * CRASH_DOCS as usize,

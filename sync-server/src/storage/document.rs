@@ -84,6 +84,14 @@ pub struct Compacted {
     pub deleted: Vec<StorageKey>,
 }
 
+/// A document loaded by [`DocumentStore::load_document_skipping_corrupt`].
+#[derive(Debug)]
+pub struct Salvaged {
+    pub doc: Automerge,
+    /// The corrupt chunks left out, each with what is wrong with it.
+    pub skipped: Vec<(StorageKey, ChunkProblem)>,
+}
+
 /// Why a document could not be loaded or saved.
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
@@ -143,6 +151,28 @@ impl DocumentStore {
     /// decode; a bad one gives [`DocumentError::CorruptChunk`] naming it. Decoding runs on
     /// `spawn_blocking`, as a large document takes a while.
     pub async fn load_document(&self, doc: DocumentId) -> Result<Option<Automerge>, DocumentError> {
+        Ok(self
+            .load(doc, OnCorrupt::Fail)
+            .await?
+            .map(|salvaged| salvaged.doc))
+    }
+
+    /// Like [`Self::load_document`], but a corrupt chunk is left out and reported instead of
+    /// failing the load, so a document stays available from its good chunks (peers that have
+    /// the lost changes send them again, and they are saved anew). The corrupt chunks stay in
+    /// storage untouched: this store never deletes them, so they remain for inspection.
+    pub async fn load_document_skipping_corrupt(
+        &self,
+        doc: DocumentId,
+    ) -> Result<Option<Salvaged>, DocumentError> {
+        self.load(doc, OnCorrupt::Skip).await
+    }
+
+    async fn load(
+        &self,
+        doc: DocumentId,
+        on_corrupt: OnCorrupt,
+    ) -> Result<Option<Salvaged>, DocumentError> {
         let storage = &self.inner.storage;
         // Incrementals first, then snapshots. A compaction elsewhere writes its snapshot before
         // (or with) deleting the chunks it covers, so every chunk that existed when we listed
@@ -156,12 +186,12 @@ impl DocumentStore {
             self.chunks().remove(&doc);
             return Ok(None);
         }
-        let (automerge, infos) =
-            tokio::task::spawn_blocking(move || decode(doc, snapshots, incrementals))
+        let (salvaged, infos) =
+            tokio::task::spawn_blocking(move || decode(doc, snapshots, incrementals, on_corrupt))
                 .await
                 .map_err(|e| DocumentError::TaskFailed(e.to_string()))??;
         self.chunks().insert(doc, infos);
-        Ok(Some(automerge))
+        Ok(Some(salvaged))
     }
 
     /// Writes the changes of `doc` that are not in `since_heads` as one incremental chunk; the
@@ -376,53 +406,72 @@ fn strict() -> LoadOptions<'static> {
     LoadOptions::new().on_partial_load(OnPartialLoad::Error)
 }
 
+/// What [`decode`] does with a corrupt chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnCorrupt {
+    Fail,
+    Skip,
+}
+
+type Chunk = (ChunkKind, StorageKey, Vec<u8>);
+
 /// Builds the document from its snapshots and incremental chunks (all checked) and notes each
-/// chunk as covered by the resulting heads.
+/// chunk used as covered by the resulting heads.
 fn decode(
     doc_id: DocumentId,
     snapshots: Vec<(StorageKey, Vec<u8>)>,
     incrementals: Vec<(StorageKey, Vec<u8>)>,
-) -> Result<(Automerge, Vec<ChunkInfo>), DocumentError> {
-    for (key, data) in &incrementals {
-        if key.parts().get(2) != Some(&sha256_hex(data)) {
-            return Err(DocumentError::CorruptChunk {
-                key: key.clone(),
-                problem: ChunkProblem::HashMismatch,
-            });
+    on_corrupt: OnCorrupt,
+) -> Result<(Salvaged, Vec<ChunkInfo>), DocumentError> {
+    let mut skipped = Vec::new();
+    let mut corrupt = |key: StorageKey, problem: ChunkProblem| match on_corrupt {
+        OnCorrupt::Fail => Err(DocumentError::CorruptChunk { key, problem }),
+        OnCorrupt::Skip => {
+            tracing::error!(%key, %problem, "skipping a corrupt chunk");
+            skipped.push((key, problem));
+            Ok(())
         }
-    }
+    };
     // Snapshots first: automerge loads a document chunk, then the changes after it.
-    let chunks: Vec<(ChunkKind, StorageKey, Vec<u8>)> = snapshots
+    let mut chunks: Vec<Chunk> = snapshots
         .into_iter()
         .map(|(k, d)| (ChunkKind::Snapshot, k, d))
-        .chain(
-            incrementals
-                .into_iter()
-                .map(|(k, d)| (ChunkKind::Incremental, k, d)),
-        )
         .collect();
-    let all: Vec<u8> = chunks
-        .iter()
-        .flat_map(|(_, _, d)| d.iter().copied())
-        .collect();
-    let automerge = match Automerge::load_with_options(&all, strict()) {
+    for (key, data) in incrementals {
+        if key.parts().get(2) == Some(&sha256_hex(&data)) {
+            chunks.push((ChunkKind::Incremental, key, data));
+        } else {
+            corrupt(key, ChunkProblem::HashMismatch)?;
+        }
+    }
+    let doc = match load_all(doc_id, &chunks) {
         Ok(doc) => doc,
-        // Only incremental chunks, and some change's dependency is in none of them: keep what
-        // we have (the orphans wait in the queue, and `save` keeps them) rather than refuse.
-        Err(AutomergeError::MissingDeps) => {
-            tracing::warn!(doc = %doc_id, "stored document lacks some change dependencies");
-            Automerge::load_with_options(
-                &all,
-                LoadOptions::new().on_partial_load(OnPartialLoad::Ignore),
-            )
-            .map_err(|source| DocumentError::Inconsistent {
+        Err(error) => {
+            // Find the chunks that do not decode even alone.
+            let mut good = Vec::with_capacity(chunks.len());
+            let mut any_bad = false;
+            for (kind, key, data) in chunks {
+                match Automerge::load_with_options(&data, strict()) {
+                    // A chunk of changes alone may well depend on changes in other chunks.
+                    Ok(_) | Err(AutomergeError::MissingDeps) => good.push((kind, key, data)),
+                    Err(problem) => {
+                        any_bad = true;
+                        corrupt(key, ChunkProblem::Undecodable(Box::new(problem)))?;
+                    }
+                }
+            }
+            chunks = good;
+            let inconsistent = |source| DocumentError::Inconsistent {
                 doc: doc_id,
                 source: Box::new(source),
-            })?
+            };
+            if !any_bad {
+                return Err(inconsistent(error));
+            }
+            load_all(doc_id, &chunks).map_err(inconsistent)?
         }
-        Err(error) => return Err(diagnose(doc_id, &chunks, error)),
     };
-    let heads = automerge.get_heads();
+    let heads = doc.get_heads();
     let infos = chunks
         .into_iter()
         .map(|(kind, key, data)| ChunkInfo {
@@ -432,30 +481,26 @@ fn decode(
             covered_by: heads.clone(),
         })
         .collect();
-    Ok((automerge, infos))
+    Ok((Salvaged { doc, skipped }, infos))
 }
 
-/// Finds the chunk that made loading fail, by loading each alone.
-fn diagnose(
-    doc_id: DocumentId,
-    chunks: &[(ChunkKind, StorageKey, Vec<u8>)],
-    error: AutomergeError,
-) -> DocumentError {
-    for (_, key, data) in chunks {
-        match Automerge::load_with_options(data, strict()) {
-            // A chunk of changes alone may well depend on changes in other chunks.
-            Ok(_) | Err(AutomergeError::MissingDeps) => {}
-            Err(problem) => {
-                return DocumentError::CorruptChunk {
-                    key: key.clone(),
-                    problem: ChunkProblem::Undecodable(Box::new(problem)),
-                };
-            }
+/// Loads the chunks, concatenated, strictly: any undecodable byte is an error.
+fn load_all(doc_id: DocumentId, chunks: &[Chunk]) -> Result<Automerge, AutomergeError> {
+    let all: Vec<u8> = chunks
+        .iter()
+        .flat_map(|(_, _, d)| d.iter().copied())
+        .collect();
+    match Automerge::load_with_options(&all, strict()) {
+        // Only incremental chunks, and some change's dependency is in none of them: keep what
+        // we have (the orphans wait in the queue, and `save` keeps them) rather than refuse.
+        Err(AutomergeError::MissingDeps) => {
+            tracing::warn!(doc = %doc_id, "stored document lacks some change dependencies");
+            Automerge::load_with_options(
+                &all,
+                LoadOptions::new().on_partial_load(OnPartialLoad::Ignore),
+            )
         }
-    }
-    DocumentError::Inconsistent {
-        doc: doc_id,
-        source: Box::new(error),
+        other => other,
     }
 }
 

@@ -37,7 +37,7 @@ mod sqlite;
 
 use std::{future::Future, pin::Pin};
 
-pub use document::{ChunkProblem, Compacted, DocumentError, DocumentStore, Saved};
+pub use document::{ChunkProblem, Compacted, DocumentError, DocumentStore, Salvaged, Saved};
 pub use key::{ChunkKind, InvalidStorageKey, StorageKey, heads_hash, sha256_hex};
 pub use sqlite::SqliteStorage;
 

@@ -75,6 +75,19 @@ impl SqliteStorage {
                     .into(),
             ));
         }
+        // Durability rests on these two; refuse to run without them.
+        let journal: String = writer
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .map_err(from_sqlite)?;
+        let synchronous: u32 = writer
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .map_err(from_sqlite)?;
+        if !journal.eq_ignore_ascii_case("wal") || synchronous != 2 {
+            return Err(StorageError::Backend(
+                format!("expected WAL with synchronous=FULL, got {journal} with {synchronous}")
+                    .into(),
+            ));
+        }
         configure(&writer).map_err(from_sqlite)?;
         let (sender, receiver) = mpsc::channel();
         let writer_thread = thread::Builder::new()
