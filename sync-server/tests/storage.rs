@@ -12,7 +12,8 @@ use std::{
 use automerge::{Automerge, ChangeHash, ObjType, ROOT, ReadDoc, transaction::Transactable};
 use sync::DocumentId;
 use sync_server::storage::{
-    ChunkKind, ChunkProblem, DocumentError, DocumentStore, SqliteStorage, Storage, StorageKey,
+    ChunkKind, ChunkProblem, DocumentError, DocumentStore, MemoryStorage, SqliteStorage, Storage,
+    StorageKey,
 };
 
 fn key(parts: &[&str]) -> StorageKey {
@@ -55,7 +56,7 @@ fn text_of(doc: &Automerge) -> String {
     doc.text(&obj).unwrap()
 }
 
-async fn stored_keys(storage: &SqliteStorage, prefix: StorageKey) -> Vec<StorageKey> {
+async fn stored_keys(storage: &dyn Storage, prefix: StorageKey) -> Vec<StorageKey> {
     storage
         .load_range(prefix)
         .await
@@ -68,7 +69,11 @@ async fn stored_keys(storage: &SqliteStorage, prefix: StorageKey) -> Vec<Storage
 #[tokio::test]
 async fn keys_round_trip_and_prefixes_match_whole_parts() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = open(dir.path());
+    check_round_trip(&*open(dir.path())).await;
+    check_round_trip(&MemoryStorage::new()).await;
+}
+
+async fn check_round_trip(storage: &dyn Storage) {
     let entries = [
         (key(&["ab", "incremental", "1"]), b"ab-1".to_vec()),
         (key(&["ab", "snapshot", "2"]), b"ab-2".to_vec()),
@@ -97,11 +102,11 @@ async fn keys_round_trip_and_prefixes_match_whole_parts() {
             .unwrap(),
         entries[..1].to_vec()
     );
-    assert_eq!(stored_keys(&storage, key(&["a"])).await, [key(&["a"])]);
-    assert_eq!(stored_keys(&storage, key(&["abc", "incr"])).await, []);
+    assert_eq!(stored_keys(storage, key(&["a"])).await, [key(&["a"])]);
+    assert_eq!(stored_keys(storage, key(&["abc", "incr"])).await, []);
     let mut all = entries.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
     all.sort();
-    assert_eq!(stored_keys(&storage, key(&[])).await, all);
+    assert_eq!(stored_keys(storage, key(&[])).await, all);
 
     // Overwrite, delete (also of a missing key), remove a range.
     storage.put(key(&["a"]), b"new".to_vec()).await.unwrap();
@@ -114,7 +119,7 @@ async fn keys_round_trip_and_prefixes_match_whole_parts() {
     assert_eq!(storage.load(key(&["a"])).await.unwrap(), None);
     storage.remove_range(key(&["ab"])).await.unwrap();
     assert_eq!(
-        stored_keys(&storage, key(&[])).await,
+        stored_keys(storage, key(&[])).await,
         [
             key(&["abc", "incremental", "1"]),
             key(&["storage-adapter-id"])
@@ -210,7 +215,7 @@ async fn compaction_keeps_a_chunk_written_after_the_load() {
     assert!(compacted.deleted.contains(&saved.key.unwrap()));
     assert_eq!(compacted.deleted.len(), 2, "{compacted:?}");
 
-    let incrementals = stored_keys(&storage_a, StorageKey::incrementals(id)).await;
+    let incrementals = stored_keys(&*storage_a, StorageKey::incrementals(id)).await;
     assert_eq!(incrementals, [chunk_b]);
     let fresh = DocumentStore::new(storage_a.clone());
     let merged = fresh.load_document(id).await.unwrap().unwrap();
@@ -221,7 +226,7 @@ async fn compaction_keeps_a_chunk_written_after_the_load() {
     let compacted = fresh.compact(id, &merged).await.unwrap();
     assert_eq!(compacted.deleted.len(), 2, "{compacted:?}");
     assert_eq!(
-        stored_keys(&storage_a, StorageKey::document(id)).await,
+        stored_keys(&*storage_a, StorageKey::document(id)).await,
         [compacted.snapshot]
     );
 }
@@ -270,7 +275,7 @@ async fn many_saves_then_compaction_keep_the_same_document() {
             store.compact(id, &doc).await.unwrap();
             compactions += 1;
         }
-        most_chunks = most_chunks.max(stored_keys(&storage, StorageKey::document(id)).await.len());
+        most_chunks = most_chunks.max(stored_keys(&*storage, StorageKey::document(id)).await.len());
     }
     assert!(compactions >= 3, "only {compactions} compactions");
     // Chunks are bounded: each compaction folds them into one snapshot.
@@ -286,7 +291,9 @@ async fn many_saves_then_compaction_keep_the_same_document() {
         heads2 = doc2.get_heads();
     }
     assert_eq!(
-        stored_keys(&storage, StorageKey::document(id2)).await.len(),
+        stored_keys(&*storage, StorageKey::document(id2))
+            .await
+            .len(),
         200
     );
     let before = DocumentStore::new(storage.clone())
@@ -298,7 +305,7 @@ async fn many_saves_then_compaction_keep_the_same_document() {
     let compacted = store.compact(id2, &doc2).await.unwrap();
     assert_eq!(compacted.deleted.len(), 200);
     assert_eq!(
-        stored_keys(&storage, StorageKey::document(id2)).await,
+        stored_keys(&*storage, StorageKey::document(id2)).await,
         std::slice::from_ref(&compacted.snapshot)
     );
     assert_eq!(compacted.snapshot.chunk_kind(), Some(ChunkKind::Snapshot));
@@ -441,7 +448,7 @@ async fn a_corrupt_chunk_is_reported_and_other_documents_still_load() {
     let loaded = store.load_document(good).await.unwrap().unwrap();
     assert_eq!(loaded.get_heads(), good_doc.get_heads());
     assert_eq!(
-        stored_keys(&storage, StorageKey::document(bad)).await,
+        stored_keys(&*storage, StorageKey::document(bad)).await,
         all_before
             .iter()
             .map(|(k, _)| k.clone())

@@ -131,6 +131,7 @@ pub enum ChunkProblem {
 }
 
 impl DocumentStore {
+    /// A store over `storage`; it knows of no chunks until it loads or writes some.
     pub fn new(storage: Arc<dyn Storage>) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -326,7 +327,8 @@ impl DocumentStore {
     }
 
     /// This store's id (a UUID, created and stored on first use), which the server announces as
-    /// its `storageId` so peers can keep sync state for it.
+    /// its `storageId` so peers can keep sync state for it. Call it once at start-up: two first
+    /// calls at the same time could each create an id.
     pub async fn storage_id(&self) -> Result<String, DocumentError> {
         let key = StorageKey::storage_adapter_id();
         if let Some(bytes) = self.inner.storage.load(key.clone()).await?

@@ -3,7 +3,8 @@
 //! Two layers:
 //! - [`Storage`] is a key/value store with prefix ranges, like automerge-repo's
 //!   `StorageAdapter`: keys are lists of strings ([`StorageKey`]), values are bytes. The
-//!   embedded backend is [`SqliteStorage`]; a PostgreSQL one can implement the same trait.
+//!   embedded backend is [`SqliteStorage`]; [`MemoryStorage`] keeps nothing on disk (tests);
+//!   a PostgreSQL backend can implement the same trait.
 //! - [`DocumentStore`] keeps documents in it as snapshots plus incremental chunks, and compacts
 //!   them the way automerge-repo does, deleting only the chunks it knows a snapshot contains,
 //!   so several servers (or tasks) may share one store without locks.
@@ -33,12 +34,14 @@
 
 mod document;
 mod key;
+mod memory;
 mod sqlite;
 
 use std::{future::Future, pin::Pin};
 
 pub use document::{ChunkProblem, Compacted, DocumentError, DocumentStore, Salvaged, Saved};
 pub use key::{ChunkKind, InvalidStorageKey, StorageKey, heads_hash, sha256_hex};
+pub use memory::MemoryStorage;
 pub use sqlite::SqliteStorage;
 
 /// A future a [`Storage`] returns: boxed, so the trait is object safe, and `Send`, so it can be
