@@ -506,7 +506,7 @@ fn killed_mid_write_loses_nothing_acknowledged() {
             );
             std::thread::sleep(Duration::from_millis(1));
         }
-        std::thread::sleep(Duration::from_micros(rng.next() % 60_000));
+        std::thread::sleep(Duration::from_micros(rng.next() % 120_000));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
 
