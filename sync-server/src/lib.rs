@@ -1,17 +1,38 @@
 //! The sync server as a library: [`Server::open`] prepares storage, [`Server::router`] is the
 //! whole HTTP surface (tested without sockets), and [`Server::run`] serves it until shutdown.
+//!
+//! `GET /sync` speaks automerge-repo's protocol over a WebSocket ([`ws`] per connection, one
+//! task per document in memory via the [`hub`]); every change is durable in storage before
+//! anything acknowledging it is sent. Incoming changes pass a [`ChangeValidator`] first.
 
 mod api;
+mod bootstrap_docs;
 mod db;
+mod doc_task;
+mod hub;
+mod limits;
+mod shutdown;
 mod static_files;
 pub mod storage;
+mod validate;
+mod ws;
 
 use std::{future::Future, path::PathBuf, sync::Arc};
 
-use axum::Router;
+use axum::{Router, routing::get};
+use sync::{PeerId, PeerInfo, PeerMetadata, StorageId};
+use tokio::sync::Semaphore;
 use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 
 pub use api::Bootstrap;
+pub use limits::SyncLimits;
+pub use validate::{AcceptAll, ChangeValidator, Incoming, Rejection};
+
+use crate::{
+    hub::Hub,
+    shutdown::Lifecycle,
+    storage::{DocumentStore, SqliteStorage},
+};
 
 /// The municipality a server seeds when none is configured: Oude IJsselstreek.
 pub const DEFAULT_SEED: &str = include_str!("../seed/oude-ijsselstreek.toml");
@@ -25,6 +46,8 @@ pub struct Config {
     pub dist: PathBuf,
     /// The municipality seed (TOML text), used when the database is new.
     pub seed: String,
+    /// Limits of the `/sync` endpoint.
+    pub limits: SyncLimits,
 }
 
 /// Why the server could not start or stopped.
@@ -44,6 +67,10 @@ pub enum Error {
     Seed(#[from] model::SeedError),
     #[error("the database task stopped unexpectedly")]
     TaskFailed,
+    #[error("storage: {0}")]
+    Storage(#[from] storage::StorageError),
+    #[error("storage: {0}")]
+    Document(#[from] storage::DocumentError),
 }
 
 /// A server with its storage opened and the municipality seeded.
@@ -55,29 +82,74 @@ pub struct Server {
 
 struct State {
     bootstrap: Bootstrap,
+    /// The server as a sync peer: its peer id and storage id.
+    peer: PeerInfo,
+    hub: Hub,
+    limits: SyncLimits,
+    lifecycle: Lifecycle,
+    /// One permit per open WebSocket.
+    connections: Arc<Semaphore>,
 }
 
 impl Server {
-    /// Opens (or creates) the database in `config.data`, seeding the municipality on first start.
+    /// Opens (or creates) the database in `config.data`, seeding the municipality on first start
+    /// and creating the documents `/api/bootstrap` names if storage lacks them. Accepts every
+    /// change ([`AcceptAll`]).
     pub async fn open(config: Config) -> Result<Self, Error> {
-        let Config { data, dist, seed } = config;
+        Self::open_with_validator(config, Arc::new(AcceptAll)).await
+    }
+
+    /// [`Server::open`], with every incoming change judged by `validator` before it is stored
+    /// or passed on.
+    pub async fn open_with_validator(
+        config: Config,
+        validator: Arc<dyn ChangeValidator>,
+    ) -> Result<Self, Error> {
+        let Config {
+            data,
+            dist,
+            seed,
+            limits,
+        } = config;
         // SQLite calls block; keep them off the async workers.
-        let bootstrap = tokio::task::spawn_blocking(move || -> Result<Bootstrap, Error> {
+        let (seed, municipality, storage) = tokio::task::spawn_blocking(move || {
             let seed: model::MunicipalitySeed = toml::from_str(&seed)?;
             seed.validate()?;
             let mut db = db::Db::open(&data)?;
             let municipality = db.seed_if_empty(&seed)?;
-            Ok(Bootstrap::from(municipality))
+            drop(db);
+            let storage = SqliteStorage::open(&data)?;
+            Ok::<_, Error>((seed, municipality, storage))
         })
         .await
         .map_err(|_| Error::TaskFailed)??;
+        let store = DocumentStore::new(Arc::new(storage));
+        bootstrap_docs::create_missing(&store, &seed, &municipality).await?;
+        let storage_id = store.storage_id().await?;
+        let bootstrap = Bootstrap::from(municipality);
         tracing::info!(
             villages = bootstrap.villages.len(),
             "municipality {} ready",
             bootstrap.name
         );
+        let lifecycle = Lifecycle::new();
+        let peer = PeerInfo {
+            peer_id: PeerId::new(format!("dorpskracht-server-{storage_id}")),
+            metadata: PeerMetadata {
+                storage_id: Some(StorageId::new(storage_id)),
+                is_ephemeral: false,
+            },
+        };
+        let hub = Hub::new(store, validator, limits.clone(), lifecycle.clone());
         Ok(Self {
-            state: Arc::new(State { bootstrap }),
+            state: Arc::new(State {
+                bootstrap,
+                peer,
+                hub,
+                connections: Arc::new(Semaphore::new(limits.max_connections)),
+                limits,
+                lifecycle,
+            }),
             dist,
         })
     }
@@ -86,23 +158,49 @@ impl Server {
     pub fn router(&self) -> Router {
         Router::new()
             .nest("/api", api::router().with_state(self.state.clone()))
+            .route("/sync", get(ws::upgrade).with_state(self.state.clone()))
             .merge(static_files::router(&self.dist))
             .layer(CompressionLayer::new())
             .layer(TraceLayer::new_for_http())
     }
 
-    /// Serves until `shutdown` resolves, then lets open requests finish.
+    /// What `GET /api/bootstrap` answers: the municipality and its villages, with their documents.
+    pub fn bootstrap(&self) -> &Bootstrap {
+        &self.state.bootstrap
+    }
+
+    /// How many documents are in memory (they are unloaded when nobody has them open).
+    pub fn documents_in_memory(&self) -> usize {
+        self.state.hub.loaded()
+    }
+
+    /// Serves until `shutdown` resolves. Then it stops accepting, lets open HTTP requests
+    /// finish, closes every WebSocket, waits until each document has stored what it received,
+    /// and returns; storage is flushed when the last `Server` clone is dropped.
     pub async fn run(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), Error> {
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
+        let lifecycle = self.state.lifecycle.clone();
+        let stopping = lifecycle.clone();
+        let mut stopped = lifecycle.shutdown();
+        let signal = tokio::spawn(async move {
+            shutdown.await;
+            stopping.begin_shutdown();
+        });
+        let served = axum::serve(listener, self.router())
+            .with_graceful_shutdown(async move { stopped.recv().await })
             .await
             .map_err(|source| Error::Io {
                 what: "serving".into(),
                 source,
-            })
+            });
+        // axum's graceful shutdown does not cover upgraded WebSockets: stop them ourselves.
+        lifecycle.begin_shutdown();
+        signal.abort();
+        lifecycle.all_finished().await;
+        tracing::info!("all connections closed and documents stored");
+        served
     }
 }

@@ -5,7 +5,7 @@
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use clap::Parser;
-use sync_server::Config;
+use sync_server::{Config, SyncLimits};
 use tracing_subscriber::EnvFilter;
 
 /// Serves the Dorpskracht app and syncs its documents between residents' devices.
@@ -59,6 +59,7 @@ async fn serve(cli: Cli) -> Result<(), sync_server::Error> {
         data: cli.data,
         dist: cli.dist,
         seed,
+        limits: SyncLimits::default(),
     };
     let listener = tokio::net::TcpListener::bind(cli.addr)
         .await

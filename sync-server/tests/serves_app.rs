@@ -8,7 +8,7 @@ use axum::{
     http::{Request, StatusCode, header},
 };
 use http_body_util::BodyExt;
-use sync_server::{Config, DEFAULT_SEED, Server};
+use sync_server::{Config, DEFAULT_SEED, Server, SyncLimits};
 use tower::ServiceExt;
 
 const INDEX: &str = "<!doctype html><title>Dorpskracht</title><main>app</main>";
@@ -35,6 +35,7 @@ async fn server() -> (Server, tempfile::TempDir) {
         data: dir.path().join("data"),
         dist,
         seed: DEFAULT_SEED.into(),
+        limits: SyncLimits::default(),
     })
     .await
     .unwrap();

@@ -1,0 +1,357 @@
+//! One document's task: it owns the document in memory and every peer's sync with it.
+//!
+//! It takes the messages waiting in its queue as one batch, applies them, asks the validator
+//! about new changes, makes the batch's changes durable with one storage write, and only then
+//! sends anything: the replies to the senders (which advertise the new heads, so they
+//! acknowledge the changes) and the fan-out to the other peers. Nothing that reflects a change
+//! leaves the server before the change is on disk.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use automerge::{Automerge, ChangeHash};
+use sync::{DocEvent, DocInput, DocMessage, DocSync, DocumentId, Timestamp};
+use tokio::sync::mpsc::{self, error::TrySendError};
+
+use crate::{
+    hub::{ConnId, DocCommand, Hub, Outbound, PeerLink},
+    shutdown::{Shutdown, TaskGuard},
+    storage::DocumentStore,
+    validate::{ChangeValidator, Incoming},
+};
+
+/// At most this many queued messages are handled (and stored) as one batch.
+const MAX_BATCH: usize = 64;
+/// While the server stops, how often a document without peers checks whether it may unload.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
+
+pub(crate) struct DocTask {
+    id: DocumentId,
+    generation: u64,
+    hub: Hub,
+    store: DocumentStore,
+    validator: Arc<dyn ChangeValidator>,
+    doc: Automerge,
+    /// The heads of what is durable.
+    saved_heads: Vec<ChangeHash>,
+    /// The document could not be loaded from storage: answer `doc-unavailable`, store nothing.
+    broken: bool,
+    peers: HashMap<ConnId, Peer>,
+}
+
+struct Peer {
+    link: PeerLink,
+    sync: DocSync,
+}
+
+/// What one batch produced, sent once its changes are durable.
+#[derive(Default)]
+struct Batch {
+    outgoing: Vec<(ConnId, Outbound)>,
+    changed: bool,
+}
+
+pub(crate) fn spawn(
+    task: DocTask,
+    commands: mpsc::Receiver<DocCommand>,
+    guard: TaskGuard,
+    shutdown: Shutdown,
+    unload_after: Duration,
+) {
+    tokio::spawn(async move {
+        let id = task.id;
+        task.run(commands, shutdown, unload_after).await;
+        tracing::debug!(doc = %id, "document unloaded");
+        drop(guard);
+    });
+}
+
+impl DocTask {
+    pub(crate) fn new(
+        id: DocumentId,
+        generation: u64,
+        hub: Hub,
+        store: DocumentStore,
+        validator: Arc<dyn ChangeValidator>,
+    ) -> Self {
+        Self {
+            id,
+            generation,
+            hub,
+            store,
+            validator,
+            doc: Automerge::new(),
+            saved_heads: Vec::new(),
+            broken: false,
+            peers: HashMap::new(),
+        }
+    }
+
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<DocCommand>,
+        mut shutdown: Shutdown,
+        unload_after: Duration,
+    ) {
+        match self.store.load_document(self.id).await {
+            Ok(Some(doc)) => self.doc = doc,
+            Ok(None) => {}
+            Err(error) => {
+                tracing::error!(doc = %self.id, "cannot load document: {error}");
+                self.broken = true;
+            }
+        }
+        self.saved_heads = self.doc.get_heads();
+        let mut idle_since = tokio::time::Instant::now();
+        loop {
+            let deadline = if shutdown.is_shutdown() {
+                idle_since + SHUTDOWN_POLL
+            } else {
+                idle_since + unload_after
+            };
+            tokio::select! {
+                command = commands.recv() => {
+                    // The hub keeps a sender while the task is registered.
+                    let Some(command) = command else { break };
+                    let mut batch = vec![command];
+                    while batch.len() < MAX_BATCH {
+                        match commands.try_recv() {
+                            Ok(command) => batch.push(command),
+                            Err(_) => break,
+                        }
+                    }
+                    self.handle_batch(batch).await;
+                    idle_since = tokio::time::Instant::now();
+                }
+                () = tokio::time::sleep_until(deadline), if self.peers.is_empty() => {
+                    if self.hub.try_unload(self.id, self.generation, || commands.is_empty()) {
+                        break;
+                    }
+                    idle_since = tokio::time::Instant::now();
+                }
+                () = shutdown.recv(), if !shutdown.is_shutdown() => {
+                    // Re-evaluate the deadline: unload as soon as the peers are gone.
+                }
+            }
+        }
+        self.store.forget(self.id);
+    }
+
+    async fn handle_batch(&mut self, commands: Vec<DocCommand>) {
+        let now = now();
+        let mut batch = Batch::default();
+        for command in commands {
+            match command {
+                DocCommand::Message { from, message } => {
+                    self.receive(now, from, message, &mut batch);
+                }
+                DocCommand::Ephemeral {
+                    from,
+                    session_id,
+                    count,
+                    data,
+                } => {
+                    for &conn in self.peers.keys().filter(|&&c| c != from) {
+                        batch.outgoing.push((
+                            conn,
+                            Outbound::Ephemeral {
+                                document_id: self.id,
+                                session_id: session_id.clone(),
+                                count,
+                                data: data.clone(),
+                            },
+                        ));
+                    }
+                }
+                DocCommand::Leave { conn } => {
+                    self.peers.remove(&conn);
+                }
+            }
+        }
+
+        let mut compaction_due = false;
+        if batch.changed {
+            // Durable first: every message below advertises the new heads.
+            let save = self
+                .store
+                .save_incremental(self.id, &self.doc, &self.saved_heads);
+            match save.await {
+                Ok(saved) => {
+                    self.saved_heads = self.doc.get_heads();
+                    compaction_due = saved.compaction_due;
+                }
+                Err(error) => {
+                    self.storage_failed(&error.to_string());
+                    return;
+                }
+            }
+            // The fan-out: every peer is sent what it lacks (the senders were answered above,
+            // and get more only if others' changes came in the same batch).
+            for (&conn, peer) in &mut self.peers {
+                match peer
+                    .sync
+                    .handle(now, &mut self.doc, DocInput::doc_changed())
+                {
+                    Ok(results) => {
+                        batch
+                            .outgoing
+                            .extend(results.outgoing.into_iter().map(|message| {
+                                (
+                                    conn,
+                                    Outbound::Doc {
+                                        document_id: self.id,
+                                        message,
+                                    },
+                                )
+                            }))
+                    }
+                    // Generating a message does not fail; if it ever does, the peer resyncs.
+                    Err(error) => batch.outgoing.push((
+                        conn,
+                        Outbound::Fail {
+                            reason: error.to_string(),
+                        },
+                    )),
+                }
+            }
+        }
+        self.deliver(batch.outgoing);
+
+        if compaction_due && let Err(error) = self.store.compact(self.id, &self.doc).await {
+            // The incremental chunks are still there; compaction is retried next save.
+            tracing::warn!(doc = %self.id, "compaction failed: {error}");
+        }
+    }
+
+    /// Applies one peer's message, checking any new changes with the validator.
+    fn receive(&mut self, now: Timestamp, from: PeerLink, message: DocMessage, batch: &mut Batch) {
+        let conn = from.conn;
+        if self.broken {
+            batch.outgoing.push((
+                conn,
+                Outbound::Doc {
+                    document_id: self.id,
+                    message: DocMessage::Unavailable,
+                },
+            ));
+            return;
+        }
+        let peer = self.peers.entry(conn).or_insert_with(|| Peer {
+            link: from,
+            sync: DocSync::new(),
+        });
+        let before = self.doc.get_heads();
+        let results = match peer
+            .sync
+            .handle(now, &mut self.doc, DocInput::receive(message))
+        {
+            Ok(results) => results,
+            Err(error) => {
+                self.fail_peer(conn, error.to_string(), batch);
+                return;
+            }
+        };
+        let changed = results
+            .events
+            .iter()
+            .any(|e| matches!(e, DocEvent::DocumentChanged { .. }));
+        if changed {
+            let verdict = self.validator.validate(&Incoming {
+                document_id: self.id,
+                peer: &peer.link.peer,
+                before: &before,
+                doc: &self.doc,
+            });
+            if let Err(rejection) = verdict {
+                tracing::info!(doc = %self.id, peer = %peer.link.peer.peer_id, "{rejection}");
+                self.roll_back(&before);
+                self.fail_peer(conn, rejection.to_string(), batch);
+                return;
+            }
+            batch.changed = true;
+        }
+        batch
+            .outgoing
+            .extend(results.outgoing.into_iter().map(|message| {
+                (
+                    conn,
+                    Outbound::Doc {
+                        document_id: self.id,
+                        message,
+                    },
+                )
+            }));
+    }
+
+    /// Puts the document back to `heads` (changes after them were never stored or sent).
+    fn roll_back(&mut self, heads: &[ChangeHash]) {
+        match self.doc.fork_at(heads) {
+            Ok(doc) => self.doc = doc,
+            Err(error) => {
+                // Cannot happen for heads the document had; refuse to serve a copy we cannot
+                // vouch for rather than pass the refused changes on.
+                tracing::error!(doc = %self.id, "cannot roll back: {error}");
+                self.broken = true;
+            }
+        }
+    }
+
+    /// Drops the peer's sync and tells its connection to fail.
+    fn fail_peer(&mut self, conn: ConnId, reason: String, batch: &mut Batch) {
+        // Replies already queued for it in this batch are moot.
+        batch.outgoing.retain(|(c, _)| *c != conn);
+        if let Some(peer) = self.peers.remove(&conn) {
+            send(&peer.link, Outbound::Fail { reason });
+        }
+    }
+
+    /// The batch's changes could not be stored: nothing acknowledges them. Roll the document
+    /// back to what is durable and disconnect every peer, which resync (and resend their
+    /// changes) when they return.
+    fn storage_failed(&mut self, error: &str) {
+        tracing::error!(doc = %self.id, "storing changes failed: {error}");
+        let saved = self.saved_heads.clone();
+        self.roll_back(&saved);
+        for (_, peer) in self.peers.drain() {
+            send(
+                &peer.link,
+                Outbound::Fail {
+                    reason: "the server could not store the document".into(),
+                },
+            );
+        }
+    }
+
+    /// Queues each message on its connection; a connection whose queue is full is kicked.
+    fn deliver(&mut self, outgoing: Vec<(ConnId, Outbound)>) {
+        for (conn, message) in outgoing {
+            let Some(peer) = self.peers.get(&conn) else {
+                continue;
+            };
+            if !send(&peer.link, message) {
+                self.peers.remove(&conn);
+            }
+        }
+    }
+}
+
+/// Queues `message` for a connection without waiting. Returns false (and kicks the connection
+/// if it is still there) when it cannot take it: the peer is gone or too slow.
+fn send(link: &PeerLink, message: Outbound) -> bool {
+    match link.outbound.try_send(message) {
+        Ok(()) => true,
+        Err(TrySendError::Full(_)) => {
+            tracing::info!(peer = %link.peer.peer_id, "closing a connection that reads too slowly");
+            link.kick.notify_one();
+            false
+        }
+        Err(TrySendError::Closed(_)) => false,
+    }
+}
+
+/// The wall clock, for the sync state machines.
+pub(crate) fn now() -> Timestamp {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    Timestamp::from_millis(millis)
+}

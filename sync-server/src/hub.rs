@@ -1,0 +1,231 @@
+//! The document hub: which documents are in memory, and the way connections reach them.
+//!
+//! Each document in memory has one task ([`crate::doc_task`]) that owns the `Automerge` and
+//! every peer's `DocSync` for it, and handles that document's messages one batch at a time.
+//! Connections send it [`DocCommand`]s through a bounded queue; it answers through each
+//! connection's bounded [`Outbound`] queue. A document is loaded when a connection first sends
+//! something about it and unloaded when no connection has it open for a while.
+//!
+//! # Why unloading is race free
+//!
+//! A connection reaches a document through a [`DocHandle`], which it gets from [`Hub::open`]
+//! under the hub's lock; the lock also counts the handles of each document. A document's task
+//! unloads only while holding that lock, and only if no handle exists and its queue is empty.
+//! So no message can be queued to a task that has decided to stop: a sender needs a handle,
+//! and a new handle comes from the hub, which by then hands out a new task.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use sync::{DocMessage, DocumentId, PeerInfo};
+use tokio::sync::{Notify, mpsc};
+
+use crate::{
+    limits::SyncLimits, shutdown::Lifecycle, storage::DocumentStore, validate::ChangeValidator,
+};
+
+/// Identifies one WebSocket connection for as long as the server runs.
+pub(crate) type ConnId = u64;
+
+/// How a document's task reaches one connection.
+#[derive(Clone)]
+pub(crate) struct PeerLink {
+    pub(crate) conn: ConnId,
+    pub(crate) peer: Arc<PeerInfo>,
+    pub(crate) outbound: mpsc::Sender<Outbound>,
+    /// Wakes the connection to close it (its queue is full: it reads too slowly).
+    pub(crate) kick: Arc<Notify>,
+}
+
+/// What a document's task asks a connection to send.
+#[derive(Debug)]
+pub(crate) enum Outbound {
+    Doc {
+        document_id: DocumentId,
+        message: DocMessage,
+    },
+    Ephemeral {
+        document_id: DocumentId,
+        session_id: String,
+        count: u64,
+        data: Vec<u8>,
+    },
+    /// The peer broke the protocol for this document (or its changes were refused): send an
+    /// `error` and close.
+    Fail { reason: String },
+}
+
+/// What a connection tells a document's task.
+pub(crate) enum DocCommand {
+    /// A `request`, `sync` or `doc-unavailable` from this peer.
+    Message { from: PeerLink, message: DocMessage },
+    /// Ephemeral data to relay to the document's other peers.
+    Ephemeral {
+        from: ConnId,
+        session_id: String,
+        count: u64,
+        data: Vec<u8>,
+    },
+    /// The connection is closing: forget its sync state.
+    Leave { conn: ConnId },
+}
+
+/// The registry of documents in memory. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    docs: Mutex<HashMap<DocumentId, Slot>>,
+    store: DocumentStore,
+    validator: Arc<dyn ChangeValidator>,
+    limits: SyncLimits,
+    lifecycle: Lifecycle,
+    next_id: AtomicU64,
+}
+
+struct Slot {
+    inbox: mpsc::Sender<DocCommand>,
+    /// Which task this is, so a task that unloads never removes its successor.
+    generation: u64,
+    handles: usize,
+}
+
+impl Hub {
+    pub(crate) fn new(
+        store: DocumentStore,
+        validator: Arc<dyn ChangeValidator>,
+        limits: SyncLimits,
+        lifecycle: Lifecycle,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                docs: Mutex::new(HashMap::new()),
+                store,
+                validator,
+                limits,
+                lifecycle,
+                next_id: AtomicU64::new(1),
+            }),
+        }
+    }
+
+    /// A new connection id.
+    pub(crate) fn next_conn_id(&self) -> ConnId {
+        self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A handle to a document, loading it (starting its task) if it is not in memory.
+    pub(crate) fn open(&self, document_id: DocumentId, conn: ConnId) -> DocHandle {
+        let mut docs = self.docs();
+        let slot = docs.entry(document_id).or_insert_with(|| {
+            let generation = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+            let (inbox, commands) = mpsc::channel(self.inner.limits.document_queue);
+            crate::doc_task::spawn(
+                crate::doc_task::DocTask::new(
+                    document_id,
+                    generation,
+                    self.clone(),
+                    self.inner.store.clone(),
+                    self.inner.validator.clone(),
+                ),
+                commands,
+                self.inner.lifecycle.track(),
+                self.inner.lifecycle.shutdown(),
+                self.inner.limits.unload_after,
+            );
+            Slot {
+                inbox,
+                generation,
+                handles: 0,
+            }
+        });
+        slot.handles += 1;
+        DocHandle {
+            hub: self.clone(),
+            document_id,
+            conn,
+            inbox: slot.inbox.clone(),
+        }
+    }
+
+    /// Removes the document's task from the registry if nothing can reach it any more: no
+    /// handle exists and `queue_empty` (checked under the lock) holds. Returns whether it did.
+    pub(crate) fn try_unload(
+        &self,
+        document_id: DocumentId,
+        generation: u64,
+        queue_empty: impl FnOnce() -> bool,
+    ) -> bool {
+        let mut docs = self.docs();
+        match docs.get(&document_id) {
+            Some(slot) if slot.generation == generation => {
+                if slot.handles == 0 && queue_empty() {
+                    docs.remove(&document_id);
+                    true
+                } else {
+                    false
+                }
+            }
+            // Not registered (cannot happen while it runs): nothing reaches it.
+            _ => true,
+        }
+    }
+
+    /// How many documents are in memory.
+    pub(crate) fn loaded(&self) -> usize {
+        self.docs().len()
+    }
+
+    fn release(&self, document_id: DocumentId, inbox: &mpsc::Sender<DocCommand>) {
+        let mut docs = self.docs();
+        if let Some(slot) = docs.get_mut(&document_id)
+            && slot.inbox.same_channel(inbox)
+        {
+            slot.handles -= 1;
+        }
+    }
+
+    fn docs(&self) -> MutexGuard<'_, HashMap<DocumentId, Slot>> {
+        // A std Mutex: it is held for a map lookup only, never across an `.await`.
+        self.inner
+            .docs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One connection's way to one document. Call [`DocHandle::close`] when done; dropping it
+/// without closing also releases the document, and its task forgets the peer once the
+/// connection's queue is gone.
+pub(crate) struct DocHandle {
+    hub: Hub,
+    document_id: DocumentId,
+    conn: ConnId,
+    inbox: mpsc::Sender<DocCommand>,
+}
+
+impl DocHandle {
+    /// Queues a command, waiting while the document's queue is full.
+    pub(crate) async fn send(&self, command: DocCommand) {
+        // The task outlives every handle (see the module docs), so this cannot fail.
+        let _ = self.inbox.send(command).await;
+    }
+
+    /// Tells the document this connection is gone, then releases it.
+    pub(crate) async fn close(self) {
+        self.send(DocCommand::Leave { conn: self.conn }).await;
+    }
+}
+
+impl Drop for DocHandle {
+    fn drop(&mut self) {
+        self.hub.release(self.document_id, &self.inbox);
+    }
+}

@@ -1,0 +1,50 @@
+//! [`SyncLimits`]: how much one connection, one document and the whole server may hold, and how
+//! long a silent peer is kept.
+
+use std::time::Duration;
+
+/// Limits of the `/sync` endpoint. The defaults suit a phone on a slow network; tests shorten
+/// the timers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncLimits {
+    /// A WebSocket message (and frame) longer than this closes the connection unread.
+    pub max_message_size: usize,
+    /// Frames waiting to be written to one connection. A peer that reads too slowly to keep
+    /// its queue below this is disconnected, so it cannot grow the server's memory; it
+    /// resyncs when it comes back.
+    pub outbound_queue: usize,
+    /// Messages waiting for one document's task. A full queue makes the connections sending
+    /// to it wait (TCP backpressure), it never drops anything.
+    pub document_queue: usize,
+    /// Open WebSocket connections at most; further upgrades get 503.
+    pub max_connections: usize,
+    /// Documents one connection may have open at once; beyond that it gets an `error`.
+    pub max_documents_per_connection: usize,
+    /// How often the server pings a connection.
+    pub ping_interval: Duration,
+    /// A connection from which nothing (not even a pong) arrived for this long is closed.
+    pub peer_timeout: Duration,
+    /// Writing one frame may take at most this long before the connection is closed.
+    pub send_timeout: Duration,
+    /// Time a new connection has to send `join`.
+    pub handshake_timeout: Duration,
+    /// A document nobody has open stays in memory this long before it is unloaded.
+    pub unload_after: Duration,
+}
+
+impl Default for SyncLimits {
+    fn default() -> Self {
+        Self {
+            max_message_size: sync::DEFAULT_MAX_MESSAGE_SIZE,
+            outbound_queue: 256,
+            document_queue: 64,
+            max_connections: 10_000,
+            max_documents_per_connection: 1_000,
+            ping_interval: Duration::from_secs(20),
+            peer_timeout: Duration::from_secs(60),
+            send_timeout: Duration::from_secs(15),
+            handshake_timeout: Duration::from_secs(10),
+            unload_after: Duration::from_secs(30),
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! `GET /sync`: the automerge-repo protocol over a WebSocket, one task per connection.
+//!
+//! The task owns the socket and the connection's [`sync::Connection`]. It feeds received
+//! frames to the state machine, passes document messages to the documents' tasks through the
+//! [`Hub`], and writes what they queue for it. It ends when the peer leaves or breaks the
+//! protocol, goes silent for [`crate::SyncLimits::peer_timeout`], reads too slowly to keep its queue
+//! short, or the server stops.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use axum::{
+    extract::{
+        State,
+        ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade, close_code},
+    },
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use sync::{
+    Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocumentId, Message, PeerInfo,
+};
+use tokio::{
+    sync::{Notify, mpsc},
+    time::{Instant, MissedTickBehavior, timeout},
+};
+
+use crate::{
+    doc_task::now,
+    hub::{ConnId, DocCommand, DocHandle, Outbound, PeerLink},
+};
+
+/// How often a connection that has not finished its handshake checks the handshake timeout.
+const HANDSHAKE_TICK: Duration = Duration::from_millis(500);
+/// Initial read and write buffers of a socket: small, so an idle connection costs little.
+const SOCKET_BUFFER: usize = 8 * 1024;
+
+pub(crate) async fn upgrade(
+    State(state): State<Arc<crate::State>>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if state.lifecycle.is_shutting_down() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let limits = &state.limits;
+    ws.max_message_size(limits.max_message_size)
+        .max_frame_size(limits.max_message_size)
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER)
+        .on_upgrade(move |socket| async move {
+            let guard = state.lifecycle.track();
+            let task = ConnectionTask::new(state, socket);
+            let conn = task.conn;
+            task.run().await;
+            tracing::debug!(conn, "connection closed");
+            drop(guard);
+            drop(permit);
+        })
+}
+
+/// Why a connection ends.
+enum End {
+    /// The peer closed, left or vanished; nothing more to say.
+    Quietly,
+    /// Send `error` with this text, then close.
+    Error(String),
+    /// Close with this code (after flushing nothing else).
+    Close(u16, &'static str),
+}
+
+struct ConnectionTask {
+    state: Arc<crate::State>,
+    socket: WebSocket,
+    conn: ConnId,
+    connection: Connection,
+    /// Set once the handshake is done.
+    link: Option<PeerLink>,
+    docs: HashMap<DocumentId, DocHandle>,
+    outbound_tx: mpsc::Sender<Outbound>,
+    outbound: mpsc::Receiver<Outbound>,
+    kick: Arc<Notify>,
+}
+
+impl ConnectionTask {
+    fn new(state: Arc<crate::State>, socket: WebSocket) -> Self {
+        let limits = &state.limits;
+        let config = ConnectionConfig {
+            max_message_size: limits.max_message_size,
+            handshake_timeout_ms: limits.handshake_timeout.as_millis() as u64,
+        };
+        let connection = Connection::incoming(state.peer.clone(), config);
+        let (outbound_tx, outbound) = mpsc::channel(limits.outbound_queue);
+        Self {
+            conn: state.hub.next_conn_id(),
+            connection,
+            link: None,
+            docs: HashMap::new(),
+            outbound_tx,
+            outbound,
+            kick: Arc::new(Notify::new()),
+            socket,
+            state,
+        }
+    }
+
+    async fn run(mut self) {
+        let end = self.serve().await;
+        // Release the documents first, so they stop queueing for us.
+        for (_, handle) in self.docs.drain() {
+            handle.close().await;
+        }
+        let send_timeout = self.state.limits.send_timeout;
+        let last = match end {
+            End::Quietly => None,
+            End::Error(reason) => {
+                let frame = self.error_frame(reason);
+                let _ = timeout(
+                    send_timeout,
+                    self.socket.send(WsMessage::Binary(frame.into())),
+                )
+                .await;
+                Some((close_code::POLICY, "protocol error"))
+            }
+            End::Close(code, reason) => Some((code, reason)),
+        };
+        if let Some((code, reason)) = last {
+            let close = WsMessage::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            }));
+            let _ = timeout(send_timeout, self.socket.send(close)).await;
+        }
+    }
+
+    async fn serve(&mut self) -> End {
+        let limits = self.state.limits.clone();
+        let mut shutdown = self.state.lifecycle.shutdown();
+        let mut ping =
+            tokio::time::interval_at(Instant::now() + limits.ping_interval, limits.ping_interval);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut handshake = tokio::time::interval(HANDSHAKE_TICK);
+        let mut last_heard = Instant::now();
+        let kick = self.kick.clone();
+        let results = self.connection.handle(now(), ConnectionInput::start());
+        if let Some(end) = self.act(results).await {
+            return end;
+        }
+        loop {
+            tokio::select! {
+                frame = self.socket.recv() => {
+                    let Some(Ok(frame)) = frame else {
+                        // Closed, reset, or a frame over the size limit: nothing to answer.
+                        return End::Quietly;
+                    };
+                    last_heard = Instant::now();
+                    match frame {
+                        WsMessage::Binary(bytes) => {
+                            let input = ConnectionInput::receive(bytes.to_vec());
+                            let results = self.connection.handle(now(), input);
+                            if let Some(end) = self.act(results).await {
+                                return end;
+                            }
+                        }
+                        WsMessage::Text(_) => {
+                            return End::Error("text frames are not part of the protocol".into());
+                        }
+                        WsMessage::Close(_) => return End::Quietly,
+                        // tungstenite answers pings itself; hearing anything is enough.
+                        WsMessage::Ping(_) | WsMessage::Pong(_) => {}
+                    }
+                }
+                Some(out) = self.outbound.recv() => {
+                    if let Some(end) = self.write(out).await {
+                        return end;
+                    }
+                }
+                _ = ping.tick() => {
+                    if last_heard.elapsed() >= limits.peer_timeout {
+                        tracing::debug!(conn = self.conn, "peer went silent");
+                        return End::Quietly;
+                    }
+                    if self.send_frame(WsMessage::Ping(Vec::new().into())).await.is_err() {
+                        return End::Quietly;
+                    }
+                }
+                _ = handshake.tick(), if self.link.is_none() => {
+                    let results = self.connection.handle(now(), ConnectionInput::tick());
+                    if let Some(end) = self.act(results).await {
+                        return end;
+                    }
+                }
+                () = kick.notified() => {
+                    return End::Close(close_code::AGAIN, "too slow");
+                }
+                () = shutdown.recv() => {
+                    return End::Close(close_code::AWAY, "server stopping");
+                }
+            }
+        }
+    }
+
+    /// Does what the connection's state machine asked; `Some` ends the connection.
+    async fn act(&mut self, results: sync::ConnectionResults) -> Option<End> {
+        for frame in results.outgoing {
+            if self
+                .send_frame(WsMessage::Binary(frame.into()))
+                .await
+                .is_err()
+            {
+                return Some(End::Quietly);
+            }
+        }
+        for event in results.events {
+            match event {
+                ConnectionEvent::Established(peer) => self.established(peer),
+                ConnectionEvent::Document {
+                    document_id,
+                    message,
+                } => {
+                    let from = self
+                        .link
+                        .clone()
+                        .expect("documents flow after the handshake");
+                    let limit = self.state.limits.max_documents_per_connection;
+                    let Some(handle) = self.document(document_id) else {
+                        return Some(End::Error(format!(
+                            "more than {limit} documents open on one connection"
+                        )));
+                    };
+                    handle.send(DocCommand::Message { from, message }).await;
+                }
+                ConnectionEvent::Ephemeral {
+                    document_id,
+                    session_id,
+                    count,
+                    data,
+                } => {
+                    // Relayed only to peers of a document this peer has open.
+                    if let Some(handle) = self.docs.get(&document_id) {
+                        let command = DocCommand::Ephemeral {
+                            from: self.conn,
+                            session_id,
+                            count,
+                            data,
+                        };
+                        handle.send(command).await;
+                    }
+                }
+                ConnectionEvent::Failed(error) => {
+                    tracing::debug!(conn = self.conn, "protocol error: {error}");
+                }
+                ConnectionEvent::RemoteError(message) => {
+                    tracing::debug!(conn = self.conn, "peer reported an error: {message}");
+                }
+                // Heads gossip between servers is not implemented: nothing to subscribe to.
+                ConnectionEvent::RemoteSubscriptionChange { .. }
+                | ConnectionEvent::RemoteHeadsChanged { .. }
+                | ConnectionEvent::Left => {}
+            }
+        }
+        // The state machine already queued its `error` (if any) in `outgoing`.
+        results.close.then_some(End::Close(close_code::NORMAL, ""))
+    }
+
+    fn established(&mut self, peer: PeerInfo) {
+        tracing::debug!(conn = self.conn, peer = %peer.peer_id, "peer joined");
+        self.link = Some(PeerLink {
+            conn: self.conn,
+            peer: Arc::new(peer),
+            outbound: self.outbound_tx.clone(),
+            kick: self.kick.clone(),
+        });
+    }
+
+    /// This connection's handle to a document, opening it if needed; `None` if the connection
+    /// has too many open.
+    fn document(&mut self, document_id: DocumentId) -> Option<&DocHandle> {
+        if !self.docs.contains_key(&document_id)
+            && self.docs.len() >= self.state.limits.max_documents_per_connection
+        {
+            return None;
+        }
+        let hub = &self.state.hub;
+        let conn = self.conn;
+        Some(
+            self.docs
+                .entry(document_id)
+                .or_insert_with(|| hub.open(document_id, conn)),
+        )
+    }
+
+    /// Writes what a document's task queued; `Some` ends the connection.
+    async fn write(&mut self, out: Outbound) -> Option<End> {
+        let encoded = match out {
+            Outbound::Doc {
+                document_id,
+                message,
+            } => self
+                .connection
+                .encode_document_message(document_id, message),
+            Outbound::Ephemeral {
+                document_id,
+                session_id,
+                count,
+                data,
+            } => self
+                .connection
+                .encode_ephemeral(document_id, session_id, count, data),
+            Outbound::Fail { reason } => return Some(End::Error(reason)),
+        };
+        // Documents only queue messages for established connections.
+        let frame = encoded.ok()?;
+        if self
+            .send_frame(WsMessage::Binary(frame.into()))
+            .await
+            .is_err()
+        {
+            return Some(End::Quietly);
+        }
+        None
+    }
+
+    async fn send_frame(&mut self, frame: WsMessage) -> Result<(), ()> {
+        match timeout(self.state.limits.send_timeout, self.socket.send(frame)).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(()),
+        }
+    }
+
+    /// An `error` message from the server to this peer.
+    fn error_frame(&self, message: String) -> Vec<u8> {
+        Message::Error {
+            sender_id: Some(self.state.peer.peer_id.clone()),
+            target_id: self.link.as_ref().map(|l| l.peer.peer_id.clone()),
+            message,
+        }
+        .encode()
+    }
+}

@@ -1,0 +1,229 @@
+//! Our own clients (the `sync` crate over tokio-tungstenite) through the server: fan-out,
+//! offline edits that converge after reconnecting, the bootstrap documents, unloading, and a
+//! graceful stop that keeps everything.
+
+mod support;
+
+use std::time::Duration;
+
+use automerge::{ROOT, ReadDoc, transaction::Transactable};
+use support::{Client, TestServer, stored_document};
+use sync_server::SyncLimits;
+
+fn text(client: &Client, id: sync::DocumentId, key: &str) -> Option<String> {
+    match client.docs[&id].get(ROOT, key).unwrap() {
+        Some((value, _)) => value.into_string().ok(),
+        None => None,
+    }
+}
+
+#[tokio::test]
+async fn a_change_reaches_the_other_client_and_storage() {
+    let server = TestServer::start().await;
+    let mut anna = Client::new("anna");
+    let mut bert = Client::new("bert");
+    anna.connect(&server.url()).await.unwrap();
+    bert.connect(&server.url()).await.unwrap();
+
+    let id = anna
+        .create(|tx| {
+            tx.put(ROOT, "title", "Dorpshuis schilderen").unwrap();
+        })
+        .await
+        .unwrap();
+    anna.pump_until(|c| c.in_sync(id)).await.unwrap();
+
+    bert.find(id).await.unwrap();
+    bert.pump_until(|c| text(c, id, "title").is_some())
+        .await
+        .unwrap();
+    assert_eq!(text(&bert, id, "title").unwrap(), "Dorpshuis schilderen");
+
+    // Fan-out: bert edits, anna (who has the document open) receives it unasked.
+    bert.edit(id, |tx| {
+        tx.put(ROOT, "when", "zaterdag").unwrap();
+    })
+    .await
+    .unwrap();
+    anna.pump_until(|c| text(c, id, "when").is_some())
+        .await
+        .unwrap();
+
+    let dir = server.stop().await;
+    let stored = stored_document(&dir.path().join("data"), id).await.unwrap();
+    let mut heads = stored.get_heads();
+    heads.sort();
+    let mut expected = bert.heads(id);
+    expected.sort();
+    assert_eq!(heads, expected);
+}
+
+#[tokio::test]
+async fn offline_edits_on_two_clients_converge_after_reconnecting() {
+    let server = TestServer::start().await;
+    let mut anna = Client::new("anna");
+    let mut bert = Client::new("bert");
+    anna.connect(&server.url()).await.unwrap();
+    let id = anna
+        .create(|tx| {
+            tx.put(ROOT, "title", "Snoeidag").unwrap();
+        })
+        .await
+        .unwrap();
+    anna.pump_until(|c| c.in_sync(id)).await.unwrap();
+    bert.connect(&server.url()).await.unwrap();
+    bert.find(id).await.unwrap();
+    bert.pump_until(|c| text(c, id, "title").is_some())
+        .await
+        .unwrap();
+
+    // Both go offline and edit: one field each, and both the same field.
+    anna.disconnect();
+    bert.disconnect();
+    anna.edit(id, |tx| {
+        tx.put(ROOT, "place", "Ulft").unwrap();
+        tx.put(ROOT, "title", "Snoeidag (anna)").unwrap();
+    })
+    .await
+    .unwrap();
+    bert.edit(id, |tx| {
+        tx.put(ROOT, "time", "10:00").unwrap();
+        tx.put(ROOT, "title", "Snoeidag (bert)").unwrap();
+    })
+    .await
+    .unwrap();
+    assert_ne!(anna.heads(id), bert.heads(id));
+
+    anna.connect(&server.url()).await.unwrap();
+    anna.pump_until(|c| c.in_sync(id)).await.unwrap();
+    bert.connect(&server.url()).await.unwrap();
+    bert.pump_until(|c| c.in_sync(id) && text(c, id, "place").is_some())
+        .await
+        .unwrap();
+    // Bert's changes reach anna through the fan-out.
+    anna.pump_until(|c| text(c, id, "time").is_some())
+        .await
+        .unwrap();
+
+    let (mut a, mut b) = (anna.heads(id), bert.heads(id));
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    for client in [&anna, &bert] {
+        assert_eq!(text(client, id, "place").unwrap(), "Ulft");
+        assert_eq!(text(client, id, "time").unwrap(), "10:00");
+    }
+    // The concurrent title resolves the same way on both.
+    assert_eq!(text(&anna, id, "title"), text(&bert, id, "title"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_bootstrap_documents_are_servable() {
+    let server = TestServer::start().await;
+    let bootstrap = server.server.bootstrap();
+    let mut client = Client::new("newcomer");
+    client.connect(&server.url()).await.unwrap();
+    let municipality: sync::DocumentId = bootstrap
+        .municipality
+        .strip_prefix("automerge:")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let village: sync::DocumentId = bootstrap.villages[0]
+        .doc
+        .strip_prefix("automerge:")
+        .unwrap()
+        .parse()
+        .unwrap();
+    for id in [municipality, village] {
+        client.find(id).await.unwrap();
+        client
+            .pump_until(|c| !c.heads(id).is_empty() || c.unavailable(id))
+            .await
+            .unwrap();
+        assert!(!client.unavailable(id), "{id} is unavailable");
+    }
+    assert_eq!(
+        text(&client, municipality, "name").unwrap(),
+        "Oude IJsselstreek"
+    );
+    // They survive a restart unchanged (created once, not again).
+    let heads = client.heads(municipality);
+    let dir = server.stop().await;
+    let again = TestServer::start_in(dir, SyncLimits::default(), None).await;
+    let mut client = Client::new("newcomer");
+    client.connect(&again.url()).await.unwrap();
+    client.find(municipality).await.unwrap();
+    client
+        .pump_until(|c| c.in_sync(municipality))
+        .await
+        .unwrap();
+    assert_eq!(client.heads(municipality), heads);
+    again.stop().await;
+}
+
+#[tokio::test]
+async fn a_document_nobody_has_open_is_unloaded_and_loads_again() {
+    let limits = SyncLimits {
+        unload_after: Duration::from_millis(50),
+        ..SyncLimits::default()
+    };
+    let server = TestServer::start_with(limits, None).await;
+    let mut anna = Client::new("anna");
+    anna.connect(&server.url()).await.unwrap();
+    let id = anna
+        .create(|tx| {
+            tx.put(ROOT, "title", "Oud papier").unwrap();
+        })
+        .await
+        .unwrap();
+    anna.pump_until(|c| c.in_sync(id)).await.unwrap();
+    assert_eq!(server.server.documents_in_memory(), 1);
+    anna.disconnect();
+    // Bounded wait for the unload (the server has no event to await from outside).
+    let mut waited = 0;
+    while server.server.documents_in_memory() > 0 {
+        assert!(waited < 400, "the document stays loaded");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    let mut bert = Client::new("bert");
+    bert.connect(&server.url()).await.unwrap();
+    bert.find(id).await.unwrap();
+    bert.pump_until(|c| text(c, id, "title").is_some())
+        .await
+        .unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn stopping_closes_connections_and_keeps_every_acknowledged_change() {
+    let server = TestServer::start().await;
+    let mut anna = Client::new("anna");
+    anna.connect(&server.url()).await.unwrap();
+    let id = anna
+        .create(|tx| {
+            tx.put(ROOT, "n", 0).unwrap();
+        })
+        .await
+        .unwrap();
+    for n in 1..=20 {
+        anna.edit(id, |tx| {
+            tx.put(ROOT, "n", n).unwrap();
+        })
+        .await
+        .unwrap();
+    }
+    anna.pump_until(|c| c.in_sync(id)).await.unwrap();
+    let url = server.url();
+    let dir = server.stop().await;
+    // The socket was closed by the server.
+    assert_eq!(
+        anna.pump_until(|_| false).await,
+        Err(support::ClientError::Disconnected)
+    );
+    assert!(Client::new("late").connect(&url).await.is_err());
+    let stored = stored_document(&dir.path().join("data"), id).await.unwrap();
+    assert_eq!(stored.get_heads(), anna.heads(id));
+}

@@ -1,0 +1,496 @@
+//! Test helpers: the server in-process on a free port (or its binary as a child process), and
+//! a native automerge-repo client built on the `sync` crate over tokio-tungstenite.
+
+#![allow(dead_code)] // each test file uses a different part
+
+use std::{
+    collections::{HashMap, HashSet},
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use automerge::{Automerge, ChangeHash, transaction::Transaction};
+use futures_util::{SinkExt, StreamExt};
+use sync::{
+    Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocEvent, DocInput, DocSync,
+    DocumentId, PeerId, PeerInfo, PeerMetadata, Timestamp,
+};
+use sync_server::{
+    ChangeValidator, Config, DEFAULT_SEED, Server, SyncLimits,
+    storage::{DocumentStore, SqliteStorage, Storage, StorageKey},
+};
+use tokio::{net::TcpStream, sync::oneshot, task::JoinHandle};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message as WsMessage};
+
+/// Long enough for a debug build on a busy 2-core machine; only reached when a test fails.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The server in this process, on a free loopback port, with its own data folder.
+pub struct TestServer {
+    pub server: Server,
+    pub addr: SocketAddr,
+    pub dir: Arc<tempfile::TempDir>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), sync_server::Error>>>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(SyncLimits::default(), None).await
+    }
+
+    pub async fn start_with(
+        limits: SyncLimits,
+        validator: Option<Arc<dyn ChangeValidator>>,
+    ) -> Self {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        Self::start_in(dir, limits, validator).await
+    }
+
+    /// Starts (again) on the data in `dir`.
+    pub async fn start_in(
+        dir: Arc<tempfile::TempDir>,
+        limits: SyncLimits,
+        validator: Option<Arc<dyn ChangeValidator>>,
+    ) -> Self {
+        let dist = dir.path().join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        let config = Config {
+            data: dir.path().join("data"),
+            dist,
+            seed: DEFAULT_SEED.into(),
+            limits,
+        };
+        let server = match validator {
+            Some(v) => Server::open_with_validator(config, v).await.unwrap(),
+            None => Server::open(config).await.unwrap(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.clone().run(listener, async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            server,
+            addr,
+            dir,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("ws://{}/sync", self.addr)
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Stops gracefully and waits until the server has finished; returns its data folder.
+    pub async fn stop(mut self) -> Arc<tempfile::TempDir> {
+        self.stop.take().unwrap().send(()).unwrap();
+        let task = self.task.take().unwrap();
+        tokio::time::timeout(PATIENCE, task)
+            .await
+            .expect("the server stops")
+            .unwrap()
+            .unwrap();
+        self.dir.clone()
+    }
+}
+
+/// Everything stored under one document's key prefix (chunks and sync states), read directly
+/// from the database in `data` while no server runs on it.
+pub async fn stored_entries(data: &Path, doc: DocumentId) -> usize {
+    let storage = open_storage(data).await;
+    storage
+        .load_range(StorageKey::document(doc))
+        .await
+        .unwrap()
+        .len()
+}
+
+/// The document as stored in `data` (read while no server runs on it).
+pub async fn stored_document(data: &Path, doc: DocumentId) -> Option<Automerge> {
+    let storage = open_storage(data).await;
+    DocumentStore::new(Arc::new(storage))
+        .load_document(doc)
+        .await
+        .unwrap()
+}
+
+/// Keys of every stored entry, as text.
+pub async fn all_stored_keys(data: &Path) -> Vec<String> {
+    let storage = open_storage(data).await;
+    storage
+        .load_range(StorageKey::new(Vec::<String>::new()).unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k.to_string())
+        .collect()
+}
+
+async fn open_storage(data: &Path) -> SqliteStorage {
+    let data = data.to_owned();
+    tokio::task::spawn_blocking(move || SqliteStorage::open(&data).unwrap())
+        .await
+        .unwrap()
+}
+
+pub fn random_document_id() -> DocumentId {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).unwrap();
+    DocumentId::from_bytes(bytes)
+}
+
+/// A small deterministic generator (splitmix64) for seeded tests.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `range`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+pub fn now() -> Timestamp {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    Timestamp::from_millis(millis)
+}
+
+/// Why a client call stopped.
+#[derive(Debug, PartialEq)]
+pub enum ClientError {
+    /// The connection is gone (closed, reset, or never opened).
+    Disconnected,
+    /// The server sent `error`.
+    ServerError(String),
+    /// What was awaited did not happen within [`PATIENCE`].
+    Timeout,
+}
+
+/// A native automerge-repo peer: documents that live across connections, and at most one
+/// connection to a server at a time.
+pub struct Client {
+    pub name: String,
+    pub docs: HashMap<DocumentId, Automerge>,
+    /// Every head the server ever advertised: the server has (acknowledged) these changes.
+    pub acknowledged: HashSet<ChangeHash>,
+    session: Option<Session>,
+}
+
+struct Session {
+    ws: Ws,
+    connection: Connection,
+    syncs: HashMap<DocumentId, DocSync>,
+    /// The server's latest heads per document.
+    server_heads: HashMap<DocumentId, Vec<ChangeHash>>,
+    unavailable: HashSet<DocumentId>,
+}
+
+impl Client {
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            docs: HashMap::new(),
+            acknowledged: HashSet::new(),
+            session: None,
+        }
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.session.is_some()
+    }
+
+    /// Connects, finishes the handshake and begins every document it has.
+    pub async fn connect(&mut self, url: &str) -> Result<(), ClientError> {
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .map_err(|_| ClientError::Disconnected)?;
+        let info = PeerInfo {
+            peer_id: PeerId::new(format!("{}-{}", self.name, random_document_id())),
+            metadata: PeerMetadata::default(),
+        };
+        let mut connection = Connection::outgoing(info, ConnectionConfig::default());
+        let start = connection.handle(now(), ConnectionInput::start());
+        self.session = Some(Session {
+            ws,
+            connection,
+            syncs: HashMap::new(),
+            server_heads: HashMap::new(),
+            unavailable: HashSet::new(),
+        });
+        for frame in start.outgoing {
+            self.send(frame).await?;
+        }
+        self.pump_until(|c| {
+            c.session
+                .as_ref()
+                .is_some_and(|s| s.connection.peer().is_some())
+        })
+        .await?;
+        let ids: Vec<DocumentId> = self.docs.keys().copied().collect();
+        for id in ids {
+            self.drive(id, DocInput::begin()).await?;
+        }
+        Ok(())
+    }
+
+    /// Drops the connection (as a phone losing its network would).
+    pub fn disconnect(&mut self) {
+        self.session = None;
+    }
+
+    /// A new document with a first change made by `edit`; announced if connected.
+    pub async fn create(
+        &mut self,
+        edit: impl FnOnce(&mut Transaction<'_>),
+    ) -> Result<DocumentId, ClientError> {
+        let id = random_document_id();
+        self.docs.insert(id, Automerge::new());
+        self.edit(id, edit).await?;
+        Ok(id)
+    }
+
+    /// Starts following a document it does not have (sends `request` if connected).
+    pub async fn find(&mut self, id: DocumentId) -> Result<(), ClientError> {
+        self.docs.entry(id).or_default();
+        if self.session.is_some() {
+            self.drive(id, DocInput::begin()).await?;
+        }
+        Ok(())
+    }
+
+    /// One local change; sent at once if connected. A send that fails leaves the change
+    /// local (it is synced after the next connect) and reports `Disconnected`.
+    pub async fn edit(
+        &mut self,
+        id: DocumentId,
+        edit: impl FnOnce(&mut Transaction<'_>),
+    ) -> Result<(), ClientError> {
+        let doc = self.docs.get_mut(&id).expect("a document this client has");
+        let mut tx = doc.transaction();
+        edit(&mut tx);
+        tx.commit();
+        if self.session.is_some() {
+            self.drive(id, DocInput::doc_changed()).await?;
+        }
+        Ok(())
+    }
+
+    pub fn heads(&self, id: DocumentId) -> Vec<ChangeHash> {
+        self.docs[&id].get_heads()
+    }
+
+    /// The heads the server last advertised for `id` on this connection.
+    pub fn server_heads(&self, id: DocumentId) -> Option<Vec<ChangeHash>> {
+        self.session.as_ref()?.server_heads.get(&id).cloned()
+    }
+
+    /// The server has every change of `id` this client has.
+    pub fn in_sync(&self, id: DocumentId) -> bool {
+        let mut ours = self.heads(id);
+        ours.sort();
+        self.server_heads(id).is_some_and(|mut theirs| {
+            theirs.sort();
+            theirs == ours
+        })
+    }
+
+    pub fn unavailable(&self, id: DocumentId) -> bool {
+        self.session
+            .as_ref()
+            .is_some_and(|s| s.unavailable.contains(&id))
+    }
+
+    /// Reads and handles frames until `done` holds.
+    pub async fn pump_until(&mut self, done: impl Fn(&Client) -> bool) -> Result<(), ClientError> {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while !done(self) {
+            let session = self.session.as_mut().ok_or(ClientError::Disconnected)?;
+            let frame = tokio::time::timeout_at(deadline, session.ws.next())
+                .await
+                .map_err(|_| ClientError::Timeout)?;
+            self.handle_frame(frame).await?;
+        }
+        Ok(())
+    }
+
+    /// Handles the frames that have already arrived, without waiting for more.
+    pub async fn poll_now(&mut self) -> Result<(), ClientError> {
+        loop {
+            let session = self.session.as_mut().ok_or(ClientError::Disconnected)?;
+            let Some(frame) = futures_util::FutureExt::now_or_never(session.ws.next()) else {
+                return Ok(());
+            };
+            self.handle_frame(frame).await?;
+        }
+    }
+
+    async fn handle_frame(
+        &mut self,
+        frame: Option<Result<WsMessage, tokio_tungstenite::tungstenite::Error>>,
+    ) -> Result<(), ClientError> {
+        let bytes = match frame {
+            Some(Ok(WsMessage::Binary(bytes))) => bytes.to_vec(),
+            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {
+                return Ok(());
+            }
+            _ => {
+                self.session = None;
+                return Err(ClientError::Disconnected);
+            }
+        };
+        let session = self.session.as_mut().expect("connected");
+        let results = session
+            .connection
+            .handle(now(), ConnectionInput::receive(bytes));
+        for frame in results.outgoing {
+            self.send(frame).await?;
+        }
+        for event in results.events {
+            match event {
+                ConnectionEvent::Document {
+                    document_id,
+                    message,
+                } if self.docs.contains_key(&document_id) => {
+                    self.drive(document_id, DocInput::receive(message)).await?;
+                }
+                ConnectionEvent::RemoteError(message) => {
+                    self.session = None;
+                    return Err(ClientError::ServerError(message));
+                }
+                _ => {}
+            }
+        }
+        if results.close {
+            self.session = None;
+            return Err(ClientError::Disconnected);
+        }
+        Ok(())
+    }
+
+    /// Feeds one input to a document's sync and sends what it returns.
+    async fn drive(&mut self, id: DocumentId, input: DocInput) -> Result<(), ClientError> {
+        let session = self.session.as_mut().ok_or(ClientError::Disconnected)?;
+        let doc = self.docs.get_mut(&id).expect("a document this client has");
+        let results = session
+            .syncs
+            .entry(id)
+            .or_default()
+            .handle(now(), doc, input)
+            .expect("the server sends valid sync messages");
+        for event in results.events {
+            match event {
+                DocEvent::TheirHeads(heads) => {
+                    self.acknowledged.extend(heads.iter().copied());
+                    session.server_heads.insert(id, heads);
+                }
+                DocEvent::Unavailable => {
+                    session.unavailable.insert(id);
+                }
+                DocEvent::DocumentChanged { .. } => {}
+            }
+        }
+        let mut frames = Vec::new();
+        for message in results.outgoing {
+            frames.push(
+                session
+                    .connection
+                    .encode_document_message(id, message)
+                    .unwrap(),
+            );
+        }
+        for frame in frames {
+            self.send(frame).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, frame: Vec<u8>) -> Result<(), ClientError> {
+        let session = self.session.as_mut().ok_or(ClientError::Disconnected)?;
+        if session
+            .ws
+            .send(WsMessage::Binary(frame.into()))
+            .await
+            .is_err()
+        {
+            self.session = None;
+            return Err(ClientError::Disconnected);
+        }
+        Ok(())
+    }
+}
+
+/// A raw WebSocket to the server, for sending what no well-behaved client would.
+pub async fn raw_connect(url: &str) -> Ws {
+    tokio_tungstenite::connect_async(url).await.unwrap().0
+}
+
+/// Sends `join` on a raw socket and reads the server's `peer`; returns both peer ids.
+pub async fn raw_handshake(ws: &mut Ws, name: &str) -> (PeerId, PeerId) {
+    let us = PeerId::new(name);
+    let join = sync::Message::Join {
+        sender_id: us.clone(),
+        supported_protocol_versions: vec![sync::PROTOCOL_VERSION.into()],
+        peer_metadata: Some(PeerMetadata::default()),
+    };
+    ws.send(WsMessage::Binary(join.encode().into()))
+        .await
+        .unwrap();
+    loop {
+        let frame = tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("the server answers join")
+            .expect("the socket stays open")
+            .unwrap();
+        if let WsMessage::Binary(bytes) = frame {
+            match sync::Message::decode(&bytes).unwrap() {
+                sync::Message::Peer { sender_id, .. } => return (us, sender_id),
+                other => panic!("expected peer, got {other:?}"),
+            }
+        }
+    }
+}
+
+/// Reads a raw socket until the server ends the conversation: returns the `error` message it
+/// sent, if any, once the socket is closed.
+pub async fn raw_until_closed(ws: &mut Ws) -> Option<String> {
+    let mut error = None;
+    loop {
+        let frame = tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("the server closes the connection");
+        match frame {
+            Some(Ok(WsMessage::Binary(bytes))) => {
+                if let Ok(sync::Message::Error { message, .. }) = sync::Message::decode(&bytes) {
+                    error = Some(message);
+                }
+            }
+            Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return error,
+            Some(Ok(_)) => {}
+        }
+    }
+}
