@@ -120,8 +120,13 @@ fn test() -> Result {
     let dist = root().join("dist");
     sh.change_dir(root().join("tests"));
     cmd!(sh, "npx --no-install playwright test")
-        .env("DORPSKRACHT_SERVER_BIN", server_bin)
-        .env("DORPSKRACHT_DIST", dist)
+        .env("DORPSKRACHT_SERVER_BIN", &server_bin)
+        .env("DORPSKRACHT_DIST", &dist)
+        .run()?;
+    step("interop with JS automerge-repo clients");
+    cmd!(sh, "node --test interop/")
+        .env("DORPSKRACHT_SERVER_BIN", &server_bin)
+        .env("DORPSKRACHT_DIST", &dist)
         .run()?;
 
     step(&format!(
