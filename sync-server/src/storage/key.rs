@@ -205,6 +205,12 @@ mod tests {
         let expected = sha256_hex(format!("{a}{b}").as_bytes());
         assert_eq!(heads_hash(&[a, b]), expected);
         assert_eq!(heads_hash(&[b, a]), expected);
+        // What automerge-repo 2.x's `headsHash` gives for these heads (computed once with its
+        // dist/storage/keyHash.js under node).
+        assert_eq!(
+            expected,
+            "7619ddd5684b0b01ec5fdc457a89913cef8aa0b967f8dac2a030d77c70dfa9c7"
+        );
         // No heads: the hash of nothing.
         assert_eq!(
             heads_hash(&[]),
