@@ -1,1 +1,227 @@
-fn main() {}
+//! `cargo bench -p model`: a village with 5,000 help posts and 20,000 responses.
+//!
+//! Times save, load, hydrating the open-requests view, load + hydrate together (the budget:
+//! well under 300 ms native), one operation, validating one incoming change, merging two forks
+//! with 1,000 offline operations each, and search.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use automerge::ActorId;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use model::*;
+
+const NOW: i64 = 1_750_000_000_000;
+const POSTS: usize = 5_000;
+const RESPONSES_PER_POST: usize = 4;
+
+const WORDS: &[&str] = &[
+    "boodschappen",
+    "tuin",
+    "fiets",
+    "ladder",
+    "computer",
+    "hond",
+    "wandelen",
+    "schilderen",
+    "verhuizen",
+    "koken",
+    "apotheek",
+    "ziekenhuis",
+    "gras",
+    "heg",
+    "lamp",
+    "kast",
+];
+const CATEGORIES: &[HelpCategory] = &[
+    HelpCategory::Shopping,
+    HelpCategory::Garden,
+    HelpCategory::OddJobs,
+    HelpCategory::Digital,
+    HelpCategory::Pets,
+    HelpCategory::Company,
+    HelpCategory::Transport,
+    HelpCategory::Other,
+];
+
+fn user(i: usize) -> User {
+    User::resident(UserId::new(format!("u{i}")).unwrap())
+}
+
+fn actor(n: u8) -> ActorId {
+    ActorId::from(vec![n; 16])
+}
+
+fn draft(i: usize) -> HelpDraft {
+    HelpDraft {
+        category: CATEGORIES[i % CATEGORIES.len()],
+        title: format!(
+            "{} en {}",
+            WORDS[i % WORDS.len()],
+            WORDS[(i / 7) % WORDS.len()]
+        ),
+        description: format!(
+            "Wie kan mij helpen met {} in de buurt van de {}? Graag op een doordeweekse dag.",
+            WORDS[(i / 3) % WORDS.len()],
+            WORDS[(i / 11) % WORDS.len()]
+        ),
+        when: i.is_multiple_of(2).then(|| TimeWindow {
+            start: NOW + (i as i64) * 60_000,
+            end: NOW + (i as i64) * 60_000 + 7_200_000,
+        }),
+    }
+}
+
+/// The village, built through the typed operations (one change per operation, as in real use):
+/// a third of the posts matched, a sixth done, a fifth of them offers.
+fn big_village() -> VillageDoc {
+    let ulft = VillageId::new("ulft").unwrap();
+    let mut d = VillageDoc::new(&ulft, actor(1), NOW);
+    for i in 0..POSTS {
+        let author = user(i % 300);
+        let id = HelpPostId::new(format!("p{i}")).unwrap();
+        let t = NOW + i as i64;
+        if i % 5 == 0 {
+            d.post_help_offer(&author, &id, &draft(i), t).unwrap();
+        } else {
+            d.post_help_request(&author, &id, &draft(i), t).unwrap();
+        }
+        for r in 0..RESPONSES_PER_POST {
+            let responder = user(300 + (i * RESPONSES_PER_POST + r) % 500);
+            let rid = ResponseId::new(format!("r{i}-{r}")).unwrap();
+            d.respond(&responder, &id, &rid, "Ik kan je helpen, bel me maar", t)
+                .unwrap();
+        }
+        if i % 3 == 0 {
+            d.accept_response(
+                &author,
+                &id,
+                &ResponseId::new(format!("r{i}-0")).unwrap(),
+                t,
+            )
+            .unwrap();
+            if i % 6 == 0 {
+                d.mark_done(&author, &id, t).unwrap();
+            }
+        }
+    }
+    d
+}
+
+/// 1,000 offline operations on a fork: new posts and responses to existing ones.
+fn offline(base: &VillageDoc, actor_byte: u8, prefix: &str) -> VillageDoc {
+    let mut f = base.fork(actor(actor_byte));
+    for i in 0..1_000 {
+        let t = NOW + 1_000_000 + i as i64;
+        if i % 2 == 0 {
+            let id = HelpPostId::new(format!("{prefix}p{i}")).unwrap();
+            f.post_help_request(&user(900 + i % 50), &id, &draft(i), t)
+                .unwrap();
+        } else {
+            // Respond to an open post (not divisible by 3) with a fresh responder.
+            let post = HelpPostId::new(format!("p{}", (i * 3 + 1) % POSTS)).unwrap();
+            let rid = ResponseId::new(format!("{prefix}r{i}")).unwrap();
+            f.respond(
+                &User::resident(UserId::new(format!("{prefix}u{i}")).unwrap()),
+                &post,
+                &rid,
+                "Ik ook",
+                t,
+            )
+            .unwrap();
+        }
+    }
+    f
+}
+
+fn benches(c: &mut Criterion) {
+    let doc = big_village();
+    let bytes = doc.save();
+    eprintln!(
+        "village: {} help posts, {} responses, {} open requests, {} bytes saved",
+        doc.help_posts().len(),
+        doc.help_posts()
+            .iter()
+            .map(|p| p.response_count)
+            .sum::<usize>(),
+        doc.open_requests().len(),
+        bytes.len()
+    );
+    let mut g = c.benchmark_group("village_5k_posts_20k_responses");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+
+    g.bench_function("save", |b| b.iter(|| black_box(doc.save())));
+    g.bench_function("load", |b| {
+        b.iter(|| black_box(VillageDoc::load(&bytes).unwrap()))
+    });
+    g.bench_function("hydrate_open_requests", |b| {
+        b.iter(|| black_box(doc.open_requests()))
+    });
+    g.bench_function("load_and_hydrate_open_requests", |b| {
+        b.iter(|| black_box(VillageDoc::load(&bytes).unwrap().open_requests()))
+    });
+    let carla = User::resident(UserId::new("carla").unwrap());
+    g.bench_function("one_op_respond", |b| {
+        b.iter_batched(
+            || doc.clone(),
+            |mut d| {
+                d.respond(
+                    &carla,
+                    &HelpPostId::new("p4999").unwrap(),
+                    &ResponseId::new("new").unwrap(),
+                    "Ik help",
+                    NOW + 9,
+                )
+                .unwrap()
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    let mut one = doc.clone();
+    let heads = one.heads();
+    one.respond(
+        &carla,
+        &HelpPostId::new("p4999").unwrap(),
+        &ResponseId::new("new").unwrap(),
+        "Ik help",
+        NOW + 9,
+    )
+    .unwrap();
+    let change = one.changes_since(&heads);
+    g.bench_function("validate_one_incoming_change", |b| {
+        b.iter(|| {
+            doc.validate_changes(&carla, black_box(&change), NOW + 10)
+                .unwrap()
+        })
+    });
+    let a = offline(&doc, 10, "a");
+    let bb = offline(&doc, 11, "b");
+    g.bench_function("merge_two_forks_1000_offline_ops_each", |b| {
+        b.iter_batched(
+            || (a.clone(), bb.clone()),
+            |(mut x, mut y)| {
+                x.merge(&mut y).unwrap();
+                x
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("search_index_build", |b| {
+        b.iter(|| {
+            let mut ix = SearchIndex::new();
+            ix.add_village(&doc);
+            black_box(ix)
+        })
+    });
+    let mut ix = SearchIndex::new();
+    ix.add_village(&doc);
+    g.bench_function("search_query", |b| {
+        b.iter(|| black_box(ix.search("fiets ladder", 20)))
+    });
+    g.finish();
+}
+
+criterion_group!(village, benches);
+criterion_main!(village);

@@ -77,14 +77,16 @@
 //!     description: String::new(),
 //!     when: None,
 //! };
+//! let server_copy = doc.clone();
 //! let before = doc.heads();
 //! doc.post_help_request(&anna, &HelpPostId::new("p1").unwrap(), &draft, now).unwrap();
 //! assert_eq!(doc.open_requests()[0].title, "Boodschappen op dinsdag");
-//! // What the server does with the change when it arrives:
-//! let server = VillageDoc::new(&ulft, ActorId::random(), now);
+//!
+//! // What the server does when the change arrives from Anna's device: judge every op.
 //! let changes = doc.changes_since(&before);
-//! assert!(doc.fork(ActorId::random()).validate_changes(&anna, &changes, now).is_ok());
-//! # let _ = server;
+//! assert!(server_copy.validate_changes(&anna, &changes, now).is_ok());
+//! let bert = User::resident(UserId::new("bert").unwrap());
+//! assert!(server_copy.validate_changes(&bert, &changes, now).is_err());
 //! ```
 
 mod doc;

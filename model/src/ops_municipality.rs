@@ -187,7 +187,6 @@ impl MunicipalityDoc {
         )?;
         self.write(now, |tx| {
             let o = new_object(tx, &coll, id.as_str(), user.id.as_str(), now)?;
-            tx.put(&o, "updated_at", now)?;
             write_association_fields(tx, &o, draft)?;
             let admins = tx.put_object(&o, "admins", ObjType::Map)?;
             tx.put(&admins, user.id.as_str(), true)?;
@@ -285,7 +284,6 @@ impl MunicipalityDoc {
         self.may(user, Action::Create, &Path::new([root, id]))?;
         self.write(now, |tx| {
             let o = new_object(tx, &coll, id, user.id.as_str(), now)?;
-            tx.put(&o, "updated_at", now)?;
             tx.put(&o, "title", draft.title.trim())?;
             tx.put(&o, "body", draft.body.trim())?;
             tx.put(
@@ -331,7 +329,6 @@ impl MunicipalityDoc {
         }
         self.write(now, |tx| {
             let o = new_object(tx, &coll, id.as_str(), user.id.as_str(), now)?;
-            tx.put(&o, "updated_at", now)?;
             tx.put(&o, "village", draft.village.as_str())?;
             tx.put(&o, "question", draft.question.trim())?;
             tx.put(&o, "explanation", draft.explanation.trim())?;

@@ -125,7 +125,7 @@ impl ModerationTarget {
     }
 }
 
-/// Creates the map `parent[id]` with the fields every object has.
+/// Creates the map `parent[id]` with the fields every object has: `author` and `created_at`.
 pub(crate) fn new_object(
     tx: &mut Transaction<'_>,
     parent: &ObjId,
@@ -133,8 +133,9 @@ pub(crate) fn new_object(
     author: &str,
     now: i64,
 ) -> Result<ObjId, AutomergeError> {
+    // The id is the object's key; it is not stored again inside (one op less per object,
+    // which is most of what loading a large village costs).
     let obj = tx.put_object(parent, id, ObjType::Map)?;
-    tx.put(&obj, "id", id)?;
     tx.put(&obj, "author", author)?;
     tx.put(&obj, "created_at", now)?;
     Ok(obj)
@@ -252,7 +253,6 @@ impl VillageDoc {
         )?;
         self.write(now, |tx| {
             let o = new_object(tx, &posts, id.as_str(), user.id.as_str(), now)?;
-            tx.put(&o, "updated_at", now)?;
             tx.put(&o, "kind", kind.as_str())?;
             tx.put(&o, "category", draft.category.as_str())?;
             tx.put(&o, "title", draft.title.trim())?;
@@ -504,7 +504,6 @@ impl VillageDoc {
         check_admin(user, &draft.lead_association, &path)?;
         self.write(now, |tx| {
             let o = new_object(tx, &coll, id.as_str(), user.id.as_str(), now)?;
-            tx.put(&o, "updated_at", now)?;
             tx.put(&o, "title", draft.title.trim())?;
             let lead = draft.lead_association.as_ref().map_or("", |a| a.as_str());
             tx.put(&o, "lead_association", lead)?;
@@ -758,7 +757,6 @@ impl VillageDoc {
         check_admin(user, &draft.organiser, &path)?;
         self.write(now, |tx| {
             let o = new_object(tx, &coll, id.as_str(), user.id.as_str(), now)?;
-            tx.put(&o, "updated_at", now)?;
             tx.put(&o, "title", draft.title.trim())?;
             tx.put(&o, "description", draft.description.trim())?;
             tx.put(&o, "start", draft.when.start)?;
@@ -864,7 +862,6 @@ impl VillageDoc {
         )?;
         self.write(now, |tx| {
             let o = new_object(tx, &coll, id.as_str(), user.id.as_str(), now)?;
-            tx.put(&o, "updated_at", now)?;
             tx.put(&o, "body", body.trim())?;
             tx.put_object(&o, "comments", ObjType::Map)?;
             tx.put_object(&o, "reactions", ObjType::Map)?;
@@ -974,11 +971,7 @@ impl VillageDoc {
                     tx.put(o, "updated_at", now)?;
                     o.clone()
                 }
-                None => {
-                    let o = new_object(tx, &coll, user.id.as_str(), user.id.as_str(), now)?;
-                    tx.put(&o, "updated_at", now)?;
-                    o
-                }
+                None => new_object(tx, &coll, user.id.as_str(), user.id.as_str(), now)?,
             };
             let c = tx.put_object(&o, "categories", ObjType::Map)?;
             for cat in &profile.categories {

@@ -3,11 +3,12 @@
 //!
 //! Every collection is an Automerge map keyed by the object's id (never a list), so concurrent
 //! inserts never collide and every object has a stable path such as
-//! `help_posts/<id>/responses/<id>`. Every object carries `id`, `author`, `created_at` (ms since
-//! the Unix epoch) and, where it can be edited, `updated_at`. Status is not one register but a
-//! set of write-once timestamps (`matched_at`, `done_at`, `withdrawn_at`, ...) from which the
-//! status is derived: merging forks can therefore only move a status forward (or to withdrawn),
-//! never back.
+//! `help_posts/<id>/responses/<id>`; the key *is* the id and is not repeated inside (one op less
+//! per object, and ops are what loading a large village costs). Every object carries `author`
+//! (a user id) and `created_at` (ms since the Unix epoch) and, once edited, `updated_at`. Status
+//! is not one register but a set of write-once timestamps (`matched_at`, `done_at`,
+//! `withdrawn_at`, ...) from which the status is derived: merging forks can therefore only move a
+//! status forward (or to withdrawn), never back.
 
 use std::fmt;
 use std::str::FromStr;

@@ -103,8 +103,11 @@ pub fn validate_changes(
     changes: &[Change],
     now: i64,
 ) -> Result<(), Violation> {
-    let mut work = doc.fork();
-    for change in changes {
+    // Judge against `doc` itself until a change has to be applied for the next one to see it;
+    // only then copy the document (a single change, the common case, never copies).
+    let mut scratch: Option<Automerge> = None;
+    for (i, change) in changes.iter().enumerate() {
+        let work = scratch.as_ref().unwrap_or(doc);
         let hash = change.hash();
         if work.get_change_by_hash(&hash).is_some() {
             continue;
@@ -123,7 +126,7 @@ pub fn validate_changes(
             return Err(fail(0, Path::root(), ViolationReason::MissingDependencies));
         }
         let judge = Judge {
-            doc: &work,
+            doc: work,
             kind,
             user: author,
             now,
@@ -131,8 +134,12 @@ pub fn validate_changes(
         judge
             .change(change)
             .map_err(|(op, path, reason)| fail(op, path, reason))?;
-        work.apply_changes([change.clone()])
-            .map_err(|e| fail(0, Path::root(), ViolationReason::Malformed(e.to_string())))?;
+        if i + 1 < changes.len() {
+            scratch
+                .get_or_insert_with(|| doc.clone())
+                .apply_changes([change.clone()])
+                .map_err(|e| fail(0, Path::root(), ViolationReason::Malformed(e.to_string())))?;
+        }
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use automerge::{Automerge, ObjId, ReadDoc};
 
-use crate::doc::{get_bool, get_i64, get_obj, get_str, keys};
+use crate::doc::{Fields, get_bool, get_i64, get_obj, get_str, keys};
 use crate::schema::{
     AssociationCategory, ConsultationStatus, HelpCategory, HelpKind, HelpStatus, InitiativeStatus,
 };
@@ -309,6 +309,18 @@ pub struct MessageView {
 
 // ---- status derivation --------------------------------------------------------------------
 
+fn help_status_of(f: &Fields<'_>) -> HelpStatus {
+    if f.has("withdrawn_at") {
+        HelpStatus::Withdrawn
+    } else if f.has("done_at") {
+        HelpStatus::Done
+    } else if f.has("matched_at") {
+        HelpStatus::Matched
+    } else {
+        HelpStatus::Open
+    }
+}
+
 pub(crate) fn help_status(d: &impl ReadDoc, post: &ObjId) -> HelpStatus {
     if get_i64(d, post, "withdrawn_at").is_some() {
         HelpStatus::Withdrawn
@@ -369,45 +381,59 @@ fn each<T>(d: &Automerge, root: &str, mut f: impl FnMut(&str, &ObjId) -> Option<
 
 pub(crate) fn hydrate_help_post(
     d: &Automerge,
+    id: &str,
     obj: &ObjId,
     with_responses: bool,
 ) -> Option<HelpPostView> {
-    let kind = get_str(d, obj, "kind")?.parse().ok()?;
-    let responses_obj = get_obj(d, obj, "responses");
+    help_post_from(d, id, &Fields::read(d, obj), with_responses)
+}
+
+fn help_post_from(
+    d: &Automerge,
+    id: &str,
+    f: &Fields<'_>,
+    with_responses: bool,
+) -> Option<HelpPostView> {
+    let kind = f.str("kind")?.parse().ok()?;
+    let responses_obj = f.obj("responses");
     let response_count = responses_obj.as_ref().map_or(0, |r| d.length(r));
     let mut responses = Vec::new();
     if with_responses && let Some(r) = &responses_obj {
         for item in d.map_range(r, ..) {
-            let o = item.id();
+            let rf = Fields::read(d, &item.id());
             responses.push(ResponseView {
                 id: item.key.to_string(),
-                author: get_str(d, &o, "author").unwrap_or_default(),
-                created_at: get_i64(d, &o, "created_at").unwrap_or_default(),
-                message: get_str(d, &o, "message").unwrap_or_default(),
-                hidden: get_bool(d, &o, "hidden"),
+                author: rf.string("author"),
+                created_at: rf.i64("created_at").unwrap_or_default(),
+                message: rf.string("message"),
+                hidden: rf.bool("hidden"),
             });
         }
         responses.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     }
-    let when = match (get_i64(d, obj, "when_start"), get_i64(d, obj, "when_end")) {
+    let when = match (f.i64("when_start"), f.i64("when_end")) {
         (Some(start), Some(end)) => Some(TimeWindow { start, end }),
         _ => None,
     };
     Some(HelpPostView {
-        id: get_str(d, obj, "id")?,
+        id: id.to_owned(),
         kind,
-        author: get_str(d, obj, "author").unwrap_or_default(),
-        created_at: get_i64(d, obj, "created_at").unwrap_or_default(),
-        updated_at: get_i64(d, obj, "updated_at").unwrap_or_default(),
-        title: get_str(d, obj, "title").unwrap_or_default(),
-        description: get_str(d, obj, "description").unwrap_or_default(),
-        category: get_str(d, obj, "category")
+        author: f.string("author"),
+        created_at: f.i64("created_at").unwrap_or_default(),
+        updated_at: f
+            .i64("updated_at")
+            .or(f.i64("created_at"))
+            .unwrap_or_default(),
+        title: f.string("title"),
+        description: f.string("description"),
+        category: f
+            .str("category")
             .and_then(|c| c.parse().ok())
             .unwrap_or(HelpCategory::Other),
         when,
-        status: help_status(d, obj),
-        accepted_response: opt(get_str(d, obj, "accepted_response")),
-        hidden: get_bool(d, obj, "hidden"),
+        status: help_status_of(f),
+        accepted_response: opt(f.str("accepted_response")),
+        hidden: f.bool("hidden"),
         response_count,
         responses,
     })
@@ -418,13 +444,13 @@ impl VillageDoc {
     pub fn help_post(&self, id: &str) -> Option<HelpPostView> {
         let posts = get_obj(&self.am, &ObjId::Root, "help_posts")?;
         let obj = get_obj(&self.am, &posts, id)?;
-        hydrate_help_post(&self.am, &obj, true)
+        hydrate_help_post(&self.am, id, &obj, true)
     }
 
     /// Every help post, without responses (for search, matching and tests), sorted by id.
     pub fn help_posts(&self) -> Vec<HelpPostView> {
-        each(&self.am, "help_posts", |_, o| {
-            hydrate_help_post(&self.am, o, false)
+        each(&self.am, "help_posts", |key, o| {
+            hydrate_help_post(&self.am, key, o, false)
         })
     }
 
@@ -440,15 +466,16 @@ impl VillageDoc {
 
     fn open_posts(&self, kind: HelpKind) -> Vec<HelpPostView> {
         let d = &self.am;
-        let mut v = each(d, "help_posts", |_, o| {
-            // Cheap filters first: most posts of a busy village are closed.
-            if get_str(d, o, "kind").as_deref() != Some(kind.as_str())
-                || help_status(d, o) != HelpStatus::Open
-                || get_bool(d, o, "hidden")
+        let mut v = each(d, "help_posts", |key, o| {
+            // One scan per post; most posts of a busy village are closed and skipped here.
+            let f = Fields::read(d, o);
+            if f.str("kind").as_deref() != Some(kind.as_str())
+                || help_status_of(&f) != HelpStatus::Open
+                || f.bool("hidden")
             {
                 return None;
             }
-            hydrate_help_post(d, o, false)
+            help_post_from(d, key, &f, false)
         });
         v.sort_by(|a, b| {
             b.created_at
@@ -462,13 +489,13 @@ impl VillageDoc {
     pub fn initiative(&self, id: &str) -> Option<InitiativeView> {
         let coll = get_obj(&self.am, &ObjId::Root, "initiatives")?;
         let obj = get_obj(&self.am, &coll, id)?;
-        hydrate_initiative(&self.am, &obj)
+        hydrate_initiative(&self.am, id, &obj)
     }
 
     /// Every initiative, sorted by id.
     pub fn initiatives(&self) -> Vec<InitiativeView> {
-        each(&self.am, "initiatives", |_, o| {
-            hydrate_initiative(&self.am, o)
+        each(&self.am, "initiatives", |key, o| {
+            hydrate_initiative(&self.am, key, o)
         })
     }
 
@@ -491,12 +518,12 @@ impl VillageDoc {
     pub fn event(&self, id: &str) -> Option<EventView> {
         let coll = get_obj(&self.am, &ObjId::Root, "events")?;
         let obj = get_obj(&self.am, &coll, id)?;
-        hydrate_event(&self.am, &obj)
+        hydrate_event(&self.am, id, &obj)
     }
 
     /// Every event, sorted by id.
     pub fn events(&self) -> Vec<EventView> {
-        each(&self.am, "events", |_, o| hydrate_event(&self.am, o))
+        each(&self.am, "events", |key, o| hydrate_event(&self.am, key, o))
     }
 
     /// "Events of the coming weeks": visible, not cancelled, not yet ended at `now`, starting
@@ -520,7 +547,7 @@ impl VillageDoc {
     /// The board, newest first, hidden posts left out.
     pub fn board(&self) -> Vec<BoardPostView> {
         let d = &self.am;
-        let mut v = each(d, "board", |_, o| {
+        let mut v = each(d, "board", |key, o| {
             let comments = get_obj(d, o, "comments")
                 .map(|c| {
                     let mut cs: Vec<_> = d
@@ -548,7 +575,7 @@ impl VillageDoc {
                 }
             }
             Some(BoardPostView {
-                id: get_str(d, o, "id")?,
+                id: key.to_owned(),
                 author: get_str(d, o, "author").unwrap_or_default(),
                 created_at: get_i64(d, o, "created_at").unwrap_or_default(),
                 body: get_str(d, o, "body").unwrap_or_default(),
@@ -602,7 +629,7 @@ impl VillageDoc {
     }
 }
 
-fn hydrate_initiative(d: &Automerge, o: &ObjId) -> Option<InitiativeView> {
+fn hydrate_initiative(d: &Automerge, id: &str, o: &ObjId) -> Option<InitiativeView> {
     let mut needs: Vec<NeedView> = get_obj(d, o, "needs")
         .map(|n| {
             d.map_range(&n, ..)
@@ -640,7 +667,7 @@ fn hydrate_initiative(d: &Automerge, o: &ObjId) -> Option<InitiativeView> {
             .then_with(|| a.id.cmp(&b.id))
     });
     Some(InitiativeView {
-        id: get_str(d, o, "id")?,
+        id: id.to_owned(),
         author: get_str(d, o, "author").unwrap_or_default(),
         created_at: get_i64(d, o, "created_at").unwrap_or_default(),
         title: get_str(d, o, "title").unwrap_or_default(),
@@ -654,9 +681,9 @@ fn hydrate_initiative(d: &Automerge, o: &ObjId) -> Option<InitiativeView> {
     })
 }
 
-fn hydrate_event(d: &Automerge, o: &ObjId) -> Option<EventView> {
+fn hydrate_event(d: &Automerge, id: &str, o: &ObjId) -> Option<EventView> {
     Some(EventView {
-        id: get_str(d, o, "id")?,
+        id: id.to_owned(),
         author: get_str(d, o, "author").unwrap_or_default(),
         organiser: opt(get_str(d, o, "organiser")),
         title: get_str(d, o, "title").unwrap_or_default(),
@@ -693,13 +720,13 @@ impl MunicipalityDoc {
     pub fn association(&self, id: &str) -> Option<AssociationView> {
         let coll = get_obj(&self.am, &ObjId::Root, "associations")?;
         let obj = get_obj(&self.am, &coll, id)?;
-        hydrate_association(&self.am, &obj)
+        hydrate_association(&self.am, id, &obj)
     }
 
     /// The association directory, sorted by name then id.
     pub fn associations(&self) -> Vec<AssociationView> {
-        let mut v = each(&self.am, "associations", |_, o| {
-            hydrate_association(&self.am, o)
+        let mut v = each(&self.am, "associations", |key, o| {
+            hydrate_association(&self.am, key, o)
         });
         v.sort_by(|a, b| {
             a.name
@@ -714,13 +741,13 @@ impl MunicipalityDoc {
     pub fn consultation(&self, id: &str, now: i64) -> Option<ConsultationView> {
         let coll = get_obj(&self.am, &ObjId::Root, "consultations")?;
         let obj = get_obj(&self.am, &coll, id)?;
-        hydrate_consultation(&self.am, &obj, now)
+        hydrate_consultation(&self.am, id, &obj, now)
     }
 
     /// Consultations of one village, closing soonest first.
     pub fn consultations_for(&self, village: &str, now: i64) -> Vec<ConsultationView> {
-        let mut v: Vec<_> = each(&self.am, "consultations", |_, o| {
-            hydrate_consultation(&self.am, o, now)
+        let mut v: Vec<_> = each(&self.am, "consultations", |key, o| {
+            hydrate_consultation(&self.am, key, o, now)
         })
         .into_iter()
         .filter(|c| c.village == village)
@@ -743,9 +770,9 @@ impl MunicipalityDoc {
 
     fn articles(&self, root: &str) -> Vec<ArticleView> {
         let d = &self.am;
-        let mut v = each(d, root, |_, o| {
+        let mut v = each(d, root, |key, o| {
             Some(ArticleView {
-                id: get_str(d, o, "id")?,
+                id: key.to_owned(),
                 author: get_str(d, o, "author").unwrap_or_default(),
                 created_at: get_i64(d, o, "created_at").unwrap_or_default(),
                 title: get_str(d, o, "title").unwrap_or_default(),
@@ -762,7 +789,7 @@ impl MunicipalityDoc {
     }
 }
 
-fn hydrate_association(d: &Automerge, o: &ObjId) -> Option<AssociationView> {
+fn hydrate_association(d: &Automerge, id: &str, o: &ObjId) -> Option<AssociationView> {
     let contacts = get_obj(d, o, "contacts")
         .map(|c| {
             d.keys(&c)
@@ -771,7 +798,7 @@ fn hydrate_association(d: &Automerge, o: &ObjId) -> Option<AssociationView> {
         })
         .unwrap_or_default();
     Some(AssociationView {
-        id: get_str(d, o, "id")?,
+        id: id.to_owned(),
         name: get_str(d, o, "name").unwrap_or_default(),
         category: get_str(d, o, "category")
             .and_then(|c| c.parse().ok())
@@ -784,7 +811,7 @@ fn hydrate_association(d: &Automerge, o: &ObjId) -> Option<AssociationView> {
     })
 }
 
-fn hydrate_consultation(d: &Automerge, o: &ObjId, now: i64) -> Option<ConsultationView> {
+fn hydrate_consultation(d: &Automerge, id: &str, o: &ObjId, now: i64) -> Option<ConsultationView> {
     let mut responses: Vec<_> = get_obj(d, o, "responses")
         .map(|r| {
             d.map_range(&r, ..)
@@ -803,7 +830,7 @@ fn hydrate_consultation(d: &Automerge, o: &ObjId, now: i64) -> Option<Consultati
         .unwrap_or_default();
     responses.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     Some(ConsultationView {
-        id: get_str(d, o, "id")?,
+        id: id.to_owned(),
         village: get_str(d, o, "village").unwrap_or_default(),
         question: get_str(d, o, "question").unwrap_or_default(),
         explanation: get_str(d, o, "explanation").unwrap_or_default(),
@@ -830,9 +857,9 @@ impl ConversationDoc {
     /// The messages, oldest first.
     pub fn messages(&self) -> Vec<MessageView> {
         let d = &self.am;
-        let mut v = each(d, "messages", |_, o| {
+        let mut v = each(d, "messages", |key, o| {
             Some(MessageView {
-                id: get_str(d, o, "id")?,
+                id: key.to_owned(),
                 author: get_str(d, o, "author").unwrap_or_default(),
                 created_at: get_i64(d, o, "created_at").unwrap_or_default(),
                 body: get_str(d, o, "body").unwrap_or_default(),
