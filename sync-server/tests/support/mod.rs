@@ -494,3 +494,75 @@ pub async fn raw_until_closed(ws: &mut Ws) -> Option<String> {
         }
     }
 }
+
+/// The server binary as a child process (for killing it), on a free port.
+pub struct ChildServer {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl ChildServer {
+    /// Starts `sync-server` on `data`; returns once it listens.
+    pub async fn start(data: &Path) -> Self {
+        use std::{
+            io::{BufRead, BufReader},
+            process::{Command, Stdio},
+        };
+        let dist = data.join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sync-server"))
+            .args(["--addr", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .arg("--dist")
+            .arg(&dist)
+            .env("RUST_LOG", "error")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line).unwrap();
+            line
+        });
+        let line = tokio::time::timeout(PATIENCE, line)
+            .await
+            .expect("the server starts")
+            .unwrap();
+        let http = line
+            .trim()
+            .strip_prefix("Dorpskracht: ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        let url = format!("{}sync", http.replacen("http://", "ws://", 1));
+        Self { child, url }
+    }
+
+    /// SIGKILL: the process dies wherever it is.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, as an operator stops it; returns whether it exited successfully.
+    pub async fn terminate(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        tokio::task::spawn_blocking(move || self.child.wait().unwrap().success())
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        // A test that panics must not leave a server running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
