@@ -18,9 +18,10 @@
 //!   needed and signed up), board posts with comments and reactions, and volunteer profiles.
 //! * [`ConversationDoc`] — participants and messages, readable only by its participants.
 //!
-//! The layout is described in [`schema`]: collections are maps keyed by id, every object has
-//! `id`, `author`, `created_at` (and `updated_at` where it is edited), and statuses are derived
-//! from write-once timestamps so a merge can only move them forward (or to withdrawn).
+//! The layout is described in [`schema`]: collections are maps keyed by the object's stable id,
+//! every object has `author` and `created_at` (and `updated_at` once edited), and statuses are
+//! derived from write-once timestamps so a merge can only move them forward (or to withdrawn).
+//! Co-edited descriptions (an initiative's plan) are Automerge text; short fields are scalars.
 //!
 //! # Schema version and migrations
 //!

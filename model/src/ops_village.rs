@@ -773,6 +773,25 @@ impl VillageDoc {
         })
     }
 
+    /// Cancels an event (its organiser, or the village's broker). Sign-ups stay for the record.
+    pub fn cancel_event(&mut self, user: &User, event: &EventId, now: i64) -> Result<(), OpError> {
+        self.writable()?;
+        let o = self.find("events", event.as_str(), "event")?;
+        self.may(
+            user,
+            Action::Create,
+            &Path::new(["events", event.as_str(), "cancelled_at"]),
+            None,
+        )?;
+        if get_i64(&self.am, &o, "cancelled_at").is_some() {
+            return Err(OpError::WrongStatus {
+                what: "event",
+                status: "cancelled",
+            });
+        }
+        self.write(now, |tx| tx.put(&o, "cancelled_at", now))
+    }
+
     /// Signs the user up as a volunteer for an event.
     pub fn sign_up(&mut self, user: &User, event: &EventId, now: i64) -> Result<(), OpError> {
         self.writable()?;

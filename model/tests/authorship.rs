@@ -234,6 +234,12 @@ fn village_operations() {
             T,
         )
     });
+    honest_and_forged("cancel_event", &v, &anna(), &bert(), |d, u| {
+        d.cancel_event(u, &e1(), T)
+    });
+    honest_and_forged("cancel_event by broker", &v, &broker(), &carla(), |d, u| {
+        d.cancel_event(u, &e1(), T)
+    });
     honest_and_forged("sign_up", &v, &bert(), &carla(), |d, u| {
         d.sign_up(u, &e1(), T)
     });

@@ -650,6 +650,38 @@ fn sign_up_once_while_there_is_room() {
     );
 }
 
+#[test]
+fn cancel_event_by_organiser_or_broker() {
+    let mut d = village();
+    d.create_event(&anna(), &eid("e1"), &event_draft(2), NOW)
+        .unwrap();
+    assert!(denied(d.cancel_event(&bert(), &eid("e1"), NOW + 1)));
+    assert!(matches!(
+        d.cancel_event(&anna(), &eid("zz"), NOW + 1),
+        Err(OpError::NotFound { .. })
+    ));
+    d.clone()
+        .cancel_event(&broker(), &eid("e1"), NOW + 1)
+        .unwrap();
+    d.cancel_event(&anna(), &eid("e1"), NOW + 1).unwrap();
+    assert!(d.event("e1").unwrap().cancelled);
+    assert!(d.upcoming_events(NOW, 2).is_empty());
+    assert_eq!(
+        d.cancel_event(&anna(), &eid("e1"), NOW + 2),
+        Err(OpError::WrongStatus {
+            what: "event",
+            status: "cancelled"
+        })
+    );
+    assert_eq!(
+        d.sign_up(&bert(), &eid("e1"), NOW + 2),
+        Err(OpError::WrongStatus {
+            what: "event",
+            status: "cancelled"
+        })
+    );
+}
+
 // ---- board --------------------------------------------------------------------------------
 
 fn bid(s: &str) -> BoardPostId {
