@@ -124,6 +124,13 @@ impl Hub {
     /// A handle to a document, loading it (starting its task) if it is not in memory.
     pub(crate) fn open(&self, document_id: DocumentId, conn: ConnId) -> DocHandle {
         let mut docs = self.docs();
+        // A task that ended without unloading (it panicked) must not swallow messages.
+        if docs
+            .get(&document_id)
+            .is_some_and(|slot| slot.inbox.is_closed())
+        {
+            docs.remove(&document_id);
+        }
         let slot = docs.entry(document_id).or_insert_with(|| {
             let generation = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
             let (inbox, commands) = mpsc::channel(self.inner.limits.document_queue);
@@ -212,10 +219,11 @@ pub(crate) struct DocHandle {
 }
 
 impl DocHandle {
-    /// Queues a command, waiting while the document's queue is full.
-    pub(crate) async fn send(&self, command: DocCommand) {
-        // The task outlives every handle (see the module docs), so this cannot fail.
-        let _ = self.inbox.send(command).await;
+    /// Queues a command, waiting while the document's queue is full. Returns false if the
+    /// document's task is gone, which only happens if it panicked (it outlives every handle
+    /// otherwise; see the module docs).
+    pub(crate) async fn send(&self, command: DocCommand) -> bool {
+        self.inbox.send(command).await.is_ok()
     }
 
     /// Tells the document this connection is gone, then releases it.

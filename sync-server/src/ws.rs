@@ -229,7 +229,9 @@ impl ConnectionTask {
                             "more than {limit} documents open on one connection"
                         )));
                     };
-                    handle.send(DocCommand::Message { from, message }).await;
+                    if !handle.send(DocCommand::Message { from, message }).await {
+                        return Some(End::Error("the document failed on the server".into()));
+                    }
                 }
                 ConnectionEvent::Ephemeral {
                     document_id,

@@ -338,3 +338,124 @@ async fn refused_changes_are_neither_stored_nor_passed_on() {
         assert!(stored.get_change_by_hash(&head).is_some());
     }
 }
+
+#[tokio::test]
+async fn a_peer_that_reads_too_slowly_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let limits = SyncLimits {
+        outbound_queue: 4,
+        send_timeout: Duration::from_millis(500),
+        ..SyncLimits::default()
+    };
+    let server = TestServer::start_with_small_send_buffers(limits).await;
+    let url = server.url();
+    let mut bystander = Bystander::new(&url).await;
+    // A document only the writer and the sloth follow (the reader would be too slow as well).
+    let id = bystander
+        .writer
+        .create(|tx| {
+            tx.put(ROOT, "title", "big").unwrap();
+        })
+        .await
+        .unwrap();
+    bystander
+        .writer
+        .pump_until(|c| c.in_sync(id))
+        .await
+        .unwrap();
+
+    // The sloth asks for the document over a bare socket, then stops reading.
+    // A small receive buffer, so that little data fills the way to it.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut sloth = socket.connect(server.addr).await.unwrap();
+    let request = format!(
+        "GET /sync HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        server.addr
+    );
+    sloth.write_all(request.as_bytes()).await.unwrap();
+    let join = Message::Join {
+        sender_id: "sloth".into(),
+        supported_protocol_versions: vec![sync::PROTOCOL_VERSION.into()],
+        peer_metadata: None,
+    };
+    sloth
+        .write_all(&masked_frame(&join.encode()))
+        .await
+        .unwrap();
+    let server_peer = server_peer_id(&server).await;
+    let empty = automerge::Automerge::new();
+    let mut state = automerge::sync::State::new();
+    let hello = automerge::sync::SyncDoc::generate_sync_message(&empty, &mut state).unwrap();
+    let request = Message::Request {
+        sender_id: "sloth".into(),
+        target_id: server_peer,
+        document_id: id,
+        data: hello.encode(),
+    };
+    sloth
+        .write_all(&masked_frame(&request.encode()))
+        .await
+        .unwrap();
+
+    // Big edits, all fanned out to the sloth: more than its queue and the socket buffers hold.
+    let mut rng = support::Rng::new(7);
+    let noise: String = (0..64 * 1024)
+        .map(|_| char::from(b'a' + rng.below(26) as u8))
+        .collect();
+    let mut sent = 0;
+    for n in 0..16 {
+        let text = format!("{n}{noise}");
+        sent += text.len();
+        bystander
+            .writer
+            .edit(id, |tx| {
+                tx.put(ROOT, "big", text).unwrap();
+            })
+            .await
+            .unwrap();
+        bystander
+            .writer
+            .pump_until(|c| c.in_sync(id))
+            .await
+            .unwrap();
+    }
+    let mut received = Vec::new();
+    let read_all = tokio::time::timeout(PATIENCE, sloth.read_to_end(&mut received)).await;
+    assert!(read_all.is_ok(), "the server never hung up on the sloth");
+    assert!(
+        received.len() < sent,
+        "the sloth got everything ({} bytes), so nothing was bounded",
+        received.len()
+    );
+    bystander.still_works().await;
+    server.stop().await;
+}
+
+/// One masked binary WebSocket frame (clients must mask), for a bare-socket peer.
+fn masked_frame(payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0x82];
+    match payload.len() {
+        n if n < 126 => frame.push(0x80 | n as u8),
+        n if n < 65536 => {
+            frame.push(0x80 | 126);
+            frame.extend((n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(0x80 | 127);
+            frame.extend((n as u64).to_be_bytes());
+        }
+    }
+    let mask = [0x12, 0x34, 0x56, 0x78];
+    frame.extend(mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
+}
+
+/// The server's peer id, learnt from a handshake of its own.
+async fn server_peer_id(server: &TestServer) -> sync::PeerId {
+    let mut ws = raw_connect(&server.url()).await;
+    raw_handshake(&mut ws, "prober").await.1
+}

@@ -51,11 +51,27 @@ impl TestServer {
         Self::start_in(dir, limits, validator).await
     }
 
+    /// A server whose sockets have a small kernel send buffer, so that a peer that does not
+    /// read backs up into the server's own queue quickly.
+    pub async fn start_with_small_send_buffers(limits: SyncLimits) -> Self {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        Self::start_on(dir, limits, None, Some(8 * 1024)).await
+    }
+
     /// Starts (again) on the data in `dir`.
     pub async fn start_in(
         dir: Arc<tempfile::TempDir>,
         limits: SyncLimits,
         validator: Option<Arc<dyn ChangeValidator>>,
+    ) -> Self {
+        Self::start_on(dir, limits, validator, None).await
+    }
+
+    async fn start_on(
+        dir: Arc<tempfile::TempDir>,
+        limits: SyncLimits,
+        validator: Option<Arc<dyn ChangeValidator>>,
+        send_buffer: Option<u32>,
     ) -> Self {
         let dist = dir.path().join("dist");
         std::fs::create_dir_all(&dist).unwrap();
@@ -69,7 +85,7 @@ impl TestServer {
             Some(v) => Server::open_with_validator(config, v).await.unwrap(),
             None => Server::open(config).await.unwrap(),
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = listen(send_buffer);
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.clone().run(listener, async move {
@@ -103,6 +119,16 @@ impl TestServer {
             .unwrap();
         self.dir.clone()
     }
+}
+
+/// A listener on a free loopback port; accepted sockets inherit its send buffer size.
+fn listen(send_buffer: Option<u32>) -> tokio::net::TcpListener {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    if let Some(size) = send_buffer {
+        socket.set_send_buffer_size(size).unwrap();
+    }
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    socket.listen(1024).unwrap()
 }
 
 /// Everything stored under one document's key prefix (chunks and sync states), read directly
