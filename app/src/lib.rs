@@ -6,6 +6,7 @@
 
 pub mod bootstrap;
 pub mod i18n;
+pub mod repo;
 mod storage;
 
 use leptos::prelude::*;

@@ -106,7 +106,7 @@ fn test() -> Result {
     let webdriver_json = root().join("app/webdriver.json");
     cmd!(
         sh,
-        "cargo test --package app --target wasm32-unknown-unknown --test web"
+        "cargo test --package app --target wasm32-unknown-unknown --test web --test repo"
     )
     .env("CHROMEDRIVER", tools::CHROMEDRIVER)
     .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", webdriver_json)

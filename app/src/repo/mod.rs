@@ -1,0 +1,691 @@
+//! The app's documents: stored on the device (IndexedDB, automerge-repo's chunk layout) and
+//! synced with the server over automerge-repo's WebSocket protocol whenever a connection exists.
+//!
+//! - [`Repo`]: the handle the UI holds (cheap to clone). [`Repo::open`] opens device storage;
+//!   [`Repo::connect`] keeps a WebSocket to `/sync` open, reconnecting with backoff;
+//!   [`Repo::find`] opens a document by `automerge:` URL, from storage first, then syncs it.
+//! - [`DocHandle`]: one open document. [`DocHandle::change`] applies a local edit, stores it,
+//!   then sends it; [`DocHandle::on_change`] reports every change (local or from the server).
+//! - [`RepoStatus`]: what the UI always shows: online or not, saved on this device, synced or
+//!   how many changes wait for the server. [`Repo::on_status`] reports each new status.
+//!
+//! Inside, [`Storage`] is the key-value store (`IdbStorage`, or `MemoryStorage` in tests and
+//! where IndexedDB is unavailable), `chunks` decides what to write, `client` runs the protocol
+//! sans-IO (`sync::Connection` plus a `sync::DocSync` per open document), and `ws` moves its
+//! frames over a `web_sys::WebSocket`. Time and randomness come in at the edge only:
+//! [`Repo::open`] and `ws` read `Date.now()` and `Math.random()`.
+//!
+//! *Invariant: a local change counts as saved only once storage finished writing it, and
+//! nothing is deleted from storage unless what replaces it is written in the same transaction.*
+//!
+//! Using it from Leptos (the root owns the repo and provides it as context):
+//!
+//! ```text
+//! let repo = Repo::open().await;
+//! let _connection = repo.connect();
+//! let status = RwSignal::new(repo.status());
+//! repo.on_status(move |s| { status.try_set(s.clone()); }).detach();
+//! let village = repo.find(&bootstrap.villages[0].doc).await?;
+//! let version = RwSignal::new(0u64);
+//! village.on_change(move || { version.try_update(|v| *v += 1); }).detach();
+//! // A view reads `version.get()` and then `village.with_doc(|doc| …)`.
+//! spawn_local(async move {
+//!     if let Err(e) = village.change(|doc| { /* model operations */ }).await { /* show e */ }
+//! });
+//! ```
+
+mod backoff;
+mod chunks;
+mod client;
+mod idb;
+mod storage;
+mod ws;
+
+use std::{
+    cell::{Ref, RefCell, RefMut},
+    collections::BTreeMap,
+    future::Future,
+    rc::{Rc, Weak},
+};
+
+use automerge::{Automerge, ChangeHash};
+use sync::{BadDocumentId, DocumentId, PeerId, PeerInfo, PeerMetadata, Timestamp};
+
+pub use backoff::Backoff;
+pub use idb::{BrowserStorage, DATABASE, IdbStorage, STORE};
+pub use storage::{ChunkKind, MemoryStorage, Storage, StorageError, StorageKey};
+pub use ws::SyncConnection;
+
+use chunks::Chunks;
+use client::{Client, Output};
+
+/// Open documents, device storage and the connection to the server. Clones share all of it.
+pub struct Repo<S = BrowserStorage> {
+    shared: Rc<Shared<S>>,
+}
+
+impl<S> Clone for Repo<S> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+struct Shared<S> {
+    storage: S,
+    clock: Box<dyn Fn() -> u64>,
+    state: RefCell<State>,
+    listeners: Rc<RefCell<Listeners>>,
+}
+
+struct State {
+    docs: BTreeMap<DocumentId, OpenDoc>,
+    client: Client,
+    link: Option<Rc<Link>>,
+    storage_error: Option<StorageError>,
+    last_status: Option<RepoStatus>,
+}
+
+/// One open document.
+#[derive(Debug)]
+pub(crate) struct OpenDoc {
+    doc: Automerge,
+    chunks: Chunks,
+    /// The heads the server is known to have (from this connection or a stored sync state).
+    server_heads: Option<Vec<ChangeHash>>,
+    /// The server heads last stored as sync state.
+    stored_server_heads: Option<Vec<ChangeHash>>,
+    /// Neither we nor the server have it.
+    unavailable: bool,
+}
+
+impl OpenDoc {
+    /// Changes the server is not known to have.
+    fn waiting(&self) -> usize {
+        let known = self.known_server_heads();
+        self.doc.get_changes_meta(&known).len()
+    }
+
+    /// The server's heads that we have too.
+    fn known_server_heads(&self) -> Vec<ChangeHash> {
+        self.server_heads
+            .iter()
+            .flatten()
+            .filter(|h| self.doc.get_change_meta_by_hash(h).is_some())
+            .copied()
+            .collect()
+    }
+}
+
+type SendFrame = Box<dyn Fn(&[u8])>;
+
+/// How the repo talks to its current transport (a WebSocket, or a test's fake server).
+pub struct Link {
+    send: SendFrame,
+    close: Box<dyn Fn()>,
+}
+
+impl Link {
+    /// `send` sends one binary frame; `close` closes the transport (the driver then calls
+    /// [`Repo::transport_closed`]).
+    pub fn new(send: impl Fn(&[u8]) + 'static, close: impl Fn() + 'static) -> Self {
+        Self {
+            send: Box::new(send),
+            close: Box::new(close),
+        }
+    }
+}
+
+/// What the UI shows about all open documents.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RepoStatus {
+    /// Connected to the server (handshake done).
+    pub online: bool,
+    /// Changes survive a reload: false where IndexedDB is unavailable and documents live in
+    /// memory only.
+    pub persistent: bool,
+    /// Open documents with changes not yet stored on this device.
+    pub unsaved: usize,
+    /// Changes (over all open documents) the server is not known to have yet.
+    pub waiting: usize,
+    /// The last storage failure, until a write succeeds again.
+    pub storage_error: Option<StorageError>,
+}
+
+impl RepoStatus {
+    /// Every change is stored on this device.
+    pub fn saved(&self) -> bool {
+        self.persistent && self.unsaved == 0
+    }
+
+    /// The server has every change.
+    pub fn synced(&self) -> bool {
+        self.waiting == 0
+    }
+}
+
+/// What the UI shows about one document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocStatus {
+    /// Every change is stored on this device.
+    pub saved: bool,
+    /// Changes the server is not known to have yet.
+    pub waiting: usize,
+    /// Neither this device nor the server has the document.
+    pub unavailable: bool,
+}
+
+/// Why a document could not be opened.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RepoError {
+    #[error(transparent)]
+    BadUrl(#[from] BadDocumentId),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl Repo<BrowserStorage> {
+    /// The app's repo: IndexedDB (memory if IndexedDB cannot be opened; the status then says
+    /// changes are not persistent), a random peer id and the browser's clock.
+    pub async fn open() -> Self {
+        let storage = match IdbStorage::open().await {
+            Ok(idb) => BrowserStorage::IndexedDb(idb),
+            Err(_) => BrowserStorage::Memory(MemoryStorage::new()),
+        };
+        let random = || (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+        let peer_id = PeerId::new(format!("dorpskracht-{:08x}{:08x}", random(), random()));
+        Self::new(storage, peer_id, || js_sys::Date::now() as u64)
+    }
+}
+
+impl<S: Storage + 'static> Repo<S> {
+    /// A repo over `storage` that introduces itself to servers as `peer_id` and reads the time
+    /// (milliseconds since the Unix epoch) from `clock`.
+    pub fn new(storage: S, peer_id: PeerId, clock: impl Fn() -> u64 + 'static) -> Self {
+        let local = PeerInfo {
+            peer_id,
+            metadata: PeerMetadata::default(),
+        };
+        Self {
+            shared: Rc::new(Shared {
+                storage,
+                clock: Box::new(clock),
+                state: RefCell::new(State {
+                    docs: BTreeMap::new(),
+                    client: Client::new(local),
+                    link: None,
+                    storage_error: None,
+                    last_status: None,
+                }),
+                listeners: Rc::default(),
+            }),
+        }
+    }
+
+    /// The storage under this repo.
+    pub fn storage(&self) -> &S {
+        &self.shared.storage
+    }
+
+    /// Opens the document at `url` (`automerge:…`): loads it from storage, then syncs it with
+    /// the server when connected. A document this device has never seen starts empty and fills
+    /// when the server sends it.
+    pub async fn find(&self, url: &str) -> Result<DocHandle<S>, RepoError> {
+        let id = DocumentId::from_url(url)?;
+        self.open_document(id).await
+    }
+
+    /// [`Repo::find`] by id.
+    pub async fn open_document(&self, id: DocumentId) -> Result<DocHandle<S>, RepoError> {
+        let handle = DocHandle {
+            repo: self.clone(),
+            id,
+        };
+        if self.state().docs.contains_key(&id) {
+            return Ok(handle);
+        }
+        let entries = self
+            .shared
+            .storage
+            .load_range(&StorageKey::document(id))
+            .await?;
+        let loaded = chunks::load(id, entries);
+        let now = self.now();
+        let output = {
+            let mut state = self.state_mut();
+            if state.docs.contains_key(&id) {
+                // Another `find` of the same document finished first.
+                return Ok(handle);
+            }
+            let State { docs, client, .. } = &mut *state;
+            let open = docs.entry(id).or_insert(OpenDoc {
+                doc: loaded.doc,
+                chunks: loaded.chunks,
+                server_heads: loaded.shared_heads.clone(),
+                stored_server_heads: loaded.shared_heads,
+                unavailable: false,
+            });
+            client.opened_doc(now, id, open)
+        };
+        self.dispatch(output);
+        self.notify_status();
+        Ok(handle)
+    }
+
+    /// The status of all open documents and the connection.
+    pub fn status(&self) -> RepoStatus {
+        let state = self.state();
+        RepoStatus {
+            online: state.client.is_established(),
+            persistent: self.shared.storage.is_persistent(),
+            unsaved: state
+                .docs
+                .values()
+                .filter(|d| !d.chunks.is_saved(&d.doc))
+                .count(),
+            waiting: state.docs.values().map(OpenDoc::waiting).sum(),
+            storage_error: state.storage_error.clone(),
+        }
+    }
+
+    /// Calls `f` with each new status (not with the current one; read [`Repo::status`]).
+    pub fn on_status(&self, f: impl Fn(&RepoStatus) + 'static) -> Subscription {
+        let mut listeners = self.shared.listeners.borrow_mut();
+        let id = listeners.next_id();
+        listeners.status.push((id, Rc::new(f)));
+        Subscription {
+            listeners: Rc::downgrade(&self.shared.listeners),
+            id,
+        }
+    }
+
+    /// Keeps this repo connected to `ws(s)://<this page's host>/sync` until the returned
+    /// handle is stopped: reconnects with [`Backoff::default`], re-syncs every open document
+    /// after each reconnect.
+    pub fn connect(&self) -> SyncConnection {
+        let url = ws::sync_url().unwrap_or_else(|| "ws://localhost/sync".to_owned());
+        self.connect_to(&url, Backoff::default())
+    }
+
+    /// [`Repo::connect`] to another URL or with another schedule.
+    pub fn connect_to(&self, url: &str, backoff: Backoff) -> SyncConnection {
+        ws::connect(Box::new(self.clone()), url.to_owned(), backoff)
+    }
+
+    /// The transport is open: starts the handshake, after which every open document syncs.
+    pub fn transport_opened(&self, link: Link) {
+        let now = self.now();
+        let output = {
+            let mut state = self.state_mut();
+            state.link = Some(Rc::new(link));
+            state.client.opened(now)
+        };
+        self.dispatch(output);
+    }
+
+    /// A binary frame arrived. Applies it at once; the returned future stores what the server
+    /// sent (drive it to completion, e.g. with `spawn_local`).
+    pub fn transport_received(&self, bytes: Vec<u8>) -> impl Future<Output = ()> + 'static {
+        let now = self.now();
+        let output = {
+            let mut state = self.state_mut();
+            let State { docs, client, .. } = &mut *state;
+            client.receive(now, bytes, docs)
+        };
+        let mut changed = output.changed.clone();
+        let mut their_heads = output.their_heads.clone();
+        changed.sort();
+        changed.dedup();
+        their_heads.sort();
+        their_heads.dedup();
+        self.dispatch(output);
+        for id in &changed {
+            self.notify_doc(*id);
+        }
+        self.notify_status();
+        let repo = self.clone();
+        async move {
+            for id in changed {
+                // A failure is in the status; the changes stay in memory and are stored with
+                // the next successful write.
+                let _ = repo.save(id).await;
+            }
+            for id in their_heads {
+                repo.save_sync_state(id).await;
+            }
+        }
+    }
+
+    /// Call every second or so while a transport is open: ends a handshake that stalls.
+    pub fn transport_tick(&self) {
+        let now = self.now();
+        let output = self.state_mut().client.tick(now);
+        self.dispatch(output);
+    }
+
+    /// The transport closed (or failed to open).
+    pub fn transport_closed(&self) {
+        {
+            let mut state = self.state_mut();
+            state.link = None;
+            state.client.closed();
+        }
+        self.notify_status();
+    }
+
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis((self.shared.clock)())
+    }
+
+    fn state(&self) -> Ref<'_, State> {
+        self.shared.state.borrow()
+    }
+
+    fn state_mut(&self) -> RefMut<'_, State> {
+        self.shared.state.borrow_mut()
+    }
+
+    /// Sends what the client asked for (outside any borrow: a send never calls back).
+    fn dispatch(&self, output: Output) {
+        let link = self.state().link.clone();
+        if let Some(link) = link {
+            for frame in &output.frames {
+                (link.send)(frame);
+            }
+            if output.close {
+                (link.close)();
+            }
+        }
+        if output.close {
+            self.notify_status();
+        }
+    }
+
+    /// Stores the document's unsaved changes.
+    async fn save(&self, id: DocumentId) -> Result<(), StorageError> {
+        let write = {
+            let state = self.state();
+            let Some(open) = state.docs.get(&id) else {
+                return Ok(());
+            };
+            open.chunks.next_write(&open.doc)
+        };
+        let Some(write) = write else {
+            return Ok(());
+        };
+        let result = self.shared.storage.write(&write.puts, &write.deletes).await;
+        {
+            let mut state = self.state_mut();
+            match &result {
+                Ok(()) => {
+                    if let Some(open) = state.docs.get_mut(&id) {
+                        open.chunks.written(&write);
+                    }
+                    state.storage_error = None;
+                }
+                Err(e) => state.storage_error = Some(e.clone()),
+            }
+        }
+        self.notify_status();
+        result
+    }
+
+    /// Replaces the document's stored chunks by one snapshot.
+    async fn compact(&self, id: DocumentId) -> Result<(), StorageError> {
+        let write = {
+            let state = self.state();
+            let Some(open) = state.docs.get(&id) else {
+                return Ok(());
+            };
+            open.chunks.compaction(&open.doc)
+        };
+        self.shared
+            .storage
+            .write(&write.puts, &write.deletes)
+            .await?;
+        if let Some(open) = self.state_mut().docs.get_mut(&id) {
+            open.chunks.written(&write);
+        }
+        self.notify_status();
+        Ok(())
+    }
+
+    /// Stores the heads the server has in common with us under `[doc, "sync-state", server]`,
+    /// so "n changes waiting" is right after a reload while offline.
+    async fn save_sync_state(&self, id: DocumentId) {
+        let (key, heads) = {
+            let state = self.state();
+            let (Some(open), Some(server)) = (state.docs.get(&id), state.client.server()) else {
+                return;
+            };
+            let heads = open.known_server_heads();
+            if open.stored_server_heads.as_ref() == Some(&heads) {
+                return;
+            }
+            let storage_id = server
+                .metadata
+                .storage_id
+                .as_ref()
+                .map_or(server.peer_id.as_str(), |s| s.as_str());
+            let key = StorageKey::chunk(id, ChunkKind::SyncState, storage_id);
+            (key, heads)
+        };
+        let bytes = chunks::sync_state_bytes(heads.clone());
+        if self
+            .shared
+            .storage
+            .write(&[(key, bytes)], &[])
+            .await
+            .is_ok()
+            && let Some(open) = self.state_mut().docs.get_mut(&id)
+        {
+            open.stored_server_heads = Some(heads);
+        }
+    }
+
+    async fn change<R>(
+        &self,
+        id: DocumentId,
+        f: impl FnOnce(&mut Automerge) -> R,
+    ) -> Result<R, StorageError> {
+        let value = {
+            let mut state = self.state_mut();
+            let open = state
+                .docs
+                .get_mut(&id)
+                .expect("a handle's document stays open");
+            f(&mut open.doc)
+        };
+        self.notify_doc(id);
+        self.notify_status();
+        let saved = self.save(id).await;
+        // Sent even if storing failed: then the server's copy is the only other one.
+        let now = self.now();
+        let output = {
+            let mut state = self.state_mut();
+            let State { docs, client, .. } = &mut *state;
+            let open = docs.get_mut(&id).expect("a handle's document stays open");
+            client.changed_doc(now, id, open)
+        };
+        self.dispatch(output);
+        self.notify_status();
+        saved.map(|()| value)
+    }
+
+    fn notify_doc(&self, id: DocumentId) {
+        let callbacks: Vec<_> = self
+            .shared
+            .listeners
+            .borrow()
+            .docs
+            .iter()
+            .filter(|(_, doc, _)| *doc == id)
+            .map(|(_, _, f)| f.clone())
+            .collect();
+        for f in callbacks {
+            f();
+        }
+    }
+
+    fn notify_status(&self) {
+        let status = self.status();
+        {
+            let mut state = self.state_mut();
+            if state.last_status.as_ref() == Some(&status) {
+                return;
+            }
+            state.last_status = Some(status.clone());
+        }
+        let callbacks: Vec<_> = self
+            .shared
+            .listeners
+            .borrow()
+            .status
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect();
+        for f in callbacks {
+            f(&status);
+        }
+    }
+}
+
+/// One open document. Cheap to clone; the document stays open as long as the repo lives.
+pub struct DocHandle<S = BrowserStorage> {
+    repo: Repo<S>,
+    id: DocumentId,
+}
+
+impl<S> Clone for DocHandle<S> {
+    fn clone(&self) -> Self {
+        Self {
+            repo: self.repo.clone(),
+            id: self.id,
+        }
+    }
+}
+
+impl<S: Storage + 'static> DocHandle<S> {
+    pub fn id(&self) -> DocumentId {
+        self.id
+    }
+
+    /// `automerge:<id>`.
+    pub fn url(&self) -> String {
+        self.id.to_url()
+    }
+
+    /// Reads the document. `f` must not call back into the repo.
+    pub fn with_doc<R>(&self, f: impl FnOnce(&Automerge) -> R) -> R {
+        let state = self.repo.state();
+        f(&state.docs[&self.id].doc)
+    }
+
+    /// Applies a local edit at once (subscribers hear of it), stores it on the device, then
+    /// sends it to the server if connected (or after the next reconnect). Resolves when it is
+    /// stored; on [`StorageError`] the edit stays in memory, is still sent, and is stored with
+    /// the next successful write. `f` must not call back into the repo.
+    pub async fn change<R>(&self, f: impl FnOnce(&mut Automerge) -> R) -> Result<R, StorageError> {
+        self.repo.change(self.id, f).await
+    }
+
+    /// Calls `f` after every change to the document, local or from the server.
+    pub fn on_change(&self, f: impl Fn() + 'static) -> Subscription {
+        let mut listeners = self.repo.shared.listeners.borrow_mut();
+        let id = listeners.next_id();
+        listeners.docs.push((id, self.id, Rc::new(f)));
+        Subscription {
+            listeners: Rc::downgrade(&self.repo.shared.listeners),
+            id,
+        }
+    }
+
+    pub fn status(&self) -> DocStatus {
+        let state = self.repo.state();
+        let open = &state.docs[&self.id];
+        DocStatus {
+            saved: open.chunks.is_saved(&open.doc),
+            waiting: open.waiting(),
+            unavailable: open.unavailable,
+        }
+    }
+
+    /// Replaces the chunks this tab loaded or wrote by one snapshot, in one transaction
+    /// (saves also compact on their own once incremental chunks outgrow the snapshot).
+    pub async fn compact(&self) -> Result<(), StorageError> {
+        self.repo.compact(self.id).await
+    }
+}
+
+type StatusListener = Rc<dyn Fn(&RepoStatus)>;
+type DocListener = Rc<dyn Fn()>;
+
+#[derive(Default)]
+struct Listeners {
+    next: u64,
+    status: Vec<(u64, StatusListener)>,
+    docs: Vec<(u64, DocumentId, DocListener)>,
+}
+
+impl Listeners {
+    fn next_id(&mut self) -> u64 {
+        self.next += 1;
+        self.next
+    }
+}
+
+/// A registered callback; dropping it unregisters the callback.
+#[must_use = "dropping a subscription unregisters its callback"]
+pub struct Subscription {
+    listeners: Weak<RefCell<Listeners>>,
+    id: u64,
+}
+
+impl Subscription {
+    /// Keeps the callback for as long as the repo lives.
+    pub fn detach(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(listeners) = self.listeners.upgrade() {
+            let mut listeners = listeners.borrow_mut();
+            listeners.status.retain(|(id, _)| *id != self.id);
+            listeners.docs.retain(|(id, _, _)| *id != self.id);
+        }
+    }
+}
+
+/// What the WebSocket driver needs of a repo, whatever its storage.
+trait Endpoint {
+    fn opened(&self, link: Link);
+    fn received(&self, bytes: Vec<u8>) -> std::pin::Pin<Box<dyn Future<Output = ()>>>;
+    fn tick(&self);
+    fn closed(&self);
+    fn is_online(&self) -> bool;
+}
+
+impl<S: Storage + 'static> Endpoint for Repo<S> {
+    fn opened(&self, link: Link) {
+        self.transport_opened(link);
+    }
+
+    fn received(&self, bytes: Vec<u8>) -> std::pin::Pin<Box<dyn Future<Output = ()>>> {
+        Box::pin(self.transport_received(bytes))
+    }
+
+    fn tick(&self) {
+        self.transport_tick();
+    }
+
+    fn closed(&self) {
+        self.transport_closed();
+    }
+
+    fn is_online(&self) -> bool {
+        self.state().client.is_established()
+    }
+}

@@ -1,0 +1,203 @@
+//! The key-value store under the repo, in automerge-repo's layout: keys are arrays of strings,
+//! read back by prefix.
+
+use std::{cell::RefCell, collections::BTreeMap, fmt, rc::Rc};
+
+use sync::DocumentId;
+
+/// A storage key: `[docId, "incremental", sha256hex(bytes)]`, `[docId, "snapshot",
+/// sha256hex(heads)]` or `[docId, "sync-state", storageId]`, as automerge-repo writes them.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StorageKey(Vec<String>);
+
+/// What a document's storage key holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChunkKind {
+    /// Changes saved since an earlier chunk.
+    Incremental,
+    /// The whole document (`Automerge::save`).
+    Snapshot,
+    /// The sync state shared with one peer's storage.
+    SyncState,
+}
+
+impl ChunkKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Incremental => "incremental",
+            Self::Snapshot => "snapshot",
+            Self::SyncState => "sync-state",
+        }
+    }
+}
+
+impl StorageKey {
+    pub fn new(parts: Vec<String>) -> Self {
+        Self(parts)
+    }
+
+    /// `[document, kind, name]`.
+    pub fn chunk(document: DocumentId, kind: ChunkKind, name: &str) -> Self {
+        Self(vec![
+            document.to_string(),
+            kind.as_str().to_owned(),
+            name.to_owned(),
+        ])
+    }
+
+    /// `[document]`: the prefix of all of a document's keys.
+    pub fn document(document: DocumentId) -> Self {
+        Self(vec![document.to_string()])
+    }
+
+    pub fn parts(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Whether `prefix`'s parts are this key's first parts (a key is its own prefix).
+    pub fn starts_with(&self, prefix: &StorageKey) -> bool {
+        self.0.starts_with(&prefix.0)
+    }
+
+    /// The kind of a `[document, kind, name]` key, if it is one.
+    pub fn kind(&self) -> Option<ChunkKind> {
+        match self.0.as_slice() {
+            [_, kind, _] => [
+                ChunkKind::Incremental,
+                ChunkKind::Snapshot,
+                ChunkKind::SyncState,
+            ]
+            .into_iter()
+            .find(|k| k.as_str() == kind),
+            _ => None,
+        }
+    }
+
+    /// The last part (the hash of a chunk, the storage id of a sync state).
+    pub fn name(&self) -> Option<&str> {
+        self.0.last().map(String::as_str)
+    }
+}
+
+impl fmt::Debug for StorageKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+/// Why storage failed. Nothing stored before the failure is lost: writes are all-or-nothing.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    /// The device's storage for this site is full (IndexedDB's `QuotaExceededError`).
+    #[error("the device's storage is full")]
+    QuotaExceeded,
+    /// Storage cannot be used at all (no IndexedDB, blocked, private mode).
+    #[error("storage is unavailable: {0}")]
+    Unavailable(String),
+    /// A read or write failed for another reason.
+    #[error("storage failed: {0}")]
+    Failed(String),
+}
+
+/// A key-value store with prefix reads and atomic batches: IndexedDB in the browser
+/// ([`super::IdbStorage`]), [`MemoryStorage`] in tests and when IndexedDB is unavailable.
+///
+/// The futures are not `Send`; the app runs on the browser's one thread.
+#[allow(async_fn_in_trait)]
+pub trait Storage {
+    /// Every entry whose key starts with `prefix`, in key order.
+    async fn load_range(
+        &self,
+        prefix: &StorageKey,
+    ) -> Result<Vec<(StorageKey, Vec<u8>)>, StorageError>;
+
+    /// Writes `puts` and deletes `deletes` in one transaction: after an error none of it
+    /// happened. Returns once the data is durably stored.
+    async fn write(
+        &self,
+        puts: &[(StorageKey, Vec<u8>)],
+        deletes: &[StorageKey],
+    ) -> Result<(), StorageError>;
+
+    /// Whether what is written survives a reload.
+    fn is_persistent(&self) -> bool {
+        true
+    }
+}
+
+/// Storage in memory: for tests, and a fallback where IndexedDB cannot be opened (nothing
+/// survives a reload then). A quota can be set to act like a full device.
+#[derive(Clone, Default)]
+pub struct MemoryStorage {
+    inner: Rc<RefCell<MemoryInner>>,
+}
+
+#[derive(Default)]
+struct MemoryInner {
+    entries: BTreeMap<StorageKey, Vec<u8>>,
+    quota: Option<usize>,
+}
+
+impl MemoryStorage {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Writes that would make the stored bytes exceed `quota` fail with
+    /// [`StorageError::QuotaExceeded`] (`None`: no limit).
+    pub fn set_quota(&self, quota: Option<usize>) {
+        self.inner.borrow_mut().quota = quota;
+    }
+
+    /// All keys, in order.
+    pub fn keys(&self) -> Vec<StorageKey> {
+        self.inner.borrow().entries.keys().cloned().collect()
+    }
+
+    /// The bytes stored (values only).
+    pub fn used(&self) -> usize {
+        self.inner.borrow().entries.values().map(Vec::len).sum()
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn is_persistent(&self) -> bool {
+        false
+    }
+
+    async fn load_range(
+        &self,
+        prefix: &StorageKey,
+    ) -> Result<Vec<(StorageKey, Vec<u8>)>, StorageError> {
+        Ok(self
+            .inner
+            .borrow()
+            .entries
+            .range(prefix.clone()..)
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect())
+    }
+
+    async fn write(
+        &self,
+        puts: &[(StorageKey, Vec<u8>)],
+        deletes: &[StorageKey],
+    ) -> Result<(), StorageError> {
+        let mut inner = self.inner.borrow_mut();
+        let mut entries = inner.entries.clone();
+        for (key, value) in puts {
+            entries.insert(key.clone(), value.clone());
+        }
+        for key in deletes {
+            entries.remove(key);
+        }
+        if let Some(quota) = inner.quota
+            && entries.values().map(Vec::len).sum::<usize>() > quota
+        {
+            return Err(StorageError::QuotaExceeded);
+        }
+        inner.entries = entries;
+        Ok(())
+    }
+}
