@@ -285,6 +285,19 @@ impl Judge<'_> {
             {
                 Err("only the village's broker opens a consultation there")
             }
+            // Entries that speak for someone: nobody signs up, reacts or partners for others.
+            k if matches!(
+                segs.last().map(String::as_str),
+                Some("signups" | "reactions")
+            ) && k != me =>
+            {
+                Err("only you sign up or react as yourself")
+            }
+            k if segs.last().map(String::as_str) == Some("partners")
+                && !self.user.is_admin_of_str(k) =>
+            {
+                Err("only an admin of an association makes it a partner")
+            }
             k if self.kind == DocKind::Municipality
                 && segs.len() == 3
                 && segs[0] == "associations"

@@ -701,3 +701,36 @@ fn conversation_messages_need_a_participant() {
 
 #[allow(dead_code)]
 fn unused(_: &Automerge) {}
+
+#[test]
+fn nobody_is_signed_up_or_made_partner_by_someone_else_at_creation() {
+    let d = village();
+    let event = |signup: &str| {
+        raw(d.automerge(), |tx, am| {
+            let e = tx
+                .put_object(obj(am, "events"), "e1", ObjType::Map)
+                .unwrap();
+            tx.put(&e, "author", "anna").unwrap();
+            tx.put(&e, "created_at", NOW).unwrap();
+            let s = tx.put_object(&e, "signups", ObjType::Map).unwrap();
+            tx.put_object(&s, signup, ObjType::Map).unwrap();
+        })
+    };
+    assert_eq!(check(&d, &anna(), &event("anna")), Ok(()));
+    assert!(matches!(
+        reason(check(&d, &anna(), &event("bert"))),
+        ViolationReason::BadValue(_)
+    ));
+    let initiative = raw(d.automerge(), |tx, am| {
+        let i = tx
+            .put_object(obj(am, "initiatives"), "i1", ObjType::Map)
+            .unwrap();
+        tx.put(&i, "author", "anna").unwrap();
+        let p = tx.put_object(&i, "partners", ObjType::Map).unwrap();
+        tx.put_object(&p, "vv-ulft", ObjType::Map).unwrap();
+    });
+    assert!(matches!(
+        reason(check(&d, &anna(), &initiative)),
+        ViolationReason::BadValue(_)
+    ));
+}
