@@ -1,0 +1,63 @@
+// Starts the real sync server (the binary `cargo xtask test` built) on a free loopback port,
+// with its own data folder, and stops or restarts it on demand.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const here = new URL(".", import.meta.url).pathname;
+const BIN = process.env.DORPSKRACHT_SERVER_BIN ?? resolve(here, "../../target/debug/sync-server");
+const DIST = process.env.DORPSKRACHT_DIST ?? resolve(here, "../../dist");
+
+export class Server {
+  constructor() {
+    this.data = mkdtempSync(join(tmpdir(), "dorpskracht-e2e-"));
+    this.addr = "127.0.0.1:0";
+    this.child = null;
+    this.url = null;
+  }
+
+  /** Starts the server; on a restart it takes the same port again. */
+  async start() {
+    const child = spawn(BIN, ["--addr", this.addr, "--data", this.data, "--dist", DIST], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+    });
+    this.child = child;
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    this.url = await new Promise((resolveUrl, reject) => {
+      let stdout = "";
+      const timer = setTimeout(() => reject(new Error(`server did not start:\n${stderr}`)), 20_000);
+      child.stdout.on("data", (chunk) => {
+        stdout += chunk;
+        const match = stdout.match(/Dorpskracht: (http:\/\/[^\s]+)/);
+        if (match) {
+          clearTimeout(timer);
+          resolveUrl(match[1].replace(/\/$/, ""));
+        }
+      });
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`server exited with ${code}:\n${stderr}`));
+      });
+    });
+    this.addr = new URL(this.url).host;
+    return this.url;
+  }
+
+  /** Stops the server the way an operator would (SIGTERM) and waits until it is gone. */
+  async stop() {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+    this.child = null;
+  }
+
+  async dispose() {
+    await this.stop();
+    rmSync(this.data, { recursive: true, force: true });
+  }
+}
