@@ -529,6 +529,48 @@ fn needs_are_added_by_organisers_and_filled_once() {
 }
 
 #[test]
+fn hidden_or_missing_initiatives_refuse_work() {
+    let mut d = village_with_initiative();
+    assert!(matches!(
+        d.edit_plan(&fanfare_admin(), &iid("i1"), &"p".repeat(5001), NOW),
+        Err(OpError::TextTooLong { field: "plan", .. })
+    ));
+    assert!(matches!(
+        d.post_update(
+            &fanfare_admin(),
+            &iid("zz"),
+            &UpdateId::new("u").unwrap(),
+            "x",
+            NOW
+        ),
+        Err(OpError::NotFound {
+            what: "initiative",
+            ..
+        })
+    ));
+    assert!(matches!(
+        d.start_initiative(&fanfare_admin(), &iid("zz"), NOW),
+        Err(OpError::NotFound { .. })
+    ));
+    d.hide_for_moderation(
+        &broker(),
+        &ModerationTarget::Initiative(iid("i1")),
+        true,
+        NOW + 1,
+    )
+    .unwrap();
+    assert_eq!(
+        d.join_initiative_as_partner(&sports_admin(), &iid("i1"), &vv(), NOW + 2),
+        Err(OpError::Hidden { what: "initiative" })
+    );
+    assert_eq!(
+        d.fill_need(&anna(), &iid("i1"), &nid("n1"), NOW + 2),
+        Err(OpError::Hidden { what: "initiative" })
+    );
+    assert!(d.initiatives_needing_help().is_empty());
+}
+
+#[test]
 fn updates_and_plan_edits_by_organisers() {
     let mut d = village_with_initiative();
     let u = UpdateId::new("u1").unwrap();

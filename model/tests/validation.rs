@@ -734,3 +734,41 @@ fn nobody_is_signed_up_or_made_partner_by_someone_else_at_creation() {
         ViolationReason::BadValue(_)
     ));
 }
+
+/// A tidy check of the table itself: every condition refers to a segment or object that the
+/// pattern has, and self-keyed rules end in a wildcard.
+#[test]
+fn the_rules_are_well_formed() {
+    for r in RULES {
+        let segs: Vec<&str> = r.pattern.split('/').collect();
+        assert!(segs.iter().all(|s| !s.is_empty()), "{}", r.pattern);
+        for who in r.create.iter().chain(r.change).chain(r.delete) {
+            let ok = match *who {
+                Who::Author(d)
+                | Who::PartnerAdmin(d)
+                | Who::FieldIsSelf(d, _)
+                | Who::BrokerOfField(d, _)
+                | Who::AdminOfField(d, _) => d >= 1 && d <= segs.len() && segs[d - 1] == "*",
+                Who::AdminOfKey(n) => n >= 1 && n <= segs.len() && segs[n - 1] == "*",
+                Who::KeyIsSelf => segs.last() == Some(&"*"),
+                Who::SelfWhenEmpty => true,
+                Who::Anyone
+                | Who::Broker
+                | Who::AnyBroker
+                | Who::MunicipalityAdmin
+                | Who::Participant => true,
+            };
+            assert!(
+                ok,
+                "rule {} has a condition {who:?} that does not fit its pattern",
+                r.pattern
+            );
+        }
+        // Every pattern starts at a root collection of its document kind.
+        assert!(
+            r.kind.root_maps().contains(&segs[0]),
+            "{} is not under a root map",
+            r.pattern
+        );
+    }
+}
