@@ -34,6 +34,12 @@ macro_rules! id_type {
                 Ok(Self(s))
             }
 
+            /// A fresh id from 16 random bytes the caller supplies (this crate has no RNG):
+            /// 32 lowercase hex digits.
+            pub fn from_random(bytes: [u8; 16]) -> Self {
+                Self(bytes.iter().map(|b| format!("{b:02x}")).collect())
+            }
+
             /// The id as it is stored in the document.
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -138,6 +144,9 @@ mod tests {
         assert!(UserId::new("ë").is_err());
         assert!(UserId::new("a".repeat(65)).is_err());
         assert!(UserId::new("a".repeat(64)).is_ok());
+        let r = HelpPostId::from_random([0xab; 16]);
+        assert_eq!(r.as_str(), "ab".repeat(16));
+        assert_eq!(HelpPostId::new(r.as_str()), Ok(r));
         let v: VillageId = "ulft".parse().unwrap();
         assert_eq!(v.to_string(), "ulft");
     }

@@ -1,5 +1,10 @@
-//! Read-only views for the UI, hydrated by hand from the documents (only the fields a screen
-//! needs are read, which keeps the open-requests view of a large village fast).
+//! Read-only views for the UI, hydrated by hand from the documents.
+//!
+//! Not with autosurgeon (which supports automerge 0.12): its derived `Hydrate` reads each field
+//! with its own lookup, and a lookup costs about as much as scanning a whole small object. Here
+//! each object is scanned once (`doc::Fields`) and only what a screen needs is kept, which is
+//! what brings the open-requests view of a 5,000-post village to ~30 ms (see
+//! `docs/performance.md`).
 
 use automerge::{Automerge, ObjId, ReadDoc};
 
