@@ -146,7 +146,8 @@ pub enum Who {
     KeyIsSelf,
     /// The user named in field `.1` of the object at the first `.0` segments.
     FieldIsSelf(usize, &'static str),
-    /// Anyone writing their own id into a value that is still empty (filling a need).
+    /// Anyone writing their own id where they saw no value, or over an empty one (filling a
+    /// need).
     SelfWhenEmpty,
     /// The broker of this village document's village.
     Broker,
@@ -472,6 +473,7 @@ pub fn may(
     let ctx = Ctx {
         user,
         kind,
+        action: action_here,
         path,
         depth,
         value,
@@ -502,6 +504,7 @@ pub fn find_rule(kind: DocKind, path: &Path) -> Option<(&'static Rule, usize)> {
 struct Ctx<'a> {
     user: &'a User,
     kind: DocKind,
+    action: Action,
     path: &'a Path,
     depth: usize,
     value: Option<&'a str>,
@@ -525,9 +528,18 @@ impl Ctx<'_> {
             KeyIsSelf => self.path.segs[self.depth - 1] == self.me(),
             FieldIsSelf(d, f) => self.field(d, f).as_deref() == Some(self.me()),
             SelfWhenEmpty => {
+                // A create (the writer saw no value) is fine even if a concurrent fill arrived
+                // first: both are honest, and the merge keeps exactly one filler. Overwriting a
+                // value the writer did see is only fine if that value is empty.
                 let key = &self.path.segs[self.depth - 1];
-                let current = self.field(self.depth - 1, key).unwrap_or_default();
-                self.path.len() == self.depth && self.value == Some(self.me()) && current.is_empty()
+                let empty = || {
+                    self.field(self.depth - 1, key)
+                        .unwrap_or_default()
+                        .is_empty()
+                };
+                self.path.len() == self.depth
+                    && self.value == Some(self.me())
+                    && (self.action == Action::Create || empty())
             }
             Broker => {
                 self.kind == DocKind::Village

@@ -273,6 +273,33 @@ fn apply(d: &mut VillageDoc, a: &Act, id: &str, now: i64, log: &mut Log) {
     }
 }
 
+/// Who performs `a` on `d` (mirrors the choices `apply` makes).
+fn actor_of(d: &VillageDoc, a: &Act) -> User {
+    let posts: Vec<String> = d.help_posts().into_iter().map(|p| p.id).collect();
+    let author = |i: usize| {
+        nth(&posts, i)
+            .and_then(|p| d.help_post(&p))
+            .map_or_else(anna, |p| resident(&p.author))
+    };
+    match a {
+        Act::Post { user: u, .. }
+        | Act::Respond { user: u, .. }
+        | Act::FillNeed { user: u, .. }
+        | Act::SignUp { user: u }
+        | Act::CancelSignUp { user: u }
+        | Act::React { user: u, .. } => user(*u),
+        Act::Accept { post, .. } | Act::Done { post } | Act::Edit { post, .. } => author(*post),
+        Act::Withdraw { post, broker: b } => {
+            if *b {
+                broker()
+            } else {
+                author(*post)
+            }
+        }
+        Act::Hide { .. } => broker(),
+    }
+}
+
 fn rank(s: HelpStatus) -> u8 {
     match s {
         HelpStatus::Open => 0,
@@ -377,6 +404,7 @@ proptest! {
         log.responses.insert(("p0".into(), "r0".into()));
         log.responses.insert(("p0".into(), "rc".into()));
         let half = script.len() / 2;
+        let mut sent: Vec<(User, Vec<model::automerge::Change>)> = Vec::new();
         for (step, (f, a)) in script.iter().enumerate() {
             if sync_midway && step == half {
                 // Forks 0 and 1 meet once in the middle, as devices that sync now and then.
@@ -386,7 +414,22 @@ proptest! {
                 forks[1].merge(&mut first).unwrap();
             }
             let f = f % n;
+            let heads = forks[f].heads();
+            let who = actor_of(&forks[f], a);
             apply(&mut forks[f], a, &format!("f{f}s{step}"), NOW + 1 + step as i64, &mut log);
+            let changes = forks[f].changes_since(&heads);
+            if !changes.is_empty() {
+                sent.push((who, changes));
+            }
+        }
+        // The server receives every change in the order it was made and must accept each one
+        // for its author: an honest app never sends a change the server refuses, offline
+        // concurrency included.
+        let mut server = base.fork(actor(90));
+        for (who, changes) in &sent {
+            let judged = server.validate_changes(who, changes, NOW + DAY);
+            prop_assert!(judged.is_ok(), "server refused {}'s change: {:?}", who.id, judged);
+            server.apply_changes(changes.clone()).unwrap();
         }
         let mut results = Vec::new();
         for order in orders(n) {
@@ -398,6 +441,7 @@ proptest! {
             check_invariants(&merged, &forks, &log);
             results.push((merged.heads(), snapshot(&merged)));
         }
+        prop_assert_eq!(snapshot(&server), results[0].1.clone());
         let mut sorted_heads = results[0].0.clone();
         sorted_heads.sort();
         for (heads, snap) in &results[1..] {
