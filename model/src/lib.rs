@@ -90,6 +90,8 @@
 //! assert!(server_copy.validate_changes(&bert, &changes, now).is_err());
 //! ```
 
+#![warn(missing_docs)]
+
 mod doc;
 mod error;
 mod ids;

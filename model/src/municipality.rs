@@ -9,6 +9,7 @@ pub struct MunicipalitySeed {
     pub id: String,
     /// Display name, e.g. `Oude IJsselstreek`.
     pub name: String,
+    /// The villages (`[[village]]` tables in the seed file).
     #[serde(rename = "village")]
     pub villages: Vec<VillageSeed>,
 }
@@ -29,9 +30,17 @@ pub struct VillageSeed {
 /// Why a seed cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SeedError {
+    /// The seed lists no village.
     NoVillages,
+    /// Two villages share this id.
     DuplicateVillage(String),
-    UnknownNeighbour { village: String, neighbour: String },
+    /// A village names a neighbour that is not in the seed.
+    UnknownNeighbour {
+        /// The village.
+        village: String,
+        /// The unknown neighbour it names.
+        neighbour: String,
+    },
 }
 
 impl std::fmt::Display for SeedError {

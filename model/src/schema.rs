@@ -130,7 +130,12 @@ pub struct UnknownValue {
 
 string_enum!(
     /// Whether a help post asks for help or offers it.
-    HelpKind { Request = "request", Offer = "offer" }
+    HelpKind {
+        /// Someone asks for help (hulpvraag).
+        Request = "request",
+        /// Someone offers help (hulpaanbod).
+        Offer = "offer",
+    }
 );
 
 string_enum!(
@@ -157,36 +162,76 @@ string_enum!(
 
 string_enum!(
     /// Status of a help post, derived from its write-once timestamps.
-    HelpStatus { Open = "open", Matched = "matched", Done = "done", Withdrawn = "withdrawn" }
+    HelpStatus {
+        /// Waiting for responses.
+        Open = "open",
+        /// The author accepted a response.
+        Matched = "matched",
+        /// The help was given.
+        Done = "done",
+        /// Withdrawn by its author or the broker (from open or matched).
+        Withdrawn = "withdrawn",
+    }
 );
 
 string_enum!(
     /// Status of an initiative, derived from `started_at` / `done_at`.
-    InitiativeStatus { Idea = "idea", Running = "running", Done = "done" }
+    InitiativeStatus {
+        /// Proposed, gathering partners and needs.
+        Idea = "idea",
+        /// Under way.
+        Running = "running",
+        /// Finished.
+        Done = "done",
+    }
 );
 
 string_enum!(
     /// Status of a consultation, derived from `closes_at` and `outcome`.
-    ConsultationStatus { Open = "open", Closed = "closed", Reported = "reported" }
+    ConsultationStatus {
+        /// Taking responses until `closes_at`.
+        Open = "open",
+        /// Closed; the outcome is not yet published.
+        Closed = "closed",
+        /// The municipality published what it did with the responses.
+        Reported = "reported",
+    }
 );
 
 string_enum!(
     /// What an association is about.
     AssociationCategory {
+        /// Sports club.
         Sports = "sports",
+        /// Band, choir, fanfare.
         Music = "music",
+        /// Theatre, history, carnival.
         Culture = "culture",
+        /// Village interest association (belangenvereniging / dorpsraad).
         VillageCouncil = "village_council",
+        /// Care and welfare.
         Care = "care",
+        /// Youth work, scouting.
         Youth = "youth",
+        /// Nature and environment.
         Nature = "nature",
+        /// Anything else.
         Other = "other",
     }
 );
 
 string_enum!(
     /// A public contact channel of an association.
-    ContactChannel { Email = "email", Phone = "phone", Website = "website", Social = "social" }
+    ContactChannel {
+        /// An e-mail address.
+        Email = "email",
+        /// A phone number.
+        Phone = "phone",
+        /// A web address.
+        Website = "website",
+        /// A social media handle or page.
+        Social = "social",
+    }
 );
 
 /// Checks a text field: trimmed non-empty (when `required`) and at most `max` characters.
