@@ -89,6 +89,8 @@ struct State {
     lifecycle: Lifecycle,
     /// One permit per open WebSocket.
     connections: Arc<Semaphore>,
+    /// The connection each peer id is on, so a peer that joins again replaces its old one.
+    peers: ws::PeerRegistry,
 }
 
 impl Server {
@@ -147,6 +149,7 @@ impl Server {
                 peer,
                 hub,
                 connections: Arc::new(Semaphore::new(limits.max_connections)),
+                peers: ws::PeerRegistry::default(),
                 limits,
                 lifecycle,
             }),

@@ -6,7 +6,11 @@
 //! protocol, goes silent for [`crate::SyncLimits::peer_timeout`], reads too slowly to keep its queue
 //! short, or the server stops.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use axum::{
     extract::{
@@ -17,7 +21,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use sync::{
-    Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocumentId, Message, PeerInfo,
+    Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocumentId, Message, PeerId,
+    PeerInfo,
 };
 use tokio::{
     sync::{Notify, mpsc},
@@ -60,6 +65,34 @@ pub(crate) async fn upgrade(
         })
 }
 
+/// Which connection each peer id is on. automerge-repo's server does the same: a peer that
+/// joins again (a phone back from a dead network, before its old socket timed out) replaces its
+/// old connection, which is closed.
+#[derive(Default)]
+pub(crate) struct PeerRegistry(Mutex<HashMap<PeerId, (ConnId, Arc<Notify>)>>);
+
+impl PeerRegistry {
+    /// Records `conn` as `peer`'s connection and tells the one it replaces, if any, to close.
+    fn join(&self, peer: &PeerId, conn: ConnId, replaced: Arc<Notify>) {
+        let old = self.lock().insert(peer.clone(), (conn, replaced));
+        if let Some((old_conn, old_replaced)) = old {
+            tracing::debug!(conn = old_conn, peer = %peer, "replaced by a new connection");
+            old_replaced.notify_one();
+        }
+    }
+
+    fn leave(&self, peer: &PeerId, conn: ConnId) {
+        let mut peers = self.lock();
+        if peers.get(peer).is_some_and(|(c, _)| *c == conn) {
+            peers.remove(peer);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PeerId, (ConnId, Arc<Notify>)>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// Why a connection ends.
 enum End {
     /// The peer closed, left or vanished; nothing more to say.
@@ -81,6 +114,8 @@ struct ConnectionTask {
     outbound_tx: mpsc::Sender<Outbound>,
     outbound: mpsc::Receiver<Outbound>,
     kick: Arc<Notify>,
+    /// The same peer joined on another connection.
+    replaced: Arc<Notify>,
 }
 
 impl ConnectionTask {
@@ -100,6 +135,7 @@ impl ConnectionTask {
             outbound_tx,
             outbound,
             kick: Arc::new(Notify::new()),
+            replaced: Arc::new(Notify::new()),
             socket,
             state,
         }
@@ -107,6 +143,9 @@ impl ConnectionTask {
 
     async fn run(mut self) {
         let end = self.serve().await;
+        if let Some(link) = &self.link {
+            self.state.peers.leave(&link.peer.peer_id, self.conn);
+        }
         // Release the documents first, so they stop queueing for us.
         for (_, handle) in self.docs.drain() {
             handle.close().await;
@@ -143,6 +182,7 @@ impl ConnectionTask {
         let mut handshake = tokio::time::interval(HANDSHAKE_TICK);
         let mut last_heard = Instant::now();
         let kick = self.kick.clone();
+        let replaced = self.replaced.clone();
         let results = self.connection.handle(now(), ConnectionInput::start());
         if let Some(end) = self.act(results).await {
             return end;
@@ -193,6 +233,9 @@ impl ConnectionTask {
                 }
                 () = kick.notified() => {
                     return End::Close(close_code::AGAIN, "too slow");
+                }
+                () = replaced.notified() => {
+                    return End::Close(close_code::POLICY, "replaced by a new connection");
                 }
                 () = shutdown.recv() => {
                     return End::Close(close_code::AWAY, "server stopping");
@@ -268,6 +311,9 @@ impl ConnectionTask {
 
     fn established(&mut self, peer: PeerInfo) {
         tracing::debug!(conn = self.conn, peer = %peer.peer_id, "peer joined");
+        self.state
+            .peers
+            .join(&peer.peer_id, self.conn, self.replaced.clone());
         self.link = Some(PeerLink {
             conn: self.conn,
             peer: Arc::new(peer),

@@ -459,3 +459,50 @@ async fn server_peer_id(server: &TestServer) -> sync::PeerId {
     let mut ws = raw_connect(&server.url()).await;
     raw_handshake(&mut ws, "prober").await.1
 }
+
+#[tokio::test]
+async fn a_peer_that_joins_again_replaces_its_old_connection() {
+    let server = TestServer::start().await;
+    let mut old = raw_connect(&server.url()).await;
+    raw_handshake(&mut old, "phone").await;
+    let mut new = raw_connect(&server.url()).await;
+    raw_handshake(&mut new, "phone").await;
+    // The old socket is closed by the server; the new one works.
+    raw_until_closed(&mut old).await;
+    let mut other = Client::new("other");
+    other.connect(&server.url()).await.unwrap();
+    let id = other
+        .create(|tx| {
+            tx.put(ROOT, "x", 1).unwrap();
+        })
+        .await
+        .unwrap();
+    other.pump_until(|c| c.in_sync(id)).await.unwrap();
+    let request = Message::Request {
+        sender_id: "phone".into(),
+        target_id: server_peer_id(&server).await,
+        document_id: id,
+        data: automerge::sync::SyncDoc::generate_sync_message(
+            &automerge::Automerge::new(),
+            &mut automerge::sync::State::new(),
+        )
+        .unwrap()
+        .encode(),
+    };
+    new.send(WsMessage::Binary(request.encode().into()))
+        .await
+        .unwrap();
+    let reply = tokio::time::timeout(PATIENCE, new.next())
+        .await
+        .expect("an answer")
+        .unwrap()
+        .unwrap();
+    let WsMessage::Binary(bytes) = reply else {
+        panic!("expected a binary frame, got {reply:?}");
+    };
+    assert!(matches!(
+        Message::decode(&bytes).unwrap(),
+        Message::Sync { document_id, .. } if document_id == id
+    ));
+    server.stop().await;
+}

@@ -224,6 +224,10 @@ pub struct Client {
     pub docs: HashMap<DocumentId, Automerge>,
     /// Every head the server ever advertised: the server has (acknowledged) these changes.
     pub acknowledged: HashSet<ChangeHash>,
+    /// For the benchmark: when set, each change that arrives whose message is a number of
+    /// microseconds since this instant adds its age, in microseconds, to `latencies`.
+    pub latency_epoch: Option<std::time::Instant>,
+    pub latencies: Vec<u32>,
     session: Option<Session>,
 }
 
@@ -242,6 +246,8 @@ impl Client {
             name: name.to_owned(),
             docs: HashMap::new(),
             acknowledged: HashSet::new(),
+            latency_epoch: None,
+            latencies: Vec::new(),
             session: None,
         }
     }
@@ -324,6 +330,38 @@ impl Client {
             self.drive(id, DocInput::doc_changed()).await?;
         }
         Ok(())
+    }
+
+    /// An edit whose commit message is its send time (for the benchmark's latency).
+    pub async fn timed_edit(
+        &mut self,
+        id: DocumentId,
+        epoch: std::time::Instant,
+        edit: impl FnOnce(&mut Transaction<'_>),
+    ) -> Result<(), ClientError> {
+        let doc = self.docs.get_mut(&id).expect("a document this client has");
+        let mut tx = doc.transaction();
+        edit(&mut tx);
+        let sent = epoch.elapsed().as_micros().to_string();
+        tx.commit_with(automerge::transaction::CommitOptions::default().with_message(sent));
+        if self.session.is_some() {
+            self.drive(id, DocInput::doc_changed()).await?;
+        }
+        Ok(())
+    }
+
+    /// Handles frames until `deadline`; returns early with an error if the connection ends.
+    pub async fn pump_until_time(
+        &mut self,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), ClientError> {
+        loop {
+            let session = self.session.as_mut().ok_or(ClientError::Disconnected)?;
+            match tokio::time::timeout_at(deadline, session.ws.next()).await {
+                Ok(frame) => self.handle_frame(frame).await?,
+                Err(_) => return Ok(()),
+            }
+        }
     }
 
     pub fn heads(&self, id: DocumentId) -> Vec<ChangeHash> {
@@ -422,6 +460,7 @@ impl Client {
     async fn drive(&mut self, id: DocumentId, input: DocInput) -> Result<(), ClientError> {
         let session = self.session.as_mut().ok_or(ClientError::Disconnected)?;
         let doc = self.docs.get_mut(&id).expect("a document this client has");
+        let before = self.latency_epoch.map(|_| doc.get_heads());
         let results = session
             .syncs
             .entry(id)
@@ -437,7 +476,17 @@ impl Client {
                 DocEvent::Unavailable => {
                     session.unavailable.insert(id);
                 }
-                DocEvent::DocumentChanged { .. } => {}
+                DocEvent::DocumentChanged { .. } => {
+                    if let (Some(epoch), Some(before)) = (self.latency_epoch, &before) {
+                        let now = epoch.elapsed().as_micros() as u64;
+                        for change in doc.get_changes(before) {
+                            if let Some(sent) = change.message().and_then(|m| m.parse::<u64>().ok())
+                            {
+                                self.latencies.push(now.saturating_sub(sent) as u32);
+                            }
+                        }
+                    }
+                }
             }
         }
         let mut frames = Vec::new();
@@ -563,6 +612,10 @@ impl ChildServer {
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
         let url = format!("{}sync", http.replacen("http://", "ws://", 1));
         Self { child, url }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: the process dies wherever it is.
