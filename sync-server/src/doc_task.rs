@@ -226,13 +226,12 @@ impl DocTask {
     fn receive(&mut self, now: Timestamp, from: PeerLink, message: DocMessage, batch: &mut Batch) {
         let conn = from.conn;
         if self.broken {
-            batch.outgoing.push((
-                conn,
-                Outbound::Doc {
-                    document_id: self.id,
-                    message: DocMessage::Unavailable,
-                },
-            ));
+            // Not a peer of this document: answer directly (there is nothing to store first).
+            let unavailable = Outbound::Doc {
+                document_id: self.id,
+                message: DocMessage::Unavailable,
+            };
+            send(&from, unavailable);
             return;
         }
         let peer = self.peers.entry(conn).or_insert_with(|| Peer {

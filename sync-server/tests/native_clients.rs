@@ -227,3 +227,49 @@ async fn stopping_closes_connections_and_keeps_every_acknowledged_change() {
     let stored = stored_document(&dir.path().join("data"), id).await.unwrap();
     assert_eq!(stored.get_heads(), anna.heads(id));
 }
+
+#[tokio::test]
+async fn a_document_with_a_corrupt_chunk_is_unavailable_and_others_still_work() {
+    use sync_server::storage::{SqliteStorage, Storage, StorageKey};
+
+    let server = TestServer::start().await;
+    let mut anna = Client::new("anna");
+    anna.connect(&server.url()).await.unwrap();
+    let damaged = anna
+        .create(|tx| {
+            tx.put(ROOT, "title", "beschadigd").unwrap();
+        })
+        .await
+        .unwrap();
+    let fine = anna
+        .create(|tx| {
+            tx.put(ROOT, "title", "heel").unwrap();
+        })
+        .await
+        .unwrap();
+    anna.pump_until(|c| c.in_sync(damaged) && c.in_sync(fine))
+        .await
+        .unwrap();
+    let dir = server.stop().await;
+
+    // A chunk whose bytes do not match its key, as a torn or tampered write would leave.
+    let data = dir.path().join("data");
+    let storage = tokio::task::spawn_blocking(move || SqliteStorage::open(&data).unwrap())
+        .await
+        .unwrap();
+    let key =
+        StorageKey::new([damaged.to_string(), "incremental".into(), "00".repeat(32)]).unwrap();
+    storage.put(key, b"not a chunk".to_vec()).await.unwrap();
+    drop(storage);
+
+    let server = TestServer::start_in(dir, SyncLimits::default(), None).await;
+    let mut bert = Client::new("bert");
+    bert.connect(&server.url()).await.unwrap();
+    bert.find(damaged).await.unwrap();
+    bert.pump_until(|c| c.unavailable(damaged)).await.unwrap();
+    bert.find(fine).await.unwrap();
+    bert.pump_until(|c| text(c, fine, "title").is_some())
+        .await
+        .unwrap();
+    server.stop().await;
+}
