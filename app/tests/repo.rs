@@ -8,9 +8,9 @@
 
 use std::{cell::RefCell, collections::BTreeMap, rc::Rc};
 
-#[cfg(not(target_arch = "wasm32"))]
-use app::repo::MemoryStorage;
-use app::repo::{ChunkKind, DocHandle, Link, Repo, RepoStatus, Storage, StorageError, StorageKey};
+use app::repo::{
+    ChunkKind, DocHandle, Link, MemoryStorage, Repo, RepoStatus, Storage, StorageError, StorageKey,
+};
 use automerge::{Automerge, ROOT, ReadDoc, transaction::Transactable};
 use sync::{
     Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocInput, DocSync, DocumentId,
@@ -554,6 +554,33 @@ mod browser {
             .unchecked_into();
         assert_eq!(binary.to_vec(), bytes);
         db.close();
+    }
+
+    /// The WebSocket driver against a port nobody listens on: it keeps retrying on the backoff
+    /// schedule, stays offline, and stops when told.
+    #[wasm_bindgen_test]
+    async fn the_websocket_driver_retries_with_backoff_until_stopped() {
+        use app::repo::Backoff;
+        use gloo_timers::future::TimeoutFuture;
+        let phone = repo(&MemoryStorage::new(), "phone");
+        let backoff = Backoff {
+            initial_ms: 20,
+            max_ms: 40,
+        };
+        let connection = phone.connect_to("ws://127.0.0.1:1/sync", backoff);
+        TimeoutFuture::new(600).await;
+        let attempts = connection.failed_attempts();
+        assert!(attempts >= 3, "retried only {attempts} times");
+        assert!(attempts < 40, "retried {attempts} times: no backoff");
+        assert!(!phone.status().online);
+        connection.stop();
+        let stopped_at = connection.failed_attempts();
+        TimeoutFuture::new(200).await;
+        assert_eq!(
+            connection.failed_attempts(),
+            stopped_at,
+            "no retries after stop"
+        );
     }
 
     async fn wait(request: &web_sys::IdbRequest) -> wasm_bindgen::JsValue {

@@ -1,0 +1,187 @@
+//! Against the real sync server (in-process, on a free loopback port): an edit made on one
+//! device reaches the server, and from there another device; an edit made while the server is
+//! unreachable gets there after the reconnect.
+//!
+//! The repo runs natively here, its frames carried by tokio-tungstenite instead of the
+//! browser's WebSocket (`ws.rs` moves the same frames through the same `transport_*` calls).
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::{net::SocketAddr, time::Duration};
+
+use app::repo::{DocHandle, Link, MemoryStorage, Repo};
+use automerge::{ROOT, ReadDoc, transaction::Transactable};
+use futures_util::{SinkExt, StreamExt};
+use sync::PeerId;
+use sync_server::{Config, DEFAULT_SEED, Server, SyncLimits};
+use tokio::{sync::mpsc, task::JoinHandle};
+use tokio_tungstenite::tungstenite::Message;
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+struct Running {
+    server: Server,
+    addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: JoinHandle<Result<(), sync_server::Error>>,
+}
+
+async fn start_server(data: &std::path::Path) -> Running {
+    let dist = data.join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    let server = Server::open(Config {
+        data: data.join("data"),
+        dist,
+        seed: DEFAULT_SEED.into(),
+        limits: SyncLimits::default(),
+    })
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.clone().run(listener, async move {
+        let _ = stopped.await;
+    }));
+    Running {
+        server,
+        addr,
+        stop,
+        task,
+    }
+}
+
+impl Running {
+    async fn stop(self) {
+        self.stop.send(()).unwrap();
+        tokio::time::timeout(PATIENCE, self.task)
+            .await
+            .expect("the server stops")
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// Opens a WebSocket to `addr` and carries frames between it and `repo` until it closes.
+async fn connect(repo: &Repo<MemoryStorage>, addr: SocketAddr) {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/sync"))
+        .await
+        .unwrap();
+    let (mut sink, mut stream) = ws.split();
+    let (to_socket, mut outgoing) = mpsc::unbounded_channel::<Option<Vec<u8>>>();
+    let closer = to_socket.clone();
+    tokio::task::spawn_local(async move {
+        while let Some(Some(frame)) = outgoing.recv().await {
+            if sink.send(Message::binary(frame)).await.is_err() {
+                break;
+            }
+        }
+        let _ = sink.close().await;
+    });
+    repo.transport_opened(Link::new(
+        move |frame| {
+            let _ = to_socket.send(Some(frame.to_vec()));
+        },
+        move || {
+            let _ = closer.send(None);
+        },
+    ));
+    let repo = repo.clone();
+    tokio::task::spawn_local(async move {
+        while let Some(Ok(message)) = stream.next().await {
+            if let Message::Binary(bytes) = message {
+                repo.transport_received(bytes.to_vec()).await;
+            }
+        }
+        repo.transport_closed();
+    });
+}
+
+async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn value(doc: &DocHandle<MemoryStorage>, key: &str) -> Option<String> {
+    doc.with_doc(|d| {
+        d.get(ROOT, key)
+            .unwrap()
+            .and_then(|(v, _)| v.into_string().ok())
+    })
+}
+
+async fn put(doc: &DocHandle<MemoryStorage>, key: &str, text: &str) {
+    doc.change(|d| {
+        let mut tx = d.transaction();
+        tx.put(ROOT, key, text).unwrap();
+        tx.commit();
+    })
+    .await
+    .unwrap();
+}
+
+#[test]
+fn an_edit_reaches_the_server_and_another_device_even_when_made_offline() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tokio::task::LocalSet::new().block_on(&runtime, async {
+        let dir = tempfile::tempdir().unwrap();
+        let running = start_server(dir.path()).await;
+        let url = running.server.bootstrap().villages[0].doc.clone();
+
+        // A phone opens its village document; the server has it from the seed.
+        let phone = Repo::new(MemoryStorage::new(), PeerId::new("phone"), now_ms);
+        connect(&phone, running.addr).await;
+        until("the phone is online", || phone.status().online).await;
+        let village = phone.find(&url).await.unwrap();
+        until("the village arrives", || {
+            village.with_doc(|d| !d.get_heads().is_empty())
+        })
+        .await;
+
+        put(&village, "test-note", "Dorpshuis open").await;
+        until("the server has the edit", || phone.status().synced()).await;
+
+        // Another device finds the document on the server, with the edit.
+        let tablet = Repo::new(MemoryStorage::new(), PeerId::new("tablet"), now_ms);
+        connect(&tablet, running.addr).await;
+        let on_tablet = tablet.find(&url).await.unwrap();
+        until("the tablet sees the edit", || {
+            value(&on_tablet, "test-note").as_deref() == Some("Dorpshuis open")
+        })
+        .await;
+
+        // The server goes away; the phone edits offline; the server comes back on its data.
+        running.stop().await;
+        until("the phone notices", || !phone.status().online).await;
+        put(&village, "test-note", "Dorpshuis dicht").await;
+        assert_eq!(phone.status().waiting, 1);
+        let running = start_server(dir.path()).await;
+        connect(&phone, running.addr).await;
+        until("the offline edit reaches the server", || {
+            phone.status().online && phone.status().synced()
+        })
+        .await;
+
+        let laptop = Repo::new(MemoryStorage::new(), PeerId::new("laptop"), now_ms);
+        connect(&laptop, running.addr).await;
+        let on_laptop = laptop.find(&url).await.unwrap();
+        until("a third device sees the offline edit", || {
+            value(&on_laptop, "test-note").as_deref() == Some("Dorpshuis dicht")
+        })
+        .await;
+        running.stop().await;
+    });
+}
