@@ -104,17 +104,24 @@ impl OpenDoc {
     /// Changes the server is not known to have.
     fn waiting(&self) -> usize {
         let known = self.known_server_heads();
+        if known == self.doc.get_heads() {
+            // The usual case, and free: counting walks the change graph.
+            return 0;
+        }
         self.doc.get_changes_meta(&known).len()
     }
 
-    /// The server's heads that we have too.
+    /// The server's heads that we have too, sorted like `get_heads`.
     fn known_server_heads(&self) -> Vec<ChangeHash> {
-        self.server_heads
+        let mut known: Vec<ChangeHash> = self
+            .server_heads
             .iter()
             .flatten()
             .filter(|h| self.doc.get_change_meta_by_hash(h).is_some())
             .copied()
-            .collect()
+            .collect();
+        known.sort_unstable();
+        known
     }
 }
 
