@@ -772,3 +772,61 @@ fn the_rules_are_well_formed() {
         );
     }
 }
+
+#[test]
+fn a_concurrent_honest_fill_is_accepted_and_one_filler_remains() {
+    let mut base = village();
+    let i = InitiativeId::new("i1").unwrap();
+    let n = NeedId::new("n1").unwrap();
+    base.create_initiative(
+        &anna(),
+        &i,
+        &InitiativeDraft {
+            title: "x".into(),
+            plan: String::new(),
+            lead_association: None,
+        },
+        NOW,
+    )
+    .unwrap();
+    base.add_need(&anna(), &i, &n, "Verf", NOW).unwrap();
+    let mut server = base.fork(actor(60));
+    let mut phone = base.fork(actor(61));
+    let heads = phone.heads();
+    server.fill_need(&bert(), &i, &n, NOW + 1).unwrap();
+    phone.fill_need(&carla(), &i, &n, NOW + 1).unwrap();
+    // Carla saw no filler when she filled it: her change is honest and accepted...
+    let carla_fill = phone.changes_since(&heads);
+    assert_eq!(
+        server.validate_changes(&carla(), &carla_fill, NOW + DAY),
+        Ok(())
+    );
+    server.apply_changes(carla_fill).unwrap();
+    // ...and the merge keeps one filler.
+    let filler = server.initiative("i1").unwrap().needs[0]
+        .filled_by
+        .clone()
+        .unwrap();
+    assert!(filler == "bert" || filler == "carla");
+}
+
+#[test]
+fn roles_come_from_the_municipality_document() {
+    let mut m = municipality();
+    m.appoint_broker(&muni_admin(), &ulft(), &uid("bea"), NOW)
+        .unwrap();
+    let bea = User {
+        id: uid("bea"),
+        roles: m.roles_of(&uid("bea"), false),
+    };
+    let d = village_with_request();
+    let hide = raw(d.automerge(), |tx, am| {
+        tx.put(obj(am, "help_posts/p1"), "hidden", true).unwrap()
+    });
+    assert_eq!(check(&d, &bea, &hide), Ok(()));
+    let plain_bea = User {
+        id: uid("bea"),
+        roles: municipality().roles_of(&uid("bea"), false),
+    };
+    assert!(not_allowed(check(&d, &plain_bea, &hide)));
+}
