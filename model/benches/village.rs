@@ -236,6 +236,19 @@ fn benches(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // The server's way: the message is applied first, then judged at the heads before it.
+    g.bench_function("validate_incoming_one_change", |b| {
+        b.iter(|| {
+            validate_incoming(
+                one.automerge(),
+                black_box(&heads),
+                DocKind::Village,
+                &carla,
+                NOW + 10,
+            )
+            .unwrap()
+        })
+    });
     let a = offline(&doc, 10, "a");
     let bb = offline(&doc, 11, "b");
     g.bench_function("merge_two_forks_1000_offline_ops_each", |b| {

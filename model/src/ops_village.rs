@@ -470,7 +470,7 @@ impl VillageDoc {
         self.writable()?;
         let path = target.path();
         let obj = path
-            .obj_at(&self.am, path.len())
+            .obj_at(&crate::doc::Reader::now(&self.am), path.len())
             .ok_or_else(|| OpError::NotFound {
                 what: "object to moderate",
                 id: path.to_string(),

@@ -9,9 +9,9 @@
 
 use std::fmt;
 
-use automerge::{Automerge, ObjId, ReadDoc};
+use automerge::{Automerge, ObjId};
 
-use crate::doc::{get_obj, get_str, has_key};
+use crate::doc::Reader;
 use crate::schema::DocKind;
 use crate::user::User;
 
@@ -97,7 +97,7 @@ impl Path {
     }
 
     /// The object at the first `depth` segments, looked up by id where known.
-    pub(crate) fn obj_at(&self, doc: &Automerge, depth: usize) -> Option<ObjId> {
+    pub(crate) fn obj_at(&self, doc: &Reader<'_>, depth: usize) -> Option<ObjId> {
         if depth == 0 {
             return Some(ObjId::Root);
         }
@@ -106,7 +106,7 @@ impl Path {
         }
         let mut obj = ObjId::Root;
         for seg in self.segs.get(..depth)? {
-            obj = get_obj(doc, &obj, seg)?;
+            obj = doc.obj(&obj, seg)?;
         }
         Some(obj)
     }
@@ -448,6 +448,18 @@ pub fn may(
     value: Option<&str>,
     doc: &Automerge,
 ) -> Result<(), Denied> {
+    may_in(user, kind, action, path, value, &Reader::now(doc))
+}
+
+/// [`may`] reading the document through `doc` (now, or at earlier heads).
+pub(crate) fn may_in(
+    user: &User,
+    kind: DocKind,
+    action: Action,
+    path: &Path,
+    value: Option<&str>,
+    doc: &Reader<'_>,
+) -> Result<(), Denied> {
     let deny = |reason| Denied {
         user: user.id.to_string(),
         action,
@@ -508,13 +520,13 @@ struct Ctx<'a> {
     path: &'a Path,
     depth: usize,
     value: Option<&'a str>,
-    doc: &'a Automerge,
+    doc: &'a Reader<'a>,
 }
 
 impl Ctx<'_> {
     fn field(&self, depth: usize, field: &str) -> Option<String> {
         let obj = self.path.obj_at(self.doc, depth)?;
-        get_str(self.doc, &obj, field)
+        self.doc.str(&obj, field)
     }
 
     fn me(&self) -> &str {
@@ -543,7 +555,9 @@ impl Ctx<'_> {
             }
             Broker => {
                 self.kind == DocKind::Village
-                    && get_str(self.doc, &ObjId::Root, "village_id")
+                    && self
+                        .doc
+                        .str(&ObjId::Root, "village_id")
                         .is_some_and(|v| self.user.is_broker_of_str(&v))
             }
             BrokerOfField(d, f) => self
@@ -557,11 +571,18 @@ impl Ctx<'_> {
             PartnerAdmin(d) => self
                 .path
                 .obj_at(self.doc, d)
-                .and_then(|o| get_obj(self.doc, &o, "partners"))
-                .is_some_and(|p| self.doc.keys(&p).any(|a| self.user.is_admin_of_str(&a))),
+                .and_then(|o| self.doc.obj(&o, "partners"))
+                .is_some_and(|p| {
+                    self.doc
+                        .keys(&p)
+                        .iter()
+                        .any(|a| self.user.is_admin_of_str(a))
+                }),
             MunicipalityAdmin => self.user.roles.municipality_admin,
-            Participant => get_obj(self.doc, &ObjId::Root, "participants")
-                .is_some_and(|p| has_key(self.doc, &p, self.me())),
+            Participant => self
+                .doc
+                .obj(&ObjId::Root, "participants")
+                .is_some_and(|p| self.doc.has(&p, self.me())),
         }
     }
 }

@@ -24,8 +24,8 @@ use std::fmt;
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::{Automerge, Change, ChangeHash, ObjType, Prop, ReadDoc, ScalarValue};
 
-use crate::doc::{get_obj, has_key};
-use crate::permission::{Action, DenyReason, Path, may};
+use crate::doc::Reader;
+use crate::permission::{Action, DenyReason, Path, may_in};
 use crate::schema::{DocKind, limits};
 use crate::user::User;
 
@@ -126,7 +126,7 @@ pub fn validate_changes(
             return Err(fail(0, Path::root(), ViolationReason::MissingDependencies));
         }
         let judge = Judge {
-            doc: work,
+            doc: Reader::now(work),
             kind,
             user: author,
             now,
@@ -144,10 +144,48 @@ pub fn validate_changes(
     Ok(())
 }
 
+/// Judges the changes that took `after` from the heads `before` to its current heads, sent by
+/// `author`: the server's case, which applies a peer's message to its copy first and asks
+/// afterwards. Each change is judged in the document as it was just before that change, read
+/// from `after` at the heads of that moment, so no copy of the document is made.
+pub fn validate_incoming(
+    after: &Automerge,
+    before: &[ChangeHash],
+    kind: DocKind,
+    author: &User,
+    now: i64,
+) -> Result<(), Violation> {
+    let changes = after.get_changes(before);
+    let mut heads: Vec<ChangeHash> = before.to_vec();
+    for change in &changes {
+        let hash = change.hash();
+        let judge = Judge {
+            doc: Reader {
+                doc: after,
+                heads: Some(&heads),
+            },
+            kind,
+            user: author,
+            now,
+        };
+        judge
+            .change(change)
+            .map_err(|(op, path, reason)| Violation {
+                change: hash,
+                op,
+                path,
+                reason,
+            })?;
+        heads.retain(|h| !change.deps().contains(h));
+        heads.push(hash);
+    }
+    Ok(())
+}
+
 type Fail = (usize, Path, ViolationReason);
 
 struct Judge<'a> {
-    doc: &'a Automerge,
+    doc: Reader<'a>,
     kind: DocKind,
     user: &'a User,
     now: i64,
@@ -199,13 +237,13 @@ impl Judge<'_> {
                     (_, false) => &[Action::Change],
                 };
                 for action in actions {
-                    may(
+                    may_in(
                         self.user,
                         self.kind,
                         *action,
                         &path,
                         value.as_deref(),
-                        self.doc,
+                        &self.doc,
                     )
                     .map_err(|d| fail(ViolationReason::Denied(d.reason)))?;
                 }
@@ -224,8 +262,8 @@ impl Judge<'_> {
     /// The path of an object that exists in the document before the change.
     fn resolve(&self, id: &OpId) -> Option<Path> {
         let s = format!("{}@{}", id.0, id.1.to_hex_string());
-        let (obj, _) = self.doc.import(&s).ok()?;
-        let chain = self.doc.parents(&obj).ok()?.path();
+        let (obj, _) = self.doc.doc.import(&s).ok()?;
+        let chain = self.doc.parents(&obj)?;
         let mut segs = Vec::with_capacity(chain.len());
         let mut objs = Vec::with_capacity(chain.len());
         for (i, (_, prop)) in chain.iter().enumerate() {
@@ -335,10 +373,12 @@ impl Judge<'_> {
             }
         }
         if key == "accepted_response" {
-            let post = path.obj_at(self.doc, path.len() - 1);
+            let post = path.obj_at(&self.doc, path.len() - 1);
             let exists = match (post, value) {
-                (Some(post), Some(r)) => get_obj(self.doc, &post, "responses")
-                    .is_some_and(|rs| has_key(self.doc, &rs, r)),
+                (Some(post), Some(r)) => self
+                    .doc
+                    .obj(&post, "responses")
+                    .is_some_and(|rs| self.doc.has(&rs, r)),
                 _ => false,
             };
             if !exists {

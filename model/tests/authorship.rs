@@ -23,7 +23,7 @@ macro_rules! doc {
                 self.changes_since(heads)
             }
             fn judge(&self, user: &User, changes: &[Change]) -> Result<(), Violation> {
-                self.validate_changes(user, changes, LATER)
+                judge_both(self.automerge(), <$t>::KIND, user, changes, LATER)
             }
         }
     };

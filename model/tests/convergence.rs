@@ -427,7 +427,7 @@ proptest! {
         // concurrency included.
         let mut server = base.fork(actor(90));
         for (who, changes) in &sent {
-            let judged = server.validate_changes(who, changes, NOW + DAY);
+            let judged = judge_both(server.automerge(), DocKind::Village, who, changes, NOW + DAY);
             prop_assert!(judged.is_ok(), "server refused {}'s change: {:?}", who.id, judged);
             server.apply_changes(changes.clone()).unwrap();
         }

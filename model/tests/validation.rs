@@ -13,7 +13,7 @@ fn check(
     user: &User,
     changes: &[model::automerge::Change],
 ) -> Result<(), Violation> {
-    doc.validate_changes(user, changes, NOW + DAY)
+    judge_both(doc.automerge(), DocKind::Village, user, changes, NOW + DAY)
 }
 
 fn reason(r: Result<(), Violation>) -> ViolationReason {
@@ -379,7 +379,9 @@ fn a_losing_concurrent_write_is_still_judged() {
         merged.get(&p1, "title").unwrap().unwrap().0.as_str(),
         Some("Boodschappen!")
     );
-    assert!(not_allowed(server.validate_changes(
+    assert!(not_allowed(judge_both(
+        server.automerge(),
+        DocKind::Village,
         &bert(),
         &changes,
         NOW + DAY
@@ -401,8 +403,19 @@ fn an_authors_offline_edit_of_a_post_the_broker_deleted_is_judged_by_the_old_aut
         tx.put(obj(am, "help_posts/p1"), "description", "Nog steeds nodig")
             .unwrap();
     });
-    assert_eq!(server.validate_changes(&anna(), &edit, NOW + DAY), Ok(()));
-    assert!(not_allowed(server.validate_changes(
+    assert_eq!(
+        judge_both(
+            server.automerge(),
+            DocKind::Village,
+            &anna(),
+            &edit,
+            NOW + DAY
+        ),
+        Ok(())
+    );
+    assert!(not_allowed(judge_both(
+        server.automerge(),
+        DocKind::Village,
         &bert(),
         &edit,
         NOW + DAY
@@ -533,7 +546,7 @@ fn promoting_yourself_to_admin_and_editing_a_foreign_association_are_refused() {
         tx.put(obj(am, "associations/fanfare/admins"), "bert", true)
             .unwrap()
     });
-    let v = m.validate_changes(&bert(), &promote, NOW).unwrap_err();
+    let v = judge_both(m.automerge(), DocKind::Municipality, &bert(), &promote, NOW).unwrap_err();
     assert_eq!(v.path.to_string(), "associations/fanfare/admins/bert");
     let edit = raw(m.automerge(), |tx, am| {
         tx.put(
@@ -543,8 +556,26 @@ fn promoting_yourself_to_admin_and_editing_a_foreign_association_are_refused() {
         )
         .unwrap()
     });
-    assert!(m.validate_changes(&sports_admin(), &edit, NOW).is_err());
-    assert_eq!(m.validate_changes(&fanfare_admin(), &edit, NOW), Ok(()));
+    assert!(
+        judge_both(
+            m.automerge(),
+            DocKind::Municipality,
+            &sports_admin(),
+            &edit,
+            NOW
+        )
+        .is_err()
+    );
+    assert_eq!(
+        judge_both(
+            m.automerge(),
+            DocKind::Municipality,
+            &fanfare_admin(),
+            &edit,
+            NOW
+        ),
+        Ok(())
+    );
     // A new association whose admins include someone else.
     let sneaky = raw(m.automerge(), |tx, am| {
         let a = tx
@@ -556,7 +587,7 @@ fn promoting_yourself_to_admin_and_editing_a_foreign_association_are_refused() {
         tx.put(&admins, "anna", true).unwrap();
     });
     assert!(matches!(
-        m.validate_changes(&bert(), &sneaky, NOW)
+        judge_both(m.automerge(), DocKind::Municipality, &bert(), &sneaky, NOW)
             .unwrap_err()
             .reason,
         ViolationReason::BadValue(_)
@@ -566,7 +597,16 @@ fn promoting_yourself_to_admin_and_editing_a_foreign_association_are_refused() {
         tx.put(obj(am, "villages/ulft/brokers"), "bert", true)
             .unwrap()
     });
-    assert!(m.validate_changes(&bert(), &broker_me, NOW).is_err());
+    assert!(
+        judge_both(
+            m.automerge(),
+            DocKind::Municipality,
+            &bert(),
+            &broker_me,
+            NOW
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -586,11 +626,13 @@ fn a_broker_cannot_open_a_consultation_for_another_village() {
         tx.put(&c, "village", "ulft").unwrap();
     });
     assert!(matches!(
-        m.validate_changes(&other, &c, NOW).unwrap_err().reason,
+        judge_both(m.automerge(), DocKind::Municipality, &other, &c, NOW)
+            .unwrap_err()
+            .reason,
         ViolationReason::BadValue(_)
     ));
     assert_eq!(
-        m.validate_changes(&broker(), &c, NOW).map_err(|v| v.reason),
+        judge_both(m.automerge(), DocKind::Municipality, &broker(), &c, NOW).map_err(|v| v.reason),
         Err(ViolationReason::BadValue("the author must be the sender"))
     );
 }
@@ -690,13 +732,31 @@ fn conversation_messages_need_a_participant() {
             tx.put(&m, "body", "hoi").unwrap();
         })
     };
-    assert_eq!(c.validate_changes(&bert(), &msg("bert"), NOW), Ok(()));
-    assert!(c.validate_changes(&carla(), &msg("carla"), NOW).is_err());
+    assert_eq!(
+        judge_both(
+            c.automerge(),
+            DocKind::Conversation,
+            &bert(),
+            &msg("bert"),
+            NOW
+        ),
+        Ok(())
+    );
+    assert!(
+        judge_both(
+            c.automerge(),
+            DocKind::Conversation,
+            &carla(),
+            &msg("carla"),
+            NOW
+        )
+        .is_err()
+    );
     let join = raw(c.automerge(), |tx, am| {
         tx.put_object(obj(am, "participants"), "carla", ObjType::Map)
             .unwrap();
     });
-    assert!(c.validate_changes(&carla(), &join, NOW).is_err());
+    assert!(judge_both(c.automerge(), DocKind::Conversation, &carla(), &join, NOW).is_err());
 }
 
 #[allow(dead_code)]
@@ -798,7 +858,13 @@ fn a_concurrent_honest_fill_is_accepted_and_one_filler_remains() {
     // Carla saw no filler when she filled it: her change is honest and accepted...
     let carla_fill = phone.changes_since(&heads);
     assert_eq!(
-        server.validate_changes(&carla(), &carla_fill, NOW + DAY),
+        judge_both(
+            server.automerge(),
+            DocKind::Village,
+            &carla(),
+            &carla_fill,
+            NOW + DAY
+        ),
         Ok(())
     );
     server.apply_changes(carla_fill).unwrap();

@@ -158,3 +158,32 @@ pub fn raw_as(
     tx.commit();
     am.get_changes(&before)
 }
+
+/// Runs both validators, the client-side one on the document before the changes and the
+/// server-side one on the document after them, asserts that they agree, and returns the verdict.
+pub fn judge_both(
+    before: &Automerge,
+    kind: DocKind,
+    user: &User,
+    changes: &[Change],
+    now: i64,
+) -> Result<(), Violation> {
+    let verdict = validate_changes(before, kind, user, changes, now);
+    let new: Vec<Change> = changes
+        .iter()
+        .filter(|c| before.get_change_by_hash(&c.hash()).is_none())
+        .cloned()
+        .collect();
+    let mut after = before.clone();
+    let heads = after.get_heads();
+    after.apply_changes(new.clone()).unwrap();
+    // Changes with missing dependencies stay queued: the server never sees them applied.
+    if new
+        .iter()
+        .all(|c| after.get_change_by_hash(&c.hash()).is_some())
+    {
+        let incoming = validate_incoming(&after, &heads, kind, user, now);
+        assert_eq!(incoming, verdict, "the two validators disagree");
+    }
+    verdict
+}
