@@ -402,7 +402,17 @@ async fn server_changes_arrive<S: Storage + Clone + 'static>(storage: S) {
 
     let changes = Rc::new(RefCell::new(0));
     let counter = changes.clone();
-    let subscription = doc.on_change(move || *counter.borrow_mut() += 1);
+    // Callbacks may read the document and the status (the UI does): no borrow is held.
+    let (reader, status_reader) = (doc.clone(), phone.clone());
+    let subscription = doc.on_change(move || {
+        reader.with_doc(|d| assert!(!d.get_heads().is_empty()));
+        let _ = status_reader.status();
+        *counter.borrow_mut() += 1;
+    });
+    let status_reader = phone.clone();
+    phone
+        .on_status(move |s| assert_eq!(&status_reader.status(), s))
+        .detach();
     server.edit(&phone, &url(5), "title").await;
     assert_eq!(title(&doc, "title").as_deref(), Some("from the server"));
     assert_eq!(*changes.borrow(), 1);

@@ -13,6 +13,9 @@ use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use super::{Backoff, Endpoint, Link};
 
+/// A connection that stayed up this long resets the backoff.
+const LASTING_MS: f64 = 10_000.0;
+
 /// `ws://<host>/sync`, or `wss://` on an https page.
 pub(super) fn sync_url() -> Option<String> {
     let location = web_sys::window()?.location();
@@ -52,7 +55,9 @@ impl SyncConnection {
         }
     }
 
-    /// Connection attempts that failed since the last successful handshake.
+    /// Connection attempts that failed since the last connection that lasted (a connection
+    /// that the server ends soon after the handshake counts as failed, so a server that keeps
+    /// rejecting us is not dialled in a tight loop).
     pub fn failed_attempts(&self) -> u32 {
         self.driver.attempt.get()
     }
@@ -63,6 +68,8 @@ struct Driver {
     url: String,
     backoff: Backoff,
     attempt: Cell<u32>,
+    /// When the current connection's handshake finished (`Date.now()`).
+    online_since: Cell<Option<f64>>,
     stopped: Cell<bool>,
     socket: RefCell<Option<Socket>>,
     retry_timer: Cell<Option<i32>>,
@@ -95,6 +102,7 @@ pub(super) fn connect(repo: Box<dyn Endpoint>, url: String, backoff: Backoff) ->
         url,
         backoff,
         attempt: Cell::new(0),
+        online_since: Cell::new(None),
         stopped: Cell::new(false),
         socket: RefCell::new(None),
         retry_timer: Cell::new(None),
@@ -173,8 +181,8 @@ fn dial(driver: &Rc<Driver>) {
                 return;
             };
             let storing = driver.repo.received(Uint8Array::new(&buffer).to_vec());
-            if driver.repo.is_online() {
-                driver.attempt.set(0);
+            if driver.repo.is_online() && driver.online_since.get().is_none() {
+                driver.online_since.set(Some(js_sys::Date::now()));
             }
             wasm_bindgen_futures::spawn_local(storing);
         }
@@ -187,6 +195,11 @@ fn dial(driver: &Rc<Driver>) {
             socket.detach();
         }
         driver.repo.closed();
+        if let Some(since) = driver.online_since.take()
+            && js_sys::Date::now() - since >= LASTING_MS
+        {
+            driver.attempt.set(0);
+        }
         retry_later(&driver);
     });
     ws.set_onopen(Some(onopen.as_ref().unchecked_ref()));
