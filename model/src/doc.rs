@@ -470,12 +470,16 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The (parent, key) pairs from the root down to `obj`.
+    /// The (parent, key) pairs from the root down to `obj`. An object's parent and key never
+    /// change (they are fixed by the op that made it), so this reads the whole document, where
+    /// every object has a parent; `parents_at` would panic on an object not yet made at those
+    /// heads. Callers check visibility themselves ([`Reader::made_in`]).
     pub(crate) fn parents(&self, obj: &ObjId) -> Option<Vec<(ObjId, automerge::Prop)>> {
-        let parents = match self.heads {
-            Some(h) => self.doc.parents_at(obj, h),
-            None => self.doc.parents(obj),
-        };
-        Some(parents.ok()?.path())
+        Some(self.doc.parents(obj).ok()?.path())
+    }
+
+    /// The change that made `obj`.
+    pub(crate) fn made_in(&self, obj: &ObjId) -> Option<ChangeHash> {
+        self.doc.hash_for_opid(obj)
     }
 }

@@ -18,11 +18,11 @@
 //! Changes are judged in order and applied to a scratch fork one by one, so later changes see
 //! earlier ones. The first violation is returned with the change, op index and path.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
-use automerge::{Automerge, Change, ChangeHash, ObjType, Prop, ReadDoc, ScalarValue};
+use automerge::{Automerge, Change, ChangeHash, ObjId, ObjType, Prop, ReadDoc, ScalarValue};
 
 use crate::doc::Reader;
 use crate::permission::{Action, DenyReason, Path, may_in};
@@ -126,6 +126,7 @@ pub fn validate_changes(
             return Err(fail(0, Path::root(), ViolationReason::MissingDependencies));
         }
         let judge = Judge {
+            unseen: None,
             doc: Reader::now(work),
             kind,
             user: author,
@@ -157,9 +158,11 @@ pub fn validate_incoming(
 ) -> Result<(), Violation> {
     let changes = after.get_changes(before);
     let mut heads: Vec<ChangeHash> = before.to_vec();
+    let mut unseen: HashSet<ChangeHash> = changes.iter().map(Change::hash).collect();
     for change in &changes {
         let hash = change.hash();
         let judge = Judge {
+            unseen: Some(&unseen),
             doc: Reader {
                 doc: after,
                 heads: Some(&heads),
@@ -176,6 +179,7 @@ pub fn validate_incoming(
                 path,
                 reason,
             })?;
+        unseen.remove(&hash);
         heads.retain(|h| !change.deps().contains(h));
         heads.push(hash);
     }
@@ -186,6 +190,8 @@ type Fail = (usize, Path, ViolationReason);
 
 struct Judge<'a> {
     doc: Reader<'a>,
+    /// In `validate_incoming`: the batch's changes not yet judged (not in the state read).
+    unseen: Option<&'a HashSet<ChangeHash>>,
     kind: DocKind,
     user: &'a User,
     now: i64,
@@ -264,6 +270,17 @@ impl Judge<'_> {
         let s = format!("{}@{}", id.0, id.1.to_hex_string());
         let (obj, _) = self.doc.doc.import(&s).ok()?;
         let chain = self.doc.parents(&obj)?;
+        // Reading an earlier state (`validate_incoming`): every object on the way must already
+        // exist then. A change may name an object made by a concurrent change it does not
+        // depend on; in that change's own past the object does not exist.
+        if let Some(unseen) = self.unseen {
+            let visible = |o: &ObjId| {
+                *o == ObjId::Root || self.doc.made_in(o).is_some_and(|h| !unseen.contains(&h))
+            };
+            if !visible(&obj) || !chain.iter().all(|(o, _)| visible(o)) {
+                return None;
+            }
+        }
         let mut segs = Vec::with_capacity(chain.len());
         let mut objs = Vec::with_capacity(chain.len());
         for (i, (_, prop)) in chain.iter().enumerate() {

@@ -896,3 +896,31 @@ fn roles_come_from_the_municipality_document() {
     };
     assert!(not_allowed(check(&d, &plain_bea, &hide)));
 }
+
+#[test]
+fn a_batch_may_edit_what_its_earlier_changes_made() {
+    let d = village();
+    let mut phone = d.fork(actor(70));
+    let heads = phone.heads();
+    phone
+        .post_help_request(
+            &anna(),
+            &pid("p1"),
+            &help("Tuin", HelpCategory::Garden),
+            NOW,
+        )
+        .unwrap();
+    phone
+        .edit_help_post(
+            &anna(),
+            &pid("p1"),
+            &help("Tuin en heg", HelpCategory::Garden),
+            NOW + 1,
+        )
+        .unwrap();
+    let batch = phone.changes_since(&heads);
+    assert_eq!(batch.len(), 2);
+    assert_eq!(check(&d, &anna(), &batch), Ok(()));
+    let v = check(&d, &bert(), &batch).unwrap_err();
+    assert_eq!(v.change, batch[0].hash());
+}
