@@ -18,6 +18,9 @@ use super::storage::{ChunkKind, StorageKey};
 /// and at least the size of the snapshots. (automerge-repo compacts at every save while the
 /// snapshot is under 1 KiB; we let small incremental chunks pile up to 1 KiB instead.)
 const MIN_COMPACTION_BYTES: usize = 1024;
+/// ... or once there are this many of them, whatever their size: a large document edited a
+/// little at a time would otherwise pile up thousands of tiny chunks, each loaded separately.
+const MAX_INCREMENTAL_CHUNKS: usize = 64;
 
 /// One document's storage bookkeeping in this tab.
 #[derive(Debug)]
@@ -115,7 +118,15 @@ impl Chunks {
                 .sum::<usize>()
         };
         let incremental = size(ChunkKind::Incremental) + bytes.len();
-        if incremental >= size(ChunkKind::Snapshot).max(MIN_COMPACTION_BYTES) {
+        let chunks = self
+            .known
+            .values()
+            .filter(|(k, _)| *k == ChunkKind::Incremental)
+            .count()
+            + 1;
+        if incremental >= size(ChunkKind::Snapshot).max(MIN_COMPACTION_BYTES)
+            || chunks >= MAX_INCREMENTAL_CHUNKS
+        {
             return Some(self.compaction(doc));
         }
         let key = StorageKey::chunk(self.document, ChunkKind::Incremental, &sha256_hex(&bytes));
@@ -227,6 +238,36 @@ mod tests {
             }
             assert!(writes < 20, "compaction never came");
         }
+        assert_eq!(chunks.known_chunks(), 1);
+    }
+
+    #[test]
+    fn many_tiny_chunks_next_to_a_large_snapshot_are_compacted() {
+        let id = DocumentId::from_bytes([3; 16]);
+        let mut chunks = Chunks::new(id);
+        let mut doc = Automerge::new();
+        // Text that does not compress, so the snapshot stays large.
+        let mut seed = 1u32;
+        let big: String = (0..50_000)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                char::from(b'a' + (seed >> 16) as u8 % 26)
+            })
+            .collect();
+        edit(&mut doc, "text", &big);
+        let write = chunks.compaction(&doc);
+        chunks.written(&write);
+        let mut incremental = 0;
+        loop {
+            edit(&mut doc, "n", &incremental.to_string());
+            let write = chunks.next_write(&doc).unwrap();
+            chunks.written(&write);
+            if write.puts[0].0.kind() == Some(ChunkKind::Snapshot) {
+                break;
+            }
+            incremental += 1;
+        }
+        assert_eq!(incremental, MAX_INCREMENTAL_CHUNKS - 1);
         assert_eq!(chunks.known_chunks(), 1);
     }
 
