@@ -238,12 +238,6 @@ pub enum BrowserStorage {
     Memory(super::MemoryStorage),
 }
 
-impl std::fmt::Debug for super::MemoryStorage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemoryStorage").finish_non_exhaustive()
-    }
-}
-
 impl Storage for BrowserStorage {
     fn is_persistent(&self) -> bool {
         matches!(self, Self::IndexedDb(_))

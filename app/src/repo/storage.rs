@@ -160,6 +160,14 @@ impl MemoryStorage {
     }
 }
 
+impl fmt::Debug for MemoryStorage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStorage")
+            .field("entries", &self.inner.borrow().entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Storage for MemoryStorage {
     fn is_persistent(&self) -> bool {
         false
