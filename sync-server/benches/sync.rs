@@ -39,6 +39,8 @@ struct Report {
     target: Target,
     clients: usize,
     edits: usize,
+    /// Clients whose connection ended during the run.
+    dropped: usize,
     delivered: usize,
     expected: usize,
     p50_ms: f64,
@@ -81,9 +83,9 @@ fn main() {
     }
     println!();
     println!(
-        "| server | clients | edits | delivered | p50 | p99 | max | idle RSS / connection | RSS idle | RSS under load |"
+        "| server | clients | edits | dropped | delivered | p50 | p99 | max | idle RSS / connection | RSS idle | RSS under load |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &reports {
         print_row(r);
     }
@@ -100,13 +102,14 @@ fn env_list(name: &str, default: &str) -> Vec<String> {
 
 fn print_row(r: &Report) {
     println!(
-        "| {} | {} | {} | {:.1} % of {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} KiB | {:.1} MiB | {:.1} MiB |",
+        "| {} | {} | {} | {} | {:.1} % of {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} KiB | {:.1} MiB | {:.1} MiB |",
         match r.target {
             Target::Ours => "ours (Rust)",
             Target::Js => "JS automerge-repo 2.5",
         },
         r.clients,
         r.edits,
+        r.dropped,
         100.0 * r.delivered as f64 / r.expected.max(1) as f64,
         r.expected,
         r.p50_ms,
@@ -166,8 +169,10 @@ async fn run(target: Target, n: usize, seconds: u64) -> Report {
         tasks.push(tokio::spawn(async move {
             let mut next = start + offset;
             let mut edits = 0;
+            let mut dropped = false;
             while next < end {
                 if client.pump_until_time(next).await.is_err() {
+                    dropped = true;
                     break;
                 }
                 edits += 1;
@@ -178,21 +183,26 @@ async fn run(target: Target, n: usize, seconds: u64) -> Report {
                     })
                     .await;
                 if edited.is_err() {
+                    dropped = true;
                     break;
                 }
                 next += Duration::from_secs(1);
             }
-            let _ = client.pump_until_time(drain).await;
-            (edits, std::mem::take(&mut client.latencies))
+            if client.pump_until_time(drain).await.is_err() {
+                dropped = true;
+            }
+            (edits, std::mem::take(&mut client.latencies), dropped)
         }));
     }
     tokio::time::sleep_until(start + (end - start) / 2).await;
     let rss_load = rss_kib(pid);
     let mut edits = 0;
+    let mut dropped = 0;
     let mut latencies = Vec::new();
     for task in tasks {
-        let (e, l) = task.await.unwrap();
+        let (e, l, d) = task.await.unwrap();
         edits += e;
+        dropped += usize::from(d);
         latencies.extend(l);
     }
     stop(proc).await;
@@ -210,6 +220,7 @@ async fn run(target: Target, n: usize, seconds: u64) -> Report {
         target,
         clients: n,
         edits,
+        dropped,
         delivered: latencies.len(),
         expected: edits * (n - 1),
         p50_ms: pct(0.50),

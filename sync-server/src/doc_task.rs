@@ -4,13 +4,18 @@
 //! about new changes, makes the batch's changes durable with one storage write, and only then
 //! sends anything: the replies to the senders (which advertise the new heads, so they
 //! acknowledge the changes) and the fan-out to the other peers. Nothing that reflects a change
-//! leaves the server before the change is on disk.
+//! leaves the server before the change is on disk. While messages keep arriving, the fan-out
+//! gathers several batches' changes (up to `FAN_OUT_DELAY`), so that a busy document sends
+//! each peer fewer, larger messages.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use automerge::{Automerge, ChangeHash};
 use sync::{DocEvent, DocInput, DocMessage, DocSync, DocumentId, Timestamp};
-use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::{
+    sync::mpsc::{self, error::TrySendError},
+    time::Instant,
+};
 
 use crate::{
     hub::{ConnId, DocCommand, Hub, Outbound, PeerLink},
@@ -20,7 +25,11 @@ use crate::{
 };
 
 /// At most this many queued messages are handled (and stored) as one batch.
-const MAX_BATCH: usize = 64;
+const MAX_BATCH: usize = 256;
+/// Under load, the fan-out to other peers waits at most this long for more changes to send
+/// in the same messages (as automerge-repo throttles its sync messages); with an empty queue
+/// it goes out at once.
+const FAN_OUT_DELAY: Duration = Duration::from_millis(50);
 /// While the server stops, how often a document without peers checks whether it may unload.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
 
@@ -101,7 +110,9 @@ impl DocTask {
             }
         }
         self.saved_heads = self.doc.get_heads();
-        let mut idle_since = tokio::time::Instant::now();
+        let mut idle_since = Instant::now();
+        // Changes are stored but not yet sent to the peers that did not send them.
+        let mut fan_out_by: Option<Instant> = None;
         loop {
             let deadline = if shutdown.is_shutdown() {
                 idle_since + SHUTDOWN_POLL
@@ -119,14 +130,22 @@ impl DocTask {
                             Err(_) => break,
                         }
                     }
-                    self.handle_batch(batch).await;
-                    idle_since = tokio::time::Instant::now();
+                    if self.handle_batch(batch).await {
+                        fan_out_by.get_or_insert_with(|| Instant::now() + FAN_OUT_DELAY);
+                    }
+                    if let Some(by) = fan_out_by
+                        && (commands.is_empty() || Instant::now() >= by)
+                    {
+                        self.fan_out();
+                        fan_out_by = None;
+                    }
+                    idle_since = Instant::now();
                 }
                 () = tokio::time::sleep_until(deadline), if self.peers.is_empty() => {
                     if self.hub.try_unload(self.id, self.generation, || commands.is_empty()) {
                         break;
                     }
-                    idle_since = tokio::time::Instant::now();
+                    idle_since = Instant::now();
                 }
                 () = shutdown.recv(), if !shutdown.is_shutdown() => {
                     // Re-evaluate the deadline: unload as soon as the peers are gone.
@@ -136,7 +155,9 @@ impl DocTask {
         self.store.forget(self.id);
     }
 
-    async fn handle_batch(&mut self, commands: Vec<DocCommand>) {
+    /// Applies a batch, stores its changes and answers the senders; returns whether the
+    /// document changed (and so a fan-out is due).
+    async fn handle_batch(&mut self, commands: Vec<DocCommand>) -> bool {
         let now = now();
         let mut batch = Batch::default();
         for command in commands {
@@ -181,36 +202,7 @@ impl DocTask {
                 }
                 Err(error) => {
                     self.storage_failed(&error.to_string());
-                    return;
-                }
-            }
-            // The fan-out: every peer is sent what it lacks (the senders were answered above,
-            // and get more only if others' changes came in the same batch).
-            for (&conn, peer) in &mut self.peers {
-                match peer
-                    .sync
-                    .handle(now, &mut self.doc, DocInput::doc_changed())
-                {
-                    Ok(results) => {
-                        batch
-                            .outgoing
-                            .extend(results.outgoing.into_iter().map(|message| {
-                                (
-                                    conn,
-                                    Outbound::Doc {
-                                        document_id: self.id,
-                                        message,
-                                    },
-                                )
-                            }))
-                    }
-                    // Generating a message does not fail; if it ever does, the peer resyncs.
-                    Err(error) => batch.outgoing.push((
-                        conn,
-                        Outbound::Fail {
-                            reason: error.to_string(),
-                        },
-                    )),
+                    return false;
                 }
             }
         }
@@ -220,6 +212,38 @@ impl DocTask {
             // The incremental chunks are still there; compaction is retried next save.
             tracing::warn!(doc = %self.id, "compaction failed: {error}");
         }
+        batch.changed
+    }
+
+    /// Sends every peer what it lacks. Only called between batches, when everything in the
+    /// document is stored.
+    fn fan_out(&mut self) {
+        let now = now();
+        let mut outgoing = Vec::new();
+        for (&conn, peer) in &mut self.peers {
+            match peer
+                .sync
+                .handle(now, &mut self.doc, DocInput::doc_changed())
+            {
+                Ok(results) => outgoing.extend(results.outgoing.into_iter().map(|message| {
+                    (
+                        conn,
+                        Outbound::Doc {
+                            document_id: self.id,
+                            message,
+                        },
+                    )
+                })),
+                // Generating a message does not fail; if it ever does, the peer resyncs.
+                Err(error) => outgoing.push((
+                    conn,
+                    Outbound::Fail {
+                        reason: error.to_string(),
+                    },
+                )),
+            }
+        }
+        self.deliver(outgoing);
     }
 
     /// Applies one peer's message, checking any new changes with the validator.

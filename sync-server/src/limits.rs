@@ -37,7 +37,7 @@ impl Default for SyncLimits {
         Self {
             max_message_size: sync::DEFAULT_MAX_MESSAGE_SIZE,
             outbound_queue: 256,
-            document_queue: 64,
+            document_queue: 256,
             max_connections: 10_000,
             max_documents_per_connection: 1_000,
             ping_interval: Duration::from_secs(20),
