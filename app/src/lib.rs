@@ -6,14 +6,23 @@
 
 pub mod bootstrap;
 pub mod i18n;
+mod identity;
 pub mod repo;
 mod storage;
+mod village;
+pub mod village_doc;
 
 use leptos::prelude::*;
+use leptos_router::{
+    components::{A, Route, Router, Routes},
+    path,
+};
 
 use crate::{
     bootstrap::Bootstrap,
     i18n::{Lang, Text, t, tf},
+    repo::{Repo, RepoStatus, StorageError, SyncConnection},
+    village::VillagePage,
 };
 
 /// Mounts the app in place of the static shell and, in release builds, registers the service
@@ -76,12 +85,46 @@ impl AppState {
     }
 }
 
+/// The documents on this device and their sync with the server.
+#[derive(Clone, Copy)]
+struct SyncState {
+    /// `None` until device storage is open.
+    repo: RwSignal<Option<Repo>, LocalStorage>,
+    status: RwSignal<RepoStatus>,
+    /// The connection to the server; it stops when this is dropped, so the root keeps it.
+    connection: StoredValue<Option<SyncConnection>, LocalStorage>,
+}
+
+impl SyncState {
+    /// Opens device storage and keeps a connection to the server for the app's lifetime.
+    fn start() -> Self {
+        let sync = Self {
+            repo: RwSignal::new_local(None),
+            status: RwSignal::new(RepoStatus::default()),
+            connection: StoredValue::new_local(None),
+        };
+        leptos::task::spawn_local(async move {
+            let repo = Repo::open().await;
+            // The connection keeps going (and reconnecting) for as long as the page lives.
+            sync.connection.set_value(Some(repo.connect()));
+            sync.status.set(repo.status());
+            repo.on_status(move |s| {
+                sync.status.try_set(s.clone());
+            })
+            .detach();
+            sync.repo.set(Some(repo));
+        });
+        sync
+    }
+}
+
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::restore();
     provide_context(state);
     state.refresh();
+    provide_context(SyncState::start());
 
     // Keep the page's language and the stored choice in step with the toggle.
     Effect::new(move || {
@@ -99,17 +142,76 @@ pub fn App() -> impl IntoView {
             .with(|b| b.as_ref().map(|b| b.name.clone()).unwrap_or_default())
     };
     view! {
-        <a class="skip-link" href="#main">{move || t(lang.get(), Text::SkipToContent)}</a>
-        <header class="topbar">
-            <span class="brand">{move || t(lang.get(), Text::AppName)}</span>
-            <LanguageToggle />
-        </header>
-        <main id="main" class="page" tabindex="-1">
-            <VillagePicker />
-        </main>
-        <footer class="footer">
-            {move || tf(lang.get(), Text::Footer, &[("municipality", &municipality())])}
-        </footer>
+        <Router>
+            <a class="skip-link" href="#main">{move || t(lang.get(), Text::SkipToContent)}</a>
+            <header class="topbar">
+                <A href="/" attr:class="brand">{move || t(lang.get(), Text::AppName)}</A>
+                <LanguageToggle />
+            </header>
+            <SyncStatusBar />
+            <main id="main" class="page" tabindex="-1">
+                <Routes fallback=move || view! { <h1>{move || t(lang.get(), Text::NotFound)}</h1> }>
+                    <Route path=path!("/") view=VillagePicker />
+                    <Route path=path!("/dorp/:village") view=VillagePage />
+                </Routes>
+            </main>
+            <footer class="footer">
+                {move || tf(lang.get(), Text::Footer, &[("municipality", &municipality())])}
+            </footer>
+        </Router>
+    }
+}
+
+/// Always visible: online or not, saved on this device, synced or how much waits. Announced
+/// politely to screen readers when it changes.
+#[component]
+fn SyncStatusBar() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let sync = expect_context::<SyncState>();
+    let status = sync.status;
+    let ready = move || sync.repo.with(Option::is_some);
+    let online = move || status.with(|s| s.online);
+    let saved = move || {
+        status.with(|s| match () {
+            _ if !s.persistent => Text::NotPersistent,
+            _ if s.saved() => Text::SavedOnDevice,
+            _ => Text::NotSaved,
+        })
+    };
+    let synced = move || {
+        let waiting = status.with(|s| s.waiting);
+        if waiting == 0 {
+            t(lang.get(), Text::Synced).to_owned()
+        } else {
+            tf(
+                lang.get(),
+                Text::Waiting,
+                &[("count", &waiting.to_string())],
+            )
+        }
+    };
+    let storage_problem = move || {
+        status.with(|s| match &s.storage_error {
+            Some(StorageError::QuotaExceeded) => Some(t(lang.get(), Text::StorageFull).to_owned()),
+            Some(other) => Some(other.to_string()),
+            None => None,
+        })
+    };
+    view! {
+        <Show when=ready>
+            <div class="sync-status" role="status" aria-live="polite" data-testid="sync-status">
+                <span
+                    class=move || if online() { "dot online" } else { "dot offline" }
+                    aria-hidden="true"
+                ></span>
+                <span data-testid="online">
+                    {move || t(lang.get(), if online() { Text::Online } else { Text::Offline })}
+                </span>
+                <span data-testid="saved">{move || t(lang.get(), saved())}</span>
+                <span data-testid="synced">{synced}</span>
+            </div>
+            <p class="error-line" role="alert">{storage_problem}</p>
+        </Show>
     }
 }
 
@@ -204,6 +306,11 @@ fn VillagePicker() -> impl IntoView {
                     }}
                 </h2>
                 <p>{move || t(lang.get(), Text::ChangeLater)}</p>
+                <p>
+                    <A href=move || format!("/dorp/{}", state.village.get().unwrap_or_default()) attr:class="button link-button" attr:data-testid="to-village">
+                        {move || tf(lang.get(), Text::ToVillage, &[("village", &chosen_name().unwrap_or_default())])}
+                    </A>
+                </p>
             </section>
         </Show>
         <p class="visually-hidden" role="status" data-testid="status">{status}</p>

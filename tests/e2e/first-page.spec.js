@@ -115,9 +115,11 @@ test("works on a 320 px wide phone, by keyboard", async ({ page }) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(overflow).toBeLessThanOrEqual(320);
 
-  // Tab from the top: the skip link, the language toggle, then the village choice.
+  // Tab from the top: the skip link, the home link, the language toggle, then the villages.
   await page.keyboard.press("Tab");
   await expect(page.getByRole("link", { name: "Naar de inhoud" })).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("link", { name: "Dorpskracht" })).toBeFocused();
   await page.keyboard.press("Tab");
   await expect(page.getByRole("button", { name: "Switch to English" })).toBeFocused();
   await page.keyboard.press("Tab");

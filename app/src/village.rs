@@ -1,0 +1,520 @@
+//! A village's page ("Mijn dorp"): for now its help board — open requests and offers, posting
+//! one, "Ik help", and the author accepting a response. Everything comes from the village's
+//! Automerge document on this device; edits apply at once and sync in the background.
+
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{components::A, hooks::use_params_map};
+use model::{
+    HelpCategory, HelpDraft, HelpKind, HelpPostId, HelpPostView, HelpStatus, OpError, ResponseId,
+    VillageDoc, schema::limits,
+};
+
+use crate::{
+    AppState, SyncState,
+    i18n::{Lang, Text, t, tf},
+    identity,
+    repo::{DocHandle, Subscription},
+    storage,
+    village_doc::{self, EditError},
+};
+
+/// What the village's components share: the open document and a counter that moves on every
+/// change to it (views re-read the document when it moves).
+#[derive(Clone, Copy)]
+struct Village {
+    handle: RwSignal<Option<DocHandle>, LocalStorage>,
+    version: RwSignal<u64>,
+    name: Signal<String>,
+    /// The last outcome to announce (role="status") or error (role="alert").
+    notice: RwSignal<Option<Notice>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Notice {
+    Done(String),
+    Failed(String),
+}
+
+impl Village {
+    /// Runs a model operation on the document; `Ok` says what to announce. Field errors are
+    /// handed to `on_error` so forms can show them next to the field.
+    fn apply(
+        self,
+        op: impl FnOnce(&mut VillageDoc) -> Result<(), OpError> + 'static,
+        done: String,
+        on_error: impl FnOnce(&EditError) -> bool + 'static,
+    ) {
+        let Some(handle) = self.handle.get_untracked() else {
+            return;
+        };
+        let lang = expect_context::<AppState>().lang;
+        spawn_local(async move {
+            // A storage failure keeps the edit in memory and shows in the status bar.
+            let result = match handle.change(|am| village_doc::edit(am, op)).await {
+                Ok(result) => result,
+                Err(_) => Ok(()),
+            };
+            let notice = match result {
+                Ok(()) => Notice::Done(done),
+                Err(e) if on_error(&e) => return,
+                Err(e) => Notice::Failed(edit_error_text(lang.get_untracked(), &e)),
+            };
+            self.notice.try_set(Some(notice));
+        });
+    }
+}
+
+fn edit_error_text(lang: Lang, e: &EditError) -> String {
+    match e {
+        EditError::NotLoaded | EditError::Unsupported => t(lang, Text::ErrorNotLoaded).to_owned(),
+        EditError::Op(OpError::EmptyText { .. }) => t(lang, Text::ErrorEmpty).to_owned(),
+        EditError::Op(OpError::TextTooLong { max, len, .. }) => tf(
+            lang,
+            Text::ErrorTooLong,
+            &[("len", &len.to_string()), ("max", &max.to_string())],
+        ),
+        EditError::Op(other) => tf(lang, Text::ErrorRefused, &[("reason", &other.to_string())]),
+    }
+}
+
+/// `/dorp/:village`.
+#[component]
+pub fn VillagePage() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let sync = expect_context::<SyncState>();
+    let lang = state.lang;
+    let params = use_params_map();
+    let village_id = move || params.read().get("village").unwrap_or_default();
+    let village = move || {
+        let id = village_id();
+        state
+            .bootstrap
+            .with(|b| b.as_ref().and_then(|b| b.village(&id).cloned()))
+    };
+
+    let ctx = Village {
+        handle: RwSignal::new_local(None),
+        version: RwSignal::new(0),
+        name: Signal::derive(move || village().map(|v| v.name).unwrap_or_default()),
+        notice: RwSignal::new(None),
+    };
+    provide_context(ctx);
+    let subscription = StoredValue::new_local(None::<Subscription>);
+
+    // Visiting a village makes it the resident's village.
+    Effect::new(move || {
+        let id = village_id();
+        if !id.is_empty() && state.village.get_untracked().as_deref() != Some(id.as_str()) {
+            storage::set(storage::keys::VILLAGE, &id);
+            state.village.set(Some(id));
+        }
+    });
+    // Open the village's document once the repo is ready (and again if the URL changes).
+    Effect::new(move || {
+        let (Some(repo), Some(v)) = (sync.repo.get(), village()) else {
+            return;
+        };
+        spawn_local(async move {
+            if let Ok(handle) = repo.find(&v.doc).await {
+                let version = ctx.version;
+                let sub = handle.on_change(move || {
+                    version.try_update(|n| *n += 1);
+                });
+                subscription.set_value(Some(sub));
+                ctx.handle.try_set(Some(handle));
+                ctx.version.try_update(|n| *n += 1);
+            }
+        });
+    });
+
+    let loaded = Memo::new(move |_| {
+        ctx.version.track();
+        ctx.handle.with(|h| {
+            h.as_ref()
+                .is_some_and(|h| h.with_doc(village_doc::is_loaded_village))
+        })
+    });
+
+    move || {
+        match village() {
+        None if state.bootstrap.with(Option::is_some) => view! {
+            <h1>{move || t(lang.get(), Text::UnknownVillage)}</h1>
+            <p><A href="/">{move || t(lang.get(), Text::AllVillages)}</A></p>
+        }
+        .into_any(),
+        None => ().into_any(),
+        Some(_) => view! {
+            <p class="crumbs"><A href="/">{move || t(lang.get(), Text::AllVillages)}</A></p>
+            <h1>{move || ctx.name.get()}</h1>
+            <Show
+                when=move || loaded.get()
+                fallback=move || view! {
+                    <p class="muted" role="status" data-testid="village-loading">
+                        {move || tf(lang.get(), Text::LoadingVillage, &[("village", &ctx.name.get())])}
+                    </p>
+                }
+            >
+                <HelpBoard />
+            </Show>
+        }
+        .into_any(),
+    }
+    }
+}
+
+/// The help tab: the form, then every visible post, newest first.
+#[component]
+fn HelpBoard() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let ctx = expect_context::<Village>();
+    let me = identity::current_user();
+    let my_id = me.id.as_str().to_owned();
+    let posts = Memo::new(move |_| {
+        ctx.version.track();
+        ctx.handle
+            .with(|h| {
+                h.as_ref().and_then(|h| {
+                    h.with_doc(|am| {
+                        village_doc::read(am, |d| {
+                            let mut posts: Vec<HelpPostView> = d
+                                .help_posts()
+                                .into_iter()
+                                .filter(|p| !p.hidden)
+                                .filter_map(|p| d.help_post(&p.id))
+                                .collect();
+                            posts.sort_by(|a, b| {
+                                b.created_at
+                                    .cmp(&a.created_at)
+                                    .then_with(|| a.id.cmp(&b.id))
+                            });
+                            posts
+                        })
+                    })
+                })
+            })
+            .unwrap_or_default()
+    });
+
+    view! {
+        <section aria-labelledby="help-heading">
+            <h2 id="help-heading">
+                {move || tf(lang.get(), Text::HelpHeading, &[("village", &ctx.name.get())])}
+            </h2>
+            <p class="muted">{move || t(lang.get(), Text::HelpIntro)}</p>
+            <HelpForm />
+            <NoticeLine />
+            <Show when=move || posts.with(Vec::is_empty)>
+                <p data-testid="no-help-posts">{move || t(lang.get(), Text::NoHelpPosts)}</p>
+            </Show>
+            <ul class="cards" data-testid="help-posts">
+                <For
+                    each=move || posts.get()
+                    key=|p| (p.id.clone(), p.status, p.responses.len(), p.updated_at)
+                    children=move |post| {
+                        let mine = post.author == my_id;
+                        view! { <HelpCard post mine /> }
+                    }
+                />
+            </ul>
+        </section>
+    }
+}
+
+/// Announces the outcome of the last action.
+#[component]
+fn NoticeLine() -> impl IntoView {
+    let ctx = expect_context::<Village>();
+    let done = move || match ctx.notice.get() {
+        Some(Notice::Done(s)) => s,
+        _ => String::new(),
+    };
+    let failed = move || match ctx.notice.get() {
+        Some(Notice::Failed(s)) => s,
+        _ => String::new(),
+    };
+    view! {
+        <p class="notice-line" role="status" data-testid="notice">{done}</p>
+        <p class="error-line" role="alert" data-testid="error">{failed}</p>
+    }
+}
+
+/// Posting a help request or offer, with validation messages next to the fields.
+#[component]
+fn HelpForm() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let ctx = expect_context::<Village>();
+    let kind = RwSignal::new(HelpKind::Request);
+    let title = RwSignal::new(String::new());
+    let category = RwSignal::new(HelpCategory::Shopping);
+    let description = RwSignal::new(String::new());
+    let title_error = RwSignal::new(None::<String>);
+    let description_error = RwSignal::new(None::<String>);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        title_error.set(None);
+        description_error.set(None);
+        let draft = HelpDraft {
+            category: category.get_untracked(),
+            title: title.get_untracked(),
+            description: description.get_untracked(),
+            when: None,
+        };
+        let kind = kind.get_untracked();
+        let user = identity::current_user();
+        let id = HelpPostId::from_random(identity::random_bytes());
+        let now = identity::now();
+        let lang_now = lang.get_untracked();
+        let done = tf(
+            lang_now,
+            Text::Posted,
+            &[("village", &ctx.name.get_untracked())],
+        );
+        ctx.notice.set(None);
+        ctx.apply(
+            move |d| match kind {
+                HelpKind::Request => d.post_help_request(&user, &id, &draft, now),
+                HelpKind::Offer => d.post_help_offer(&user, &id, &draft, now),
+            },
+            done,
+            move |e| {
+                let field = match e {
+                    EditError::Op(OpError::EmptyText { field })
+                    | EditError::Op(OpError::TextTooLong { field, .. }) => *field,
+                    _ => return false,
+                };
+                let text = edit_error_text(lang_now, e);
+                match field {
+                    "title" => title_error.try_set(Some(text)),
+                    _ => description_error.try_set(Some(text)),
+                };
+                true
+            },
+        );
+        // The form empties only once the post is in: see the effect below.
+    };
+    // Clear the form after a successful post.
+    Effect::new(move || {
+        if matches!(ctx.notice.get(), Some(Notice::Done(_))) {
+            title.set(String::new());
+            description.set(String::new());
+        }
+    });
+
+    let kind_radio = move |value: HelpKind, label: Text| {
+        view! {
+            <label class="choice">
+                <input
+                    type="radio"
+                    name="help-kind"
+                    prop:checked=move || kind.get() == value
+                    on:change=move |_| kind.set(value)
+                />
+                <span>{move || t(lang.get(), label)}</span>
+            </label>
+        }
+    };
+
+    view! {
+        <form class="card form" on:submit=submit novalidate data-testid="help-form">
+            <h3>{move || t(lang.get(), Text::NewHelpPost)}</h3>
+            <fieldset class="choices">
+                <legend>{move || t(lang.get(), Text::KindQuestion)}</legend>
+                {kind_radio(HelpKind::Request, Text::KindRequest)}
+                {kind_radio(HelpKind::Offer, Text::KindOffer)}
+            </fieldset>
+            <div class="field">
+                <label for="help-title">{move || t(lang.get(), Text::TitleLabel)}</label>
+                <p class="hint" id="help-title-hint">{move || t(lang.get(), Text::TitleHint)}</p>
+                <input
+                    id="help-title"
+                    type="text"
+                    required
+                    maxlength=limits::TITLE.to_string()
+                    aria-describedby="help-title-hint help-title-error"
+                    aria-invalid=move || title_error.with(Option::is_some).to_string()
+                    prop:value=move || title.get()
+                    on:input=move |ev| title.set(event_target_value(&ev))
+                />
+                <p class="field-error" id="help-title-error">{move || title_error.get()}</p>
+            </div>
+            <div class="field">
+                <label for="help-category">{move || t(lang.get(), Text::CategoryLabel)}</label>
+                <select
+                    id="help-category"
+                    on:change=move |ev| {
+                        if let Ok(c) = event_target_value(&ev).parse() {
+                            category.set(c);
+                        }
+                    }
+                >
+                    {HelpCategory::ALL
+                        .iter()
+                        .map(|&c| {
+                            view! {
+                                <option value=c.as_str() selected=move || category.get() == c>
+                                    {move || t(lang.get(), category_text(c))}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="help-description">{move || t(lang.get(), Text::DescriptionLabel)}</label>
+                <textarea
+                    id="help-description"
+                    rows="3"
+                    maxlength=limits::BODY.to_string()
+                    aria-describedby="help-description-error"
+                    aria-invalid=move || description_error.with(Option::is_some).to_string()
+                    prop:value=move || description.get()
+                    on:input=move |ev| description.set(event_target_value(&ev))
+                ></textarea>
+                <p class="field-error" id="help-description-error">{move || description_error.get()}</p>
+            </div>
+            <button type="submit" class="button">{move || t(lang.get(), Text::Submit)}</button>
+        </form>
+    }
+}
+
+/// One help post: what, whose, its status, and what this resident can do with it.
+#[component]
+fn HelpCard(post: HelpPostView, mine: bool) -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let ctx = expect_context::<Village>();
+    let me = identity::current_user();
+    let title_id = format!("help-{}-title", post.id);
+    let responded = post.responses.iter().any(|r| r.author == me.id.as_str());
+    let open = post.status == HelpStatus::Open;
+    let kind = post.kind;
+    let status = post.status;
+    let category = post.category;
+    let post_id = post.id.clone();
+
+    let respond = {
+        let post_id = post_id.clone();
+        move |_| {
+            let Ok(post) = HelpPostId::new(post_id.clone()) else {
+                return;
+            };
+            let user = identity::current_user();
+            let id = ResponseId::from_random(identity::random_bytes());
+            let now = identity::now();
+            let lang = lang.get_untracked();
+            let message = t(
+                lang,
+                match kind {
+                    HelpKind::Request => Text::ResponseMessageRequest,
+                    HelpKind::Offer => Text::ResponseMessageOffer,
+                },
+            );
+            let done = t(lang, Text::RespondedStatus).to_owned();
+            ctx.apply(
+                move |d| d.respond(&user, &post, &id, message, now),
+                done,
+                |_| false,
+            );
+        }
+    };
+
+    let responses = post
+        .responses
+        .iter()
+        .filter(|r| !r.hidden)
+        .cloned()
+        .collect::<Vec<_>>();
+    let accepted = post.accepted_response.clone();
+
+    view! {
+        <li class="card help-card" data-testid="help-post" aria-labelledby=title_id.clone()>
+            <p class="badges">
+                <span class="badge">
+                    {move || t(lang.get(), match kind {
+                        HelpKind::Request => Text::KindBadgeRequest,
+                        HelpKind::Offer => Text::KindBadgeOffer,
+                    })}
+                </span>
+                <span class=format!("badge status-{}", status.as_str()) data-testid="help-status">
+                    {move || t(lang.get(), status_text(status))}
+                </span>
+                <span class="badge muted-badge">{move || t(lang.get(), category_text(category))}</span>
+            </p>
+            <h3 id=title_id.clone()>{post.title.clone()}</h3>
+            {(!post.description.is_empty()).then(|| view! { <p>{post.description.clone()}</p> })}
+            <p class="muted">{move || t(lang.get(), if mine { Text::ByYou } else { Text::ByNeighbour })}</p>
+            {match (mine, responded, open) {
+                (false, true, _) => Some(view! { <p class="done-line">{move || t(lang.get(), Text::Responded)}</p> }.into_any()),
+                (false, false, true) => Some(view! {
+                    <button type="button" class="button" aria-describedby=title_id.clone() on:click=respond>
+                        {move || t(lang.get(), match kind {
+                            HelpKind::Request => Text::RespondToRequest,
+                            HelpKind::Offer => Text::RespondToOffer,
+                        })}
+                    </button>
+                }.into_any()),
+                _ => None,
+            }}
+            {mine.then(|| {
+                let post_id = post_id.clone();
+                view! {
+                    <section class="responses" aria-label=move || t(lang.get(), Text::ResponsesHeading)>
+                        <h4>{move || t(lang.get(), Text::ResponsesHeading)}</h4>
+                        {responses.is_empty().then(|| view! { <p class="muted">{move || t(lang.get(), Text::NoResponses)}</p> })}
+                        <ul>
+                            {responses.into_iter().map(|r| {
+                                let is_accepted = accepted.as_deref() == Some(r.id.as_str());
+                                let post_id = post_id.clone();
+                                let response_id = r.id.clone();
+                                let accept = move |_| {
+                                    let (Ok(post), Ok(response)) = (HelpPostId::new(post_id.clone()), ResponseId::new(response_id.clone())) else {
+                                        return;
+                                    };
+                                    let user = identity::current_user();
+                                    let now = identity::now();
+                                    let done = t(lang.get_untracked(), Text::AcceptedStatus).to_owned();
+                                    ctx.apply(move |d| d.accept_response(&user, &post, &response, now), done, |_| false);
+                                };
+                                view! {
+                                    <li class="response" data-testid="response">
+                                        <span>{move || t(lang.get(), Text::ResponseFromNeighbour)}</span>
+                                        {(!r.message.is_empty()).then(|| view! { <q>{r.message.clone()}</q> })}
+                                        {if is_accepted {
+                                            view! { <span class="badge status-matched">{move || t(lang.get(), Text::AcceptedBadge)}</span> }.into_any()
+                                        } else if open {
+                                            view! { <button type="button" class="button" on:click=accept>{move || t(lang.get(), Text::Accept)}</button> }.into_any()
+                                        } else {
+                                            ().into_any()
+                                        }}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                }
+            })}
+        </li>
+    }
+}
+
+fn status_text(status: HelpStatus) -> Text {
+    match status {
+        HelpStatus::Open => Text::StatusOpen,
+        HelpStatus::Matched => Text::StatusMatched,
+        HelpStatus::Done => Text::StatusDone,
+        HelpStatus::Withdrawn => Text::StatusWithdrawn,
+    }
+}
+
+fn category_text(c: HelpCategory) -> Text {
+    match c {
+        HelpCategory::Transport => Text::CategoryTransport,
+        HelpCategory::Shopping => Text::CategoryShopping,
+        HelpCategory::Garden => Text::CategoryGarden,
+        HelpCategory::OddJobs => Text::CategoryOddJobs,
+        HelpCategory::Company => Text::CategoryCompany,
+        HelpCategory::Digital => Text::CategoryDigital,
+        HelpCategory::Pets => Text::CategoryPets,
+        HelpCategory::Other => Text::CategoryOther,
+    }
+}

@@ -1,0 +1,125 @@
+//! The bridge between an open Automerge document (from [`crate::repo`]) and `model`'s typed
+//! [`VillageDoc`]: reads hydrate views, writes run model operations in place.
+
+use automerge::{Automerge, ROOT, ReadDoc, Value};
+use model::{DocKind, OpError, SCHEMA_VERSION, VillageDoc, schema_version_of};
+
+/// Why an edit did not happen; the document is unchanged in every case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditError {
+    /// The document has not arrived from the server yet (writing now would fork its schema).
+    NotLoaded,
+    /// The document is not a village document this app version can write.
+    Unsupported,
+    /// The operation refused (validation, permission, status).
+    Op(OpError),
+}
+
+impl From<OpError> for EditError {
+    fn from(e: OpError) -> Self {
+        EditError::Op(e)
+    }
+}
+
+/// Whether the document holds a village (schema present, kind `village`, a version we know).
+pub fn is_loaded_village(am: &Automerge) -> bool {
+    let version = schema_version_of(am);
+    let kind = match am.get(ROOT, model::schema::KEY_KIND) {
+        Ok(Some((Value::Scalar(s), _))) => s.as_str().map(str::to_owned),
+        _ => None,
+    };
+    version > 0 && version <= SCHEMA_VERSION && kind.as_deref() == Some(DocKind::Village.as_str())
+}
+
+/// Reads the village's views, or `None` while the document has not arrived.
+///
+/// `VillageDoc` owns its Automerge document, so this reads a copy; fine for village documents
+/// of today's size (see docs/performance.md), to be replaced by borrowed views.
+pub fn read<R>(am: &Automerge, f: impl FnOnce(&VillageDoc) -> R) -> Option<R> {
+    if !is_loaded_village(am) {
+        return None;
+    }
+    VillageDoc::from_automerge(am.clone())
+        .ok()
+        .map(|doc| f(&doc))
+}
+
+/// Runs a model operation on the document in place. Nothing is written when it fails.
+pub fn edit<R>(
+    am: &mut Automerge,
+    op: impl FnOnce(&mut VillageDoc) -> Result<R, OpError>,
+) -> Result<R, EditError> {
+    if schema_version_of(am) == 0 {
+        return Err(EditError::NotLoaded);
+    }
+    if !is_loaded_village(am) {
+        return Err(EditError::Unsupported);
+    }
+    // Checked above, so taking the document out cannot lose it: it goes back below.
+    let mut doc =
+        VillageDoc::from_automerge(std::mem::take(am)).map_err(|_| EditError::Unsupported)?;
+    let result = op(&mut doc);
+    *am = doc.into_automerge();
+    Ok(result?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::ActorId;
+    use model::{HelpCategory, HelpDraft, HelpPostId, User, UserId, VillageId};
+
+    fn draft(title: &str) -> HelpDraft {
+        HelpDraft {
+            category: HelpCategory::Garden,
+            title: title.into(),
+            description: String::new(),
+            when: None,
+        }
+    }
+
+    #[test]
+    fn edits_in_place_and_reads_views() {
+        let village = VillageDoc::new(&VillageId::new("ulft").unwrap(), ActorId::random(), 1);
+        let mut am = village.into_automerge();
+        let anna = User::resident(UserId::new("anna").unwrap());
+        let id = HelpPostId::new("p1").unwrap();
+        edit(&mut am, |d| {
+            d.post_help_request(&anna, &id, &draft("Heg snoeien"), 2)
+        })
+        .unwrap();
+        let titles = read(&am, |d| {
+            d.open_requests()
+                .into_iter()
+                .map(|p| p.title)
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(titles, Some(vec!["Heg snoeien".to_owned()]));
+    }
+
+    #[test]
+    fn a_refused_operation_leaves_the_document_as_it_was() {
+        let village = VillageDoc::new(&VillageId::new("ulft").unwrap(), ActorId::random(), 1);
+        let mut am = village.into_automerge();
+        let heads = am.get_heads();
+        let anna = User::resident(UserId::new("anna").unwrap());
+        let err = edit(&mut am, |d| {
+            d.post_help_request(&anna, &HelpPostId::new("p1").unwrap(), &draft("  "), 2)
+        });
+        assert!(matches!(err, Err(EditError::Op(OpError::EmptyText { .. }))));
+        assert_eq!(am.get_heads(), heads);
+        assert!(is_loaded_village(&am));
+    }
+
+    #[test]
+    fn refuses_to_write_before_the_document_arrived() {
+        let mut empty = Automerge::new();
+        let anna = User::resident(UserId::new("anna").unwrap());
+        let err = edit(&mut empty, |d| {
+            d.post_help_request(&anna, &HelpPostId::new("p1").unwrap(), &draft("Hulp"), 2)
+        });
+        assert_eq!(err, Err(EditError::NotLoaded));
+        assert_eq!(read(&empty, |d| d.help_posts().len()), None);
+        assert!(empty.get_heads().is_empty());
+    }
+}

@@ -1,0 +1,95 @@
+// The help path, end to end: one resident asks for help, a neighbour in another browser sees it
+// live and responds, the first accepts, and both see the request matched.
+import { test, expect } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { Server } from "../support/server.js";
+
+let server;
+test.beforeEach(async () => {
+  server = new Server();
+  await server.start();
+});
+test.afterEach(async () => {
+  await server.dispose();
+});
+
+async function openVillage(browser, path = "/dorp/ulft") {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}${path}`);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Ulft");
+  // The form appears once the village document is on the device.
+  await expect(page.getByRole("button", { name: "Plaatsen" })).toBeVisible();
+  await expect(page.getByTestId("online")).toHaveText("Online");
+  return page;
+}
+
+function card(page, title) {
+  return page.getByTestId("help-post").filter({ has: page.getByRole("heading", { name: title }) });
+}
+
+test("a request is answered, accepted and matched across two residents", async ({ browser }) => {
+  const anna = await openVillage(browser);
+  const bert = await openVillage(browser);
+
+  // Validation shows next to the field, and nothing is posted.
+  await anna.getByRole("button", { name: "Plaatsen" }).click();
+  await expect(anna.locator("#help-title-error")).toHaveText("Vul dit in.");
+  await expect(anna.getByLabel("Waarmee?")).toHaveAttribute("aria-invalid", "true");
+  await expect(anna.getByTestId("help-post")).toHaveCount(0);
+
+  const title = "Boodschappen doen op dinsdag";
+  await anna.getByLabel("Waarmee?").fill(title);
+  await anna.getByLabel("Soort hulp").selectOption({ label: "Boodschappen" });
+  await anna.getByLabel("Toelichting (niet verplicht)").fill("Ik kan zelf niet meer fietsen.");
+  await anna.getByRole("button", { name: "Plaatsen" }).click();
+  await expect(anna.getByTestId("notice")).toHaveText("Je bericht staat nu bij Hulp in Ulft.");
+  await expect(anna.getByLabel("Waarmee?")).toHaveValue("");
+  await expect(card(anna, title).getByTestId("help-status")).toHaveText("Open");
+  await expect(card(anna, title)).toContainText("Van jou");
+
+  // Bert sees it without reloading, and responds.
+  await expect(card(bert, title)).toContainText("Van een buurtbewoner");
+  await expect(card(bert, title)).toContainText("Ik kan zelf niet meer fietsen.");
+  await card(bert, title).getByRole("button", { name: "Ik help" }).click();
+  await expect(card(bert, title)).toContainText("Je hebt gereageerd.");
+
+  // Anna sees the response and accepts it.
+  const response = card(anna, title).getByTestId("response");
+  await expect(response).toHaveCount(1);
+  await response.getByRole("button", { name: "Accepteren" }).click();
+  await expect(anna.getByTestId("notice")).toHaveText("Je hebt een reactie geaccepteerd.");
+
+  for (const page of [anna, bert]) {
+    await expect(card(page, title).getByTestId("help-status")).toHaveText("Gekoppeld");
+    await expect(page.getByTestId("synced")).toHaveText("Alles gesynchroniseerd");
+  }
+  await expect(card(bert, title).getByRole("button", { name: "Ik help" })).toHaveCount(0);
+
+  // What both saw is what the server stored: a third resident opening Ulft later sees it too.
+  const carla = await openVillage(browser);
+  await expect(card(carla, title).getByTestId("help-status")).toHaveText("Gekoppeld");
+});
+
+test("the village page is reached from the first page and has no accessibility violations", async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.getByRole("radio", { name: "Ulft", exact: true }).check();
+  await page.getByRole("link", { name: "Naar Ulft" }).click();
+  await expect(page).toHaveURL(/\/dorp\/ulft$/);
+  await expect(page.getByRole("button", { name: "Plaatsen" })).toBeVisible();
+  await page.getByLabel("Waarmee?").fill("Hulp bij de computer");
+  await page.getByRole("button", { name: "Plaatsen" }).click();
+  await expect(page.getByTestId("help-post")).toHaveCount(1);
+
+  const axe = () =>
+    new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  expect((await axe()).violations).toEqual([]);
+  await page.getByRole("button", { name: "Switch to English" }).click();
+  await expect(page.getByRole("button", { name: "Post" })).toBeVisible();
+  expect((await axe()).violations).toEqual([]);
+
+  await page.setViewportSize({ width: 320, height: 640 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+});
