@@ -93,3 +93,39 @@ test("the village page is reached from the first page and has no accessibility v
   await page.setViewportSize({ width: 320, height: 640 });
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
 });
+
+test("offline: the board starts from the device, edits wait and sync when the server is back", async ({ browser }) => {
+  const anna = await openVillage(browser);
+  await anna.getByLabel("Waarmee?").fill("Hond uitlaten");
+  await anna.getByLabel("Soort hulp").selectOption({ label: "Huisdieren" });
+  await anna.getByRole("button", { name: "Plaatsen" }).click();
+  await expect(anna.getByTestId("synced")).toHaveText("Alles gesynchroniseerd");
+  await anna.evaluate(() => navigator.serviceWorker.ready);
+  await anna.waitForFunction(() => navigator.serviceWorker.controller !== null);
+
+  // The connection is gone for real: the server stops, its WebSocket closes.
+  await server.stop();
+  await expect(anna.getByTestId("online")).toHaveText("Offline");
+  await anna.getByLabel("Waarmee?").fill("Vervoer naar de huisarts");
+  await anna.getByLabel("Soort hulp").selectOption({ label: "Vervoer" });
+  await anna.getByRole("button", { name: "Plaatsen" }).click();
+  await expect(card(anna, "Vervoer naar de huisarts")).toContainText("Van jou");
+  await expect(anna.getByTestId("saved")).toHaveText("Opgeslagen op dit apparaat");
+  await expect(anna.getByTestId("synced")).toContainText("wachten op verbinding");
+
+  // Closed and reopened while still offline: the app starts from its cache, the board from
+  // IndexedDB, with everything typed so far.
+  await anna.reload();
+  await expect(anna.getByRole("heading", { level: 1 })).toHaveText("Ulft");
+  await expect(card(anna, "Hond uitlaten")).toBeVisible();
+  await expect(card(anna, "Vervoer naar de huisarts")).toBeVisible();
+  await expect(anna.getByTestId("online")).toHaveText("Offline");
+
+  // The server is back: the waiting post goes out, and a neighbour sees both.
+  await server.start();
+  await expect(anna.getByTestId("online")).toHaveText("Online", { timeout: 40_000 });
+  await expect(anna.getByTestId("synced")).toHaveText("Alles gesynchroniseerd");
+  const bert = await openVillage(browser);
+  await expect(card(bert, "Hond uitlaten")).toBeVisible();
+  await expect(card(bert, "Vervoer naar de huisarts")).toBeVisible();
+});
