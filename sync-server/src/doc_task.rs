@@ -52,6 +52,16 @@ struct Peer {
     sync: DocSync,
 }
 
+/// The storage id under which a peer's sync state is kept between its connections: it must
+/// announce one and not be ephemeral (it keeps the document after disconnecting).
+fn lasting_storage_id(link: &PeerLink) -> Option<&str> {
+    let metadata = &link.peer.metadata;
+    match &metadata.storage_id {
+        Some(id) if !metadata.is_ephemeral => Some(id.as_str()),
+        _ => None,
+    }
+}
+
 /// What one batch produced, sent once its changes are durable.
 #[derive(Default)]
 struct Batch {
@@ -158,8 +168,10 @@ impl DocTask {
     /// Applies a batch, stores its changes and answers the senders; returns whether the
     /// document changed (and so a fan-out is due).
     async fn handle_batch(&mut self, commands: Vec<DocCommand>) -> bool {
+        self.resume_new_peers(&commands).await;
         let now = now();
         let mut batch = Batch::default();
+        let mut leaving = Vec::new();
         for command in commands {
             match command {
                 DocCommand::Message { from, message } => {
@@ -184,7 +196,11 @@ impl DocTask {
                     }
                 }
                 DocCommand::Leave { conn } => {
-                    self.peers.remove(&conn);
+                    if let Some(peer) = self.peers.remove(&conn)
+                        && let Some(storage_id) = lasting_storage_id(&peer.link)
+                    {
+                        leaving.push((storage_id.to_owned(), peer.sync.encode_state()));
+                    }
                 }
             }
         }
@@ -212,7 +228,53 @@ impl DocTask {
             // The incremental chunks are still there; compaction is retried next save.
             tracing::warn!(doc = %self.id, "compaction failed: {error}");
         }
+        // Remember what peers that come back already have, so they are not sent it again.
+        for (storage_id, state) in leaving {
+            let saved = self
+                .store
+                .save_sync_state(self.id, &storage_id, state)
+                .await;
+            if let Err(error) = saved {
+                tracing::warn!(doc = %self.id, "storing a peer's sync state failed: {error}");
+            }
+        }
         batch.changed
+    }
+
+    /// Starts the sync of each peer that appears in `commands` for the first time, from the
+    /// sync state stored for its storage id if it was here before.
+    async fn resume_new_peers(&mut self, commands: &[DocCommand]) {
+        if self.broken {
+            return;
+        }
+        for command in commands {
+            let DocCommand::Message { from, .. } = command else {
+                continue;
+            };
+            if self.peers.contains_key(&from.conn) {
+                continue;
+            }
+            let mut sync = DocSync::new();
+            if let Some(storage_id) = lasting_storage_id(from) {
+                match self.store.load_sync_state(self.id, storage_id).await {
+                    Ok(Some(state)) => match DocSync::with_state(&state) {
+                        Ok(resumed) => sync = resumed,
+                        Err(error) => {
+                            tracing::warn!(doc = %self.id, "ignoring a stored sync state: {error}");
+                        }
+                    },
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(doc = %self.id, "loading a peer's sync state failed: {error}");
+                    }
+                }
+            }
+            let peer = Peer {
+                link: from.clone(),
+                sync,
+            };
+            self.peers.insert(from.conn, peer);
+        }
     }
 
     /// Sends every peer what it lacks. Only called between batches, when everything in the

@@ -273,3 +273,39 @@ async fn a_document_with_a_corrupt_chunk_is_unavailable_and_others_still_work() 
         .unwrap();
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_lasting_peers_sync_state_is_stored_when_it_leaves_and_it_resyncs_on_return() {
+    let server = TestServer::start().await;
+    let mut anna = Client::new("anna");
+    anna.storage_id = Some("anna-phone-storage".into());
+    anna.connect(&server.url()).await.unwrap();
+    let id = anna
+        .create(|tx| {
+            tx.put(ROOT, "title", "Zwerfvuil").unwrap();
+        })
+        .await
+        .unwrap();
+    anna.pump_until(|c| c.in_sync(id)).await.unwrap();
+    anna.disconnect();
+    let dir = server.stop().await;
+    let keys = support::all_stored_keys(&dir.path().join("data")).await;
+    let state_key = format!(
+        "[{:?}, \"sync-state\", \"anna-phone-storage\"]",
+        id.to_string()
+    );
+    assert!(keys.contains(&state_key), "{state_key} not in {keys:?}");
+
+    // Back, with an edit made offline: the server starts from what anna had, and they converge.
+    anna.edit(id, |tx| {
+        tx.put(ROOT, "when", "zaterdag").unwrap();
+    })
+    .await
+    .unwrap();
+    let server = TestServer::start_in(dir, SyncLimits::default(), None).await;
+    anna.connect(&server.url()).await.unwrap();
+    anna.pump_until(|c| c.in_sync(id)).await.unwrap();
+    let dir = server.stop().await;
+    let stored = stored_document(&dir.path().join("data"), id).await.unwrap();
+    assert_eq!(stored.get_heads(), anna.heads(id));
+}

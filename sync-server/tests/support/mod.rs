@@ -228,6 +228,8 @@ pub struct Client {
     /// microseconds since this instant adds its age, in microseconds, to `latencies`.
     pub latency_epoch: Option<std::time::Instant>,
     pub latencies: Vec<u32>,
+    /// Announced as `peerMetadata.storageId` (with `isEphemeral: false`) if set.
+    pub storage_id: Option<String>,
     session: Option<Session>,
 }
 
@@ -248,6 +250,7 @@ impl Client {
             acknowledged: HashSet::new(),
             latency_epoch: None,
             latencies: Vec::new(),
+            storage_id: None,
             session: None,
         }
     }
@@ -263,7 +266,10 @@ impl Client {
             .map_err(|_| ClientError::Disconnected)?;
         let info = PeerInfo {
             peer_id: PeerId::new(format!("{}-{}", self.name, random_document_id())),
-            metadata: PeerMetadata::default(),
+            metadata: PeerMetadata {
+                storage_id: self.storage_id.as_deref().map(sync::StorageId::new),
+                is_ephemeral: self.storage_id.is_none(),
+            },
         };
         let mut connection = Connection::outgoing(info, ConnectionConfig::default());
         let start = connection.handle(now(), ConnectionInput::start());
