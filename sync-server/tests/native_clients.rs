@@ -309,3 +309,83 @@ async fn a_lasting_peers_sync_state_is_stored_when_it_leaves_and_it_resyncs_on_r
     let stored = stored_document(&dir.path().join("data"), id).await.unwrap();
     assert_eq!(stored.get_heads(), anna.heads(id));
 }
+
+#[tokio::test]
+async fn ephemeral_messages_are_relayed_to_the_documents_other_peers() {
+    use futures_util::{SinkExt, StreamExt};
+    use support::{PATIENCE, raw_connect, raw_handshake};
+    use sync::Message;
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+    let server = TestServer::start().await;
+    let mut anna = Client::new("anna");
+    anna.connect(&server.url()).await.unwrap();
+    let id = anna
+        .create(|tx| {
+            tx.put(ROOT, "title", "Buurtapp").unwrap();
+        })
+        .await
+        .unwrap();
+    anna.pump_until(|c| c.in_sync(id)).await.unwrap();
+
+    // Two bare peers open the document; one sends presence data, the other gets it.
+    let mut peers = Vec::new();
+    for name in ["cursor-a", "cursor-b"] {
+        let mut ws = raw_connect(&server.url()).await;
+        let (us, server_peer) = raw_handshake(&mut ws, name).await;
+        let hello = automerge::sync::SyncDoc::generate_sync_message(
+            &automerge::Automerge::new(),
+            &mut automerge::sync::State::new(),
+        )
+        .unwrap();
+        let request = Message::Request {
+            sender_id: us.clone(),
+            target_id: server_peer.clone(),
+            document_id: id,
+            data: hello.encode(),
+        };
+        ws.send(WsMessage::Binary(request.encode().into()))
+            .await
+            .unwrap();
+        // The server's answer means the document has this peer.
+        tokio::time::timeout(PATIENCE, ws.next())
+            .await
+            .expect("an answer")
+            .unwrap()
+            .unwrap();
+        peers.push((ws, us, server_peer));
+    }
+    let (mut b, _, _) = peers.pop().unwrap();
+    let (mut a, a_id, server_peer) = peers.pop().unwrap();
+    let presence = Message::Ephemeral {
+        sender_id: a_id.clone(),
+        target_id: server_peer,
+        count: 1,
+        session_id: "session-a".into(),
+        document_id: id,
+        data: vec![0xa1, 0x61, 0x78, 0x01],
+    };
+    a.send(WsMessage::Binary(presence.encode().into()))
+        .await
+        .unwrap();
+    let relayed = tokio::time::timeout(PATIENCE, async {
+        loop {
+            if let Some(Ok(WsMessage::Binary(bytes))) = b.next().await
+                && let Ok(message @ Message::Ephemeral { .. }) = Message::decode(&bytes)
+            {
+                return message;
+            }
+        }
+    })
+    .await
+    .expect("the presence data is relayed");
+    let Message::Ephemeral {
+        session_id, data, ..
+    } = relayed
+    else {
+        unreachable!()
+    };
+    assert_eq!(session_id, "session-a");
+    assert_eq!(data, vec![0xa1, 0x61, 0x78, 0x01]);
+    server.stop().await;
+}
