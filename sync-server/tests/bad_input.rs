@@ -506,3 +506,37 @@ async fn a_peer_that_joins_again_replaces_its_old_connection() {
     ));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn upgrades_beyond_the_connection_limit_are_refused() {
+    let limits = SyncLimits {
+        max_connections: 1,
+        ..SyncLimits::default()
+    };
+    let server = TestServer::start_with(limits, None).await;
+    let mut first = raw_connect(&server.url()).await;
+    raw_handshake(&mut first, "first").await;
+    let refused = tokio_tungstenite::connect_async(server.url()).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 503);
+        }
+        other => panic!("expected 503, got {other:?}"),
+    }
+    // Once the first is gone, there is room again.
+    drop(first);
+    let mut waited = 0;
+    let mut second = loop {
+        match tokio_tungstenite::connect_async(server.url()).await {
+            Ok((ws, _)) => break ws,
+            Err(_) => {
+                // The server notices the closed socket asynchronously; bounded retries.
+                assert!(waited < 200, "the slot is never freed");
+                waited += 1;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    raw_handshake(&mut second, "second").await;
+    server.stop().await;
+}
