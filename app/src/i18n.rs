@@ -142,6 +142,7 @@ catalogue! {
     ResponseMessageOffer => ("Ik maak graag gebruik van je aanbod.", "I would like to take up your offer."),
     Responded => ("Je hebt gereageerd.", "You responded."),
     RespondedStatus => ("Je reactie is geplaatst.", "Your response has been posted."),
+    SuggestionsHeading => ("Dit aanbod past bij je vraag", "These offers fit your request"),
     ResponsesHeading => ("Reacties", "Responses"),
     NoResponses => ("Nog geen reacties.", "No responses yet."),
     ResponseFromNeighbour => ("Een buurtbewoner reageerde", "A neighbour responded"),

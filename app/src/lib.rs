@@ -28,6 +28,7 @@ use crate::{
 /// Mounts the app in place of the static shell and, in release builds, registers the service
 /// worker.
 pub fn start() {
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     if let Some(shell) = document().get_element_by_id("shell") {
         shell.remove();

@@ -5,8 +5,8 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_params_map};
 use model::{
-    HelpCategory, HelpDraft, HelpKind, HelpPostId, HelpPostView, HelpStatus, OpError, ResponseId,
-    VillageDoc, schema::limits,
+    Geography, HelpCategory, HelpDraft, HelpKind, HelpPostId, HelpPostView, HelpStatus, MatchKind,
+    MatchPool, OpError, Reason, ResponseId, VillageDoc, match_request, schema::limits,
 };
 
 use crate::{
@@ -169,31 +169,19 @@ fn HelpBoard() -> impl IntoView {
     let ctx = expect_context::<Village>();
     let me = identity::current_user();
     let my_id = me.id.as_str().to_owned();
-    let posts = Memo::new(move |_| {
-        ctx.version.track();
-        ctx.handle
-            .with(|h| {
-                h.as_ref().and_then(|h| {
-                    h.with_doc(|am| {
-                        village_doc::read(am, |d| {
-                            let mut posts: Vec<HelpPostView> = d
-                                .help_posts()
-                                .into_iter()
-                                .filter(|p| !p.hidden)
-                                .filter_map(|p| d.help_post(&p.id))
-                                .collect();
-                            posts.sort_by(|a, b| {
-                                b.created_at
-                                    .cmp(&a.created_at)
-                                    .then_with(|| a.id.cmp(&b.id))
-                            });
-                            posts
-                        })
+    let posts = {
+        let my_id = my_id.clone();
+        Memo::new(move |_| {
+            ctx.version.track();
+            ctx.handle
+                .with(|h| {
+                    h.as_ref().and_then(|h| {
+                        h.with_doc(|am| village_doc::read(am, |d| help_items(d, &my_id)))
                     })
                 })
-            })
-            .unwrap_or_default()
-    });
+                .unwrap_or_default()
+        })
+    };
 
     view! {
         <section aria-labelledby="help-heading">
@@ -209,15 +197,81 @@ fn HelpBoard() -> impl IntoView {
             <ul class="cards" data-testid="help-posts">
                 <For
                     each=move || posts.get()
-                    key=|p| (p.id.clone(), p.status, p.responses.len(), p.updated_at)
-                    children=move |post| {
-                        let mine = post.author == my_id;
-                        view! { <HelpCard post mine /> }
+                    key=|item| {
+                        let p = &item.post;
+                        (p.id.clone(), p.status, p.responses.len(), p.updated_at, item.suggestions.len())
+                    }
+                    children=move |item| {
+                        let mine = item.post.author == my_id;
+                        view! { <HelpCard post=item.post suggestions=item.suggestions mine /> }
                     }
                 />
             </ul>
         </section>
     }
+}
+
+/// A help post as the board shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct HelpItem {
+    post: HelpPostView,
+    /// For the resident's own open requests: who could help, best first.
+    suggestions: Vec<Suggestion>,
+}
+
+/// An open offer that fits a request, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Suggestion {
+    title: String,
+    reasons: Vec<Reason>,
+}
+
+/// How many suggestions a request shows.
+const SUGGESTIONS: usize = 3;
+
+/// Every visible post, newest first, with matching offers for `me`'s open requests.
+fn help_items(doc: &VillageDoc, me: &str) -> Vec<HelpItem> {
+    let mut posts: Vec<HelpPostView> = doc
+        .help_posts()
+        .into_iter()
+        .filter(|p| !p.hidden)
+        .filter_map(|p| doc.help_post(&p.id))
+        .collect();
+    posts.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let village = doc.village_id().map(|v| v.to_string()).unwrap_or_default();
+    let pool = MatchPool::from_villages(&[doc]);
+    // This page holds one village's document: matches come from it (neighbouring villages
+    // join once the app follows more than one).
+    let geography = Geography::default();
+    posts
+        .into_iter()
+        .map(|post| {
+            let suggestions = if post.author == me
+                && post.kind == HelpKind::Request
+                && post.status == HelpStatus::Open
+            {
+                match_request(&post, &village, &pool, &geography)
+                    .into_iter()
+                    .filter(|m| m.kind == MatchKind::Offer)
+                    .filter_map(|m| {
+                        let offer = pool.offers.iter().find(|(_, o)| o.id == m.id)?;
+                        Some(Suggestion {
+                            title: offer.1.title.clone(),
+                            reasons: m.reasons,
+                        })
+                    })
+                    .take(SUGGESTIONS)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            HelpItem { post, suggestions }
+        })
+        .collect()
 }
 
 /// Announces the outcome of the last action.
@@ -380,7 +434,7 @@ fn HelpForm() -> impl IntoView {
 
 /// One help post: what, whose, its status, and what this resident can do with it.
 #[component]
-fn HelpCard(post: HelpPostView, mine: bool) -> impl IntoView {
+fn HelpCard(post: HelpPostView, suggestions: Vec<Suggestion>, mine: bool) -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
     let ctx = expect_context::<Village>();
     let me = identity::current_user();
@@ -443,6 +497,25 @@ fn HelpCard(post: HelpPostView, mine: bool) -> impl IntoView {
             <h3 id=title_id.clone()>{post.title.clone()}</h3>
             {(!post.description.is_empty()).then(|| view! { <p>{post.description.clone()}</p> })}
             <p class="muted">{move || t(lang.get(), if mine { Text::ByYou } else { Text::ByNeighbour })}</p>
+            {(!suggestions.is_empty()).then(|| view! {
+                <section class="suggestions" data-testid="suggestions">
+                    <h4>{move || t(lang.get(), Text::SuggestionsHeading)}</h4>
+                    <ul>
+                        {suggestions.into_iter().map(|s| {
+                            let reasons = s.reasons.clone();
+                            let why = move || {
+                                let lang = lang.get();
+                                reasons
+                                    .iter()
+                                    .map(|r| if lang == Lang::Nl { r.nl() } else { r.en() })
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            };
+                            view! { <li data-testid="suggestion"><strong>{s.title}</strong>" — "{why}</li> }
+                        }).collect_view()}
+                    </ul>
+                </section>
+            })}
             {match (mine, responded, open) {
                 (false, true, _) => Some(view! { <p class="done-line">{move || t(lang.get(), Text::Responded)}</p> }.into_any()),
                 (false, false, true) => Some(view! {

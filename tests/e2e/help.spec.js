@@ -129,3 +129,30 @@ test("offline: the board starts from the device, edits wait and sync when the se
   await expect(card(bert, "Hond uitlaten")).toBeVisible();
   await expect(card(bert, "Vervoer naar de huisarts")).toBeVisible();
 });
+
+test("after posting a request, the offers that fit it are suggested, with why", async ({ browser }) => {
+  const bert = await openVillage(browser);
+  await bert.getByLabel("Ik bied hulp aan").check();
+  await bert.getByLabel("Waarmee?").fill("Ik doe graag boodschappen voor je");
+  await bert.getByLabel("Soort hulp").selectOption({ label: "Boodschappen" });
+  await bert.getByRole("button", { name: "Plaatsen" }).click();
+  await bert.getByLabel("Ik bied hulp aan").check();
+  await bert.getByLabel("Waarmee?").fill("Tuinklussen");
+  await bert.getByLabel("Soort hulp").selectOption({ label: "Tuin" });
+  await bert.getByRole("button", { name: "Plaatsen" }).click();
+  await expect(bert.getByTestId("synced")).toHaveText("Alles gesynchroniseerd");
+
+  const anna = await openVillage(browser);
+  await anna.getByLabel("Waarmee?").fill("Wie haalt mijn boodschappen?");
+  await anna.getByLabel("Soort hulp").selectOption({ label: "Boodschappen" });
+  await anna.getByRole("button", { name: "Plaatsen" }).click();
+  const suggestions = card(anna, "Wie haalt mijn boodschappen?").getByTestId("suggestion");
+  // Only offers of the same kind of help fit; the garden offer does not.
+  await expect(suggestions).toHaveCount(1);
+  await expect(suggestions.nth(0)).toHaveText("Ik doe graag boodschappen voor je — zelfde dorp, zelfde soort hulp, altijd");
+  // Nobody is suggested to themselves: Bert's own offers are not matched to Bert.
+  await expect(card(bert, "Wie haalt mijn boodschappen?")).toBeVisible();
+  await expect(bert.getByTestId("suggestion")).toHaveCount(0);
+  await anna.getByRole("button", { name: "Switch to English" }).click();
+  await expect(suggestions.nth(0)).toHaveText("Ik doe graag boodschappen voor je — same village, same category, any time");
+});
