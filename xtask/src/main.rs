@@ -148,9 +148,21 @@ fn build_app(sh: &Shell) -> Result {
         .run()?;
     let report = dist::finalize(&root().join("dist"))?;
     println!("{report}");
+    if report.brotli_bytes > dist::FIRST_VISIT_BUDGET {
+        return Err(format!(
+            "a first visit would transfer {} bytes with brotli, over the budget of {} \
+             (docs/performance.md)",
+            report.brotli_bytes,
+            dist::FIRST_VISIT_BUDGET
+        )
+        .into());
+    }
     Ok(())
 }
 
+/// Prints a step's name with the seconds since the first step, so slow steps show in CI logs.
 fn step(what: &str) {
-    println!("\n==> {what}");
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let started = START.get_or_init(Instant::now);
+    println!("\n==> [{:>4} s] {what}", started.elapsed().as_secs());
 }
