@@ -1,7 +1,9 @@
 //! Every text the app shows, in Dutch first and English second, from this one catalogue.
 //!
 //! The [`catalogue!`] macro makes a missing translation a compile error: each entry names its
-//! Dutch and its English text, and views only ever show `t(lang, Text::…)`.
+//! Dutch and its English text, and views only ever show `tr(lang, Text::…)` (or `t`/`tf` inside closures).
+
+use leptos::prelude::*;
 
 /// The languages the app speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -149,6 +151,10 @@ catalogue! {
     Accept => ("Accepteren", "Accept"),
     AcceptedBadge => ("Geaccepteerd", "Accepted"),
     AcceptedStatus => ("Je hebt een reactie geaccepteerd.", "You accepted a response."),
+    MarkDone => ("Markeer als klaar", "Mark as done"),
+    DoneStatus => ("Fijn! Je hulpvraag is afgerond.", "Good! Your request is done."),
+    Withdraw => ("Intrekken", "Withdraw"),
+    WithdrawnStatus => ("Je bericht is ingetrokken.", "Your post has been withdrawn."),
     CategoryTransport => ("Vervoer", "Transport"),
     CategoryShopping => ("Boodschappen", "Shopping"),
     CategoryGarden => ("Tuin", "Garden"),
@@ -157,6 +163,12 @@ catalogue! {
     CategoryDigital => ("Computer en formulieren", "Computers and forms"),
     CategoryPets => ("Huisdieren", "Pets"),
     CategoryOther => ("Overig", "Other"),
+}
+
+/// The text in the reactive `lang`, for views. Every text shares this one type, so a view with
+/// fifty texts compiles its rendering code once instead of fifty times (wasm size matters).
+pub fn tr(lang: RwSignal<Lang>, text: Text) -> Signal<&'static str> {
+    Signal::derive(move || t(lang.get(), text))
 }
 
 /// `t(lang, text)` with each `{name}` replaced by its value.

@@ -20,7 +20,7 @@ use leptos_router::{
 
 use crate::{
     bootstrap::Bootstrap,
-    i18n::{Lang, Text, t, tf},
+    i18n::{Lang, Text, t, tf, tr},
     repo::{Repo, RepoStatus, StorageError, SyncConnection},
     village::VillagePage,
 };
@@ -144,14 +144,14 @@ pub fn App() -> impl IntoView {
     };
     view! {
         <Router>
-            <a class="skip-link" href="#main">{move || t(lang.get(), Text::SkipToContent)}</a>
+            <a class="skip-link" href="#main">{tr(lang, Text::SkipToContent)}</a>
             <header class="topbar">
-                <A href="/" attr:class="brand">{move || t(lang.get(), Text::AppName)}</A>
+                <A href="/" attr:class="brand">{tr(lang, Text::AppName)}</A>
                 <LanguageToggle />
             </header>
             <SyncStatusBar />
             <main id="main" class="page" tabindex="-1">
-                <Routes fallback=move || view! { <h1>{move || t(lang.get(), Text::NotFound)}</h1> }>
+                <Routes fallback=move || view! { <h1>{tr(lang, Text::NotFound)}</h1> }>
                     <Route path=path!("/") view=VillagePicker />
                     <Route path=path!("/dorp/:village") view=VillagePage />
                 </Routes>
@@ -226,10 +226,10 @@ fn LanguageToggle() -> impl IntoView {
             class="lang-toggle"
             data-testid="language-toggle"
             lang=move || lang.get().other().code()
-            aria-label=move || t(lang.get(), Text::SwitchLanguage)
+            aria-label=tr(lang, Text::SwitchLanguage)
             on:click=move |_| lang.update(|l| *l = l.other())
         >
-            {move || t(lang.get(), Text::OtherLanguage)}
+            {tr(lang, Text::OtherLanguage)}
         </button>
     }
 }
@@ -268,13 +268,13 @@ fn VillagePicker() -> impl IntoView {
     };
 
     view! {
-        <h1 id="choose-village">{move || t(lang.get(), Text::ChooseVillage)}</h1>
+        <h1 id="choose-village">{tr(lang, Text::ChooseVillage)}</h1>
         <p class="muted">
             {move || tf(lang.get(), Text::Intro, &[("municipality", &municipality())])}
         </p>
         <FetchNotice />
         <fieldset class="villages" data-testid="villages">
-            <legend class="visually-hidden">{move || t(lang.get(), Text::Villages)}</legend>
+            <legend class="visually-hidden">{tr(lang, Text::Villages)}</legend>
             <For
                 each=villages
                 key=|v| v.id.clone()
@@ -306,7 +306,7 @@ fn VillagePicker() -> impl IntoView {
                         tf(lang.get(), Text::YourVillage, &[("village", &chosen_name().unwrap_or_default())])
                     }}
                 </h2>
-                <p>{move || t(lang.get(), Text::ChangeLater)}</p>
+                <p>{tr(lang, Text::ChangeLater)}</p>
                 <p>
                     <A href=move || format!("/dorp/{}", state.village.get().unwrap_or_default()) attr:class="button link-button" attr:data-testid="to-village">
                         {move || tf(lang.get(), Text::ToVillage, &[("village", &chosen_name().unwrap_or_default())])}
@@ -329,7 +329,7 @@ fn FetchNotice() -> impl IntoView {
             Fetch::Failed if has_villages => Some(
                 view! {
                     <p class="notice" data-testid="offline-notice">
-                        {move || t(lang.get(), Text::OfflineCached)}
+                        {tr(lang, Text::OfflineCached)}
                     </p>
                 }
                 .into_any(),
@@ -337,9 +337,9 @@ fn FetchNotice() -> impl IntoView {
             Fetch::Failed => Some(
                 view! {
                     <div class="notice" data-testid="offline-notice">
-                        <p>{move || t(lang.get(), Text::LoadFailed)}</p>
+                        <p>{tr(lang, Text::LoadFailed)}</p>
                         <button type="button" class="button" on:click=move |_| state.refresh()>
-                            {move || t(lang.get(), Text::Retry)}
+                            {tr(lang, Text::Retry)}
                         </button>
                     </div>
                 }

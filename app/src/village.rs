@@ -1,17 +1,18 @@
 //! A village's page ("Mijn dorp"): for now its help board — open requests and offers, posting
-//! one, "Ik help", and the author accepting a response. Everything comes from the village's
-//! Automerge document on this device; edits apply at once and sync in the background.
+//! one, "Ik help", the author accepting a response, marking it done or withdrawing it.
+//! Everything comes from the village's Automerge document on this device; edits apply at once
+//! and sync in the background.
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_params_map};
 use model::{
     Geography, HelpCategory, HelpDraft, HelpKind, HelpPostId, HelpPostView, HelpStatus, MatchKind,
-    MatchPool, OpError, Reason, ResponseId, VillageDoc, match_request, schema::limits,
+    MatchPool, OpError, Reason, ResponseId, User, VillageDoc, match_request, schema::limits,
 };
 
 use crate::{
     AppState, SyncState,
-    i18n::{Lang, Text, t, tf},
+    i18n::{Lang, Text, t, tf, tr},
     identity,
     repo::{DocHandle, Subscription},
     storage,
@@ -138,13 +139,13 @@ pub fn VillagePage() -> impl IntoView {
     move || {
         match village() {
         None if state.bootstrap.with(Option::is_some) => view! {
-            <h1>{move || t(lang.get(), Text::UnknownVillage)}</h1>
-            <p><A href="/">{move || t(lang.get(), Text::AllVillages)}</A></p>
+            <h1>{tr(lang, Text::UnknownVillage)}</h1>
+            <p><A href="/">{tr(lang, Text::AllVillages)}</A></p>
         }
         .into_any(),
         None => ().into_any(),
         Some(_) => view! {
-            <p class="crumbs"><A href="/">{move || t(lang.get(), Text::AllVillages)}</A></p>
+            <p class="crumbs"><A href="/">{tr(lang, Text::AllVillages)}</A></p>
             <h1>{move || ctx.name.get()}</h1>
             <Show
                 when=move || loaded.get()
@@ -188,11 +189,11 @@ fn HelpBoard() -> impl IntoView {
             <h2 id="help-heading">
                 {move || tf(lang.get(), Text::HelpHeading, &[("village", &ctx.name.get())])}
             </h2>
-            <p class="muted">{move || t(lang.get(), Text::HelpIntro)}</p>
+            <p class="muted">{tr(lang, Text::HelpIntro)}</p>
             <HelpForm />
             <NoticeLine />
             <Show when=move || posts.with(Vec::is_empty)>
-                <p data-testid="no-help-posts">{move || t(lang.get(), Text::NoHelpPosts)}</p>
+                <p data-testid="no-help-posts">{tr(lang, Text::NoHelpPosts)}</p>
             </Show>
             <ul class="cards" data-testid="help-posts">
                 <For
@@ -364,22 +365,22 @@ fn HelpForm() -> impl IntoView {
                     prop:checked=move || kind.get() == value
                     on:change=move |_| kind.set(value)
                 />
-                <span>{move || t(lang.get(), label)}</span>
+                <span>{tr(lang, label)}</span>
             </label>
         }
     };
 
     view! {
         <form class="card form" on:submit=submit novalidate data-testid="help-form">
-            <h3>{move || t(lang.get(), Text::NewHelpPost)}</h3>
+            <h3>{tr(lang, Text::NewHelpPost)}</h3>
             <fieldset class="choices">
-                <legend>{move || t(lang.get(), Text::KindQuestion)}</legend>
+                <legend>{tr(lang, Text::KindQuestion)}</legend>
                 {kind_radio(HelpKind::Request, Text::KindRequest)}
                 {kind_radio(HelpKind::Offer, Text::KindOffer)}
             </fieldset>
             <div class="field">
-                <label for="help-title">{move || t(lang.get(), Text::TitleLabel)}</label>
-                <p class="hint" id="help-title-hint">{move || t(lang.get(), Text::TitleHint)}</p>
+                <label for="help-title">{tr(lang, Text::TitleLabel)}</label>
+                <p class="hint" id="help-title-hint">{tr(lang, Text::TitleHint)}</p>
                 <input
                     id="help-title"
                     type="text"
@@ -393,7 +394,7 @@ fn HelpForm() -> impl IntoView {
                 <p class="field-error" id="help-title-error">{move || title_error.get()}</p>
             </div>
             <div class="field">
-                <label for="help-category">{move || t(lang.get(), Text::CategoryLabel)}</label>
+                <label for="help-category">{tr(lang, Text::CategoryLabel)}</label>
                 <select
                     id="help-category"
                     on:change=move |ev| {
@@ -407,7 +408,7 @@ fn HelpForm() -> impl IntoView {
                         .map(|&c| {
                             view! {
                                 <option value=c.as_str() selected=move || category.get() == c>
-                                    {move || t(lang.get(), category_text(c))}
+                                    {tr(lang, category_text(c))}
                                 </option>
                             }
                         })
@@ -415,7 +416,7 @@ fn HelpForm() -> impl IntoView {
                 </select>
             </div>
             <div class="field">
-                <label for="help-description">{move || t(lang.get(), Text::DescriptionLabel)}</label>
+                <label for="help-description">{tr(lang, Text::DescriptionLabel)}</label>
                 <textarea
                     id="help-description"
                     rows="3"
@@ -427,7 +428,7 @@ fn HelpForm() -> impl IntoView {
                 ></textarea>
                 <p class="field-error" id="help-description-error">{move || description_error.get()}</p>
             </div>
-            <button type="submit" class="button">{move || t(lang.get(), Text::Submit)}</button>
+            <button type="submit" class="button">{tr(lang, Text::Submit)}</button>
         </form>
     }
 }
@@ -484,22 +485,22 @@ fn HelpCard(post: HelpPostView, suggestions: Vec<Suggestion>, mine: bool) -> imp
         <li class="card help-card" data-testid="help-post" aria-labelledby=title_id.clone()>
             <p class="badges">
                 <span class="badge">
-                    {move || t(lang.get(), match kind {
+                    {tr(lang, match kind {
                         HelpKind::Request => Text::KindBadgeRequest,
                         HelpKind::Offer => Text::KindBadgeOffer,
                     })}
                 </span>
                 <span class=format!("badge status-{}", status.as_str()) data-testid="help-status">
-                    {move || t(lang.get(), status_text(status))}
+                    {tr(lang, status_text(status))}
                 </span>
-                <span class="badge muted-badge">{move || t(lang.get(), category_text(category))}</span>
+                <span class="badge muted-badge">{tr(lang, category_text(category))}</span>
             </p>
             <h3 id=title_id.clone()>{post.title.clone()}</h3>
             {(!post.description.is_empty()).then(|| view! { <p>{post.description.clone()}</p> })}
-            <p class="muted">{move || t(lang.get(), if mine { Text::ByYou } else { Text::ByNeighbour })}</p>
+            <p class="muted">{tr(lang, if mine { Text::ByYou } else { Text::ByNeighbour })}</p>
             {(!suggestions.is_empty()).then(|| view! {
                 <section class="suggestions" data-testid="suggestions">
-                    <h4>{move || t(lang.get(), Text::SuggestionsHeading)}</h4>
+                    <h4>{tr(lang, Text::SuggestionsHeading)}</h4>
                     <ul>
                         {suggestions.into_iter().map(|s| {
                             let reasons = s.reasons.clone();
@@ -517,10 +518,10 @@ fn HelpCard(post: HelpPostView, suggestions: Vec<Suggestion>, mine: bool) -> imp
                 </section>
             })}
             {match (mine, responded, open) {
-                (false, true, _) => Some(view! { <p class="done-line">{move || t(lang.get(), Text::Responded)}</p> }.into_any()),
+                (false, true, _) => Some(view! { <p class="done-line">{tr(lang, Text::Responded)}</p> }.into_any()),
                 (false, false, true) => Some(view! {
                     <button type="button" class="button" aria-describedby=title_id.clone() on:click=respond>
-                        {move || t(lang.get(), match kind {
+                        {tr(lang, match kind {
                             HelpKind::Request => Text::RespondToRequest,
                             HelpKind::Offer => Text::RespondToOffer,
                         })}
@@ -529,11 +530,42 @@ fn HelpCard(post: HelpPostView, suggestions: Vec<Suggestion>, mine: bool) -> imp
                 _ => None,
             }}
             {mine.then(|| {
+                let lifecycle = |text: Text, done: Text, op: fn(&mut VillageDoc, &User, &HelpPostId, i64) -> Result<(), OpError>| {
+                    let post_id = post_id.clone();
+                    view! {
+                        <button
+                            type="button"
+                            class="button secondary"
+                            aria-describedby=title_id.clone()
+                            on:click=move |_| {
+                                let Ok(post) = HelpPostId::new(post_id.clone()) else {
+                                    return;
+                                };
+                                let user = identity::current_user();
+                                let now = identity::now();
+                                let done = t(lang.get_untracked(), done).to_owned();
+                                ctx.apply(move |d| op(d, &user, &post, now), done, |_| false);
+                            }
+                        >
+                            {tr(lang, text)}
+                        </button>
+                    }
+                };
+                view! {
+                    <p class="actions">
+                        {(status == HelpStatus::Matched)
+                            .then(|| lifecycle(Text::MarkDone, Text::DoneStatus, VillageDoc::mark_done))}
+                        {matches!(status, HelpStatus::Open | HelpStatus::Matched)
+                            .then(|| lifecycle(Text::Withdraw, Text::WithdrawnStatus, VillageDoc::withdraw))}
+                    </p>
+                }
+            })}
+            {mine.then(|| {
                 let post_id = post_id.clone();
                 view! {
-                    <section class="responses" aria-label=move || t(lang.get(), Text::ResponsesHeading)>
-                        <h4>{move || t(lang.get(), Text::ResponsesHeading)}</h4>
-                        {responses.is_empty().then(|| view! { <p class="muted">{move || t(lang.get(), Text::NoResponses)}</p> })}
+                    <section class="responses" aria-label=tr(lang, Text::ResponsesHeading)>
+                        <h4>{tr(lang, Text::ResponsesHeading)}</h4>
+                        {responses.is_empty().then(|| view! { <p class="muted">{tr(lang, Text::NoResponses)}</p> })}
                         <ul>
                             {responses.into_iter().map(|r| {
                                 let is_accepted = accepted.as_deref() == Some(r.id.as_str());
@@ -550,12 +582,12 @@ fn HelpCard(post: HelpPostView, suggestions: Vec<Suggestion>, mine: bool) -> imp
                                 };
                                 view! {
                                     <li class="response" data-testid="response">
-                                        <span>{move || t(lang.get(), Text::ResponseFromNeighbour)}</span>
+                                        <span>{tr(lang, Text::ResponseFromNeighbour)}</span>
                                         {(!r.message.is_empty()).then(|| view! { <q>{r.message.clone()}</q> })}
                                         {if is_accepted {
-                                            view! { <span class="badge status-matched">{move || t(lang.get(), Text::AcceptedBadge)}</span> }.into_any()
+                                            view! { <span class="badge status-matched">{tr(lang, Text::AcceptedBadge)}</span> }.into_any()
                                         } else if open {
-                                            view! { <button type="button" class="button" on:click=accept>{move || t(lang.get(), Text::Accept)}</button> }.into_any()
+                                            view! { <button type="button" class="button" on:click=accept>{tr(lang, Text::Accept)}</button> }.into_any()
                                         } else {
                                             ().into_any()
                                         }}

@@ -66,9 +66,17 @@ test("a request is answered, accepted and matched across two residents", async (
   }
   await expect(card(bert, title).getByRole("button", { name: "Ik help" })).toHaveCount(0);
 
+  // The help happened: Anna marks it done, and both see it.
+  await card(anna, title).getByRole("button", { name: "Markeer als klaar" }).click();
+  await expect(anna.getByTestId("notice")).toHaveText("Fijn! Je hulpvraag is afgerond.");
+  for (const page of [anna, bert]) {
+    await expect(card(page, title).getByTestId("help-status")).toHaveText("Klaar");
+  }
+  await expect(card(anna, title).getByRole("button", { name: "Intrekken" })).toHaveCount(0);
+
   // What both saw is what the server stored: a third resident opening Ulft later sees it too.
   const carla = await openVillage(browser);
-  await expect(card(carla, title).getByTestId("help-status")).toHaveText("Gekoppeld");
+  await expect(card(carla, title).getByTestId("help-status")).toHaveText("Klaar");
 });
 
 test("the village page is reached from the first page and has no accessibility violations", async ({ browser }) => {
@@ -153,6 +161,12 @@ test("after posting a request, the offers that fit it are suggested, with why", 
   // Nobody is suggested to themselves: Bert's own offers are not matched to Bert.
   await expect(card(bert, "Wie haalt mijn boodschappen?")).toBeVisible();
   await expect(bert.getByTestId("suggestion")).toHaveCount(0);
+
+  // Bert withdraws his garden offer: it stays visible as withdrawn, nobody can respond.
+  await card(bert, "Tuinklussen").getByRole("button", { name: "Intrekken" }).click();
+  await expect(card(bert, "Tuinklussen").getByTestId("help-status")).toHaveText("Ingetrokken");
+  await expect(card(anna, "Tuinklussen").getByTestId("help-status")).toHaveText("Ingetrokken");
+  await expect(card(anna, "Tuinklussen").getByRole("button", { name: "Graag!" })).toHaveCount(0);
   await anna.getByRole("button", { name: "Switch to English" }).click();
   await expect(suggestions.nth(0)).toHaveText("Ik doe graag boodschappen voor je — same village, same category, any time");
 });
