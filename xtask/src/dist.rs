@@ -26,7 +26,7 @@ const COMPRESSIBLE: &[&str] = &[
 ];
 
 /// What a first visit may transfer, with brotli where it helps (ARCHITECTURE's budget:
-/// 500 KiB); `cargo xtask dist` and `cargo xtask test` fail above it.
+/// 500 KiB); `cargo xtask test` fails above it.
 pub const FIRST_VISIT_BUDGET: u64 = 500 * 1024;
 
 /// Sizes of what a first visit downloads.
