@@ -22,7 +22,7 @@
 //!
 //! ```text
 //! let repo = Repo::open().await;
-//! let _connection = repo.connect();
+//! let connection = repo.connect(); // keep it: dropping it disconnects
 //! let status = RwSignal::new(repo.status());
 //! repo.on_status(move |s| { status.try_set(s.clone()); }).detach();
 //! let village = repo.find(&bootstrap.villages[0].doc).await?;

@@ -26,10 +26,18 @@ pub(super) fn sync_url() -> Option<String> {
     Some(format!("{scheme}//{}/sync", location.host().ok()?))
 }
 
-/// The running connection of [`super::Repo::connect`]. It keeps going when dropped (the app
-/// keeps one for its lifetime); [`SyncConnection::stop`] ends it.
+/// The running connection of [`super::Repo::connect`]. It runs for as long as this value lives:
+/// [`SyncConnection::stop`] or dropping it closes the socket and stops reconnecting (the
+/// socket's handlers only hold weak references, so nothing else keeps it alive). The app keeps
+/// one for its lifetime.
 pub struct SyncConnection {
     driver: Rc<Driver>,
+}
+
+impl Drop for SyncConnection {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 impl SyncConnection {
