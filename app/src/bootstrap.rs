@@ -2,7 +2,7 @@
 //! `GET /api/bootstrap` returns it. The last answer is kept on the device, so the app also
 //! starts without a network.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -11,7 +11,7 @@ use crate::storage;
 const URL: &str = "/api/bootstrap";
 const STORAGE_KEY: &str = "dorpskracht.bootstrap";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Bootstrap {
     /// The municipality's display name.
     pub name: String,
@@ -20,7 +20,7 @@ pub struct Bootstrap {
     pub villages: Vec<Village>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Village {
     pub id: String,
     pub name: String,

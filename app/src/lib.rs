@@ -71,6 +71,12 @@ impl AppState {
         }
     }
 
+    /// The municipality's display name, once known (reactive).
+    fn municipality_name(&self) -> String {
+        self.bootstrap
+            .with(|b| b.as_ref().map(|b| b.name.clone()).unwrap_or_default())
+    }
+
     /// Fetches a fresh village list; the cached one stays on screen meanwhile.
     fn refresh(self) {
         self.fetch.set(Fetch::Loading);
@@ -137,11 +143,6 @@ pub fn App() -> impl IntoView {
     });
 
     let lang = state.lang;
-    let municipality = move || {
-        state
-            .bootstrap
-            .with(|b| b.as_ref().map(|b| b.name.clone()).unwrap_or_default())
-    };
     view! {
         <Router>
             <a class="skip-link" href="#main">{tr(lang, Text::SkipToContent)}</a>
@@ -157,7 +158,7 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
             <footer class="footer">
-                {move || tf(lang.get(), Text::Footer, &[("municipality", &municipality())])}
+                {move || tf(lang.get(), Text::Footer, &[("municipality", &state.municipality_name())])}
             </footer>
         </Router>
     }
@@ -261,16 +262,11 @@ fn VillagePicker() -> impl IntoView {
         storage::set(storage::keys::VILLAGE, &id);
         state.village.set(Some(id));
     };
-    let municipality = move || {
-        state
-            .bootstrap
-            .with(|b| b.as_ref().map(|b| b.name.clone()).unwrap_or_default())
-    };
 
     view! {
         <h1 id="choose-village">{tr(lang, Text::ChooseVillage)}</h1>
         <p class="muted">
-            {move || tf(lang.get(), Text::Intro, &[("municipality", &municipality())])}
+            {move || tf(lang.get(), Text::Intro, &[("municipality", &state.municipality_name())])}
         </p>
         <FetchNotice />
         <fieldset class="villages" data-testid="villages">

@@ -28,6 +28,7 @@ struct Village {
     name: Signal<String>,
     /// The last outcome to announce (role="status") or error (role="alert").
     notice: RwSignal<Option<Notice>>,
+    lang: RwSignal<Lang>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +49,7 @@ impl Village {
         let Some(handle) = self.handle.get_untracked() else {
             return;
         };
-        let lang = expect_context::<AppState>().lang;
+        let lang = self.lang;
         spawn_local(async move {
             // A storage failure keeps the edit in memory and shows in the status bar.
             let result = match handle.change(|am| village_doc::edit(am, op)).await {
@@ -98,6 +99,7 @@ pub fn VillagePage() -> impl IntoView {
         version: RwSignal::new(0),
         name: Signal::derive(move || village().map(|v| v.name).unwrap_or_default()),
         notice: RwSignal::new(None),
+        lang,
     };
     provide_context(ctx);
     let subscription = StoredValue::new_local(None::<Subscription>);
@@ -204,7 +206,14 @@ fn HelpBoard() -> impl IntoView {
                     }
                     children=move |item| {
                         let mine = item.post.author == my_id;
-                        view! { <HelpCard post=item.post suggestions=item.suggestions mine /> }
+                        view! {
+                            <HelpCard
+                                post=item.post
+                                suggestions=item.suggestions
+                                mine
+                                responded=item.responded
+                            />
+                        }
                     }
                 />
             </ul>
@@ -216,6 +225,8 @@ fn HelpBoard() -> impl IntoView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct HelpItem {
     post: HelpPostView,
+    /// The resident has responded to it.
+    responded: bool,
     /// For the resident's own open requests: who could help, best first.
     suggestions: Vec<Suggestion>,
 }
@@ -270,7 +281,12 @@ fn help_items(doc: &VillageDoc, me: &str) -> Vec<HelpItem> {
             } else {
                 Vec::new()
             };
-            HelpItem { post, suggestions }
+            let responded = post.responses.iter().any(|r| r.author == me);
+            HelpItem {
+                post,
+                responded,
+                suggestions,
+            }
         })
         .collect()
 }
@@ -435,12 +451,15 @@ fn HelpForm() -> impl IntoView {
 
 /// One help post: what, whose, its status, and what this resident can do with it.
 #[component]
-fn HelpCard(post: HelpPostView, suggestions: Vec<Suggestion>, mine: bool) -> impl IntoView {
+fn HelpCard(
+    post: HelpPostView,
+    suggestions: Vec<Suggestion>,
+    mine: bool,
+    responded: bool,
+) -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
     let ctx = expect_context::<Village>();
-    let me = identity::current_user();
     let title_id = format!("help-{}-title", post.id);
-    let responded = post.responses.iter().any(|r| r.author == me.id.as_str());
     let open = post.status == HelpStatus::Open;
     let kind = post.kind;
     let status = post.status;
