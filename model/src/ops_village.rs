@@ -61,6 +61,8 @@ pub struct EventDraft {
 /// A resident's volunteer profile.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VolunteerProfile {
+    /// The name neighbours see on this person's posts and responses; empty shows none.
+    pub display_name: String,
     /// Categories they help with.
     pub categories: Vec<HelpCategory>,
     /// Other villages they cover.
@@ -969,6 +971,7 @@ impl VillageDoc {
         now: i64,
     ) -> Result<(), OpError> {
         self.writable()?;
+        check_text("display_name", &profile.display_name, limits::TITLE, false)?;
         for w in &profile.availability {
             check_window(w)?;
         }
@@ -992,6 +995,7 @@ impl VillageDoc {
                 }
                 None => new_object(tx, &coll, user.id.as_str(), user.id.as_str(), now)?,
             };
+            tx.put(&o, "display_name", profile.display_name.trim())?;
             let c = tx.put_object(&o, "categories", ObjType::Map)?;
             for cat in &profile.categories {
                 tx.put(&c, cat.as_str(), true)?;

@@ -204,6 +204,8 @@ pub struct VolunteerProfileView {
     pub user: String,
     /// The village document it was read from.
     pub home_village: String,
+    /// The name they chose to show; empty when none.
+    pub display_name: String,
     /// Categories they help with, sorted.
     pub categories: Vec<HelpCategory>,
     /// Villages they cover besides their own, sorted.
@@ -598,6 +600,14 @@ impl VillageDoc {
         v
     }
 
+    /// The display name `user` chose in this village, if any; one lookup, no hydration.
+    pub fn display_name(&self, user: &str) -> Option<String> {
+        let d = &self.am;
+        let profiles = get_obj(d, &automerge::ROOT, "volunteers")?;
+        let profile = get_obj(d, &profiles, user)?;
+        get_str(d, &profile, "display_name").filter(|n| !n.is_empty())
+    }
+
     /// Volunteer profiles in this village, sorted by user.
     pub fn volunteer_profiles(&self) -> Vec<VolunteerProfileView> {
         let d = &self.am;
@@ -626,6 +636,7 @@ impl VillageDoc {
             Some(VolunteerProfileView {
                 user: key.to_owned(),
                 home_village: home.clone(),
+                display_name: get_str(d, o, "display_name").unwrap_or_default(),
                 categories,
                 villages: sorted_keys(d, o, "villages"),
                 availability,

@@ -273,6 +273,7 @@ fn village_operations() {
         d.set_volunteer_profile(
             u,
             &VolunteerProfile {
+                display_name: String::new(),
                 categories: vec![HelpCategory::Garden],
                 villages: vec![],
                 availability: vec![],
@@ -293,6 +294,7 @@ fn village_operations() {
             d.set_volunteer_profile(
                 u,
                 &VolunteerProfile {
+                    display_name: String::new(),
                     categories: vec![HelpCategory::Pets],
                     villages: vec![],
                     availability: vec![],

@@ -806,6 +806,7 @@ fn board_posts_comments_and_reactions() {
 fn volunteer_profile_is_set_and_replaced() {
     let mut d = village();
     let mut p = VolunteerProfile {
+        display_name: String::new(),
         categories: vec![HelpCategory::Garden, HelpCategory::Transport],
         villages: vec![VillageId::new("gendringen").unwrap()],
         availability: vec![TimeWindow {
@@ -831,6 +832,29 @@ fn volunteer_profile_is_set_and_replaced() {
         d.set_volunteer_profile(&bert(), &p, NOW),
         Err(OpError::BadTimeWindow { .. })
     ));
+}
+
+#[test]
+fn display_name_is_shown_trimmed_and_bounded() {
+    let mut d = village();
+    assert_eq!(d.display_name("bert"), None);
+    let mut p = VolunteerProfile {
+        display_name: "  Bert van de Molen ".into(),
+        ..VolunteerProfile::default()
+    };
+    d.set_volunteer_profile(&bert(), &p, NOW).unwrap();
+    assert_eq!(d.display_name("bert").as_deref(), Some("Bert van de Molen"));
+    assert_eq!(d.volunteer_profiles()[0].display_name, "Bert van de Molen");
+    p.display_name = "x".repeat(model::schema::limits::TITLE + 1);
+    assert!(matches!(
+        d.set_volunteer_profile(&bert(), &p, NOW + 1),
+        Err(OpError::TextTooLong { field: "display_name", .. })
+    ));
+    assert_eq!(d.display_name("bert").as_deref(), Some("Bert van de Molen"));
+    // Clearing the name shows none again.
+    p.display_name = String::new();
+    d.set_volunteer_profile(&bert(), &p, NOW + 2).unwrap();
+    assert_eq!(d.display_name("bert"), None);
 }
 
 // ---- municipality -------------------------------------------------------------------------

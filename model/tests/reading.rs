@@ -247,6 +247,7 @@ fn matching_ranks_same_village_then_neighbours_and_explains() {
         .set_volunteer_profile(
             &resident("vic"),
             &VolunteerProfile {
+                display_name: String::new(),
                 categories: vec![HelpCategory::Other],
                 villages: vec![ulft()],
                 availability: vec![],
@@ -345,6 +346,7 @@ fn matching_for_a_volunteer_finds_fitting_requests() {
         .set_volunteer_profile(
             &bert(),
             &VolunteerProfile {
+                display_name: String::new(),
                 categories: vec![HelpCategory::Garden],
                 villages: vec![],
                 availability: vec![window(3, 8)],
