@@ -163,6 +163,36 @@ catalogue! {
     CategoryDigital => ("Computer en formulieren", "Computers and forms"),
     CategoryPets => ("Huisdieren", "Pets"),
     CategoryOther => ("Overig", "Other"),
+    // ---- Navigation ----
+    MainNav => ("Hoofdmenu", "Main menu"),
+    NavMyVillage => ("Mijn dorp", "My village"),
+    NavAssociations => ("Verenigingen", "Associations"),
+    NavConsultations => ("Meedenken", "Have your say"),
+    NavKnowledge => ("Kennisbank", "Knowledge"),
+    NavMessages => ("Berichten", "Messages"),
+    NavMe => ("Ik", "Me"),
+    VillageTabs => ("Onderdelen van het dorp", "Parts of the village"),
+    TabBoard => ("Prikbord", "Board"),
+    TabHelp => ("Hulp", "Help"),
+    TabAgenda => ("Agenda", "Agenda"),
+    TabInitiatives => ("Initiatieven", "Initiatives"),
+    LoadingDocument => ("Bezig met laden", "Loading"),
+    // ---- Board (prikbord) ----
+    BoardHeading => ("Prikbord van {village}", "{village}'s board"),
+    // ---- Agenda ----
+    AgendaHeading => ("Agenda van {village}", "What's on in {village}"),
+    // ---- Initiatives (dorpswerkplaats) ----
+    InitiativesHeading => ("Initiatieven in {village}", "Initiatives in {village}"),
+    // ---- Associations (verenigingen) ----
+    AssociationsHeading => ("Verenigingen", "Associations"),
+    // ---- Consultations (meedenken) ----
+    ConsultationsHeading => ("Meedenken", "Have your say"),
+    // ---- Knowledge (kennisbank) ----
+    KnowledgeHeading => ("Kennisbank", "Knowledge base"),
+    // ---- Messages (berichten) ----
+    MessagesHeading => ("Berichten", "Messages"),
+    // ---- Me (ik) ----
+    MeHeading => ("Ik", "Me"),
 }
 
 /// The text in the reactive `lang`, for views. Every text shares this one type, so a view with

@@ -4,9 +4,19 @@
 //! and registers the service worker that lets the app start offline. The root component owns
 //! the state and hands children narrow, typed pieces of it.
 
+mod agenda;
+mod associations;
+mod board;
 pub mod bootstrap;
+mod consultations;
+mod help;
 pub mod i18n;
 mod identity;
+mod initiatives;
+mod knowledge;
+pub mod live_doc;
+mod me;
+mod messages;
 pub mod repo;
 mod storage;
 mod village;
@@ -14,13 +24,14 @@ pub mod village_doc;
 
 use leptos::prelude::*;
 use leptos_router::{
-    components::{A, Route, Router, Routes},
+    components::{A, ParentRoute, Route, Router, Routes},
     path,
 };
 
 use crate::{
     bootstrap::Bootstrap,
     i18n::{Lang, Text, t, tf, tr},
+    live_doc::LiveDoc,
     repo::{Repo, RepoStatus, StorageError, SyncConnection},
     village::VillagePage,
 };
@@ -125,6 +136,11 @@ impl SyncState {
     }
 }
 
+/// The municipality's document (associations, consultations, knowledge, brokers), opened once
+/// for the whole app.
+#[derive(Clone, Copy)]
+pub struct Municipality(pub LiveDoc);
+
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
@@ -132,6 +148,11 @@ pub fn App() -> impl IntoView {
     provide_context(state);
     state.refresh();
     provide_context(SyncState::start());
+    provide_context(Municipality(LiveDoc::open(move || {
+        state
+            .bootstrap
+            .with(|b| b.as_ref().map(|b| b.municipality.clone()))
+    })));
 
     // Keep the page's language and the stored choice in step with the toggle.
     Effect::new(move || {
@@ -150,17 +171,51 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">{tr(lang, Text::AppName)}</A>
                 <LanguageToggle />
             </header>
+            <MainNav />
             <SyncStatusBar />
             <main id="main" class="page" tabindex="-1">
                 <Routes fallback=move || view! { <h1>{tr(lang, Text::NotFound)}</h1> }>
                     <Route path=path!("/") view=VillagePicker />
-                    <Route path=path!("/dorp/:village") view=VillagePage />
+                    <ParentRoute path=path!("/dorp/:village") view=VillagePage>
+                        <Route path=path!("") view=board::BoardTab />
+                        <Route path=path!("hulp") view=help::HelpBoard />
+                        <Route path=path!("agenda") view=agenda::AgendaTab />
+                        <Route path=path!("initiatieven") view=initiatives::InitiativesTab />
+                    </ParentRoute>
+                    <Route path=path!("/verenigingen") view=associations::AssociationsPage />
+                    <Route path=path!("/meedenken") view=consultations::ConsultationsPage />
+                    <Route path=path!("/kennisbank") view=knowledge::KnowledgePage />
+                    <Route path=path!("/berichten") view=messages::MessagesPage />
+                    <Route path=path!("/ik") view=me::MePage />
                 </Routes>
             </main>
             <footer class="footer">
                 {move || tf(lang.get(), Text::Footer, &[("municipality", &state.municipality_name())])}
             </footer>
         </Router>
+    }
+}
+
+/// The app's sections; the resident's village first.
+#[component]
+fn MainNav() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
+    let my_village = move || match state.village.get() {
+        Some(id) => format!("/dorp/{id}"),
+        None => "/".to_owned(),
+    };
+    view! {
+        <nav class="mainnav" aria-label=tr(lang, Text::MainNav)>
+            <ul>
+                <li><A href=my_village attr:data-testid="nav-village">{tr(lang, Text::NavMyVillage)}</A></li>
+                <li><A href="/verenigingen" attr:data-testid="nav-associations">{tr(lang, Text::NavAssociations)}</A></li>
+                <li><A href="/meedenken" attr:data-testid="nav-consultations">{tr(lang, Text::NavConsultations)}</A></li>
+                <li><A href="/kennisbank" attr:data-testid="nav-knowledge">{tr(lang, Text::NavKnowledge)}</A></li>
+                <li><A href="/berichten" attr:data-testid="nav-messages">{tr(lang, Text::NavMessages)}</A></li>
+                <li><A href="/ik" attr:data-testid="nav-me">{tr(lang, Text::NavMe)}</A></li>
+            </ul>
+        </nav>
     }
 }
 

@@ -1,38 +1,38 @@
-//! A village's page ("Mijn dorp"): for now its help board — open requests and offers, posting
-//! one, "Ik help", the author accepting a response, marking it done or withdrawing it.
-//! Everything comes from the village's Automerge document on this device; edits apply at once
-//! and sync in the background.
+//! A village's page ("Mijn dorp"): the village's document, opened once and shared by its tabs
+//! (board, help, agenda, initiatives), which the router shows in the [`Outlet`]. Everything
+//! comes from the village's Automerge document on this device; edits apply at once and sync in
+//! the background.
 
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::{components::A, hooks::use_params_map};
-use model::{
-    Geography, HelpCategory, HelpDraft, HelpKind, HelpPostId, HelpPostView, HelpStatus, MatchKind,
-    MatchPool, OpError, Reason, ResponseId, User, VillageDoc, match_request, schema::limits,
+use leptos_router::{
+    components::{A, Outlet},
+    hooks::use_params_map,
 };
+use model::{OpError, VillageDoc};
 
 use crate::{
-    AppState, SyncState,
+    AppState,
     i18n::{Lang, Text, t, tf, tr},
-    identity,
-    repo::{DocHandle, Subscription},
+    live_doc::LiveDoc,
     storage,
     village_doc::{self, EditError},
 };
 
-/// What the village's components share: the open document and a counter that moves on every
-/// change to it (views re-read the document when it moves).
+/// What the village's tabs share: the open document, its id and name, and the last outcome
+/// to announce.
 #[derive(Clone, Copy)]
-struct Village {
-    handle: RwSignal<Option<DocHandle>, LocalStorage>,
-    version: RwSignal<u64>,
-    name: Signal<String>,
+pub struct Village {
+    pub doc: LiveDoc,
+    /// The village's id (the URL's `:village`).
+    pub id: Signal<String>,
+    pub name: Signal<String>,
     /// The last outcome to announce (role="status") or error (role="alert").
-    notice: RwSignal<Option<Notice>>,
-    lang: RwSignal<Lang>,
+    pub notice: RwSignal<Option<Notice>>,
+    pub lang: RwSignal<Lang>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Notice {
+pub enum Notice {
     Done(String),
     Failed(String),
 }
@@ -40,13 +40,13 @@ enum Notice {
 impl Village {
     /// Runs a model operation on the document; `Ok` says what to announce. Field errors are
     /// handed to `on_error` so forms can show them next to the field.
-    fn apply(
+    pub fn apply(
         self,
         op: impl FnOnce(&mut VillageDoc) -> Result<(), OpError> + 'static,
         done: String,
         on_error: impl FnOnce(&EditError) -> bool + 'static,
     ) {
-        let Some(handle) = self.handle.get_untracked() else {
+        let Some(handle) = self.doc.handle.get_untracked() else {
             return;
         };
         let lang = self.lang;
@@ -64,9 +64,14 @@ impl Village {
             self.notice.try_set(Some(notice));
         });
     }
+
+    /// Reads the village's views (tracked); `None` until the document has arrived.
+    pub fn read<R>(&self, f: impl FnOnce(&VillageDoc) -> R) -> Option<R> {
+        self.doc.with(|am| village_doc::read(am, f)).flatten()
+    }
 }
 
-fn edit_error_text(lang: Lang, e: &EditError) -> String {
+pub fn edit_error_text(lang: Lang, e: &EditError) -> String {
     match e {
         EditError::NotLoaded | EditError::Unsupported => t(lang, Text::ErrorNotLoaded).to_owned(),
         EditError::Op(OpError::EmptyText { .. }) => t(lang, Text::ErrorEmpty).to_owned(),
@@ -79,64 +84,52 @@ fn edit_error_text(lang: Lang, e: &EditError) -> String {
     }
 }
 
-/// `/dorp/:village`.
+/// `/dorp/:village`: the village's heading, its tabs, and the tab the URL names.
 #[component]
 pub fn VillagePage() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let sync = expect_context::<SyncState>();
     let lang = state.lang;
     let params = use_params_map();
-    let village_id = move || params.read().get("village").unwrap_or_default();
+    let village_id = Signal::derive(move || params.read().get("village").unwrap_or_default());
     let village = move || {
-        let id = village_id();
+        let id = village_id.get();
         state
             .bootstrap
             .with(|b| b.as_ref().and_then(|b| b.village(&id).cloned()))
     };
 
     let ctx = Village {
-        handle: RwSignal::new_local(None),
-        version: RwSignal::new(0),
+        doc: LiveDoc::open(move || village().map(|v| v.doc)),
+        id: village_id,
         name: Signal::derive(move || village().map(|v| v.name).unwrap_or_default()),
         notice: RwSignal::new(None),
         lang,
     };
     provide_context(ctx);
-    let subscription = StoredValue::new_local(None::<Subscription>);
 
     // Visiting a village makes it the resident's village.
     Effect::new(move || {
-        let id = village_id();
+        let id = village_id.get();
         if !id.is_empty() && state.village.get_untracked().as_deref() != Some(id.as_str()) {
             storage::set(storage::keys::VILLAGE, &id);
             state.village.set(Some(id));
         }
     });
-    // Open the village's document once the repo is ready (and again if the URL changes).
-    Effect::new(move || {
-        let (Some(repo), Some(v)) = (sync.repo.get(), village()) else {
-            return;
-        };
-        spawn_local(async move {
-            if let Ok(handle) = repo.find(&v.doc).await {
-                let version = ctx.version;
-                let sub = handle.on_change(move || {
-                    version.try_update(|n| *n += 1);
-                });
-                subscription.set_value(Some(sub));
-                ctx.handle.try_set(Some(handle));
-                ctx.version.try_update(|n| *n += 1);
-            }
-        });
-    });
 
     let loaded = Memo::new(move |_| {
-        ctx.version.track();
-        ctx.handle.with(|h| {
-            h.as_ref()
-                .is_some_and(|h| h.with_doc(village_doc::is_loaded_village))
-        })
+        ctx.doc
+            .with(village_doc::is_loaded_village)
+            .unwrap_or(false)
     });
+    let tab = move |path: &'static str, text: Text, test_id: &'static str| {
+        view! {
+            <li>
+                <A href=move || format!("/dorp/{}{path}", ctx.id.get()) exact=true attr:data-testid=test_id>
+                    {tr(lang, text)}
+                </A>
+            </li>
+        }
+    };
 
     move || {
         match village() {
@@ -149,146 +142,30 @@ pub fn VillagePage() -> impl IntoView {
         Some(_) => view! {
             <p class="crumbs"><A href="/">{tr(lang, Text::AllVillages)}</A></p>
             <h1>{move || ctx.name.get()}</h1>
+            <nav class="tabs" aria-label=tr(lang, Text::VillageTabs)>
+                <ul>
+                    {tab("", Text::TabBoard, "tab-board")}
+                    {tab("/hulp", Text::TabHelp, "tab-help")}
+                    {tab("/agenda", Text::TabAgenda, "tab-agenda")}
+                    {tab("/initiatieven", Text::TabInitiatives, "tab-initiatives")}
+                </ul>
+            </nav>
+            <NoticeLine />
             <Show
                 when=move || loaded.get()
                 fallback=move || view! {
                     <p class="muted" role="status" data-testid="village-loading">
+                        <progress aria-label=tr(lang, Text::LoadingDocument)></progress>
                         {move || tf(lang.get(), Text::LoadingVillage, &[("village", &ctx.name.get())])}
                     </p>
                 }
             >
-                <HelpBoard />
+                <Outlet />
             </Show>
         }
         .into_any(),
     }
     }
-}
-
-/// The help tab: the form, then every visible post, newest first.
-#[component]
-fn HelpBoard() -> impl IntoView {
-    let lang = expect_context::<AppState>().lang;
-    let ctx = expect_context::<Village>();
-    let me = identity::current_user();
-    let my_id = me.id.as_str().to_owned();
-    let posts = {
-        let my_id = my_id.clone();
-        Memo::new(move |_| {
-            ctx.version.track();
-            ctx.handle
-                .with(|h| {
-                    h.as_ref().and_then(|h| {
-                        h.with_doc(|am| village_doc::read(am, |d| help_items(d, &my_id)))
-                    })
-                })
-                .unwrap_or_default()
-        })
-    };
-
-    view! {
-        <section aria-labelledby="help-heading">
-            <h2 id="help-heading">
-                {move || tf(lang.get(), Text::HelpHeading, &[("village", &ctx.name.get())])}
-            </h2>
-            <p class="muted">{tr(lang, Text::HelpIntro)}</p>
-            <HelpForm />
-            <NoticeLine />
-            <Show when=move || posts.with(Vec::is_empty)>
-                <p data-testid="no-help-posts">{tr(lang, Text::NoHelpPosts)}</p>
-            </Show>
-            <ul class="cards" data-testid="help-posts">
-                <For
-                    each=move || posts.get()
-                    key=|item| {
-                        let p = &item.post;
-                        (p.id.clone(), p.status, p.responses.len(), p.updated_at, item.suggestions.len())
-                    }
-                    children=move |item| {
-                        let mine = item.post.author == my_id;
-                        view! {
-                            <HelpCard
-                                post=item.post
-                                suggestions=item.suggestions
-                                mine
-                                responded=item.responded
-                            />
-                        }
-                    }
-                />
-            </ul>
-        </section>
-    }
-}
-
-/// A help post as the board shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct HelpItem {
-    post: HelpPostView,
-    /// The resident has responded to it.
-    responded: bool,
-    /// For the resident's own open requests: who could help, best first.
-    suggestions: Vec<Suggestion>,
-}
-
-/// An open offer that fits a request, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Suggestion {
-    title: String,
-    reasons: Vec<Reason>,
-}
-
-/// How many suggestions a request shows.
-const SUGGESTIONS: usize = 3;
-
-/// Every visible post, newest first, with matching offers for `me`'s open requests.
-fn help_items(doc: &VillageDoc, me: &str) -> Vec<HelpItem> {
-    let mut posts: Vec<HelpPostView> = doc
-        .help_posts()
-        .into_iter()
-        .filter(|p| !p.hidden)
-        .filter_map(|p| doc.help_post(&p.id))
-        .collect();
-    posts.sort_by(|a, b| {
-        b.created_at
-            .cmp(&a.created_at)
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    let village = doc.village_id().map(|v| v.to_string()).unwrap_or_default();
-    let pool = MatchPool::from_villages(&[doc]);
-    // This page holds one village's document: matches come from it (neighbouring villages
-    // join once the app follows more than one).
-    let geography = Geography::default();
-    posts
-        .into_iter()
-        .map(|post| {
-            let suggestions = if post.author == me
-                && post.kind == HelpKind::Request
-                && post.status == HelpStatus::Open
-            {
-                match_request(&post, &village, &pool, &geography)
-                    .into_iter()
-                    .filter(|m| m.kind == MatchKind::Offer)
-                    .filter_map(|m| {
-                        let offer = pool.offers.iter().find(|(_, o)| o.id == m.id)?;
-                        Some(Suggestion {
-                            title: offer.1.title.clone(),
-                            reasons: m.reasons,
-                        })
-                    })
-                    .take(SUGGESTIONS)
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let responded = post.responses.iter().any(|r| r.author == me);
-            HelpItem {
-                post,
-                responded,
-                suggestions,
-            }
-        })
-        .collect()
 }
 
 /// Announces the outcome of the last action.
@@ -306,339 +183,5 @@ fn NoticeLine() -> impl IntoView {
     view! {
         <p class="notice-line" role="status" data-testid="notice">{done}</p>
         <p class="error-line" role="alert" data-testid="error">{failed}</p>
-    }
-}
-
-/// Posting a help request or offer, with validation messages next to the fields.
-#[component]
-fn HelpForm() -> impl IntoView {
-    let lang = expect_context::<AppState>().lang;
-    let ctx = expect_context::<Village>();
-    let kind = RwSignal::new(HelpKind::Request);
-    let title = RwSignal::new(String::new());
-    let category = RwSignal::new(HelpCategory::Shopping);
-    let description = RwSignal::new(String::new());
-    let title_error = RwSignal::new(None::<String>);
-    let description_error = RwSignal::new(None::<String>);
-
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        title_error.set(None);
-        description_error.set(None);
-        let draft = HelpDraft {
-            category: category.get_untracked(),
-            title: title.get_untracked(),
-            description: description.get_untracked(),
-            when: None,
-        };
-        let kind = kind.get_untracked();
-        let user = identity::current_user();
-        let id = HelpPostId::from_random(identity::random_bytes());
-        let now = identity::now();
-        let lang_now = lang.get_untracked();
-        let done = tf(
-            lang_now,
-            Text::Posted,
-            &[("village", &ctx.name.get_untracked())],
-        );
-        ctx.notice.set(None);
-        ctx.apply(
-            move |d| match kind {
-                HelpKind::Request => d.post_help_request(&user, &id, &draft, now),
-                HelpKind::Offer => d.post_help_offer(&user, &id, &draft, now),
-            },
-            done,
-            move |e| {
-                let field = match e {
-                    EditError::Op(OpError::EmptyText { field })
-                    | EditError::Op(OpError::TextTooLong { field, .. }) => *field,
-                    _ => return false,
-                };
-                let text = edit_error_text(lang_now, e);
-                match field {
-                    "title" => title_error.try_set(Some(text)),
-                    _ => description_error.try_set(Some(text)),
-                };
-                true
-            },
-        );
-        // The form empties only once the post is in: see the effect below.
-    };
-    // Clear the form after a successful post.
-    Effect::new(move || {
-        if matches!(ctx.notice.get(), Some(Notice::Done(_))) {
-            title.set(String::new());
-            description.set(String::new());
-        }
-    });
-
-    let kind_radio = move |value: HelpKind, label: Text| {
-        view! {
-            <label class="choice">
-                <input
-                    type="radio"
-                    name="help-kind"
-                    prop:checked=move || kind.get() == value
-                    on:change=move |_| kind.set(value)
-                />
-                <span>{tr(lang, label)}</span>
-            </label>
-        }
-    };
-
-    view! {
-        <form class="card form" on:submit=submit novalidate data-testid="help-form">
-            <h3>{tr(lang, Text::NewHelpPost)}</h3>
-            <fieldset class="choices">
-                <legend>{tr(lang, Text::KindQuestion)}</legend>
-                {kind_radio(HelpKind::Request, Text::KindRequest)}
-                {kind_radio(HelpKind::Offer, Text::KindOffer)}
-            </fieldset>
-            <div class="field">
-                <label for="help-title">{tr(lang, Text::TitleLabel)}</label>
-                <p class="hint" id="help-title-hint">{tr(lang, Text::TitleHint)}</p>
-                <input
-                    id="help-title"
-                    type="text"
-                    required
-                    maxlength=limits::TITLE.to_string()
-                    aria-describedby="help-title-hint help-title-error"
-                    aria-invalid=move || title_error.with(Option::is_some).to_string()
-                    prop:value=move || title.get()
-                    on:input=move |ev| title.set(event_target_value(&ev))
-                />
-                <p class="field-error" id="help-title-error">{move || title_error.get()}</p>
-            </div>
-            <div class="field">
-                <label for="help-category">{tr(lang, Text::CategoryLabel)}</label>
-                <select
-                    id="help-category"
-                    on:change=move |ev| {
-                        if let Ok(c) = event_target_value(&ev).parse() {
-                            category.set(c);
-                        }
-                    }
-                >
-                    {HelpCategory::ALL
-                        .iter()
-                        .map(|&c| {
-                            view! {
-                                <option value=c.as_str() selected=move || category.get() == c>
-                                    {tr(lang, category_text(c))}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="help-description">{tr(lang, Text::DescriptionLabel)}</label>
-                <textarea
-                    id="help-description"
-                    rows="3"
-                    maxlength=limits::BODY.to_string()
-                    aria-describedby="help-description-error"
-                    aria-invalid=move || description_error.with(Option::is_some).to_string()
-                    prop:value=move || description.get()
-                    on:input=move |ev| description.set(event_target_value(&ev))
-                ></textarea>
-                <p class="field-error" id="help-description-error">{move || description_error.get()}</p>
-            </div>
-            <button type="submit" class="button">{tr(lang, Text::Submit)}</button>
-        </form>
-    }
-}
-
-/// One help post: what, whose, its status, and what this resident can do with it.
-#[component]
-fn HelpCard(
-    post: HelpPostView,
-    suggestions: Vec<Suggestion>,
-    mine: bool,
-    responded: bool,
-) -> impl IntoView {
-    let lang = expect_context::<AppState>().lang;
-    let ctx = expect_context::<Village>();
-    let title_id = format!("help-{}-title", post.id);
-    let open = post.status == HelpStatus::Open;
-    let kind = post.kind;
-    let status = post.status;
-    let category = post.category;
-    let post_id = post.id.clone();
-
-    let respond = {
-        let post_id = post_id.clone();
-        move |_| {
-            let Ok(post) = HelpPostId::new(post_id.clone()) else {
-                return;
-            };
-            let user = identity::current_user();
-            let id = ResponseId::from_random(identity::random_bytes());
-            let now = identity::now();
-            let lang = lang.get_untracked();
-            let message = t(
-                lang,
-                match kind {
-                    HelpKind::Request => Text::ResponseMessageRequest,
-                    HelpKind::Offer => Text::ResponseMessageOffer,
-                },
-            );
-            let done = t(lang, Text::RespondedStatus).to_owned();
-            ctx.apply(
-                move |d| d.respond(&user, &post, &id, message, now),
-                done,
-                |_| false,
-            );
-        }
-    };
-
-    let responses = post
-        .responses
-        .iter()
-        .filter(|r| !r.hidden)
-        .cloned()
-        .collect::<Vec<_>>();
-    let accepted = post.accepted_response.clone();
-
-    view! {
-        <li class="card help-card" data-testid="help-post" aria-labelledby=title_id.clone()>
-            <p class="badges">
-                <span class="badge">
-                    {tr(lang, match kind {
-                        HelpKind::Request => Text::KindBadgeRequest,
-                        HelpKind::Offer => Text::KindBadgeOffer,
-                    })}
-                </span>
-                <span class=format!("badge status-{}", status.as_str()) data-testid="help-status">
-                    {tr(lang, status_text(status))}
-                </span>
-                <span class="badge muted-badge">{tr(lang, category_text(category))}</span>
-            </p>
-            <h3 id=title_id.clone()>{post.title.clone()}</h3>
-            {(!post.description.is_empty()).then(|| view! { <p>{post.description.clone()}</p> })}
-            <p class="muted">{tr(lang, if mine { Text::ByYou } else { Text::ByNeighbour })}</p>
-            {(!suggestions.is_empty()).then(|| view! {
-                <section class="suggestions" data-testid="suggestions">
-                    <h4>{tr(lang, Text::SuggestionsHeading)}</h4>
-                    <ul>
-                        {suggestions.into_iter().map(|s| {
-                            let reasons = s.reasons.clone();
-                            let why = move || {
-                                let lang = lang.get();
-                                reasons
-                                    .iter()
-                                    .map(|r| if lang == Lang::Nl { r.nl() } else { r.en() })
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            };
-                            view! { <li data-testid="suggestion"><strong>{s.title}</strong>" — "{why}</li> }
-                        }).collect_view()}
-                    </ul>
-                </section>
-            })}
-            {match (mine, responded, open) {
-                (false, true, _) => Some(view! { <p class="done-line">{tr(lang, Text::Responded)}</p> }.into_any()),
-                (false, false, true) => Some(view! {
-                    <button type="button" class="button" aria-describedby=title_id.clone() on:click=respond>
-                        {tr(lang, match kind {
-                            HelpKind::Request => Text::RespondToRequest,
-                            HelpKind::Offer => Text::RespondToOffer,
-                        })}
-                    </button>
-                }.into_any()),
-                _ => None,
-            }}
-            {mine.then(|| {
-                let lifecycle = |text: Text, done: Text, op: fn(&mut VillageDoc, &User, &HelpPostId, i64) -> Result<(), OpError>| {
-                    let post_id = post_id.clone();
-                    view! {
-                        <button
-                            type="button"
-                            class="button secondary"
-                            aria-describedby=title_id.clone()
-                            on:click=move |_| {
-                                let Ok(post) = HelpPostId::new(post_id.clone()) else {
-                                    return;
-                                };
-                                let user = identity::current_user();
-                                let now = identity::now();
-                                let done = t(lang.get_untracked(), done).to_owned();
-                                ctx.apply(move |d| op(d, &user, &post, now), done, |_| false);
-                            }
-                        >
-                            {tr(lang, text)}
-                        </button>
-                    }
-                };
-                view! {
-                    <p class="actions">
-                        {(status == HelpStatus::Matched)
-                            .then(|| lifecycle(Text::MarkDone, Text::DoneStatus, VillageDoc::mark_done))}
-                        {matches!(status, HelpStatus::Open | HelpStatus::Matched)
-                            .then(|| lifecycle(Text::Withdraw, Text::WithdrawnStatus, VillageDoc::withdraw))}
-                    </p>
-                }
-            })}
-            {mine.then(|| {
-                let post_id = post_id.clone();
-                view! {
-                    <section class="responses" aria-label=tr(lang, Text::ResponsesHeading)>
-                        <h4>{tr(lang, Text::ResponsesHeading)}</h4>
-                        {responses.is_empty().then(|| view! { <p class="muted">{tr(lang, Text::NoResponses)}</p> })}
-                        <ul>
-                            {responses.into_iter().map(|r| {
-                                let is_accepted = accepted.as_deref() == Some(r.id.as_str());
-                                let post_id = post_id.clone();
-                                let response_id = r.id.clone();
-                                let accept = move |_| {
-                                    let (Ok(post), Ok(response)) = (HelpPostId::new(post_id.clone()), ResponseId::new(response_id.clone())) else {
-                                        return;
-                                    };
-                                    let user = identity::current_user();
-                                    let now = identity::now();
-                                    let done = t(lang.get_untracked(), Text::AcceptedStatus).to_owned();
-                                    ctx.apply(move |d| d.accept_response(&user, &post, &response, now), done, |_| false);
-                                };
-                                view! {
-                                    <li class="response" data-testid="response">
-                                        <span>{tr(lang, Text::ResponseFromNeighbour)}</span>
-                                        {(!r.message.is_empty()).then(|| view! { <q>{r.message.clone()}</q> })}
-                                        {if is_accepted {
-                                            view! { <span class="badge status-matched">{tr(lang, Text::AcceptedBadge)}</span> }.into_any()
-                                        } else if open {
-                                            view! { <button type="button" class="button" on:click=accept>{tr(lang, Text::Accept)}</button> }.into_any()
-                                        } else {
-                                            ().into_any()
-                                        }}
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
-                    </section>
-                }
-            })}
-        </li>
-    }
-}
-
-fn status_text(status: HelpStatus) -> Text {
-    match status {
-        HelpStatus::Open => Text::StatusOpen,
-        HelpStatus::Matched => Text::StatusMatched,
-        HelpStatus::Done => Text::StatusDone,
-        HelpStatus::Withdrawn => Text::StatusWithdrawn,
-    }
-}
-
-fn category_text(c: HelpCategory) -> Text {
-    match c {
-        HelpCategory::Transport => Text::CategoryTransport,
-        HelpCategory::Shopping => Text::CategoryShopping,
-        HelpCategory::Garden => Text::CategoryGarden,
-        HelpCategory::OddJobs => Text::CategoryOddJobs,
-        HelpCategory::Company => Text::CategoryCompany,
-        HelpCategory::Digital => Text::CategoryDigital,
-        HelpCategory::Pets => Text::CategoryPets,
-        HelpCategory::Other => Text::CategoryOther,
     }
 }

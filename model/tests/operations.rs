@@ -848,7 +848,10 @@ fn display_name_is_shown_trimmed_and_bounded() {
     p.display_name = "x".repeat(model::schema::limits::TITLE + 1);
     assert!(matches!(
         d.set_volunteer_profile(&bert(), &p, NOW + 1),
-        Err(OpError::TextTooLong { field: "display_name", .. })
+        Err(OpError::TextTooLong {
+            field: "display_name",
+            ..
+        })
     ));
     assert_eq!(d.display_name("bert").as_deref(), Some("Bert van de Molen"));
     // Clearing the name shows none again.

@@ -13,7 +13,7 @@ test.afterEach(async () => {
   await server.dispose();
 });
 
-async function openVillage(browser, path = "/dorp/ulft") {
+async function openVillage(browser, path = "/dorp/ulft/hulp") {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${server.url}${path}`);
@@ -86,6 +86,8 @@ test("the village page is reached from the first page and has no accessibility v
   await page.getByRole("radio", { name: "Ulft", exact: true }).check();
   await page.getByRole("link", { name: "Naar Ulft" }).click();
   await expect(page).toHaveURL(/\/dorp\/ulft$/);
+  await page.getByRole("link", { name: "Hulp", exact: true }).click();
+  await expect(page).toHaveURL(/\/dorp\/ulft\/hulp$/);
   await expect(page.getByRole("button", { name: "Plaatsen" })).toBeVisible();
   await page.getByLabel("Waarmee?").fill("Hulp bij de computer");
   await page.getByRole("button", { name: "Plaatsen" }).click();

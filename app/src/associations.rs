@@ -1,0 +1,16 @@
+//! The associations directory (verenigingen) across all villages, and an association's page.
+
+use leptos::prelude::*;
+
+use crate::{
+    AppState,
+    i18n::{Text, tr},
+};
+
+#[component]
+pub fn AssociationsPage() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    view! {
+        <h1>{tr(lang, Text::AssociationsHeading)}</h1>
+    }
+}
