@@ -14,3 +14,11 @@ pub fn AssociationsPage() -> impl IntoView {
         <h1>{tr(lang, Text::AssociationsHeading)}</h1>
     }
 }
+
+#[component]
+pub fn AssociationPage() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    view! {
+        <h1>{tr(lang, Text::AssociationsHeading)}</h1>
+    }
+}

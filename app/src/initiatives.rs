@@ -15,3 +15,12 @@ pub fn InitiativesTab() -> impl IntoView {
         <h2>{move || tf(lang.get(), Text::InitiativesHeading, &[("village", &ctx.name.get())])}</h2>
     }
 }
+
+#[component]
+pub fn InitiativePage() -> impl IntoView {
+    let ctx = expect_context::<Village>();
+    let lang = ctx.lang;
+    view! {
+        <h2>{move || tf(lang.get(), Text::InitiativesHeading, &[("village", &ctx.name.get())])}</h2>
+    }
+}

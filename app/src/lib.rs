@@ -181,11 +181,15 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("hulp") view=help::HelpBoard />
                         <Route path=path!("agenda") view=agenda::AgendaTab />
                         <Route path=path!("initiatieven") view=initiatives::InitiativesTab />
+                        <Route path=path!("initiatieven/:initiative") view=initiatives::InitiativePage />
                     </ParentRoute>
                     <Route path=path!("/verenigingen") view=associations::AssociationsPage />
+                    <Route path=path!("/verenigingen/:association") view=associations::AssociationPage />
                     <Route path=path!("/meedenken") view=consultations::ConsultationsPage />
                     <Route path=path!("/kennisbank") view=knowledge::KnowledgePage />
                     <Route path=path!("/berichten") view=messages::MessagesPage />
+                    <Route path=path!("/berichten/nieuw") view=messages::NewConversation />
+                    <Route path=path!("/berichten/:conversation") view=messages::ConversationPage />
                     <Route path=path!("/ik") view=me::MePage />
                 </Routes>
             </main>

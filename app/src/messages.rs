@@ -14,3 +14,19 @@ pub fn MessagesPage() -> impl IntoView {
         <h1>{tr(lang, Text::MessagesHeading)}</h1>
     }
 }
+
+#[component]
+pub fn NewConversation() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    view! {
+        <h1>{tr(lang, Text::MessagesHeading)}</h1>
+    }
+}
+
+#[component]
+pub fn ConversationPage() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    view! {
+        <h1>{tr(lang, Text::MessagesHeading)}</h1>
+    }
+}
