@@ -17,6 +17,7 @@ mod knowledge;
 pub mod live_doc;
 mod me;
 mod messages;
+pub mod municipality_doc;
 pub mod repo;
 mod storage;
 mod village;
@@ -141,6 +142,30 @@ impl SyncState {
 #[derive(Clone, Copy)]
 pub struct Municipality(pub LiveDoc);
 
+impl Municipality {
+    /// Reads the municipality's views (tracked); `None` until the document has arrived.
+    pub fn read<R>(&self, f: impl FnOnce(&model::MunicipalityDoc) -> R) -> Option<R> {
+        self.0.with(|am| municipality_doc::read(am, f)).flatten()
+    }
+}
+
+/// The resident using the app with the roles the municipality document gives them (association
+/// admin, broker); re-computed when that document changes. Operations take `me.get()`.
+#[derive(Clone, Copy)]
+pub struct Me(pub Memo<model::User>);
+
+impl Me {
+    fn start(municipality: Municipality) -> Self {
+        Me(Memo::new(move |_| {
+            let mut user = identity::current_user();
+            if let Some(roles) = municipality.read(|m| m.roles_of(&user.id, false)) {
+                user.roles = roles;
+            }
+            user
+        }))
+    }
+}
+
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
@@ -148,11 +173,13 @@ pub fn App() -> impl IntoView {
     provide_context(state);
     state.refresh();
     provide_context(SyncState::start());
-    provide_context(Municipality(LiveDoc::open(move || {
+    let municipality = Municipality(LiveDoc::open(move || {
         state
             .bootstrap
             .with(|b| b.as_ref().map(|b| b.municipality.clone()))
-    })));
+    }));
+    provide_context(municipality);
+    provide_context(Me::start(municipality));
 
     // Keep the page's language and the stored choice in step with the toggle.
     Effect::new(move || {
