@@ -66,7 +66,7 @@ impl Village {
 
     /// Reads the village's views (tracked); `None` until the document has arrived.
     pub fn read<R>(&self, f: impl FnOnce(&VillageDoc) -> R) -> Option<R> {
-        self.doc.with(|am| village_doc::read(am, f)).flatten()
+        self.doc.lend(|am| village_doc::read(am, f)).flatten()
     }
 }
 
@@ -163,6 +163,7 @@ pub fn VillagePage() -> impl IntoView {
                         <progress aria-label=tr(lang, Text::LoadingDocument)></progress>
                         {move || tf(lang.get(), Text::LoadingVillage, &[("village", &ctx.name.get())])}
                     </p>
+                    <crate::help::HelpPreview />
                 }
             >
                 {move || match current_tab.get() {
