@@ -12,7 +12,7 @@ use model::{
 
 use crate::{
     Me, Municipality,
-    board::{Author, focus, text_error},
+    board::{Author, flag, focus, handler, text, text_error},
     i18n::{Lang, Text, t, tf, tr},
     identity,
     village::{Notice, Village},
@@ -73,22 +73,20 @@ pub fn AgendaTab() -> impl IntoView {
     view! {
         <section aria-labelledby="agenda-heading">
             <h2 id="agenda-heading">
-                {move || tf(lang.get(), Text::AgendaHeading, &[("village", &ctx.name.get())])}
+                {text(move || tf(lang.get(), Text::AgendaHeading, &[("village", &ctx.name.get())]))}
             </h2>
             <p class="muted">{tr(lang, Text::AgendaIntro)}</p>
-            <Show when=move || ids(false).is_empty()>
-                <p data-testid="no-events">{tr(lang, Text::NoEvents)}</p>
-            </Show>
+            <p data-testid="no-events" hidden=flag(move || !ids(false).is_empty())>
+                {tr(lang, Text::NoEvents)}
+            </p>
             {list(false)}
             <EventForm />
-            <Show when=move || { earlier_count() != 0 }>
-                <details class="past-events">
-                    <summary>
-                        {move || tf(lang.get(), Text::PastEvents, &[("count", &earlier_count().to_string())])}
-                    </summary>
-                    {list(true)}
-                </details>
-            </Show>
+            <details class="past-events" hidden=flag(move || earlier_count() == 0)>
+                <summary>
+                    {text(move || tf(lang.get(), Text::PastEvents, &[("count", &earlier_count().to_string())]))}
+                </summary>
+                {list(true)}
+            </details>
         </section>
     }
 }
@@ -415,17 +413,17 @@ fn EventForm() -> impl IntoView {
                     min=(kind == "number").then_some("0")
                     max=(kind == "number").then(|| limits::MAX_VOLUNTEERS.to_string())
                     aria-describedby=described
-                    aria-invalid=move || errors.with(|e| e[i].is_some()).to_string()
-                    prop:value=move || values[i].get()
-                    on:input=move |ev| values[i].set(event_target_value(&ev))
+                    aria-invalid=text(move || errors.with(|e| e[i].is_some()).to_string())
+                    prop:value=values[i]
+                    on:input=handler(move |ev: leptos::ev::Event| values[i].set(event_target_value(&ev)))
                 />
-                <p class="field-error" id=error_id>{move || errors.with(|e| e[i].clone())}</p>
+                <p class="field-error" id=error_id>{text(move || errors.with(|e| e[i].clone().unwrap_or_default()))}</p>
             </div>
         }
     };
 
     view! {
-        <form class="card form" on:submit=submit novalidate data-testid="event-form">
+        <form class="card form" on:submit=handler(submit) novalidate data-testid="event-form">
             <h3>{tr(lang, Text::NewEvent)}</h3>
             {field(TITLE, Text::EventTitleLabel, None, "text")}
             <div class="field-row">
@@ -441,21 +439,20 @@ fn EventForm() -> impl IntoView {
                     rows="3"
                     maxlength=limits::BODY.to_string()
                     aria-describedby="event-description-error"
-                    aria-invalid=move || errors.with(|e| e[DESCRIPTION].is_some()).to_string()
-                    prop:value=move || values[DESCRIPTION].get()
-                    on:input=move |ev| values[DESCRIPTION].set(event_target_value(&ev))
+                    aria-invalid=text(move || errors.with(|e| e[DESCRIPTION].is_some()).to_string())
+                    prop:value=values[DESCRIPTION]
+                    on:input=handler(move |ev: leptos::ev::Event| values[DESCRIPTION].set(event_target_value(&ev)))
                 ></textarea>
                 <p class="field-error" id="event-description-error">
-                    {move || errors.with(|e| e[DESCRIPTION].clone())}
+                    {text(move || errors.with(|e| e[DESCRIPTION].clone().unwrap_or_default()))}
                 </p>
             </div>
             {field(VOLUNTEERS, Text::VolunteersNeededLabel, Some(Text::VolunteersNeededHint), "number")}
-            <Show when=move || associations.with(|a| !a.is_empty())>
-                <div class="field">
+            <div class="field" hidden=flag(move || associations.with(Vec::is_empty))>
                     <label for="event-organiser">{tr(lang, Text::OrganiserLabel)}</label>
                     <select
                         id="event-organiser"
-                        on:change=move |ev| organiser.set(event_target_value(&ev))
+                        on:change=handler(move |ev: leptos::ev::Event| organiser.set(event_target_value(&ev)))
                     >
                         <option value="" selected=move || organiser.with(String::is_empty)>
                             {tr(lang, Text::OrganiserSelf)}
@@ -475,8 +472,7 @@ fn EventForm() -> impl IntoView {
                                 .collect_view()
                         }}
                     </select>
-                </div>
-            </Show>
+            </div>
             <button type="submit" class="button">{tr(lang, Text::EventSubmit)}</button>
         </form>
     }
@@ -526,14 +522,17 @@ fn EventCard(item: Memo<Option<EventItem>>) -> impl IntoView {
             },
         );
     };
-    let sign_up = move |_| act(VillageDoc::sign_up, Text::SignedUpStatus);
-    let cancel_sign_up = move |_| act(VillageDoc::cancel_sign_up, Text::SignUpCancelledStatus);
-    let cancel_event = move |_| {
+    let sign_up = move |_: leptos::ev::MouseEvent| act(VillageDoc::sign_up, Text::SignedUpStatus);
+    let cancel_sign_up = move |_: leptos::ev::MouseEvent| {
+        act(VillageDoc::cancel_sign_up, Text::SignUpCancelledStatus)
+    };
+    let cancel_event = move |_: leptos::ev::MouseEvent| {
         confirming.set(false);
         act(VillageDoc::cancel_event, Text::EventCancelledStatus)
     };
 
     let organiser = first.organiser;
+    let place = event.place.clone();
     let count_line = move || {
         let signed = item.with(|i| i.as_ref().map_or(0, |i| i.event.signed_up.len()));
         tf(
@@ -560,106 +559,95 @@ fn EventCard(item: Memo<Option<EventItem>>) -> impl IntoView {
         })
     };
 
+    let signed_up = flag(move || get(|i| i.signed_up));
+    let full = flag(move || get(EventItem::full));
+    let open = flag(move || !get(EventItem::earlier));
     view! {
         <li class="card event-card" data-testid="event" aria-labelledby=title_id()>
             <p class="badges">
-                <Show when=move || get(|i| i.event.cancelled)>
-                    <span class="badge status-withdrawn" data-testid="event-cancelled">
-                        {tr(lang, Text::EventCancelledBadge)}
-                    </span>
-                </Show>
-                <Show when=move || { needed != 0 && get(EventItem::full) }>
-                    <span class="badge status-matched" data-testid="event-full">
-                        {tr(lang, Text::EventFullBadge)}
-                    </span>
-                </Show>
+                <span
+                    class="badge status-withdrawn"
+                    data-testid="event-cancelled"
+                    hidden=flag(move || !get(|i| i.event.cancelled))
+                >
+                    {tr(lang, Text::EventCancelledBadge)}
+                </span>
+                <span
+                    class="badge status-matched"
+                    data-testid="event-full"
+                    hidden=flag(move || needed == 0 || !full.get())
+                >
+                    {tr(lang, Text::EventFullBadge)}
+                </span>
             </p>
             <h3 id=title_id()>{event.title.clone()}</h3>
             <p class="event-when">
-                <time datetime=iso_time(when.start)>{move || when_text(lang.get(), when)}</time>
+                <time datetime=iso_time(when.start)>{text(move || when_text(lang.get(), when))}</time>
             </p>
-            {(!event.place.is_empty()).then(|| {
-                let place = event.place.clone();
-                view! {
-                    <p class="event-place">
-                        {move || tf(lang.get(), Text::EventPlace, &[("place", &place)])}
-                    </p>
-                }
-            })}
+            <p class="event-place" hidden=event.place.is_empty()>
+                {text(move || tf(lang.get(), Text::EventPlace, &[("place", &place)]))}
+            </p>
             <p class="muted">
-                {move || tf(lang.get(), Text::OrganisedBy, &[("name", &organiser.name(lang.get(), true))])}
+                {text(move || tf(lang.get(), Text::OrganisedBy, &[("name", &organiser.name(lang.get(), true))]))}
             </p>
-            {(!event.description.is_empty()).then(|| view! { <p class="post-body">{event.description.clone()}</p> })}
-            {(needed > 0).then(|| view! {
-                <p class="volunteers" data-testid="volunteers">{count_line}</p>
-                <Show when=move || get(|i| i.mine && !i.volunteers.is_empty())>
-                    <p class="muted" data-testid="volunteer-names">
-                        {move || tf(lang.get(), Text::VolunteersNames, &[("names", &volunteer_names())])}
-                    </p>
-                </Show>
-            })}
-            <Show when=move || !get(EventItem::earlier)>
-                <div class="actions">
-                    {move || {
-                        if get(|i| i.signed_up) {
-                            view! {
-                                <p class="done-line">{tr(lang, Text::SignedUpLine)}</p>
-                                <button
-                                    type="button"
-                                    class="button secondary"
-                                    aria-describedby=title_id()
-                                    on:click=cancel_sign_up
-                                >
-                                    {tr(lang, Text::CancelSignUp)}
-                                </button>
-                            }
-                                .into_any()
-                        } else if needed == 0 {
-                            ().into_any()
-                        } else if get(EventItem::full) {
-                            view! { <p class="done-line">{tr(lang, Text::EventFullLine)}</p> }.into_any()
-                        } else {
-                            view! {
-                                <button
-                                    type="button"
-                                    class="button"
-                                    aria-describedby=title_id()
-                                    on:click=sign_up
-                                >
-                                    {tr(lang, Text::SignUp)}
-                                </button>
-                            }
-                                .into_any()
-                        }
-                    }}
-                    <Show when=move || get(|i| i.mine)>
-                        <button
-                            type="button"
-                            class="button secondary"
-                            aria-expanded=move || confirming.get().to_string()
-                            aria-describedby=title_id()
-                            on:click=move |_| confirming.update(|c| *c = !*c)
-                        >
-                            {tr(lang, Text::CancelEvent)}
-                        </button>
-                    </Show>
-                </div>
-                <Show when=move || confirming.get()>
-                    <div class="confirm" role="group" aria-labelledby=format!("{}-confirm", title_id())>
-                        <p id=format!("{}-confirm", title_id())>
-                            {move || {
-                                strings
-                                    .with_value(|s| {
-                                        tf(lang.get(), Text::ConfirmCancelEvent, &[("title", &s.1)])
-                                    })
-                            }}
-                        </p>
-                        <button type="button" class="button danger" on:click=cancel_event>
-                            {tr(lang, Text::ConfirmCancelYes)}
-                        </button>
-                    </div>
-                </Show>
-            </Show>
+            <p class="post-body" hidden=event.description.is_empty()>{event.description.clone()}</p>
+            <p class="volunteers" data-testid="volunteers" hidden=needed == 0>{text(count_line)}</p>
+            <p
+                class="muted"
+                data-testid="volunteer-names"
+                hidden=flag(move || !get(|i| i.mine && !i.volunteers.is_empty()))
+            >
+                {text(move || tf(lang.get(), Text::VolunteersNames, &[("names", &volunteer_names())]))}
+            </p>
+            <div class="actions" hidden=flag(move || !open.get())>
+                <p class="done-line" hidden=flag(move || !signed_up.get())>{tr(lang, Text::SignedUpLine)}</p>
+                <button
+                    type="button"
+                    class="button secondary"
+                    aria-describedby=title_id()
+                    hidden=flag(move || !signed_up.get())
+                    on:click=handler(cancel_sign_up)
+                >
+                    {tr(lang, Text::CancelSignUp)}
+                </button>
+                <p class="done-line" hidden=flag(move || signed_up.get() || needed == 0 || !full.get())>
+                    {tr(lang, Text::EventFullLine)}
+                </p>
+                <button
+                    type="button"
+                    class="button"
+                    aria-describedby=title_id()
+                    hidden=flag(move || signed_up.get() || needed == 0 || full.get())
+                    on:click=handler(sign_up)
+                >
+                    {tr(lang, Text::SignUp)}
+                </button>
+                <button
+                    type="button"
+                    class="button secondary"
+                    aria-expanded=text(move || confirming.get().to_string())
+                    aria-describedby=title_id()
+                    hidden=flag(move || !get(|i| i.mine))
+                    on:click=handler(move |_: leptos::ev::MouseEvent| confirming.update(|c| *c = !*c))
+                >
+                    {tr(lang, Text::CancelEvent)}
+                </button>
+            </div>
+            <div
+                class="confirm"
+                role="group"
+                aria-labelledby=format!("{}-confirm", title_id())
+                hidden=flag(move || !open.get() || !confirming.get())
+            >
+                <p id=format!("{}-confirm", title_id())>
+                    {text(move || {
+                        strings.with_value(|s| tf(lang.get(), Text::ConfirmCancelEvent, &[("title", &s.1)]))
+                    })}
+                </p>
+                <button type="button" class="button danger" on:click=handler(cancel_event)>
+                    {tr(lang, Text::ConfirmCancelYes)}
+                </button>
+            </div>
         </li>
     }
     .into_any()

@@ -33,13 +33,13 @@ pub fn BoardTab() -> impl IntoView {
     view! {
         <section aria-labelledby="board-heading">
             <h2 id="board-heading">
-                {move || tf(lang.get(), Text::BoardHeading, &[("village", &ctx.name.get())])}
+                {text(move || tf(lang.get(), Text::BoardHeading, &[("village", &ctx.name.get())]))}
             </h2>
             <p class="muted">{tr(lang, Text::BoardIntro)}</p>
             <BoardForm />
-            <Show when=move || posts.with(Vec::is_empty)>
-                <p data-testid="no-board-posts">{tr(lang, Text::NoBoardPosts)}</p>
-            </Show>
+            <p data-testid="no-board-posts" hidden=flag(move || !posts.with(Vec::is_empty))>
+                {tr(lang, Text::NoBoardPosts)}
+            </p>
             <ul class="cards" data-testid="board-posts">
                 <For
                     each=ids
@@ -206,7 +206,7 @@ fn BoardForm() -> impl IntoView {
     };
 
     view! {
-        <form class="card form" on:submit=submit novalidate data-testid="board-form">
+        <form class="card form" on:submit=handler(submit) novalidate data-testid="board-form">
             <h3>{tr(lang, Text::NewBoardPost)}</h3>
             <div class="field">
                 <label for="board-body">{tr(lang, Text::BoardBodyLabel)}</label>
@@ -217,15 +217,37 @@ fn BoardForm() -> impl IntoView {
                     required
                     maxlength=limits::BODY.to_string()
                     aria-describedby="board-body-hint board-body-error"
-                    aria-invalid=move || error.with(Option::is_some).to_string()
-                    prop:value=move || body.get()
-                    on:input=move |ev| keep(event_target_value(&ev))
+                    aria-invalid=invalid(error)
+                    prop:value=body
+                    on:input=handler(move |ev: leptos::ev::Event| keep(event_target_value(&ev)))
                 ></textarea>
-                <p class="field-error" id="board-body-error">{move || error.get()}</p>
+                <p class="field-error" id="board-body-error">{error}</p>
             </div>
             <button type="submit" class="button">{tr(lang, Text::Submit)}</button>
         </form>
     }
+}
+
+/// A reactive text. Every reactive text and attribute of the board and the agenda goes through
+/// this one type (and every flag through [`flag`], every event handler through [`handler`]), so
+/// their rendering code is compiled once instead of once per closure (wasm size matters).
+pub(crate) fn text(f: impl Fn() -> String + Send + Sync + 'static) -> Signal<String> {
+    Signal::derive(f)
+}
+
+/// A reactive flag, e.g. for `hidden`; see [`text`].
+pub(crate) fn flag(f: impl Fn() -> bool + Send + Sync + 'static) -> Signal<bool> {
+    Signal::derive(f)
+}
+
+/// `aria-invalid` of a field with this error.
+pub(crate) fn invalid(error: RwSignal<Option<String>>) -> Signal<String> {
+    text(move || error.with(Option::is_some).to_string())
+}
+
+/// An event handler of one type per event; see [`text`].
+pub(crate) fn handler<E>(f: impl FnMut(E) + 'static) -> Box<dyn FnMut(E)> {
+    Box::new(f)
 }
 
 /// Moves the keyboard focus to the element with `id` (the first field with an error).
@@ -252,9 +274,9 @@ fn BoardCard(id: String, item: Memo<Option<BoardItem>>) -> impl IntoView {
     let at = first.created_at;
     view! {
         <li class="card board-post" data-testid="board-post">
-            <h3 class="byline" id=heading>{move || author.name(lang.get(), false)}</h3>
+            <h3 class="byline" id=heading>{text(move || author.name(lang.get(), false))}</h3>
             <p class="muted when">
-                <time datetime=iso_time(at)>{move || local_time(lang.get(), at, false)}</time>
+                <time datetime=iso_time(at)>{text(move || local_time(lang.get(), at, false))}</time>
             </p>
             <p class="post-body" data-testid="post-body">{first.body}</p>
             <Reactions id=id.clone() item />
@@ -321,12 +343,12 @@ fn Reactions(id: String, item: Memo<Option<BoardItem>>) -> impl IntoView {
                 type="button"
                 class="reaction"
                 data-testid=reaction.as_str()
-                aria-pressed=move || pressed().to_string()
-                aria-label=move || label(lang.get(), Text::ReactionCount, count())
-                on:click=toggle
+                aria-pressed=text(move || pressed().to_string())
+                aria-label=text(move || label(lang.get(), Text::ReactionCount, count()))
+                on:click=handler(toggle)
             >
                 <span aria-hidden="true">{EMOJI[i]}</span>
-                <span aria-hidden="true">{count}</span>
+                <span aria-hidden="true">{text(move || count().to_string())}</span>
             </button>
         }
     };
@@ -399,7 +421,7 @@ fn Comments(id: String, item: Memo<Option<BoardItem>>) -> impl IntoView {
     view! {
         <section class="comments" aria-labelledby=heading_id>
             <h4 id=format!("comments-{id}")>
-                {move || tf(lang.get(), Text::CommentsHeading, &[("count", &count().to_string())])}
+                {text(move || tf(lang.get(), Text::CommentsHeading, &[("count", &count().to_string())]))}
             </h4>
             <ul class="comment-list">
                 <For
@@ -414,10 +436,10 @@ fn Comments(id: String, item: Memo<Option<BoardItem>>) -> impl IntoView {
                             view! {
                                 <li class="comment" data-testid="comment">
                                     <p class="byline">
-                                        <strong>{move || author.name(lang.get(), false)}</strong>
+                                        <strong>{text(move || author.name(lang.get(), false))}</strong>
                                         " "
                                         <time class="muted" datetime=iso_time(at)>
-                                            {move || local_time(lang.get(), at, false)}
+                                            {text(move || local_time(lang.get(), at, false))}
                                         </time>
                                     </p>
                                     <p class="post-body">{c.body}</p>
@@ -427,18 +449,18 @@ fn Comments(id: String, item: Memo<Option<BoardItem>>) -> impl IntoView {
                     }
                 />
             </ul>
-            <form class="form comment-form" on:submit=submit novalidate>
+            <form class="form comment-form" on:submit=handler(submit) novalidate>
                 <label for=field_id.clone()>{tr(lang, Text::CommentLabel)}</label>
                 <textarea
                     id=field_id
                     rows="2"
                     maxlength=limits::SHORT_BODY.to_string()
                     aria-describedby=error_id.clone()
-                    aria-invalid=move || error.with(Option::is_some).to_string()
-                    prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    aria-invalid=invalid(error)
+                    prop:value=draft
+                    on:input=handler(move |ev: leptos::ev::Event| draft.set(event_target_value(&ev)))
                 ></textarea>
-                <p class="field-error" id=error_id>{move || error.get()}</p>
+                <p class="field-error" id=error_id>{error}</p>
                 <button type="submit" class="button secondary">{tr(lang, Text::CommentSubmit)}</button>
             </form>
         </section>
