@@ -655,6 +655,14 @@ impl VillageDoc {
         v
     }
 
+    /// `user`'s own reaction on the board post `post`, if any (to show and toggle it).
+    pub fn reaction_of(&self, post: &str, user: &str) -> Option<crate::Reaction> {
+        let d = &self.am;
+        let board = get_obj(d, &automerge::ROOT, "board")?;
+        let reactions = get_obj(d, &get_obj(d, &board, post)?, "reactions")?;
+        crate::Reaction::parse(&get_str(d, &reactions, user)?)
+    }
+
     /// The display name `user` chose in this village, if any; one lookup, no hydration.
     pub fn display_name(&self, user: &str) -> Option<String> {
         let d = &self.am;
