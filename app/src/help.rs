@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 use model::{
     Geography, HelpCategory, HelpDraft, HelpKind, HelpPostId, HelpPostView, HelpStatus, MatchKind,
-    MatchPool, OpError, Reason, ResponseId, User, VillageDoc, match_request, schema::limits,
+    MatchPool, OpError, Reason, ResponseId, ResponseView, User, VillageDoc, match_request,
+    schema::limits,
 };
 
 use crate::{
@@ -15,16 +16,60 @@ use crate::{
     village_doc::EditError,
 };
 
-/// `/dorp/:village/hulp`: the form, then every visible post, newest first.
+/// How many posts the board shows at first, and how many more each "Meer tonen" adds.
+const PAGE: usize = 30;
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `performance.mark(name)`: when the board first showed posts (tests/e2e/perf.spec.js).
+    #[wasm_bindgen(js_namespace = performance, js_name = mark)]
+    fn performance_mark(name: &str);
+}
+
+/// `/dorp/:village/hulp`: the form, then the newest posts (of the kind of help chosen), a page
+/// at a time.
 #[component]
 pub fn HelpBoard() -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
     let ctx = expect_context::<Village>();
     let me = identity::current_user();
     let my_id = me.id.as_str().to_owned();
-    let posts = {
+    // What to show lives in this page only: another visit starts from all kinds, first page.
+    let filter = RwSignal::new(None::<HelpCategory>);
+    let shown = RwSignal::new(PAGE);
+    let board = {
         let my_id = my_id.clone();
-        Memo::new(move |_| ctx.read(|d| help_items(d, &my_id)).unwrap_or_default())
+        Memo::new(move |_| {
+            let (category, limit) = (filter.get(), shown.get());
+            ctx.read(|d| help_board(d, &my_id, category, limit))
+                .unwrap_or_default()
+        })
+    };
+    Effect::new(move |marked: Option<bool>| {
+        let painted = marked == Some(true) || board.with(|b| !b.items.is_empty());
+        if painted && marked != Some(true) {
+            performance_mark("dorpskracht:help-board");
+        }
+        painted
+    });
+    // Keep the first page as shown, for the next visit to paint before the document loads.
+    Effect::new(move || {
+        if filter.get().is_none() && shown.get() == PAGE {
+            board.with(|b| snapshot::store(&ctx.id.get_untracked(), &b.items));
+        }
+    });
+    let count = move || {
+        let (lang, (n, total)) = (lang.get(), board.with(|b| (b.items.len(), b.total)));
+        let (n, total) = (n.to_string(), total.to_string());
+        if n == total {
+            tf(lang, Text::HelpCountAll, &[("count", &total)])
+        } else {
+            tf(
+                lang,
+                Text::HelpCountSome,
+                &[("shown", &n), ("count", &total)],
+            )
+        }
     };
 
     view! {
@@ -34,39 +79,217 @@ pub fn HelpBoard() -> impl IntoView {
             </h2>
             <p class="muted">{tr(lang, Text::HelpIntro)}</p>
             <HelpForm />
-            <Show when=move || posts.with(Vec::is_empty)>
-                <p data-testid="no-help-posts">{tr(lang, Text::NoHelpPosts)}</p>
+            <div class="form help-filter">
+                <label for="help-filter">{tr(lang, Text::FilterLabel)}</label>
+                <select
+                    id="help-filter"
+                    aria-describedby="help-count"
+                    on:change=move |ev| {
+                        filter.set(event_target_value(&ev).parse().ok());
+                        shown.set(PAGE);
+                    }
+                >
+                    <option value="" selected=move || filter.get().is_none()>
+                        {tr(lang, Text::FilterAll)}
+                    </option>
+                    {category_options(lang, move |c| filter.get() == Some(c))}
+                </select>
+            </div>
+            <p class="muted" id="help-count" role="status" data-testid="help-count">{count}</p>
+            <Show when=move || board.with(|b| b.total == 0)>
+                <p data-testid="no-help-posts">
+                    {move || {
+                        t(lang.get(), if filter.get().is_some() { Text::NoHelpPostsOfKind } else { Text::NoHelpPosts })
+                    }}
+                </p>
             </Show>
             <ul class="cards" data-testid="help-posts">
                 <For
-                    each=move || posts.get()
+                    each=move || board.get().items
                     key=|item| {
                         let p = &item.post;
-                        (p.id.clone(), p.status, p.responses.len(), p.updated_at, item.suggestions.len())
+                        (
+                            p.id.clone(),
+                            p.status,
+                            p.responses.len(),
+                            p.updated_at,
+                            item.suggestions.len(),
+                            item.author_name.clone(),
+                        )
                     }
                     children=move |item| {
                         let mine = item.post.author == my_id;
-                        view! {
-                            <HelpCard
-                                post=item.post
-                                suggestions=item.suggestions
-                                mine
-                                responded=item.responded
-                            />
-                        }
+                        view! { <HelpCard item mine /> }
                     }
                 />
             </ul>
+            <Show when=move || board.with(|b| b.items.len() < b.total)>
+                <button
+                    type="button"
+                    class="button secondary more"
+                    aria-describedby="help-count"
+                    on:click=move |_| shown.update(|n| *n += PAGE)
+                >
+                    {tr(lang, Text::ShowMore)}
+                </button>
+            </Show>
         </section>
     }
+}
+
+/// The board's first page as this device last showed it, painted while the village's document
+/// loads (a village of 5,000 posts takes longer to load than the app to start; see
+/// docs/performance.md). Read-only: the live board replaces it once the document is there.
+#[component]
+pub fn HelpPreview() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let ctx = expect_context::<Village>();
+    let on_help = leptos_router::hooks::use_location()
+        .pathname
+        .with_untracked(|p| p.trim_end_matches('/').ends_with("/hulp"));
+    let items = if on_help {
+        snapshot::load(&ctx.id.get_untracked())
+    } else {
+        Vec::new()
+    };
+    (!items.is_empty()).then(|| {
+        let me = identity::current_user().id.as_str().to_owned();
+        view! {
+            <section aria-labelledby="help-heading" data-testid="help-preview">
+                <h2 id="help-heading">
+                    {move || tf(lang.get(), Text::HelpHeading, &[("village", &ctx.name.get())])}
+                </h2>
+                <p class="muted">{tr(lang, Text::HelpIntro)}</p>
+                <ul class="cards" data-testid="help-posts">
+                    {items
+                        .into_iter()
+                        .map(|item| {
+                            let mine = item.post.author == me;
+                            view! { <HelpCard item mine preview=true /> }
+                        })
+                        .collect_view()}
+                </ul>
+            </section>
+        }
+    })
+}
+
+/// The help board's first page, kept in localStorage per village: a few KB, read synchronously
+/// when the village page starts, so it paints in the first frame; IndexedDB would answer only
+/// after the page has started loading the document, which then holds the main thread.
+mod snapshot {
+    use super::*;
+    use crate::storage;
+
+    const FIELD: char = '\u{1f}';
+    const ITEM: char = '\u{1e}';
+    /// Bumped when the layout below changes; an older snapshot is ignored.
+    const VERSION: &str = "1";
+
+    fn key(village: &str) -> String {
+        format!("dorpskracht.help.{village}")
+    }
+
+    /// Stores `items` as the first page of `village`'s board, if it changed.
+    pub fn store(village: &str, items: &[HelpItem]) {
+        if village.is_empty() {
+            return;
+        }
+        let clean = |s: &str| s.replace([FIELD, ITEM], " ");
+        let mut out = format!("{VERSION}{FIELD}{}", identity::current_user().id.as_str());
+        for item in items {
+            let p = &item.post;
+            out.push(ITEM);
+            let fields = [
+                p.id.as_str(),
+                p.kind.as_str(),
+                p.status.as_str(),
+                p.category.as_str(),
+                p.author.as_str(),
+                item.author_name.as_deref().unwrap_or(""),
+                if item.responded { "1" } else { "" },
+                &clean(&p.title),
+                &clean(&p.description),
+            ];
+            out.push_str(&fields.join(&FIELD.to_string()));
+        }
+        let key = key(village);
+        if storage::get(&key).as_deref() != Some(out.as_str()) {
+            storage::set(&key, &out);
+        }
+    }
+
+    /// The first page last stored for `village`, if it was stored for the current resident.
+    pub fn load(village: &str) -> Vec<HelpItem> {
+        let Some(stored) = storage::get(&key(village)) else {
+            return Vec::new();
+        };
+        let mut items = stored.split(ITEM);
+        let me = identity::current_user();
+        if items.next() != Some(format!("{VERSION}{FIELD}{}", me.id.as_str()).as_str()) {
+            return Vec::new();
+        }
+        items.filter_map(item).collect()
+    }
+
+    fn item(s: &str) -> Option<HelpItem> {
+        let f: Vec<&str> = s.split(FIELD).collect();
+        let [
+            id,
+            kind,
+            status,
+            category,
+            author,
+            name,
+            responded,
+            title,
+            description,
+        ] = f[..]
+        else {
+            return None;
+        };
+        Some(HelpItem {
+            post: HelpPostView {
+                id: id.to_owned(),
+                kind: kind.parse().ok()?,
+                author: author.to_owned(),
+                created_at: 0,
+                updated_at: 0,
+                title: title.to_owned(),
+                description: description.to_owned(),
+                category: category.parse().ok()?,
+                when: None,
+                status: status.parse().ok()?,
+                accepted_response: None,
+                hidden: false,
+                response_count: 0,
+                responses: Vec::new(),
+            },
+            author_name: (!name.is_empty()).then(|| name.to_owned()),
+            responded: !responded.is_empty(),
+            responses: Vec::new(),
+            suggestions: Vec::new(),
+        })
+    }
+}
+
+/// A page of the board as it shows: its posts and how many there are in all.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct HelpBoardPage {
+    items: Vec<HelpItem>,
+    total: usize,
 }
 
 /// A help post as the board shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct HelpItem {
     post: HelpPostView,
+    /// The author's display name in this village, if they chose one.
+    author_name: Option<String>,
     /// The resident has responded to it.
     responded: bool,
+    /// For the resident's own posts: the visible responses, with the responder's display name.
+    responses: Vec<(ResponseView, Option<String>)>,
     /// For the resident's own open requests: who could help, best first.
     suggestions: Vec<Suggestion>,
 }
@@ -81,54 +304,84 @@ struct Suggestion {
 /// How many suggestions a request shows.
 const SUGGESTIONS: usize = 3;
 
-/// Every visible post, newest first, with matching offers for `me`'s open requests.
-fn help_items(doc: &VillageDoc, me: &str) -> Vec<HelpItem> {
-    let mut posts: Vec<HelpPostView> = doc
-        .help_posts()
-        .into_iter()
-        .filter(|p| !p.hidden)
-        .filter_map(|p| doc.help_post(&p.id))
-        .collect();
-    posts.sort_by(|a, b| {
-        b.created_at
-            .cmp(&a.created_at)
-            .then_with(|| a.id.cmp(&b.id))
-    });
+/// The newest `limit` visible posts (of `category`), with matching offers for `me`'s open
+/// requests. Only the page's posts are hydrated (see `VillageDoc::help_page`), and the match
+/// pool is built only when one of them needs it.
+fn help_board(
+    doc: &VillageDoc,
+    me: &str,
+    category: Option<HelpCategory>,
+    limit: usize,
+) -> HelpBoardPage {
+    let page = doc.help_page(category, limit);
     let village = doc.village_id().map(|v| v.to_string()).unwrap_or_default();
-    let pool = MatchPool::from_villages(&[doc]);
+    let mut pool = None;
     // This page holds one village's document: matches come from it (neighbouring villages
     // join once the app follows more than one).
     let geography = Geography::default();
-    posts
+    let items = page
+        .posts
         .into_iter()
         .map(|post| {
-            let suggestions = if post.author == me
-                && post.kind == HelpKind::Request
-                && post.status == HelpStatus::Open
-            {
-                match_request(&post, &village, &pool, &geography)
-                    .into_iter()
-                    .filter(|m| m.kind == MatchKind::Offer)
-                    .filter_map(|m| {
-                        let offer = pool.offers.iter().find(|(_, o)| o.id == m.id)?;
-                        Some(Suggestion {
-                            title: offer.1.title.clone(),
-                            reasons: m.reasons,
+            let mine = post.author == me;
+            let suggestions =
+                if mine && post.kind == HelpKind::Request && post.status == HelpStatus::Open {
+                    let pool = pool.get_or_insert_with(|| MatchPool::from_villages(&[doc]));
+                    match_request(&post, &village, pool, &geography)
+                        .into_iter()
+                        .filter(|m| m.kind == MatchKind::Offer)
+                        .filter_map(|m| {
+                            let offer = pool.offers.iter().find(|(_, o)| o.id == m.id)?;
+                            Some(Suggestion {
+                                title: offer.1.title.clone(),
+                                reasons: m.reasons,
+                            })
                         })
-                    })
-                    .take(SUGGESTIONS)
+                        .take(SUGGESTIONS)
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+            let responded = post.responses.iter().any(|r| r.author == me);
+            let responses = if mine {
+                post.responses
+                    .iter()
+                    .filter(|r| !r.hidden)
+                    .map(|r| (r.clone(), doc.display_name(&r.author)))
                     .collect()
             } else {
                 Vec::new()
             };
-            let responded = post.responses.iter().any(|r| r.author == me);
             HelpItem {
+                author_name: doc.display_name(&post.author),
                 post,
                 responded,
+                responses,
                 suggestions,
             }
         })
-        .collect()
+        .collect();
+    HelpBoardPage {
+        items,
+        total: page.total,
+    }
+}
+
+/// An `<option>` per kind of help, `selected` where `is` says so.
+fn category_options(
+    lang: RwSignal<Lang>,
+    is: impl Fn(HelpCategory) -> bool + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    HelpCategory::ALL
+        .iter()
+        .map(|&c| {
+            view! {
+                <option value=c.as_str() selected=move || is(c)>
+                    {tr(lang, category_text(c))}
+                </option>
+            }
+        })
+        .collect_view()
 }
 
 /// Posting a help request or offer, with validation messages next to the fields.
@@ -241,16 +494,7 @@ fn HelpForm() -> impl IntoView {
                         }
                     }
                 >
-                    {HelpCategory::ALL
-                        .iter()
-                        .map(|&c| {
-                            view! {
-                                <option value=c.as_str() selected=move || category.get() == c>
-                                    {tr(lang, category_text(c))}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
+                    {category_options(lang, move |c| category.get() == c)}
                 </select>
             </div>
             <div class="field">
@@ -274,11 +518,19 @@ fn HelpForm() -> impl IntoView {
 /// One help post: what, whose, its status, and what this resident can do with it.
 #[component]
 fn HelpCard(
-    post: HelpPostView,
-    suggestions: Vec<Suggestion>,
+    item: HelpItem,
     mine: bool,
-    responded: bool,
+    /// Painted from the board's snapshot while the document loads: no actions yet.
+    #[prop(optional)]
+    preview: bool,
 ) -> impl IntoView {
+    let HelpItem {
+        post,
+        author_name,
+        responded,
+        responses,
+        suggestions,
+    } = item;
     let lang = expect_context::<AppState>().lang;
     let ctx = expect_context::<Village>();
     let title_id = format!("help-{}-title", post.id);
@@ -314,13 +566,8 @@ fn HelpCard(
         }
     };
 
-    let responses = post
-        .responses
-        .iter()
-        .filter(|r| !r.hidden)
-        .cloned()
-        .collect::<Vec<_>>();
     let accepted = post.accepted_response.clone();
+    let title = post.title.clone();
 
     view! {
         <li class="card help-card" data-testid="help-post" aria-labelledby=title_id.clone()>
@@ -338,7 +585,13 @@ fn HelpCard(
             </p>
             <h3 id=title_id.clone()>{post.title.clone()}</h3>
             {(!post.description.is_empty()).then(|| view! { <p>{post.description.clone()}</p> })}
-            <p class="muted">{tr(lang, if mine { Text::ByYou } else { Text::ByNeighbour })}</p>
+            <p class="muted">
+                {move || match (mine, &author_name) {
+                    (true, _) => t(lang.get(), Text::ByYou).to_owned(),
+                    (false, Some(name)) => tf(lang.get(), Text::ByName, &[("name", name)]),
+                    (false, None) => t(lang.get(), Text::ByNeighbour).to_owned(),
+                }}
+            </p>
             {(!suggestions.is_empty()).then(|| view! {
                 <section class="suggestions" data-testid="suggestions">
                     <h4>{tr(lang, Text::SuggestionsHeading)}</h4>
@@ -360,7 +613,7 @@ fn HelpCard(
             })}
             {match (mine, responded, open) {
                 (false, true, _) => Some(view! { <p class="done-line">{tr(lang, Text::Responded)}</p> }.into_any()),
-                (false, false, true) => Some(view! {
+                (false, false, true) if !preview => Some(view! {
                     <button type="button" class="button" aria-describedby=title_id.clone() on:click=respond>
                         {tr(lang, match kind {
                             HelpKind::Request => Text::RespondToRequest,
@@ -370,7 +623,7 @@ fn HelpCard(
                 }.into_any()),
                 _ => None,
             }}
-            {mine.then(|| {
+            {(mine && !preview).then(|| {
                 let lifecycle = |text: Text, done: Text, op: fn(&mut VillageDoc, &User, &HelpPostId, i64) -> Result<(), OpError>| {
                     let post_id = post_id.clone();
                     view! {
@@ -401,14 +654,14 @@ fn HelpCard(
                     </p>
                 }
             })}
-            {mine.then(|| {
+            {(mine && !preview).then(|| {
                 let post_id = post_id.clone();
                 view! {
                     <section class="responses" aria-label=tr(lang, Text::ResponsesHeading)>
                         <h4>{tr(lang, Text::ResponsesHeading)}</h4>
                         {responses.is_empty().then(|| view! { <p class="muted">{tr(lang, Text::NoResponses)}</p> })}
                         <ul>
-                            {responses.into_iter().map(|r| {
+                            {responses.into_iter().map(|(r, name)| {
                                 let is_accepted = accepted.as_deref() == Some(r.id.as_str());
                                 let post_id = post_id.clone();
                                 let response_id = r.id.clone();
@@ -423,7 +676,15 @@ fn HelpCard(
                                 };
                                 view! {
                                     <li class="response" data-testid="response">
-                                        <span>{tr(lang, Text::ResponseFromNeighbour)}</span>
+                                        <span>
+                                            {move || match &name {
+                                                Some(name) => tf(lang.get(), Text::ResponseFrom, &[("name", name)]),
+                                                None => t(lang.get(), Text::ResponseFromNeighbour).to_owned(),
+                                            }}
+                                        </span>
+                                        <a class="message-link" href=message_href(&r.author, &title) data-testid="message-responder">
+                                            {tr(lang, Text::SendMessage)}
+                                        </a>
                                         {(!r.message.is_empty()).then(|| view! { <q>{r.message.clone()}</q> })}
                                         {if is_accepted {
                                             view! { <span class="badge status-matched">{tr(lang, Text::AcceptedBadge)}</span> }.into_any()
@@ -463,4 +724,14 @@ fn category_text(c: HelpCategory) -> Text {
         HelpCategory::Pets => Text::CategoryPets,
         HelpCategory::Other => Text::CategoryOther,
     }
+}
+
+/// The new conversation with `user` about the post `title` (`/berichten/nieuw?met=…&over=…`).
+fn message_href(user: &str, title: &str) -> String {
+    let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
+    format!(
+        "/berichten/nieuw?met={}&over={}",
+        encode(user),
+        encode(title)
+    )
 }

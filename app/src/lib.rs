@@ -19,21 +19,20 @@ mod me;
 mod messages;
 pub mod municipality_doc;
 pub mod repo;
+pub mod route;
 mod storage;
 mod village;
 pub mod village_doc;
 
 use leptos::prelude::*;
-use leptos_router::{
-    components::{A, ParentRoute, Route, Router, Routes},
-    path,
-};
+use leptos_router::components::{A, Router};
 
 use crate::{
     bootstrap::Bootstrap,
     i18n::{Lang, Text, t, tf, tr},
     live_doc::LiveDoc,
     repo::{Repo, RepoStatus, StorageError, SyncConnection},
+    route::{CurrentPage, Page, VillageTab},
     village::VillagePage,
 };
 
@@ -201,29 +200,43 @@ pub fn App() -> impl IntoView {
             <MainNav />
             <SyncStatusBar />
             <main id="main" class="page" tabindex="-1">
-                <Routes fallback=move || view! { <h1>{tr(lang, Text::NotFound)}</h1> }>
-                    <Route path=path!("/") view=VillagePicker />
-                    <ParentRoute path=path!("/dorp/:village") view=VillagePage>
-                        <Route path=path!("") view=board::BoardTab />
-                        <Route path=path!("hulp") view=help::HelpBoard />
-                        <Route path=path!("agenda") view=agenda::AgendaTab />
-                        <Route path=path!("initiatieven") view=initiatives::InitiativesTab />
-                        <Route path=path!("initiatieven/:initiative") view=initiatives::InitiativePage />
-                    </ParentRoute>
-                    <Route path=path!("/verenigingen") view=associations::AssociationsPage />
-                    <Route path=path!("/verenigingen/:association") view=associations::AssociationPage />
-                    <Route path=path!("/meedenken") view=consultations::ConsultationsPage />
-                    <Route path=path!("/kennisbank") view=knowledge::KnowledgePage />
-                    <Route path=path!("/berichten") view=messages::MessagesPage />
-                    <Route path=path!("/berichten/nieuw") view=messages::NewConversation />
-                    <Route path=path!("/berichten/:conversation") view=messages::ConversationPage />
-                    <Route path=path!("/ik") view=me::MePage />
-                </Routes>
+                <Screen />
             </main>
             <footer class="footer">
                 {move || tf(lang.get(), Text::Footer, &[("municipality", &state.municipality_name())])}
             </footer>
         </Router>
+    }
+}
+
+/// The screen the URL names. Re-rendered when the section changes; a village's tabs share one
+/// [`VillagePage`], which keeps the village's document open while the resident switches tabs.
+#[component]
+fn Screen() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let page = CurrentPage::track();
+    provide_context(page);
+    let section = Memo::new(move |_| {
+        page.0.with(|p| match p {
+            Page::Village { village, .. } => Page::Village {
+                village: village.clone(),
+                tab: VillageTab::Board,
+            },
+            other => other.clone(),
+        })
+    });
+    move || match section.get() {
+        Page::Villages => view! { <VillagePicker /> }.into_any(),
+        Page::Village { .. } => view! { <VillagePage /> }.into_any(),
+        Page::Associations => view! { <associations::AssociationsPage /> }.into_any(),
+        Page::Association(_) => view! { <associations::AssociationPage /> }.into_any(),
+        Page::Consultations => view! { <consultations::ConsultationsPage /> }.into_any(),
+        Page::Knowledge => view! { <knowledge::KnowledgePage /> }.into_any(),
+        Page::Messages => view! { <messages::MessagesPage /> }.into_any(),
+        Page::NewConversation => view! { <messages::NewConversation /> }.into_any(),
+        Page::Conversation(_) => view! { <messages::ConversationPage /> }.into_any(),
+        Page::Me => view! { <me::MePage /> }.into_any(),
+        Page::NotFound => view! { <h1>{tr(lang, Text::NotFound)}</h1> }.into_any(),
     }
 }
 

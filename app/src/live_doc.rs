@@ -53,4 +53,11 @@ impl LiveDoc {
         self.version.track();
         self.handle.with(|h| h.as_ref().map(|h| h.with_doc(f)))
     }
+
+    /// [`LiveDoc::with`] for `model`'s typed documents, which own their `Automerge`: `f` gets
+    /// the document by value and hands it back (see [`DocHandle::lend_doc`]); nothing is copied.
+    pub fn lend<R>(&self, f: impl FnOnce(Automerge) -> (Automerge, R)) -> Option<R> {
+        self.version.track();
+        self.handle.with(|h| h.as_ref().map(|h| h.lend_doc(f)))
+    }
 }

@@ -1,19 +1,18 @@
 //! A village's page ("Mijn dorp"): the village's document, opened once and shared by its tabs
-//! (board, help, agenda, initiatives), which the router shows in the [`Outlet`]. Everything
+//! (board, help, agenda, initiatives), which it shows as the URL names them. Everything
 //! comes from the village's Automerge document on this device; edits apply at once and sync in
 //! the background.
 
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::{
-    components::{A, Outlet},
-    hooks::use_params_map,
-};
+use leptos_router::components::A;
 use model::{OpError, VillageDoc};
 
 use crate::{
-    AppState,
+    AppState, agenda, board, help,
     i18n::{Lang, Text, t, tf, tr},
+    initiatives,
     live_doc::LiveDoc,
+    route::{CurrentPage, Page, VillageTab, use_param},
     storage,
     village_doc::{self, EditError},
 };
@@ -67,7 +66,7 @@ impl Village {
 
     /// Reads the village's views (tracked); `None` until the document has arrived.
     pub fn read<R>(&self, f: impl FnOnce(&VillageDoc) -> R) -> Option<R> {
-        self.doc.with(|am| village_doc::read(am, f)).flatten()
+        self.doc.lend(|am| village_doc::read(am, f)).flatten()
     }
 }
 
@@ -89,8 +88,14 @@ pub fn edit_error_text(lang: Lang, e: &EditError) -> String {
 pub fn VillagePage() -> impl IntoView {
     let state = expect_context::<AppState>();
     let lang = state.lang;
-    let params = use_params_map();
-    let village_id = Signal::derive(move || params.read().get("village").unwrap_or_default());
+    let village_id = use_param("village");
+    let page = expect_context::<CurrentPage>().0;
+    let current_tab = Memo::new(move |_| {
+        page.with(|p| match p {
+            Page::Village { tab, .. } => tab.clone(),
+            _ => VillageTab::NotFound,
+        })
+    });
     let village = move || {
         let id = village_id.get();
         state
@@ -158,9 +163,17 @@ pub fn VillagePage() -> impl IntoView {
                         <progress aria-label=tr(lang, Text::LoadingDocument)></progress>
                         {move || tf(lang.get(), Text::LoadingVillage, &[("village", &ctx.name.get())])}
                     </p>
+                    <crate::help::HelpPreview />
                 }
             >
-                <Outlet />
+                {move || match current_tab.get() {
+                    VillageTab::Board => view! { <board::BoardTab /> }.into_any(),
+                    VillageTab::Help => view! { <help::HelpBoard /> }.into_any(),
+                    VillageTab::Agenda => view! { <agenda::AgendaTab /> }.into_any(),
+                    VillageTab::Initiatives => view! { <initiatives::InitiativesTab /> }.into_any(),
+                    VillageTab::Initiative(_) => view! { <initiatives::InitiativePage /> }.into_any(),
+                    VillageTab::NotFound => view! { <h2>{tr(lang, Text::NotFound)}</h2> }.into_any(),
+                }}
             </Show>
         }
         .into_any(),

@@ -120,6 +120,19 @@ macro_rules! document {
                 Ok(Self { am })
             }
 
+            /// Reads `am` as this kind of document without copying it: `f` sees it wrapped,
+            /// and it is handed back in every case, with `f`'s result, or `None` when
+            /// [`Self::from_automerge`] would refuse it.
+            pub fn lend<R>(am: Automerge, f: impl FnOnce(&Self) -> R) -> (Automerge, Option<R>) {
+                let found = schema_version_of(&am);
+                if found > SCHEMA_VERSION || (found > 0 && check_kind(&am, Self::KIND).is_err()) {
+                    return (am, None);
+                }
+                let doc = Self { am };
+                let result = f(&doc);
+                (doc.am, Some(result))
+            }
+
             /// Migrates an older document to [`SCHEMA_VERSION`]; returns the version it had.
             pub fn migrate(&mut self, now: i64) -> Result<u64, SchemaError> {
                 migrate(&mut self.am, Self::KIND, now)

@@ -63,6 +63,15 @@ pub struct HelpPostView {
     pub responses: Vec<ResponseView>,
 }
 
+/// A page of the help board: see [`VillageDoc::help_page`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HelpPage {
+    /// The page's posts with their responses, newest first.
+    pub posts: Vec<HelpPostView>,
+    /// How many visible posts (of the category asked for) there are in all.
+    pub total: usize,
+}
+
 /// A response to a help post.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseView {
@@ -459,6 +468,52 @@ impl VillageDoc {
         each(&self.am, "help_posts", |key, o| {
             hydrate_help_post(&self.am, key, o, false)
         })
+    }
+
+    /// The help board, one page at a time: the newest `limit` visible posts (of `category`, when
+    /// given) with their responses, newest first (ties by id), and how many visible posts there
+    /// are in all. Only the page's posts are hydrated; the others are read for their
+    /// `created_at`, `category` and `hidden` alone, so opening a big village stays cheap.
+    pub fn help_page(&self, category: Option<HelpCategory>, limit: usize) -> HelpPage {
+        let d = &self.am;
+        let mut index = each(d, "help_posts", |key, o| {
+            let (mut created_at, mut hidden, mut fits) = (0, false, category.is_none());
+            for item in d.map_range(o, ..) {
+                match (&*item.key, &item.value) {
+                    ("created_at", automerge::ValueRef::Scalar(s)) => {
+                        created_at = match s {
+                            automerge::ScalarValueRef::Int(v)
+                            | automerge::ScalarValueRef::Timestamp(v) => *v,
+                            automerge::ScalarValueRef::Uint(v) => i64::try_from(*v).unwrap_or(0),
+                            _ => 0,
+                        }
+                    }
+                    ("hidden", automerge::ValueRef::Scalar(s)) => {
+                        hidden = matches!(s, automerge::ScalarValueRef::Boolean(true))
+                    }
+                    (
+                        "category",
+                        automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(s)),
+                    ) => fits |= category.is_some_and(|c| c.as_str() == &**s),
+                    _ => {}
+                }
+            }
+            (!hidden && fits).then(|| (created_at, key.to_owned(), o.clone()))
+        });
+        let total = index.len();
+        let page = limit.min(total);
+        if page < total {
+            index.select_nth_unstable_by(page, |a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            index.truncate(page);
+        }
+        index.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        HelpPage {
+            posts: index
+                .iter()
+                .filter_map(|(_, key, o)| hydrate_help_post(d, key, o, true))
+                .collect(),
+            total,
+        }
     }
 
     /// "Open requests in my village": open, visible help requests, newest first (ties by id).

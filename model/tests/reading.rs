@@ -20,6 +20,75 @@ fn window(day: i64, hours: i64) -> TimeWindow {
 // ---- views --------------------------------------------------------------------------------
 
 #[test]
+fn help_page_is_the_newest_visible_posts_of_a_category_with_responses_and_a_total() {
+    let mut d = village();
+    // p0..p5 at NOW + i, alternating garden and shopping; p6 an offer, newest of all.
+    for i in 0..6 {
+        let category = if i % 2 == 0 {
+            HelpCategory::Garden
+        } else {
+            HelpCategory::Shopping
+        };
+        d.post_help_request(
+            &anna(),
+            &pid(&format!("p{i}")),
+            &help("x", category),
+            NOW + i,
+        )
+        .unwrap();
+    }
+    d.post_help_offer(
+        &bert(),
+        &pid("p6"),
+        &help("x", HelpCategory::Garden),
+        NOW + 6,
+    )
+    .unwrap();
+    // Two posts at the same moment: ties go by id.
+    d.post_help_request(
+        &anna(),
+        &pid("q"),
+        &help("x", HelpCategory::Garden),
+        NOW + 4,
+    )
+    .unwrap();
+    d.respond(&bert(), &pid("p4"), &rid("r1"), "ja", NOW + 10)
+        .unwrap();
+    d.withdraw(&anna(), &pid("p3"), NOW + 11).unwrap();
+    d.hide_for_moderation(
+        &broker(),
+        &ModerationTarget::HelpPost(pid("p2")),
+        true,
+        NOW + 12,
+    )
+    .unwrap();
+
+    let ids = |page: &HelpPage| page.posts.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
+    // Every visible post counts, whatever its status or kind; hidden ones do not.
+    let all = d.help_page(None, 3);
+    assert_eq!(ids(&all), vec!["p6", "p5", "p4"]);
+    assert_eq!(all.total, 7);
+    // The page's posts carry their responses.
+    assert_eq!(all.posts[2].responses.len(), 1);
+    assert_eq!(all.posts[2].responses[0].author, "bert");
+
+    let garden = d.help_page(Some(HelpCategory::Garden), 10);
+    assert_eq!(ids(&garden), vec!["p6", "p4", "q", "p0"]);
+    assert_eq!(garden.total, 4);
+    let shopping = d.help_page(Some(HelpCategory::Shopping), 10);
+    assert_eq!(ids(&shopping), vec!["p5", "p3", "p1"]);
+    assert_eq!(shopping.total, 3);
+    assert_eq!(
+        d.help_page(Some(HelpCategory::Pets), 10),
+        HelpPage::default()
+    );
+    assert_eq!(d.help_page(None, 0).total, 7);
+    assert!(d.help_page(None, 0).posts.is_empty());
+    // A page larger than the board holds all of it, in the same order as smaller pages.
+    assert_eq!(ids(&d.help_page(None, 100))[..3], ids(&all)[..]);
+}
+
+#[test]
 fn open_requests_are_newest_first_without_closed_hidden_or_offers() {
     let mut d = village();
     for (i, t) in [
@@ -545,4 +614,41 @@ fn a_newer_document_is_refused() {
     assert!(migrate(&mut am, DocKind::Village, NOW).is_err());
     assert_eq!(schema_version_of(&am), SCHEMA_VERSION + 1);
     let _ = am.get_heads();
+}
+
+#[test]
+fn a_lent_document_is_read_in_place_and_always_handed_back() {
+    let d = village_with_request();
+    let heads = d.heads();
+    // A village document: read as one, and handed back unchanged.
+    let (am, titles) = VillageDoc::lend(d.into_automerge(), |v| {
+        v.help_posts()
+            .into_iter()
+            .map(|p| p.title)
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(titles.map(|t| t.len()), Some(1));
+    assert_eq!(am.get_heads(), heads);
+    // The wrong kind: not read, handed back all the same.
+    let (am, read) = MunicipalityDoc::lend(am, |_| ());
+    assert_eq!(read, None);
+    assert_eq!(am.get_heads(), heads);
+    // A newer schema: not read, handed back.
+    let mut newer = am;
+    let mut tx = newer.transaction();
+    model::automerge::transaction::Transactable::put(
+        &mut tx,
+        model::automerge::ObjId::Root,
+        "schema_version",
+        SCHEMA_VERSION + 1,
+    )
+    .unwrap();
+    tx.commit();
+    let newer_heads = newer.get_heads();
+    let (newer, read) = VillageDoc::lend(newer, |_| ());
+    assert_eq!(read, None);
+    assert_eq!(newer.get_heads(), newer_heads);
+    // An empty document (version 0) is read, as `from_automerge` accepts it.
+    let (_, read) = VillageDoc::lend(model::automerge::Automerge::new(), |v| v.help_posts().len());
+    assert_eq!(read, Some(0));
 }

@@ -1,27 +1,54 @@
 //! Fan-out benchmark: N WebSocket clients on one document, each making one edit per second;
 //! how long until each other client has each edit (p50/p99), and the server's memory per
 //! connection. Runs our server (the release binary) and a stock JS automerge-repo sync server
-//! (`tests/interop/js-sync-server.mjs`) with the same workload, printing both side by side.
+//! (`tests/interop/js-sync-server.mjs`, NodeFS storage) with the same workload, printing both
+//! side by side.
 //!
-//! `cargo bench -p sync-server --bench sync`; `BENCH_CLIENTS=100,1000` (client counts) and
-//! `BENCH_SECONDS=10` (length of each load phase) change the workload, `BENCH_TARGETS=ours,js`
-//! the servers. The clients are our native client (`sync` over tokio-tungstenite) in this
-//! process, which shares the machine with the server under test.
+//! `cargo xtask bench sync` (or `cargo bench -p sync-server --bench sync`); `BENCH_CLIENTS=100,1000`
+//! (client counts), `BENCH_SECONDS=10` (length of each load phase), `BENCH_TARGETS=ours,js` (the
+//! servers) and `BENCH_OBSERVERS=100` (how many clients time every arrival) change the run.
+//!
+//! # The clients
+//!
+//! They run in this process, on the same cores as the server under test, so they must cost
+//! as little as possible. A [`LeanClient`] speaks the real protocol (CBOR messages, automerge
+//! sync messages, real automerge changes that the server applies and validates) but keeps no
+//! document: it tracks the heads the server advertised, builds each edit as a change on those
+//! heads directly, and answers each sync message with its heads, as an automerge peer would.
+//! Every client receives every edit; the observers (`BENCH_OBSERVERS`, spread evenly over the
+//! clients; all of them when there are fewer) also decode each arriving change and time it:
+//! latency is from an edit's send on its client to the arrival of the WebSocket frame carrying
+//! it at an observer.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use std::{
+    collections::HashSet,
     io::{BufRead, BufReader},
     path::Path,
     process::{Child, Command, Stdio},
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
-use automerge::{ROOT, transaction::Transactable};
-use support::{ChildServer, Client};
+use automerge::{
+    ActorId, Change, ChangeHash, ExpandedChange, ROOT, ScalarValue,
+    legacy::{Key, ObjectId, Op, OpId, OpType},
+    sync::{BloomFilter, ChunkList, Have, Message as SyncMessage, MessageVersion},
+    transaction::Transactable,
+};
+use futures_util::{SinkExt, StreamExt};
+use support::{ChildServer, Client, Ws};
+use sync::{
+    Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocMessage, DocumentId, PeerId,
+    PeerInfo, PeerMetadata,
+};
 use tokio::sync::Semaphore;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Target {
@@ -29,15 +56,25 @@ enum Target {
     Js,
 }
 
-/// A server under test: its URL and process id (for its memory).
+/// A server under test, kept until the run ends (and killed if the run panics).
 enum Proc {
     Ours(ChildServer),
-    Js(Child),
+    Js(JsServer),
+}
+
+struct JsServer(Child);
+
+impl Drop for JsServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 struct Report {
     target: Target,
     clients: usize,
+    observers: usize,
     edits: usize,
     /// Clients whose connection ended during the run.
     dropped: usize,
@@ -56,10 +93,8 @@ fn main() {
         .iter()
         .map(|s| s.parse().expect("BENCH_CLIENTS: numbers"))
         .collect();
-    let seconds: u64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
+    let seconds: u64 = env_number("BENCH_SECONDS", 10);
+    let observers: usize = env_number("BENCH_OBSERVERS", 100);
     let targets: Vec<Target> = env_list("BENCH_TARGETS", "ours,js")
         .iter()
         .map(|s| match s.as_str() {
@@ -76,16 +111,14 @@ fn main() {
     for &n in &clients {
         for &target in &targets {
             eprintln!("{target:?}: {n} clients, {seconds} s …");
-            let report = runtime.block_on(run(target, n, seconds));
+            let report = runtime.block_on(run(target, n, observers.min(n), seconds));
+            print_header();
             print_row(&report);
             reports.push(report);
         }
     }
     println!();
-    println!(
-        "| server | clients | edits | dropped | delivered | p50 | p99 | max | idle RSS / connection | RSS idle | RSS under load |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    print_header();
     for r in &reports {
         print_row(r);
     }
@@ -100,14 +133,29 @@ fn env_list(name: &str, default: &str) -> Vec<String> {
         .collect()
 }
 
+fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+fn print_header() {
+    println!(
+        "| server | clients (observers) | edits | dropped | delivered | p50 | p99 | max | idle RSS / connection | RSS idle | RSS under load |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+}
+
 fn print_row(r: &Report) {
     println!(
-        "| {} | {} | {} | {} | {:.1} % of {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} KiB | {:.1} MiB | {:.1} MiB |",
+        "| {} | {} ({}) | {} | {} | {:.1} % of {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} KiB | {:.1} MiB | {:.1} MiB |",
         match r.target {
             Target::Ours => "ours (Rust)",
             Target::Js => "JS automerge-repo 2.5",
         },
         r.clients,
+        r.observers,
         r.edits,
         r.dropped,
         100.0 * r.delivered as f64 / r.expected.max(1) as f64,
@@ -121,11 +169,12 @@ fn print_row(r: &Report) {
     );
 }
 
-async fn run(target: Target, n: usize, seconds: u64) -> Report {
+async fn run(target: Target, n: usize, observers: usize, seconds: u64) -> Report {
     let dir = tempfile::tempdir().unwrap();
     let (proc, url, pid) = start(target, dir.path()).await;
     let epoch = Instant::now();
 
+    // A full client creates the document.
     let mut creator = Client::new("creator");
     creator.connect(&url).await.unwrap();
     let id = creator
@@ -138,17 +187,16 @@ async fn run(target: Target, n: usize, seconds: u64) -> Report {
     let baseline = rss_kib(pid);
 
     // Connect everyone (a few at a time) and let each get the document.
+    let ops = Arc::new(AtomicU64::new(1_000));
     let gate = Arc::new(Semaphore::new(32));
     let mut joins = Vec::new();
     for i in 0..n {
-        let (gate, url) = (gate.clone(), url.clone());
+        let (gate, url, ops) = (gate.clone(), url.clone(), ops.clone());
+        // Observers spread evenly over the clients (and so over the second's edit slots).
+        let observer = i * observers / n != (i + 1) * observers / n;
         joins.push(tokio::spawn(async move {
             let _permit = gate.acquire().await.unwrap();
-            let mut client = Client::new(&format!("c{i}"));
-            client.connect(&url).await.unwrap();
-            client.find(id).await.unwrap();
-            client.pump_until(|c| c.in_sync(id)).await.unwrap();
-            client
+            LeanClient::connect(&url, i, id, observer, epoch, ops).await
         }));
     }
     let mut clients = Vec::new();
@@ -156,6 +204,7 @@ async fn run(target: Target, n: usize, seconds: u64) -> Report {
         clients.push(join.await.unwrap());
     }
     creator.disconnect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_idle = rss_kib(pid);
 
     // Load: each client edits once a second, spread evenly over the second, and keeps reading.
@@ -164,49 +213,42 @@ async fn run(target: Target, n: usize, seconds: u64) -> Report {
     let drain = end + Duration::from_secs(3);
     let mut tasks = Vec::new();
     for (i, mut client) in clients.into_iter().enumerate() {
-        client.latency_epoch = Some(epoch);
         let offset = Duration::from_micros(1_000_000 * i as u64 / n as u64);
         tasks.push(tokio::spawn(async move {
             let mut next = start + offset;
             let mut edits = 0;
             let mut dropped = false;
             while next < end {
-                if client.pump_until_time(next).await.is_err() {
+                if client.pump_until(next).await.is_err() || client.edit().await.is_err() {
                     dropped = true;
                     break;
                 }
                 edits += 1;
-                let seq = edits as u64;
-                let edited = client
-                    .timed_edit(id, epoch, |tx| {
-                        tx.put(ROOT, format!("c{i}"), seq).unwrap();
-                    })
-                    .await;
-                if edited.is_err() {
-                    dropped = true;
-                    break;
-                }
                 next += Duration::from_secs(1);
             }
-            if client.pump_until_time(drain).await.is_err() {
+            if !dropped && client.pump_until(drain).await.is_err() {
                 dropped = true;
             }
-            (edits, std::mem::take(&mut client.latencies), dropped)
+            (edits, client.observer, client.latencies, dropped)
         }));
     }
     tokio::time::sleep_until(start + (end - start) / 2).await;
     let rss_load = rss_kib(pid);
-    let mut edits = 0;
-    let mut dropped = 0;
-    let mut latencies = Vec::new();
+    let mut per_client = Vec::new();
     for task in tasks {
-        let (e, l, d) = task.await.unwrap();
-        edits += e;
-        dropped += usize::from(d);
-        latencies.extend(l);
+        per_client.push(task.await.unwrap());
     }
     stop(proc).await;
 
+    let edits: usize = per_client.iter().map(|(e, ..)| e).sum();
+    let dropped = per_client.iter().filter(|(.., d)| *d).count();
+    // Each observer should have seen every edit but its own.
+    let expected: usize = per_client
+        .iter()
+        .filter(|(_, observer, ..)| *observer)
+        .map(|(own, ..)| edits - own)
+        .sum();
+    let mut latencies: Vec<u32> = per_client.into_iter().flat_map(|(_, _, l, _)| l).collect();
     latencies.sort_unstable();
     let pct = |p: f64| {
         if latencies.is_empty() {
@@ -219,16 +261,274 @@ async fn run(target: Target, n: usize, seconds: u64) -> Report {
     Report {
         target,
         clients: n,
+        observers,
         edits,
         dropped,
         delivered: latencies.len(),
-        expected: edits * (n - 1),
+        expected,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
         max_ms: pct(1.0),
         idle_kib_per_conn: rss_idle.saturating_sub(baseline) as f64 / n as f64,
         rss_idle_mib: rss_idle as f64 / 1024.0,
         rss_load_mib: rss_load as f64 / 1024.0,
+    }
+}
+
+/// The connection ended.
+#[derive(Debug)]
+struct Dropped;
+
+/// A protocol-true client without a document (see the module docs).
+struct LeanClient {
+    ws: Ws,
+    connection: Connection,
+    id: DocumentId,
+    /// Its key in the document's root map.
+    key: String,
+    actor: ActorId,
+    seq: u64,
+    /// The op id of its last edit (the next one overwrites it).
+    last_op: Option<u64>,
+    /// A Lamport clock for op counters, shared by all clients: always above every op they saw.
+    ops: Arc<AtomicU64>,
+    /// The heads the server last advertised: it has them, and so does this client.
+    server_heads: Vec<ChangeHash>,
+    /// Its last edit, until the server's heads show it.
+    unacked: Option<ChangeHash>,
+    /// The heads it last advertised.
+    sent_heads: Vec<ChangeHash>,
+    observer: bool,
+    epoch: Instant,
+    /// Microseconds from an edit's send to its first arrival here (observers only).
+    latencies: Vec<u32>,
+    /// The changes that arrived here (observers only): the server may send one twice.
+    seen: HashSet<ChangeHash>,
+}
+
+impl LeanClient {
+    /// Connects, finishes the handshake and fetches the document.
+    async fn connect(
+        url: &str,
+        i: usize,
+        id: DocumentId,
+        observer: bool,
+        epoch: Instant,
+        ops: Arc<AtomicU64>,
+    ) -> Self {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let info = PeerInfo {
+            peer_id: PeerId::new(format!("bench-{i}-{}", support::random_document_id())),
+            metadata: PeerMetadata {
+                storage_id: None,
+                is_ephemeral: true,
+            },
+        };
+        let connection = Connection::outgoing(info, ConnectionConfig::default());
+        let mut actor = [0u8; 16];
+        getrandom::fill(&mut actor).unwrap();
+        let mut client = Self {
+            ws,
+            connection,
+            id,
+            key: format!("c{i}"),
+            actor: ActorId::from(actor),
+            seq: 0,
+            last_op: None,
+            ops,
+            server_heads: Vec::new(),
+            unacked: None,
+            sent_heads: Vec::new(),
+            observer,
+            epoch,
+            latencies: Vec::new(),
+            seen: HashSet::new(),
+        };
+        let start = client
+            .connection
+            .handle(support::now(), ConnectionInput::start());
+        for frame in start.outgoing {
+            client.send(frame).await.unwrap();
+        }
+        let deadline = tokio::time::Instant::now() + support::PATIENCE;
+        while client.connection.peer().is_none() {
+            client.next_frame(deadline).await.unwrap();
+        }
+        let request = SyncMessage {
+            heads: Vec::new(),
+            need: Vec::new(),
+            have: vec![Have {
+                last_sync: Vec::new(),
+                bloom: BloomFilter::default(),
+            }],
+            changes: ChunkList::empty(),
+            flags: None,
+            version: MessageVersion::V1,
+        };
+        client
+            .send_doc(DocMessage::Request(request.encode()))
+            .await
+            .unwrap();
+        while client.server_heads.is_empty() {
+            client.next_frame(deadline).await.unwrap();
+        }
+        // Arrivals before the load are the document's history, not edits.
+        client.latencies.clear();
+        client
+    }
+
+    /// Handles frames until `deadline`.
+    async fn pump_until(&mut self, deadline: tokio::time::Instant) -> Result<(), Dropped> {
+        while tokio::time::Instant::now() < deadline {
+            self.next_frame(deadline).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits for one frame (at most until `deadline`) and handles it.
+    async fn next_frame(&mut self, deadline: tokio::time::Instant) -> Result<(), Dropped> {
+        let frame = match tokio::time::timeout_at(deadline, self.ws.next()).await {
+            Ok(frame) => frame,
+            Err(_) => return Ok(()),
+        };
+        let arrived = self.epoch.elapsed().as_micros() as u64;
+        let bytes = match frame {
+            Some(Ok(WsMessage::Binary(bytes))) => bytes,
+            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {
+                return Ok(());
+            }
+            _ => return Err(Dropped),
+        };
+        let results = self
+            .connection
+            .handle(support::now(), ConnectionInput::receive(bytes.to_vec()));
+        for frame in results.outgoing {
+            self.send(frame).await?;
+        }
+        if results.close {
+            return Err(Dropped);
+        }
+        for event in results.events {
+            if let ConnectionEvent::Document {
+                message: DocMessage::Sync(data),
+                ..
+            } = event
+            {
+                self.receive_sync(&data, arrived).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes in a sync message from the server and answers it when this client's heads moved.
+    async fn receive_sync(&mut self, data: &[u8], arrived: u64) -> Result<(), Dropped> {
+        let message = SyncMessage::decode(data).expect("the server sends valid sync messages");
+        if self.observer {
+            for chunk in message.changes.iter() {
+                let change = Change::try_from(chunk).expect("valid changes");
+                if !self.seen.insert(change.hash()) {
+                    continue;
+                }
+                if let Some(sent) = change.message().and_then(|m| m.parse::<u64>().ok()) {
+                    self.latencies.push(arrived.saturating_sub(sent) as u32);
+                }
+            }
+        }
+        self.server_heads = message.heads;
+        if self
+            .unacked
+            .is_some_and(|own| self.server_heads.contains(&own))
+        {
+            self.unacked = None;
+        }
+        let heads = self.heads();
+        if heads == self.sent_heads {
+            return Ok(());
+        }
+        let reply = SyncMessage {
+            heads: heads.clone(),
+            need: Vec::new(),
+            have: vec![self.have()],
+            changes: ChunkList::empty(),
+            flags: None,
+            version: MessageVersion::V1,
+        };
+        self.sent_heads = heads;
+        self.send_doc(DocMessage::Sync(reply.encode())).await
+    }
+
+    /// What it has beyond what it shares with the server: at most its unacknowledged edit.
+    fn have(&self) -> Have {
+        Have {
+            last_sync: self.server_heads.clone(),
+            bloom: BloomFilter::from_hashes(self.unacked.iter()),
+        }
+    }
+
+    /// What this client has: everything the server advertised, plus its own unacknowledged edit.
+    fn heads(&self) -> Vec<ChangeHash> {
+        let mut heads = self.server_heads.clone();
+        heads.extend(self.unacked);
+        heads.sort_unstable();
+        heads
+    }
+
+    /// One edit: sets its key to its edit count, as a change on everything it has, whose
+    /// message is its send time.
+    async fn edit(&mut self) -> Result<(), Dropped> {
+        self.seq += 1;
+        let counter = self.ops.fetch_add(1, Ordering::Relaxed);
+        let deps = self.heads();
+        let sent = self.epoch.elapsed().as_micros() as u64;
+        let change = Change::from(ExpandedChange {
+            operations: vec![Op {
+                action: OpType::Put(ScalarValue::Uint(self.seq)),
+                obj: ObjectId::Root,
+                key: Key::Map(self.key.as_str().into()),
+                pred: self
+                    .last_op
+                    .map(|c| OpId::new(c, &self.actor))
+                    .into_iter()
+                    .collect(),
+                insert: false,
+            }],
+            actor_id: self.actor.clone(),
+            hash: None,
+            seq: self.seq,
+            start_op: counter.try_into().unwrap(),
+            time: 0,
+            message: Some(sent.to_string()),
+            deps,
+            extra_bytes: Vec::new(),
+            author: None,
+        });
+        self.last_op = Some(counter);
+        self.unacked = Some(change.hash());
+        let message = SyncMessage {
+            heads: vec![change.hash()],
+            need: Vec::new(),
+            have: vec![self.have()],
+            changes: ChunkList::from(change.raw_bytes().to_vec()),
+            flags: None,
+            version: MessageVersion::V1,
+        };
+        self.sent_heads = vec![change.hash()];
+        self.send_doc(DocMessage::Sync(message.encode())).await
+    }
+
+    async fn send_doc(&mut self, message: DocMessage) -> Result<(), Dropped> {
+        let frame = self
+            .connection
+            .encode_document_message(self.id, message)
+            .map_err(|_| Dropped)?;
+        self.send(frame).await
+    }
+
+    async fn send(&mut self, frame: Vec<u8>) -> Result<(), Dropped> {
+        self.ws
+            .send(WsMessage::Binary(frame.into()))
+            .await
+            .map_err(|_| Dropped)
     }
 }
 
@@ -243,6 +543,7 @@ async fn start(target: Target, data: &Path) -> (Proc, String, u32) {
             let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests");
             let mut child = Command::new("node")
                 .arg("interop/js-sync-server.mjs")
+                .arg(data)
                 .current_dir(&tests)
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
@@ -258,7 +559,7 @@ async fn start(target: Target, data: &Path) -> (Proc, String, u32) {
             .await
             .unwrap();
             let pid = child.id();
-            (Proc::Js(child), line.trim().to_owned(), pid)
+            (Proc::Js(JsServer(child)), line.trim().to_owned(), pid)
         }
     }
 }
@@ -266,10 +567,7 @@ async fn start(target: Target, data: &Path) -> (Proc, String, u32) {
 async fn stop(proc: Proc) {
     match proc {
         Proc::Ours(server) => server.kill(),
-        Proc::Js(mut child) => {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        Proc::Js(server) => drop(server),
     }
 }
 

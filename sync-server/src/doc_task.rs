@@ -4,14 +4,18 @@
 //! about new changes, makes the batch's changes durable with one storage write, and only then
 //! sends anything: the replies to the senders (which advertise the new heads, so they
 //! acknowledge the changes) and the fan-out to the other peers. Nothing that reflects a change
-//! leaves the server before the change is on disk. While messages keep arriving, the fan-out
-//! gathers several batches' changes (up to `FAN_OUT_DELAY`), so that a busy document sends
-//! each peer fewer, larger messages.
+//! leaves the server before the change is on disk.
+//!
+//! The fan-out is paced: it costs one sync message per peer however few changes it carries, so
+//! a document fans out at most once per [`fan_out_interval`] (which grows with its number of
+//! peers, up to [`MAX_FAN_OUT_INTERVAL`]). A burst of edits therefore reaches each peer as one
+//! message, and a document's fan-out work per second stays bounded however often it is edited;
+//! an edit after a quiet spell goes out at once.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use automerge::{Automerge, ChangeHash};
-use sync::{DocEvent, DocInput, DocMessage, DocSync, DocumentId, Timestamp};
+use sync::{DocEvent, DocInput, DocMessage, DocSync, DocumentId, StorageId, Timestamp};
 use tokio::{
     sync::mpsc::{self, error::TrySendError},
     time::Instant,
@@ -26,10 +30,19 @@ use crate::{
 
 /// At most this many queued messages are handled (and stored) as one batch.
 const MAX_BATCH: usize = 256;
-/// Under load, the fan-out to other peers waits at most this long for more changes to send
-/// in the same messages (as automerge-repo throttles its sync messages); with an empty queue
-/// it goes out at once.
-const FAN_OUT_DELAY: Duration = Duration::from_millis(50);
+/// The pause between two fan-outs of one document, per peer it has: about what generating
+/// and queueing one peer's sync message costs, so fan-outs take at most about half the
+/// document's time.
+const FAN_OUT_INTERVAL_PER_PEER: Duration = Duration::from_micros(100);
+/// The longest pause between two fan-outs (what an edit may wait for before it is sent on).
+const MAX_FAN_OUT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How long after a fan-out the next may start, for a document with `peers` peers.
+fn fan_out_interval(peers: usize) -> Duration {
+    FAN_OUT_INTERVAL_PER_PEER
+        .saturating_mul(u32::try_from(peers).unwrap_or(u32::MAX))
+        .min(MAX_FAN_OUT_INTERVAL)
+}
 /// While the server stops, how often a document without peers checks whether it may unload.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
 
@@ -39,9 +52,13 @@ pub(crate) struct DocTask {
     hub: Hub,
     store: DocumentStore,
     validator: Arc<dyn ChangeValidator>,
+    /// The server's storage id, under which it gossips its heads of the document.
+    storage_id: StorageId,
     doc: Automerge,
     /// The heads of what is durable.
     saved_heads: Vec<ChangeHash>,
+    /// The heads last gossiped to the peers subscribed to the server's storage id.
+    gossiped_heads: Vec<ChangeHash>,
     /// The document could not be loaded from storage: answer `doc-unavailable`, store nothing.
     broken: bool,
     peers: HashMap<ConnId, Peer>,
@@ -50,6 +67,18 @@ pub(crate) struct DocTask {
 struct Peer {
     link: PeerLink,
     sync: DocSync,
+    /// The heads the peer last said it has, and when (for heads gossip about its storage).
+    heads: Option<(Vec<ChangeHash>, Timestamp)>,
+}
+
+impl Peer {
+    fn new(link: PeerLink, sync: DocSync) -> Self {
+        Self {
+            link,
+            sync,
+            heads: None,
+        }
+    }
 }
 
 /// The storage id under which a peer's sync state is kept between its connections: it must
@@ -91,6 +120,7 @@ impl DocTask {
         hub: Hub,
         store: DocumentStore,
         validator: Arc<dyn ChangeValidator>,
+        storage_id: StorageId,
     ) -> Self {
         Self {
             id,
@@ -98,8 +128,10 @@ impl DocTask {
             hub,
             store,
             validator,
+            storage_id,
             doc: Automerge::new(),
             saved_heads: Vec::new(),
+            gossiped_heads: Vec::new(),
             broken: false,
             peers: HashMap::new(),
         }
@@ -111,8 +143,11 @@ impl DocTask {
         mut shutdown: Shutdown,
         unload_after: Duration,
     ) {
-        match self.store.load_document(self.id).await {
-            Ok(Some(doc)) => self.doc = doc,
+        // A corrupt chunk is left out (and left in storage: it is never deleted, so it stays
+        // for inspection); the document is served from its other chunks, and peers that have
+        // the lost changes send them again.
+        match self.store.load_document_skipping_corrupt(self.id).await {
+            Ok(Some(salvaged)) => self.doc = salvaged.doc,
             Ok(None) => {}
             Err(error) => {
                 tracing::error!(doc = %self.id, "cannot load document: {error}");
@@ -120,10 +155,13 @@ impl DocTask {
             }
         }
         self.saved_heads = self.doc.get_heads();
+        self.gossiped_heads = self.saved_heads.clone();
         let mut idle_since = Instant::now();
         // Changes are stored but not yet sent to the peers that did not send them.
-        let mut fan_out_by: Option<Instant> = None;
+        let mut fan_out_due = false;
+        let mut last_fan_out = Instant::now();
         loop {
+            let next_fan_out = last_fan_out + fan_out_interval(self.peers.len());
             let deadline = if shutdown.is_shutdown() {
                 idle_since + SHUTDOWN_POLL
             } else {
@@ -140,16 +178,19 @@ impl DocTask {
                             Err(_) => break,
                         }
                     }
-                    if self.handle_batch(batch).await {
-                        fan_out_by.get_or_insert_with(|| Instant::now() + FAN_OUT_DELAY);
-                    }
-                    if let Some(by) = fan_out_by
-                        && (commands.is_empty() || Instant::now() >= by)
-                    {
+                    fan_out_due |= self.handle_batch(batch, fan_out_due).await;
+                    // Checked here too: a queue that is never empty must not starve the timer.
+                    if fan_out_due && Instant::now() >= next_fan_out {
                         self.fan_out();
-                        fan_out_by = None;
+                        fan_out_due = false;
+                        last_fan_out = Instant::now();
                     }
                     idle_since = Instant::now();
+                }
+                () = tokio::time::sleep_until(next_fan_out), if fan_out_due => {
+                    self.fan_out();
+                    fan_out_due = false;
+                    last_fan_out = Instant::now();
                 }
                 () = tokio::time::sleep_until(deadline), if self.peers.is_empty() => {
                     if self.hub.try_unload(self.id, self.generation, || commands.is_empty()) {
@@ -166,8 +207,9 @@ impl DocTask {
     }
 
     /// Applies a batch, stores its changes and answers the senders; returns whether the
-    /// document changed (and so a fan-out is due).
-    async fn handle_batch(&mut self, commands: Vec<DocCommand>) -> bool {
+    /// document changed (and so a fan-out is due). With `fan_out_due` (or once the batch
+    /// changed the document), replies that would only pass on changes are left to the fan-out.
+    async fn handle_batch(&mut self, commands: Vec<DocCommand>, fan_out_due: bool) -> bool {
         self.resume_new_peers(&commands).await;
         let now = now();
         let mut batch = Batch::default();
@@ -175,7 +217,8 @@ impl DocTask {
         for command in commands {
             match command {
                 DocCommand::Message { from, message } => {
-                    self.receive(now, from, message, &mut batch);
+                    let defer_reply = fan_out_due || batch.changed;
+                    self.receive(now, from, message, defer_reply, &mut batch);
                 }
                 DocCommand::Ephemeral {
                     from,
@@ -194,6 +237,9 @@ impl DocTask {
                             },
                         ));
                     }
+                }
+                DocCommand::Subscribed { conn, add } => {
+                    self.known_heads(now, conn, &add, &mut batch);
                 }
                 DocCommand::Leave { conn } => {
                     if let Some(peer) = self.peers.remove(&conn)
@@ -269,11 +315,7 @@ impl DocTask {
                     }
                 }
             }
-            let peer = Peer {
-                link: from.clone(),
-                sync,
-            };
-            self.peers.insert(from.conn, peer);
+            self.peers.insert(from.conn, Peer::new(from.clone(), sync));
         }
     }
 
@@ -305,11 +347,76 @@ impl DocTask {
                 )),
             }
         }
+        let heads = self.doc.get_heads();
+        if heads != self.gossiped_heads {
+            let storage_id = self.storage_id.clone();
+            self.gossip(None, &storage_id, &heads, now, &mut outgoing);
+            self.gossiped_heads = heads;
+        }
         self.deliver(outgoing);
     }
 
+    /// Heads gossip (automerge-repo's remote heads): tells every peer of this document (but
+    /// `except`) that subscribed to `storage_id` that it has `heads`.
+    fn gossip(
+        &self,
+        except: Option<ConnId>,
+        storage_id: &StorageId,
+        heads: &[ChangeHash],
+        now: Timestamp,
+        outgoing: &mut Vec<(ConnId, Outbound)>,
+    ) {
+        for (&conn, peer) in &self.peers {
+            if Some(conn) != except && peer.link.subscribed_to(storage_id) {
+                outgoing.push((conn, self.remote_heads(storage_id, heads, now)));
+            }
+        }
+    }
+
+    /// A peer just subscribed to heads gossip about `storages`: send it what this document
+    /// knows of them (its own heads, and those of the connected peers with those storages).
+    fn known_heads(&self, now: Timestamp, conn: ConnId, storages: &[StorageId], batch: &mut Batch) {
+        if !self.peers.contains_key(&conn) {
+            return;
+        }
+        for storage_id in storages {
+            if *storage_id == self.storage_id {
+                let heads = self.remote_heads(storage_id, &self.saved_heads, now);
+                batch.outgoing.push((conn, heads));
+                continue;
+            }
+            let known = self.peers.values().filter_map(|peer| {
+                let (heads, when) = peer.heads.as_ref()?;
+                (lasting_storage_id(&peer.link) == Some(storage_id.as_str()))
+                    .then(|| self.remote_heads(storage_id, heads, *when))
+            });
+            batch.outgoing.extend(known.map(|heads| (conn, heads)));
+        }
+    }
+
+    fn remote_heads(
+        &self,
+        storage_id: &StorageId,
+        heads: &[ChangeHash],
+        when: Timestamp,
+    ) -> Outbound {
+        Outbound::RemoteHeads {
+            document_id: self.id,
+            storage_id: storage_id.clone(),
+            heads: heads.to_vec(),
+            timestamp: when,
+        }
+    }
+
     /// Applies one peer's message, checking any new changes with the validator.
-    fn receive(&mut self, now: Timestamp, from: PeerLink, message: DocMessage, batch: &mut Batch) {
+    fn receive(
+        &mut self,
+        now: Timestamp,
+        from: PeerLink,
+        message: DocMessage,
+        defer_reply: bool,
+        batch: &mut Batch,
+    ) {
         let conn = from.conn;
         if self.broken {
             // Not a peer of this document: answer directly (there is nothing to store first).
@@ -320,15 +427,17 @@ impl DocTask {
             send(&from, unavailable);
             return;
         }
-        let peer = self.peers.entry(conn).or_insert_with(|| Peer {
-            link: from,
-            sync: DocSync::new(),
-        });
+        let peer = self
+            .peers
+            .entry(conn)
+            .or_insert_with(|| Peer::new(from, DocSync::new()));
         let before = self.doc.get_heads();
-        let results = match peer
-            .sync
-            .handle(now, &mut self.doc, DocInput::receive(message))
-        {
+        let input = if defer_reply {
+            DocInput::receive_deferring_reply(message)
+        } else {
+            DocInput::receive(message)
+        };
+        let results = match peer.sync.handle(now, &mut self.doc, input) {
             Ok(results) => results,
             Err(error) => {
                 self.fail_peer(conn, error.to_string(), batch);
@@ -339,6 +448,20 @@ impl DocTask {
             .events
             .iter()
             .any(|e| matches!(e, DocEvent::DocumentChanged { .. }));
+        let their_heads = results.events.iter().find_map(|e| match e {
+            DocEvent::TheirHeads(heads) => Some(heads.clone()),
+            _ => None,
+        });
+        if let Some(heads) = their_heads {
+            peer.heads = Some((heads.clone(), now));
+            if let Some(storage_id) = lasting_storage_id(&peer.link) {
+                let storage_id = StorageId::new(storage_id);
+                self.gossip(Some(conn), &storage_id, &heads, now, &mut batch.outgoing);
+            }
+        }
+        let Some(peer) = self.peers.get_mut(&conn) else {
+            return;
+        };
         if changed {
             let verdict = self.validator.validate(&Incoming {
                 document_id: self.id,

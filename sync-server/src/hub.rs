@@ -15,14 +15,15 @@
 //! and a new handle comes from the hub, which by then hands out a new task.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{
         Arc, Mutex, MutexGuard, PoisonError,
         atomic::{AtomicU64, Ordering},
     },
 };
 
-use sync::{DocMessage, DocumentId, PeerInfo};
+use automerge::ChangeHash;
+use sync::{DocMessage, DocumentId, PeerInfo, StorageId, Timestamp};
 use tokio::sync::{Notify, mpsc};
 
 use crate::{
@@ -40,6 +41,18 @@ pub(crate) struct PeerLink {
     pub(crate) outbound: mpsc::Sender<Outbound>,
     /// Wakes the connection to close it (its queue is full: it reads too slowly).
     pub(crate) kick: Arc<Notify>,
+    /// The storage ids whose heads the peer wants to hear about (`remote-subscription-change`).
+    pub(crate) subscriptions: Arc<Mutex<HashSet<StorageId>>>,
+}
+
+impl PeerLink {
+    /// Whether the peer subscribed to heads gossip about `storage_id`.
+    pub(crate) fn subscribed_to(&self, storage_id: &StorageId) -> bool {
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(storage_id)
+    }
 }
 
 /// What a document's task asks a connection to send.
@@ -54,6 +67,13 @@ pub(crate) enum Outbound {
         session_id: String,
         count: u64,
         data: Vec<u8>,
+    },
+    /// Heads gossip: `storage_id` has these heads of the document (`remote-heads-changed`).
+    RemoteHeads {
+        document_id: DocumentId,
+        storage_id: StorageId,
+        heads: Vec<ChangeHash>,
+        timestamp: Timestamp,
     },
     /// The peer broke the protocol for this document (or its changes were refused): send an
     /// `error` and close.
@@ -71,6 +91,9 @@ pub(crate) enum DocCommand {
         count: u64,
         data: Vec<u8>,
     },
+    /// The peer subscribed to heads gossip about these storages: send it the heads of the
+    /// document they are known to have.
+    Subscribed { conn: ConnId, add: Vec<StorageId> },
     /// The connection is closing: forget its sync state.
     Leave { conn: ConnId },
 }
@@ -88,6 +111,8 @@ struct Inner {
     limits: SyncLimits,
     lifecycle: Lifecycle,
     next_id: AtomicU64,
+    /// The server's own storage id, whose heads it gossips.
+    storage_id: StorageId,
 }
 
 struct Slot {
@@ -103,6 +128,7 @@ impl Hub {
         validator: Arc<dyn ChangeValidator>,
         limits: SyncLimits,
         lifecycle: Lifecycle,
+        storage_id: StorageId,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -112,6 +138,7 @@ impl Hub {
                 limits,
                 lifecycle,
                 next_id: AtomicU64::new(1),
+                storage_id,
             }),
         }
     }
@@ -141,6 +168,7 @@ impl Hub {
                     self.clone(),
                     self.inner.store.clone(),
                     self.inner.validator.clone(),
+                    self.inner.storage_id.clone(),
                 ),
                 commands,
                 self.inner.lifecycle.track(),

@@ -138,11 +138,17 @@ impl Server {
         let peer = PeerInfo {
             peer_id: PeerId::new(format!("dorpskracht-server-{storage_id}")),
             metadata: PeerMetadata {
-                storage_id: Some(StorageId::new(storage_id)),
+                storage_id: Some(StorageId::new(storage_id.clone())),
                 is_ephemeral: false,
             },
         };
-        let hub = Hub::new(store, validator, limits.clone(), lifecycle.clone());
+        let hub = Hub::new(
+            store,
+            validator,
+            limits.clone(),
+            lifecycle.clone(),
+            StorageId::new(storage_id),
+        );
         Ok(Self {
             state: Arc::new(State {
                 bootstrap,

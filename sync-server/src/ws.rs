@@ -299,10 +299,35 @@ impl ConnectionTask {
                 ConnectionEvent::RemoteError(message) => {
                     tracing::debug!(conn = self.conn, "peer reported an error: {message}");
                 }
-                // Heads gossip between servers is not implemented: nothing to subscribe to.
-                ConnectionEvent::RemoteSubscriptionChange { .. }
-                | ConnectionEvent::RemoteHeadsChanged { .. }
-                | ConnectionEvent::Left => {}
+                ConnectionEvent::RemoteSubscriptionChange { add, remove } => {
+                    let link = self
+                        .link
+                        .as_ref()
+                        .expect("gossip flows after the handshake");
+                    {
+                        let mut subscriptions = link
+                            .subscriptions
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner);
+                        for storage_id in &remove {
+                            subscriptions.remove(storage_id);
+                        }
+                        subscriptions.extend(add.iter().cloned());
+                    }
+                    // What the open documents know of the added storages goes out at once.
+                    if !add.is_empty() {
+                        for handle in self.docs.values() {
+                            let command = DocCommand::Subscribed {
+                                conn: self.conn,
+                                add: add.clone(),
+                            };
+                            handle.send(command).await;
+                        }
+                    }
+                }
+                // This server is the only one: it has no use for other storages' heads (a
+                // cluster of servers would forward them to subscribers, as automerge-repo does).
+                ConnectionEvent::RemoteHeadsChanged { .. } | ConnectionEvent::Left => {}
             }
         }
         // The state machine already queued its `error` (if any) in `outgoing`.
@@ -319,6 +344,7 @@ impl ConnectionTask {
             peer: Arc::new(peer),
             outbound: self.outbound_tx.clone(),
             kick: self.kick.clone(),
+            subscriptions: Arc::default(),
         });
     }
 
@@ -356,6 +382,19 @@ impl ConnectionTask {
             } => self
                 .connection
                 .encode_ephemeral(document_id, session_id, count, data),
+            Outbound::RemoteHeads {
+                document_id,
+                storage_id,
+                heads,
+                timestamp,
+            } => {
+                let heads = sync::RemoteHeads {
+                    heads: sync::encode_heads(&heads),
+                    timestamp: timestamp.as_millis(),
+                };
+                self.connection
+                    .encode_remote_heads(document_id, [(storage_id, heads)].into())
+            }
             Outbound::Fail { reason } => return Some(End::Error(reason)),
         };
         // Documents only queue messages for established connections.

@@ -285,6 +285,23 @@ impl Connection {
         .encode())
     }
 
+    /// Addresses heads gossip to the peer and encodes it: the heads of `document_id` that the
+    /// storages in `new_heads` are known to have (`remote-heads-changed`).
+    pub fn encode_remote_heads(
+        &self,
+        document_id: DocumentId,
+        new_heads: BTreeMap<StorageId, RemoteHeads>,
+    ) -> Result<Vec<u8>, ConnectionError> {
+        let (sender_id, target_id) = self.ids()?;
+        Ok(Message::RemoteHeadsChanged {
+            sender_id,
+            target_id,
+            document_id,
+            new_heads,
+        }
+        .encode())
+    }
+
     fn ids(&self) -> Result<(PeerId, PeerId), ConnectionError> {
         let peer = self.peer().ok_or(ConnectionError::NotEstablished)?;
         Ok((self.local.peer_id.clone(), peer.peer_id.clone()))

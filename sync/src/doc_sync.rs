@@ -27,7 +27,11 @@ pub struct DocInput(Input);
 #[derive(Clone, Debug, PartialEq)]
 enum Input {
     Begin,
-    Receive(DocMessage),
+    Receive {
+        message: DocMessage,
+        /// Answer with the next `DocChanged` instead of now.
+        defer_reply: bool,
+    },
     DocChanged,
 }
 
@@ -40,7 +44,24 @@ impl DocInput {
 
     /// The peer sent a message about this document.
     pub fn receive(message: DocMessage) -> Self {
-        Self(Input::Receive(message))
+        Self(Input::Receive {
+            message,
+            defer_reply: false,
+        })
+    }
+
+    /// Like [`DocInput::receive`], for a driver that will soon call [`DocInput::doc_changed`]
+    /// on this peer's sync anyway (a server with a fan-out pending): a `sync` message that
+    /// brings no changes is applied without an answer, and that call answers it. Without it,
+    /// each peer's acknowledgement of one fan-out would be answered at once with the changes
+    /// that arrived meanwhile, and every peer would poll the document on its own instead of
+    /// sharing one fan-out. `request`s and messages that change the document are answered at
+    /// once as usual.
+    pub fn receive_deferring_reply(message: DocMessage) -> Self {
+        Self(Input::Receive {
+            message,
+            defer_reply: true,
+        })
     }
 
     /// Our copy changed (a local edit, or changes from another peer): send the peer what is new.
@@ -170,9 +191,12 @@ impl DocSync {
         let mut results = DocResults::default();
         match input.0 {
             Input::Begin | Input::DocChanged => self.generate(doc, &mut results),
-            Input::Receive(message) => {
+            Input::Receive {
+                message,
+                defer_reply,
+            } => {
                 self.last_received = Some(now);
-                self.receive(doc, message, &mut results)?;
+                self.receive(doc, message, defer_reply, &mut results)?;
             }
         }
         if !results.outgoing.is_empty() {
@@ -185,6 +209,7 @@ impl DocSync {
         &mut self,
         doc: &mut Automerge,
         message: DocMessage,
+        defer_reply: bool,
         results: &mut DocResults,
     ) -> Result<(), DocError> {
         let (data, is_request) = match message {
@@ -234,6 +259,9 @@ impl DocSync {
                 self.sent_unavailable = true;
                 results.outgoing.push(DocMessage::Unavailable);
             }
+            return Ok(());
+        }
+        if defer_reply && !is_request && heads_after == heads_before {
             return Ok(());
         }
         self.generate(doc, results);

@@ -54,9 +54,17 @@ test("a request is answered, accepted and matched across two residents", async (
   await card(bert, title).getByRole("button", { name: "Ik help" }).click();
   await expect(card(bert, title)).toContainText("Je hebt gereageerd.");
 
-  // Anna sees the response and accepts it.
+  // Anna sees the response (Bert chose no display name) and can write to Bert about it.
   const response = card(anna, title).getByTestId("response");
   await expect(response).toHaveCount(1);
+  await expect(response).toContainText("Een buurtbewoner reageerde");
+  const bertId = await bert.evaluate(() => localStorage.getItem("dorpskracht.user"));
+  await expect(response.getByRole("link", { name: "Stuur een bericht" })).toHaveAttribute(
+    "href",
+    `/berichten/nieuw?met=${bertId}&over=Boodschappen%20doen%20op%20dinsdag`,
+  );
+  // Only the author sees responses, so only the author can write to a responder.
+  await expect(card(bert, title).getByRole("link", { name: "Stuur een bericht" })).toHaveCount(0);
   await response.getByRole("button", { name: "Accepteren" }).click();
   await expect(anna.getByTestId("notice")).toHaveText("Je hebt een reactie geaccepteerd.");
 
@@ -164,6 +172,20 @@ test("after posting a request, the offers that fit it are suggested, with why", 
   await expect(card(bert, "Wie haalt mijn boodschappen?")).toBeVisible();
   await expect(bert.getByTestId("suggestion")).toHaveCount(0);
 
+  // The board shows one kind of help when asked, and all again.
+  const filter = anna.getByLabel("Welke soort hulp tonen?");
+  await expect(anna.getByTestId("help-count")).toHaveText("Berichten: 3");
+  await filter.selectOption({ label: "Tuin" });
+  await expect(anna.getByTestId("help-post")).toHaveCount(1);
+  await expect(card(anna, "Tuinklussen")).toBeVisible();
+  await expect(anna.getByTestId("help-count")).toHaveText("Berichten: 1");
+  await filter.selectOption({ label: "Huisdieren" });
+  await expect(anna.getByTestId("help-post")).toHaveCount(0);
+  await expect(anna.getByTestId("no-help-posts")).toHaveText("Geen berichten van deze soort.");
+  await filter.selectOption({ label: "Alle soorten" });
+  await expect(anna.getByTestId("help-post")).toHaveCount(3);
+  await expect(anna.getByTestId("no-help-posts")).toHaveCount(0);
+
   // Bert withdraws his garden offer: it stays visible as withdrawn, nobody can respond.
   await card(bert, "Tuinklussen").getByRole("button", { name: "Intrekken" }).click();
   await expect(card(bert, "Tuinklussen").getByTestId("help-status")).toHaveText("Ingetrokken");
@@ -171,4 +193,34 @@ test("after posting a request, the offers that fit it are suggested, with why", 
   await expect(card(anna, "Tuinklussen").getByRole("button", { name: "Graag!" })).toHaveCount(0);
   await anna.getByRole("button", { name: "Switch to English" }).click();
   await expect(suggestions.nth(0)).toHaveText("Ik doe graag boodschappen voor je — same village, same category, any time");
+});
+
+test("installed: after one online visit, a reload with the network off shows the board last seen", async ({ browser }) => {
+  const bert = await openVillage(browser);
+  await bert.getByLabel("Waarmee?").fill("Wie wil mijn gras maaien?");
+  await bert.getByLabel("Soort hulp").selectOption({ label: "Tuin" });
+  await bert.getByRole("button", { name: "Plaatsen" }).click();
+  await expect(bert.getByTestId("synced")).toHaveText("Alles gesynchroniseerd");
+
+  // Anna visits once, online: the service worker takes over, Bert's post arrives on the device.
+  const anna = await openVillage(browser);
+  await expect(card(anna, "Wie wil mijn gras maaien?")).toContainText("Van een buurtbewoner");
+  await anna.evaluate(() => navigator.serviceWorker.ready);
+  await anna.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await expect(anna.getByTestId("saved")).toHaveText("Opgeslagen op dit apparaat");
+
+  // The network is off (and the server gone): the reload comes from the service worker's
+  // cache, the board from IndexedDB.
+  await anna.context().setOffline(true);
+  await server.stop();
+  await anna.reload();
+  await expect(anna.getByRole("heading", { level: 1 })).toHaveText("Ulft");
+  await expect(anna.getByTestId("online")).toHaveText("Offline");
+  await expect(card(anna, "Wie wil mijn gras maaien?")).toContainText("Van een buurtbewoner");
+  await expect(card(anna, "Wie wil mijn gras maaien?").getByTestId("help-status")).toHaveText("Open");
+  // The board works as before: choosing a kind of help needs no network either.
+  await anna.getByLabel("Welke soort hulp tonen?").selectOption({ label: "Vervoer" });
+  await expect(anna.getByTestId("help-post")).toHaveCount(0);
+  await anna.getByLabel("Welke soort hulp tonen?").selectOption({ label: "Tuin" });
+  await expect(card(anna, "Wie wil mijn gras maaien?")).toBeVisible();
 });

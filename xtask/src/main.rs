@@ -5,11 +5,14 @@
 //! - `cargo xtask test`: installs what is missing and runs every check CI runs: rustfmt,
 //!   clippy, the workspace's tests, the app's wasm tests in headless Chromium and the
 //!   end-to-end tests in `tests/`.
+//! - `cargo xtask bench sync`: the sync server's fan-out benchmark against a stock JS
+//!   automerge-repo sync server (`bench.rs`).
 //!
 //! Tools are installed into the usual places only: `~/.cargo/bin` (trunk, wasm-bindgen-cli),
 //! Debian packages (chromium, chromium-driver) and `tests/node_modules` (Playwright, axe,
 //! binaryen's wasm-opt, the JS automerge-repo).
 
+mod bench;
 mod dist;
 mod tools;
 
@@ -27,13 +30,16 @@ const USAGE: &str = "\
 usage:
   cargo xtask run [--addr HOST:PORT] [--data DIR]   build the app and serve it with the sync server
   cargo xtask test                                 run every test (what CI runs)
-  cargo xtask dist                                 only build the app into dist/";
+  cargo xtask dist                                 only build the app into dist/
+  cargo xtask bench sync [--clients 100,1000] [--seconds 10] [--targets ours,js]
+                                                   sync fan-out benchmark, ours against JS";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
+        Some("bench") => bench::run(&args[1..]),
         Some("dist") => Shell::new()
             .map_err(Into::into)
             .and_then(|sh| tools::ensure_build_tools(&sh).and_then(|()| build_app(&sh).map(drop))),

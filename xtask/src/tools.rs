@@ -72,7 +72,7 @@ pub fn ensure_test_tools(sh: &Shell) -> Result {
 /// Not `npm ci`: npm 11 leaves the platform-specific optional packages of cbor-extract (used by
 /// automerge-repo) out of the lock file and then refuses it as out of sync. `npm install` with
 /// the lock file installs the same locked versions.
-fn ensure_npm_packages(sh: &Shell) -> Result {
+pub fn ensure_npm_packages(sh: &Shell) -> Result {
     let tests = root().join("tests");
     let marker = tests.join("node_modules/.dorpskracht-installed");
     let fingerprint = || -> Result<String> {

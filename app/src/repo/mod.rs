@@ -589,6 +589,26 @@ impl<S: Storage + 'static> DocHandle<S> {
         f(&state.docs[&self.id].doc)
     }
 
+    /// Lends the document by value to `f`, which hands it back: for reading it through
+    /// `model`'s typed documents (which own their `Automerge`) without copying it. Meanwhile
+    /// the repo holds an empty document, so `f` must not call back into the repo.
+    pub fn lend_doc<R>(&self, f: impl FnOnce(Automerge) -> (Automerge, R)) -> R {
+        let doc = std::mem::take(
+            &mut self
+                .repo
+                .state_mut()
+                .docs
+                .get_mut(&self.id)
+                .expect("open")
+                .doc,
+        );
+        let (doc, result) = f(doc);
+        if let Some(open) = self.repo.state_mut().docs.get_mut(&self.id) {
+            open.doc = doc;
+        }
+        result
+    }
+
     /// Applies a local edit at once (subscribers hear of it), stores it on the device, then
     /// sends it to the server if connected (or after the next reconnect). Resolves when it is
     /// stored; on [`StorageError`] the edit stays in memory, is still sent, and is stored with

@@ -429,7 +429,7 @@ fn decode(
     let mut corrupt = |key: StorageKey, problem: ChunkProblem| match on_corrupt {
         OnCorrupt::Fail => Err(DocumentError::CorruptChunk { key, problem }),
         OnCorrupt::Skip => {
-            tracing::error!(%key, %problem, "skipping a corrupt chunk");
+            tracing::warn!(%key, %problem, "skipping a corrupt chunk (it stays in storage)");
             skipped.push((key, problem));
             Ok(())
         }

@@ -151,6 +151,18 @@ pub async fn stored_document(data: &Path, doc: DocumentId) -> Option<Automerge> 
         .unwrap()
 }
 
+/// The document as stored in `data`, leaving out corrupt chunks (read while no server runs on
+/// it).
+pub async fn stored_document_skipping_corrupt(data: &Path, doc: DocumentId) -> Automerge {
+    let storage = open_storage(data).await;
+    DocumentStore::new(Arc::new(storage))
+        .load_document_skipping_corrupt(doc)
+        .await
+        .unwrap()
+        .expect("the document is stored")
+        .doc
+}
+
 /// Keys of every stored entry, as text.
 pub async fn all_stored_keys(data: &Path) -> Vec<String> {
     let storage = open_storage(data).await;

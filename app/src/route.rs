@@ -1,0 +1,170 @@
+//! Which screen the URL names. The app has a dozen paths, so it matches them itself with one
+//! `match` instead of leptos_router's `<Routes>` tree, whose generic route tuples cost more wasm
+//! than all the screens' matching put together; leptos_router still keeps the URL, the history
+//! and the links (`<A>`).
+
+use leptos::prelude::*;
+use leptos_router::{
+    hooks::use_location,
+    location::{BrowserUrl, LocationProvider},
+};
+
+/// A screen of the app and the ids its path carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Page {
+    /// `/`: choose your village.
+    Villages,
+    /// `/dorp/:village/…`.
+    Village {
+        village: String,
+        tab: VillageTab,
+    },
+    /// `/verenigingen`.
+    Associations,
+    /// `/verenigingen/:association`.
+    Association(String),
+    /// `/meedenken`.
+    Consultations,
+    /// `/kennisbank`.
+    Knowledge,
+    /// `/berichten`.
+    Messages,
+    /// `/berichten/nieuw` (who and what from the query).
+    NewConversation,
+    /// `/berichten/:conversation`.
+    Conversation(String),
+    /// `/ik`.
+    Me,
+    NotFound,
+}
+
+/// A village's tab.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VillageTab {
+    /// `/dorp/:village`: the board (prikbord).
+    Board,
+    /// `/dorp/:village/hulp`.
+    Help,
+    /// `/dorp/:village/agenda`.
+    Agenda,
+    /// `/dorp/:village/initiatieven`.
+    Initiatives,
+    /// `/dorp/:village/initiatieven/:initiative`.
+    Initiative(String),
+    NotFound,
+}
+
+impl Page {
+    /// The page a path names; a trailing slash and empty segments are ignored.
+    pub fn parse(path: &str) -> Page {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let owned = |s: &str| s.to_owned();
+        match segments.as_slice() {
+            [] => Page::Villages,
+            ["dorp", village, rest @ ..] => Page::Village {
+                village: owned(village),
+                tab: match rest {
+                    [] => VillageTab::Board,
+                    ["hulp"] => VillageTab::Help,
+                    ["agenda"] => VillageTab::Agenda,
+                    ["initiatieven"] => VillageTab::Initiatives,
+                    ["initiatieven", id] => VillageTab::Initiative(owned(id)),
+                    _ => VillageTab::NotFound,
+                },
+            },
+            ["verenigingen"] => Page::Associations,
+            ["verenigingen", id] => Page::Association(owned(id)),
+            ["meedenken"] => Page::Consultations,
+            ["kennisbank"] => Page::Knowledge,
+            ["berichten"] => Page::Messages,
+            ["berichten", "nieuw"] => Page::NewConversation,
+            ["berichten", id] => Page::Conversation(owned(id)),
+            ["ik"] => Page::Me,
+            _ => Page::NotFound,
+        }
+    }
+}
+
+/// The current page, parsed once per navigation; in context for every screen.
+#[derive(Clone, Copy)]
+pub struct CurrentPage(pub Memo<Page>);
+
+impl CurrentPage {
+    /// Follows the router's location. Call inside `<Router>`.
+    ///
+    /// A link click changes the location at once but leaves the address bar (history entry,
+    /// scroll) for whoever renders routes to confirm; without `<Routes>` that is us, once the
+    /// new page has rendered.
+    pub fn track() -> Self {
+        let location = use_location();
+        let page = Memo::new(move |_| location.pathname.with(|p| Page::parse(p)));
+        let browser = use_context::<BrowserUrl>();
+        Effect::new(move || {
+            location.pathname.track();
+            if let Some(browser) = &browser {
+                browser.ready_to_complete();
+            }
+        });
+        CurrentPage(page)
+    }
+}
+
+/// The id a page's path carries under `name` ("village", "initiative", "association",
+/// "conversation"), empty when it has none; re-read when the URL changes.
+pub fn use_param(name: &'static str) -> Signal<String> {
+    let page = expect_context::<CurrentPage>().0;
+    Signal::derive(move || {
+        page.with(|p| match (name, p) {
+            ("village", Page::Village { village, .. }) => village.clone(),
+            (
+                "initiative",
+                Page::Village {
+                    tab: VillageTab::Initiative(id),
+                    ..
+                },
+            ) => id.clone(),
+            ("association", Page::Association(id)) => id.clone(),
+            ("conversation", Page::Conversation(id)) => id.clone(),
+            _ => String::new(),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_screen() {
+        let village = |tab| Page::Village {
+            village: "ulft".into(),
+            tab,
+        };
+        for (path, page) in [
+            ("/", Page::Villages),
+            ("", Page::Villages),
+            ("/dorp/ulft", village(VillageTab::Board)),
+            ("/dorp/ulft/", village(VillageTab::Board)),
+            ("/dorp/ulft/hulp", village(VillageTab::Help)),
+            ("/dorp/ulft/agenda", village(VillageTab::Agenda)),
+            ("/dorp/ulft/initiatieven", village(VillageTab::Initiatives)),
+            (
+                "/dorp/ulft/initiatieven/i1",
+                village(VillageTab::Initiative("i1".into())),
+            ),
+            ("/dorp/ulft/nope", village(VillageTab::NotFound)),
+            ("/verenigingen", Page::Associations),
+            ("/verenigingen/fanfare", Page::Association("fanfare".into())),
+            ("/meedenken", Page::Consultations),
+            ("/kennisbank", Page::Knowledge),
+            ("/berichten", Page::Messages),
+            ("/berichten/nieuw", Page::NewConversation),
+            ("/berichten/abc", Page::Conversation("abc".into())),
+            ("/ik", Page::Me),
+            ("/ik/extra", Page::NotFound),
+            ("/elders", Page::NotFound),
+        ] {
+            assert_eq!(Page::parse(path), page, "{path}");
+        }
+    }
+}
