@@ -10,7 +10,7 @@ use automerge::{
     Automerge, ChangeHash, CursorPosition, MoveCursor, ObjId, ObjType, ROOT, ReadDoc, Value,
 };
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos_router::components::A;
 use model::{
     AssociationId, InitiativeDraft, InitiativeId, InitiativeStatus, InitiativeView, NeedId,
     OpError, UpdateId, User, VillageDoc, schema::limits,
@@ -19,7 +19,7 @@ use model::{
 use crate::{
     Me, Municipality,
     i18n::{Lang, Text, t, tf, tr},
-    identity,
+    identity, route,
     village::{Notice, Village, edit_error_text},
     village_doc::{self, EditError},
 };
@@ -673,8 +673,8 @@ pub fn InitiativePage() -> impl IntoView {
     let ctx = expect_context::<Village>();
     let me = expect_context::<Me>();
     let lang = ctx.lang;
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("initiative").unwrap_or_default());
+    let param = route::use_param("initiative");
+    let id = Memo::new(move |_| param.get());
     let data = Memo::new(move |_| {
         let id = id.get();
         ctx.read(|d| page_data(d, &id)).flatten()
