@@ -119,7 +119,7 @@ pub use matching::{
 };
 pub use municipality::{
     BrokerContactView, BrokerSeed, ConsultationSeed, KnowledgeSeed, MunicipalitySeed, SeedError,
-    VillageSeed,
+    VillageSeed, end_of_day,
 };
 pub use ops_municipality::{ArticleDraft, AssociationDraft, ConsultationDraft};
 pub use ops_village::{

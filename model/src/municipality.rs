@@ -91,40 +91,46 @@ pub struct ConsultationSeed {
 impl ConsultationSeed {
     /// When it closes (ms since the Unix epoch), or `None` if `closes_on` is not a date.
     pub fn closes_at(&self) -> Option<i64> {
-        let mut parts = self.closes_on.splitn(3, '-');
-        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-            return None;
-        }
-        let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        let days_in_month = [
-            31,
-            if leap { 29 } else { 28 },
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ];
-        if !(1..=12).contains(&m) || d < 1 || d > days_in_month[(m - 1) as usize] {
-            return None;
-        }
-        // Days since 1970-01-01 (Howard Hinnant's days_from_civil).
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y - era * 400;
-        let mp = (m + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + d - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
-        Some((days + 1) * 86_400_000)
+        end_of_day(&self.closes_on)
     }
+}
+
+/// The end of the UTC day `date` (`YYYY-MM-DD`) names, in ms since the Unix epoch: when a
+/// consultation that is open "until and including" that day closes. `None` if it is no date.
+pub fn end_of_day(date: &str) -> Option<i64> {
+    let mut parts = date.splitn(3, '-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in_month = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month[(m - 1) as usize] {
+        return None;
+    }
+    // Days since 1970-01-01 (Howard Hinnant's days_from_civil).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days + 1) * 86_400_000)
 }
 
 /// One village (kern) of the municipality.

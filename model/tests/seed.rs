@@ -222,3 +222,15 @@ fn unknown_keys_in_a_table_are_refused() {
     );
     assert!(err.is_err());
 }
+
+#[test]
+fn the_shipped_seeds_are_valid() {
+    for text in [
+        include_str!("../../sync-server/seed/oude-ijsselstreek.toml"),
+        include_str!("../../tests/seed/e2e.toml"),
+    ] {
+        let seed: MunicipalitySeed = toml::from_str(text).unwrap();
+        seed.validate().unwrap();
+        assert!(!seed.knowledge.is_empty());
+    }
+}
