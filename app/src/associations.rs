@@ -5,7 +5,7 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{
     components::A,
-    hooks::{use_navigate, use_params_map},
+    hooks::{use_navigate, use_params_map, use_query_map},
 };
 use model::{
     AssociationCategory, AssociationDraft, AssociationId, AssociationView, ContactChannel,
@@ -286,7 +286,7 @@ pub fn AssociationsPage() -> impl IntoView {
             <details class="card register" data-testid="register">
                 <summary>{tr(lang, Text::RegisterHeading)}</summary>
                 <p class="muted">{tr(lang, Text::RegisterIntro)}</p>
-                <AssociationForm existing=None />
+                <AssociationForm existing=None notice=RwSignal::new(None) />
             </details>
         </Show>
     }
@@ -312,7 +312,10 @@ fn new_association_id(m: &MunicipalityDoc, name: &str) -> AssociationId {
 /// Registering an association (`existing` is `None`) or editing one's profile, with
 /// validation messages next to the fields.
 #[component]
-fn AssociationForm(existing: Option<AssociationView>) -> impl IntoView {
+fn AssociationForm(
+    existing: Option<AssociationView>,
+    notice: RwSignal<Option<Notice>>,
+) -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
     let muni = expect_context::<Municipality>();
     let me = expect_context::<Me>();
@@ -350,7 +353,6 @@ fn AssociationForm(existing: Option<AssociationView>) -> impl IntoView {
     let email = contact(ContactChannel::Email);
     let phone = contact(ContactChannel::Phone);
     let social = contact(ContactChannel::Social);
-    let notice = RwSignal::new(None::<Notice>);
     // One error slot per field: name, villages, description, website, email, phone, social.
     let errors: [RwSignal<Option<String>>; 7] = std::array::from_fn(|_| RwSignal::new(None));
     let villages = Memo::new(move |_| muni.read(village_names).unwrap_or_default());
@@ -454,7 +456,7 @@ fn AssociationForm(existing: Option<AssociationView>) -> impl IntoView {
                     return;
                 };
                 let done = tf(lang_now, Text::Registered, &[("name", draft.name.trim())]);
-                registered.set(Some(format!("/verenigingen/{id}")));
+                registered.set(Some(format!("/verenigingen/{id}?aangemeld=1")));
                 muni.apply(
                     move |m| m.register_association(&user, &id, &draft, now),
                     done,
@@ -572,7 +574,7 @@ fn AssociationForm(existing: Option<AssociationView>) -> impl IntoView {
                 {text_field("website", Text::ContactWebsite, website, errors[3], "url", limits::LINE)}
                 {text_field("social", Text::ContactSocial, social, errors[6], "text", limits::LINE)}
             </fieldset>
-            <NoticeLines notice />
+            {(prefix == "new").then(|| view! { <NoticeLines notice /> })}
             <button type="submit" class="button">
                 {tr(lang, if prefix == "edit" { Text::SaveProfile } else { Text::RegisterSubmit })}
             </button>
@@ -583,97 +585,145 @@ fn AssociationForm(existing: Option<AssociationView>) -> impl IntoView {
 // ---- An association's page ----
 
 /// `/verenigingen/:association`: its profile, what it does in its villages, contact, and for
-/// its admins the profile form.
+/// its admins the profile form. The form is built once per association, so a change arriving
+/// from elsewhere never wipes what an admin is typing.
 #[component]
 pub fn AssociationPage() -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
     let muni = expect_context::<Municipality>();
     let me = expect_context::<Me>();
     let params = use_params_map();
+    let query = use_query_map();
     let id = Memo::new(move |_| params.read().get("association").unwrap_or_default());
     let association = Memo::new(move |_| muni.read(|m| m.association(&id.get())));
-    let villages = Memo::new(move |_| muni.read(village_names).unwrap_or_default());
+    // 0: loading, 1: unknown, 2: found.
+    let found = Memo::new(move |_| {
+        association.with(|a| match a {
+            None => 0,
+            Some(None) => 1,
+            Some(Some(_)) => 2,
+        })
+    });
+    let its_villages = Memo::new(move |_| {
+        association.with(|a| a.clone().flatten().map(|a| a.villages).unwrap_or_default())
+    });
     let is_admin = Memo::new(move |_| {
         let id = id.get();
         me.0.with(|u| u.roles.admin_of.iter().any(|a| a.as_str() == id))
     });
+    // Arriving from the registration form: say it worked.
+    let notice = RwSignal::new(None::<Notice>);
+    Effect::new(move |said: Option<bool>| {
+        if said == Some(true) || query.read().get("aangemeld").is_none() {
+            return true;
+        }
+        let Some(Some(a)) = association.get() else {
+            return false;
+        };
+        notice.set(Some(Notice::Done(tf(
+            lang.get_untracked(),
+            Text::Registered,
+            &[("name", &a.name)],
+        ))));
+        true
+    });
 
-    move || match association.get() {
-        None => view! { <MuniLoading /> }.into_any(),
-        Some(None) => view! {
+    move || {
+        match found.get() {
+        0 => view! { <MuniLoading /> }.into_any(),
+        1 => view! {
             <p class="crumbs"><A href="/verenigingen">{tr(lang, Text::AllAssociations)}</A></p>
             <h1>{tr(lang, Text::UnknownAssociation)}</h1>
         }
         .into_any(),
-        Some(Some(a)) => {
-            let names = villages.with(|vs| {
-                a.villages
-                    .iter()
-                    .map(|v| village_name(vs, v))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            });
-            let link = |href: String, text: String| view! { <a href=href>{text}</a> }.into_any();
-            let contacts = a
-                .contacts
-                .iter()
-                .map(|(channel, value)| {
-                    let (label, shown) = match channel.parse() {
-                        Ok(ContactChannel::Email) => (
-                            Text::ContactEmail,
-                            link(format!("mailto:{value}"), value.clone()),
-                        ),
-                        Ok(ContactChannel::Phone) => (
-                            Text::ContactPhone,
-                            link(format!("tel:{}", value.replace(' ', "")), value.clone()),
-                        ),
-                        Ok(ContactChannel::Website) => (Text::ContactWebsite, web_link(value)),
-                        _ => (Text::ContactSocial, value.clone().into_any()),
-                    };
-                    view! { <dt>{tr(lang, label)}</dt><dd>{shown}</dd> }
-                })
-                .collect_view();
-            let website = (!a.website.is_empty()).then(|| {
-                view! { <dt>{tr(lang, Text::ContactWebsite)}</dt><dd>{web_link(&a.website)}</dd> }
-            });
-            let message = message_link(&a.admins, &a.name);
-            let name = a.name.clone();
-            let edit = a.clone();
-            view! {
-                <p class="crumbs"><A href="/verenigingen">{tr(lang, Text::AllAssociations)}</A></p>
-                <h1 data-testid="association-name">{a.name.clone()}</h1>
-                <p class="badges"><span class="badge">{tr(lang, category_text(a.category))}</span></p>
-                <p class="muted" data-testid="association-villages">
-                    {move || tf(lang.get(), Text::ActiveIn, &[("villages", &names)])}
-                </p>
-                <div class="prose" data-testid="association-description">{paragraphs(&a.description)}</div>
-                <section class="card" aria-labelledby="contact-heading">
-                    <h2 id="contact-heading">{tr(lang, Text::ContactHeading)}</h2>
-                    <dl class="contacts">{contacts}{website}</dl>
-                    <p>
-                        <a class="button link-button" href=message data-testid="contact-association">
-                            {tr(lang, Text::ContactViaApp)}
-                        </a>
-                    </p>
-                    <p class="hint">{move || tf(lang.get(), Text::ContactViaAppHint, &[("name", &name)])}</p>
+        _ => view! {
+            <p class="crumbs"><A href="/verenigingen">{tr(lang, Text::AllAssociations)}</A></p>
+            {move || association.get().flatten().map(profile)}
+            <NoticeLines notice />
+            <section aria-labelledby="activity-heading">
+                <h2 id="activity-heading">{tr(lang, Text::ActivityHeading)}</h2>
+                {move || {
+                    let association = id.get();
+                    its_villages
+                        .get()
+                        .into_iter()
+                        .map(|village| view! { <AssociationActivity association=association.clone() village /> })
+                        .collect_view()
+                }}
+            </section>
+            <Show when=move || is_admin.get()>
+                <section class="card" aria-labelledby="edit-heading" data-testid="edit-association">
+                    <h2 id="edit-heading">{tr(lang, Text::EditProfileHeading)}</h2>
+                    <p class="muted">{tr(lang, Text::YouManage)}</p>
+                    {move || {
+                        id.track();
+                        let existing = association.get_untracked().flatten();
+                        view! { <AssociationForm existing notice /> }
+                    }}
                 </section>
-                <section aria-labelledby="activity-heading">
-                    <h2 id="activity-heading">{tr(lang, Text::ActivityHeading)}</h2>
-                    {a.villages
-                        .iter()
-                        .map(|v| view! { <AssociationActivity association=a.id.clone() village=v.clone() /> })
-                        .collect_view()}
-                </section>
-                <Show when=move || is_admin.get()>
-                    <section class="card" aria-labelledby="edit-heading" data-testid="edit-association">
-                        <h2 id="edit-heading">{tr(lang, Text::EditProfileHeading)}</h2>
-                        <p class="muted">{tr(lang, Text::YouManage)}</p>
-                        <AssociationForm existing=Some(edit.clone()) />
-                    </section>
-                </Show>
-            }
-            .into_any()
+            </Show>
         }
+        .into_any(),
+    }
+    }
+}
+
+/// The profile: name, kind, villages, description and contact.
+fn profile(a: AssociationView) -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let muni = expect_context::<Municipality>();
+    let names = muni
+        .read(|m| {
+            let vs = village_names(m);
+            a.villages
+                .iter()
+                .map(|v| village_name(&vs, v))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let link = |href: String, text: String| view! { <a href=href>{text}</a> }.into_any();
+    let contacts = a
+        .contacts
+        .iter()
+        .map(|(channel, value)| {
+            let (label, shown) = match channel.parse() {
+                Ok(ContactChannel::Email) => (
+                    Text::ContactEmail,
+                    link(format!("mailto:{value}"), value.clone()),
+                ),
+                Ok(ContactChannel::Phone) => (
+                    Text::ContactPhone,
+                    link(format!("tel:{}", value.replace(' ', "")), value.clone()),
+                ),
+                Ok(ContactChannel::Website) => (Text::ContactWebsite, web_link(value)),
+                _ => (Text::ContactSocial, value.clone().into_any()),
+            };
+            view! { <dt>{tr(lang, label)}</dt><dd>{shown}</dd> }
+        })
+        .collect_view();
+    let website = (!a.website.is_empty()).then(|| {
+        view! { <dt>{tr(lang, Text::ContactWebsite)}</dt><dd>{web_link(&a.website)}</dd> }
+    });
+    let message = message_link(&a.admins, &a.name);
+    let name = a.name.clone();
+    view! {
+        <h1 data-testid="association-name">{a.name.clone()}</h1>
+        <p class="badges"><span class="badge">{tr(lang, category_text(a.category))}</span></p>
+        <p class="muted" data-testid="association-villages">
+            {move || tf(lang.get(), Text::ActiveIn, &[("villages", &names)])}
+        </p>
+        <div class="prose" data-testid="association-description">{paragraphs(&a.description)}</div>
+        <section class="card" aria-labelledby="contact-heading">
+            <h2 id="contact-heading">{tr(lang, Text::ContactHeading)}</h2>
+            <dl class="contacts">{contacts}{website}</dl>
+            <p>
+                <a class="button link-button" href=message data-testid="contact-association">
+                    {tr(lang, Text::ContactViaApp)}
+                </a>
+            </p>
+            <p class="hint">{move || tf(lang.get(), Text::ContactViaAppHint, &[("name", &name)])}</p>
+        </section>
     }
 }
 
