@@ -9,7 +9,7 @@ use leptos_router::{
 };
 use model::{
     AssociationCategory, AssociationDraft, AssociationId, AssociationView, ContactChannel,
-    MunicipalityDoc, OpError, SearchIndex, VillageId, schema::limits,
+    MunicipalityDoc, OpError, VillageId, schema::limits,
 };
 
 use crate::{
@@ -185,30 +185,35 @@ fn category_text(c: AssociationCategory) -> Text {
     }
 }
 
-/// The associations that fit the search words (best first) and filters (by name otherwise).
+/// The associations that fit the filters and every search word (case and diacritics
+/// ignored, words matched as prefixes, so results appear while typing); name matches first.
 fn find_associations(
     m: &MunicipalityDoc,
     query: &str,
     village: &str,
     category: &str,
 ) -> Vec<AssociationView> {
-    let all = m.associations();
-    let fits = |a: &AssociationView| {
-        (village.is_empty() || a.villages.iter().any(|v| v == village))
-            && (category.is_empty() || a.category.as_str() == category)
-    };
-    if query.trim().is_empty() {
-        return all.into_iter().filter(fits).collect();
-    }
-    let mut index = SearchIndex::new();
-    index.add_associations(m);
-    index
-        .search(query, all.len())
+    let words = model::tokens(query);
+    let mut found: Vec<(bool, AssociationView)> = m
+        .associations()
         .into_iter()
-        .filter_map(|hit| all.iter().find(|a| a.id == hit.id))
-        .filter(|a| fits(a))
-        .cloned()
-        .collect()
+        .filter(|a| {
+            (village.is_empty() || a.villages.iter().any(|v| v == village))
+                && (category.is_empty() || a.category.as_str() == category)
+        })
+        .filter_map(|a| {
+            let name = model::tokens(&a.name);
+            let all = [name.as_slice(), &model::tokens(&a.description)].concat();
+            let has = |set: &[String], w: &String| set.iter().any(|t| t.starts_with(w.as_str()));
+            words
+                .iter()
+                .all(|w| has(&all, w))
+                .then(|| (words.iter().all(|w| has(&name, w)), a))
+        })
+        .collect();
+    // Stable: within each group the directory's order (by name) stays.
+    found.sort_by_key(|(in_name, _)| !in_name);
+    found.into_iter().map(|(_, a)| a).collect()
 }
 
 /// `/verenigingen`: search and filter the directory, register an association.
