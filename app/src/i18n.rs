@@ -330,10 +330,134 @@ catalogue! {
     Completed => ("Het initiatief is afgerond. Goed gedaan!", "The initiative is completed. Well done!"),
     // ---- Associations (verenigingen) ----
     AssociationsHeading => ("Verenigingen", "Associations"),
+    AssociationsIntro => (
+        "Alle verenigingen van de gemeente. Zoek op naam of onderwerp, of kies een dorp of soort.",
+        "Every association in the municipality. Search by name or topic, or choose a village or kind."
+    ),
+    MuniLoading => ("De gegevens van de gemeente worden geladen…", "Loading the municipality's information…"),
+    MuniNotLoaded => (
+        "De gegevens van de gemeente zijn nog niet geladen. Probeer het zo opnieuw.",
+        "The municipality's information has not loaded yet. Please try again in a moment."
+    ),
+    SearchLabel => ("Zoeken", "Search"),
+    SearchHint => ("Bijvoorbeeld: fanfare, voetbal, dorpsraad", "For example: brass band, football, village council"),
+    FilterVillage => ("Dorp", "Village"),
+    FilterCategory => ("Soort", "Kind"),
+    AllCategories => ("Alle soorten", "All kinds"),
+    AssociationsFound => ("{count} vereniging(en) gevonden", "{count} association(s) found"),
+    NoAssociations => (
+        "Geen verenigingen gevonden. Probeer een ander woord, dorp of soort.",
+        "No associations found. Try another word, village or kind."
+    ),
+    AssocSports => ("Sport", "Sports"),
+    AssocMusic => ("Muziek", "Music"),
+    AssocCulture => ("Cultuur", "Culture"),
+    AssocVillageCouncil => ("Dorpsraad en belangen", "Village council"),
+    AssocCare => ("Zorg en welzijn", "Care and welfare"),
+    AssocYouth => ("Jeugd", "Youth"),
+    AssocNature => ("Natuur en milieu", "Nature"),
+    AssocOther => ("Overig", "Other"),
+    RegisterHeading => ("Vereniging aanmelden", "Register an association"),
+    RegisterIntro => (
+        "Iedereen kan een vereniging aanmelden. Jij beheert daarna het profiel.",
+        "Anyone can register an association. You will manage its profile."
+    ),
+    AssocNameLabel => ("Naam van de vereniging", "Name of the association"),
+    AssocCategoryLabel => ("Soort vereniging", "Kind of association"),
+    AssocVillagesLabel => ("Actief in", "Active in"),
+    AssocDescriptionLabel => ("Wat doet de vereniging? (niet verplicht)", "What does the association do? (optional)"),
+    ContactLegend => ("Openbare contactgegevens (niet verplicht)", "Public contact details (optional)"),
+    ContactEmail => ("E-mail", "Email"),
+    ContactPhone => ("Telefoon", "Phone"),
+    ContactWebsite => ("Website", "Website"),
+    ContactSocial => ("Sociale media", "Social media"),
+    RegisterSubmit => ("Aanmelden", "Register"),
+    SaveProfile => ("Profiel opslaan", "Save profile"),
+    Registered => ("{name} staat nu bij de verenigingen.", "{name} is now listed among the associations."),
+    ProfileSaved => ("Het profiel is opgeslagen.", "The profile has been saved."),
+    ErrorNoVillage => ("Kies minstens één dorp.", "Choose at least one village."),
+    AllAssociations => ("Alle verenigingen", "All associations"),
+    UnknownAssociation => ("Deze vereniging kennen we niet.", "We do not know this association."),
+    ActiveIn => ("Actief in {villages}", "Active in {villages}"),
+    ContactHeading => ("Contact", "Contact"),
+    ContactViaApp => ("Stuur een bericht", "Send a message"),
+    ContactViaAppHint => ("Via de app, aan de beheerders van {name}.", "Through the app, to the admins of {name}."),
+    ActivityHeading => ("Activiteiten en initiatieven", "Events and initiatives"),
+    ActivityIn => ("In {village}", "In {village}"),
+    NoActivityIn => ("Nog niets in {village}.", "Nothing in {village} yet."),
+    BadgeEvent => ("Activiteit", "Event"),
+    BadgeInitiative => ("Initiatief", "Initiative"),
+    RoleOrganiser => ("Organisator", "Organiser"),
+    RoleLead => ("Trekker", "Lead"),
+    RolePartner => ("Partner", "Partner"),
+    EditProfileHeading => ("Profiel bewerken", "Edit the profile"),
+    YouManage => ("Je beheert deze vereniging.", "You manage this association."),
     // ---- Consultations (meedenken) ----
     ConsultationsHeading => ("Meedenken", "Have your say"),
+    ConsultationsIntro => (
+        "Wat de gemeente aan de dorpen vraagt. Reageer vóór de sluitingsdatum; daarna lees je wat de gemeente met de reacties deed.",
+        "What the municipality asks the villages. Respond before the closing date; afterwards you can read what the municipality did with the responses."
+    ),
+    ConsultationsIn => ("Vragen aan {village}", "Questions to {village}"),
+    ConsultationsAll => ("Vragen aan alle dorpen", "Questions to all villages"),
+    NoConsultations => ("Er loopt nu niets. Kijk later nog eens.", "Nothing is running now. Check again later."),
+    ConsOpen => ("Open", "Open"),
+    ConsClosed => ("Gesloten", "Closed"),
+    ConsReported => ("Uitkomst bekend", "Outcome published"),
+    OpenUntil => ("Reageren kan tot en met {date}.", "You can respond until {date}, inclusive."),
+    ClosedOn => ("Gesloten na {date}.", "Closed after {date}."),
+    ResponseCount => ("{count} reactie(s)", "{count} response(s)"),
+    YourResponseLabel => ("Jouw reactie", "Your response"),
+    YourResponseHint => (
+        "Je reageert één keer per vraag. De gemeente en je dorpsgenoten kunnen je reactie lezen.",
+        "You respond once per question. The municipality and your neighbours can read your response."
+    ),
+    SendResponse => ("Reactie versturen", "Send response"),
+    ResponseSent => ("Dank je wel! Je reactie is verstuurd.", "Thank you! Your response has been sent."),
+    YouResponded => ("Jouw reactie", "Your response"),
+    OutcomeHeading => ("Wat de gemeente ermee deed", "What the municipality did with it"),
+    OutcomePending => (
+        "De gemeente verwerkt de reacties en laat hier weten wat ermee gebeurt.",
+        "The municipality is working through the responses and will report back here."
+    ),
+    BrokerOf => ("Je bent gebiedsmakelaar van {village}.", "You are the area broker of {village}."),
+    NewConsultationHeading => ("Nieuwe vraag aan {village}", "New question to {village}"),
+    QuestionLabel => ("Vraag", "Question"),
+    ExplanationLabel => ("Toelichting (niet verplicht)", "Explanation (optional)"),
+    ClosingDateLabel => ("Reageren kan tot en met", "Responses until (inclusive)"),
+    OpenConsultation => ("Vraag uitzetten", "Ask the question"),
+    ConsultationOpened => ("De vraag staat nu open voor {village}.", "The question is now open for {village}."),
+    ErrorDate => ("Kies een datum vanaf vandaag.", "Choose a date from today on."),
+    ResponsesList => ("Reacties", "Responses"),
+    OutcomeLabel => ("Uitkomst: wat doet de gemeente met de reacties?", "Outcome: what does the municipality do with the responses?"),
+    PublishOutcome => ("Uitkomst publiceren", "Publish the outcome"),
+    OutcomePublished => ("De uitkomst is gepubliceerd.", "The outcome has been published."),
     // ---- Knowledge (kennisbank) ----
     KnowledgeHeading => ("Kennisbank", "Knowledge base"),
+    KnowledgeIntro => (
+        "Wie je verder helpt en hoe je iets aanpakt in je dorp. Ook zonder internet te lezen.",
+        "Who can help you and how to get things done in your village. Readable without internet too."
+    ),
+    YourBroker => ("Jouw gebiedsmakelaar", "Your area broker"),
+    BrokerIntro => (
+        "De gebiedsmakelaar is je aanspreekpunt bij de gemeente voor alles wat met je dorp te maken heeft.",
+        "The area broker is your contact at the municipality for everything about your village."
+    ),
+    BrokerFor => ("Gebiedsmakelaar van {village}", "Area broker of {village}"),
+    NoBroker => (
+        "Voor {village} staat nog geen gebiedsmakelaar in de app. Neem contact op met de gemeente.",
+        "No area broker for {village} is in the app yet. Please contact the municipality."
+    ),
+    ChooseVillageFirst => ("Kies eerst je dorp, dan zie je wie je gebiedsmakelaar is.", "Choose your village first to see who your area broker is."),
+    StartInitiativeHeading => ("Zelf iets beginnen", "Start something yourself"),
+    StartInitiativeText => (
+        "Een idee voor je dorp? Zet het bij de initiatieven van je dorp, zoek medestanders en vraag je gebiedsmakelaar om mee te denken.",
+        "An idea for your village? Add it to your village's initiatives, find people to join and ask your area broker to help think it through."
+    ),
+    ToInitiatives => ("Naar de initiatieven van {village}", "Go to {village}'s initiatives"),
+    PagesHeading => ("Artikelen", "Articles"),
+    NoPages => ("Nog geen artikelen.", "No articles yet."),
+    AboutVillage => ("Over {village}", "About {village}"),
     // ---- Messages (berichten) ----
     MessagesHeading => ("Berichten", "Messages"),
     // ---- Me (ik) ----

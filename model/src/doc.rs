@@ -9,6 +9,7 @@ use automerge::{
 use crate::MunicipalitySeed;
 use crate::error::{OpError, SchemaError};
 use crate::ids::{UserId, VillageId};
+use crate::ops_village::new_object;
 use crate::schema::{DocKind, KEY_KIND, KEY_SCHEMA_VERSION, SCHEMA_VERSION};
 use crate::user::User;
 use crate::validate::{Violation, validate_changes};
@@ -294,7 +295,47 @@ impl MunicipalityDoc {
                 for nb in &v.neighbours {
                     tx.put(&n, nb.as_str(), true)?;
                 }
-                tx.put_object(&obj, "brokers", ObjType::Map)?;
+                let brokers = tx.put_object(&obj, "brokers", ObjType::Map)?;
+                let contacts = tx.put_object(&obj, "broker_contacts", ObjType::Map)?;
+                for (n, b) in seed.brokers.iter().enumerate() {
+                    if !b.villages.contains(&v.id) {
+                        continue;
+                    }
+                    if let Some(user) = &b.user {
+                        tx.put(&brokers, user.as_str(), true)?;
+                    }
+                    let c = tx.put_object(&contacts, n.to_string().as_str(), ObjType::Map)?;
+                    tx.put(&c, "name", b.name.trim())?;
+                    for (key, value) in
+                        [("email", &b.email), ("phone", &b.phone), ("note", &b.note)]
+                    {
+                        tx.put(&c, key, value.as_deref().unwrap_or_default().trim())?;
+                    }
+                }
+            }
+            // What the municipality already has: its knowledge pages and running consultations.
+            let author = seed.id.as_str();
+            let knowledge = get_obj(tx, &ObjId::Root, "knowledge").expect("migrated");
+            for k in &seed.knowledge {
+                let o = new_object(tx, &knowledge, k.id.as_str(), author, now)?;
+                tx.put(&o, "title", k.title.trim())?;
+                tx.put(&o, "body", k.body.trim())?;
+                tx.put(&o, "village", k.village.as_deref().unwrap_or_default())?;
+            }
+            let consultations = get_obj(tx, &ObjId::Root, "consultations").expect("migrated");
+            for c in &seed.consultations {
+                let o = new_object(tx, &consultations, c.id.as_str(), author, now)?;
+                tx.put(&o, "village", c.village.as_str())?;
+                tx.put(&o, "question", c.question.trim())?;
+                tx.put(&o, "explanation", c.explanation.trim())?;
+                tx.put(&o, "closes_at", c.closes_at().unwrap_or(now))?;
+                tx.put_object(&o, "responses", ObjType::Map)?;
+                if let Some(outcome) = &c.outcome {
+                    let out = tx.put_object(&o, "outcome", ObjType::Map)?;
+                    tx.put(&out, "author", author)?;
+                    tx.put(&out, "created_at", now)?;
+                    tx.put(&out, "body", outcome.trim())?;
+                }
             }
             Ok(())
         })

@@ -117,7 +117,10 @@ pub use ids::*;
 pub use matching::{
     Geography, Match, MatchKind, MatchPool, Reason, match_request, match_volunteer,
 };
-pub use municipality::{MunicipalitySeed, SeedError, VillageSeed};
+pub use municipality::{
+    BrokerContactView, BrokerSeed, ConsultationSeed, KnowledgeSeed, MunicipalitySeed, SeedError,
+    VillageSeed, end_of_day,
+};
 pub use ops_municipality::{ArticleDraft, AssociationDraft, ConsultationDraft};
 pub use ops_village::{
     EventDraft, HelpDraft, InitiativeDraft, ModerationTarget, Reaction, VolunteerProfile,
