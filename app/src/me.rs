@@ -27,7 +27,8 @@ pub struct Followed(pub RwSignal<Vec<String>>);
 const FOLLOWED_KEY: &str = "dorpskracht.follow";
 
 /// Provides [`Followed`] and keeps the followed villages' documents open for the app's
-/// lifetime, so they sync whenever the app runs and are on the device offline.
+/// lifetime, so they sync whenever the app runs and are on the device offline; also opens
+/// the messages' outbox (see [`crate::messages::sync_outbox`]).
 pub fn keep_followed_open() {
     let followed = Followed(RwSignal::new(
         storage::get(FOLLOWED_KEY)
@@ -40,6 +41,7 @@ pub fn keep_followed_open() {
             .unwrap_or_default(),
     ));
     provide_context(followed);
+    crate::messages::sync_outbox();
     let state = expect_context::<AppState>();
     let sync = expect_context::<SyncState>();
     let opened = StoredValue::new(Vec::<String>::new());
@@ -221,18 +223,13 @@ fn ProfileSection() -> impl IntoView {
                         <option value="" disabled selected=move || state.village.with(Option::is_none)>
                             {tr(lang, Text::MeVillageNone)}
                         </option>
-                        <For
-                            each=villages
-                            key=|v| v.id.clone()
-                            children=move |v| {
-                                let id = v.id.clone();
-                                view! {
-                                    <option value=v.id.clone() selected=move || state.village.with(|c| c.as_deref() == Some(id.as_str()))>
-                                        {v.name}
-                                    </option>
-                                }
-                            }
-                        />
+                        {move || villages()
+                            .into_iter()
+                            .map(|v| {
+                                let selected = state.village.with_untracked(|c| c.as_deref() == Some(v.id.as_str()));
+                                view! { <option value=v.id selected=selected>{v.name}</option> }
+                            })
+                            .collect_view()}
                     </select>
                 </div>
                 <Show
@@ -353,30 +350,31 @@ fn Availability(
             <legend>{tr(lang, Text::MeAvailabilityLegend)}</legend>
             <p class="hint">{tr(lang, Text::MeAvailabilityHint)}</p>
             <ul class="windows">
-                <For
-                    each=move || windows.get()
-                    key=|w| (w.start, w.end)
-                    children=move |w| {
-                        let text = move || window_text(lang.get(), &w);
+                {move || windows
+                    .get()
+                    .into_iter()
+                    .map(|w| {
+                        let text = window_text(lang.get(), &w);
+                        let label = tf(lang.get(), Text::MeRemoveWindow, &[("window", &text)]);
                         view! {
                             <li data-testid="me-window">
-                                <span>{text}</span>
+                                {text}
                                 " "
                                 <button
                                     type="button"
                                     class="button secondary"
-                                    aria-label=move || tf(lang.get(), Text::MeRemoveWindow, &[("window", &text())])
+                                    aria-label=label
                                     on:click=move |_| {
                                         dirty.set(true);
                                         windows.update(|ws| ws.retain(|x| *x != w));
                                     }
                                 >
-                                    {tr(lang, Text::MeRemove)}
+                                    {t(lang.get(), Text::MeRemove)}
                                 </button>
                             </li>
                         }
-                    }
-                />
+                    })
+                    .collect_view()}
             </ul>
             <div class="window-inputs">
                 {input("me-window-date", "date", Text::MeWindowDate, date)}
@@ -468,19 +466,15 @@ fn MyActivity() -> impl IntoView {
                 <p class="muted">{tr(lang, empty)}</p>
             </Show>
             <ul class="activity" data-testid=test_id>
-                <For
-                    each=move || items.with(|i| pick(i).clone())
-                    key=|a| (a.key.clone(), a.title.clone(), t(Lang::Nl, a.status))
-                    children=move |a| view! {
-                        <li data-testid="activity">
-                            <A href=a.href.clone()>{a.title.clone()}</A>
-                            " "
-                            <span class="badge muted-badge">{tr(lang, a.kind)}</span>
-                            " "
-                            <span class="badge">{tr(lang, a.status)}</span>
-                        </li>
-                    }
-                />
+                {move || items.with(|i| pick(i).clone()).into_iter().map(|a| view! {
+                    <li data-testid="activity">
+                        <A href=a.href.clone()>{a.title.clone()}</A>
+                        " "
+                        <span class="badge muted-badge">{t(lang.get(), a.kind)}</span>
+                        " "
+                        <span class="badge">{t(lang.get(), a.status)}</span>
+                    </li>
+                }).collect_view()}
             </ul>
         }
     };
@@ -620,10 +614,9 @@ fn Settings() -> impl IntoView {
             <fieldset class="choices" data-testid="me-follow">
                 <legend>{tr(lang, Text::MeFollowLegend)}</legend>
                 <p class="hint">{tr(lang, Text::MeFollowHint)}</p>
-                <For
-                    each=others
-                    key=|v| v.id.clone()
-                    children=move |v| {
+                {move || others()
+                    .into_iter()
+                    .map(|v| {
                         let id = v.id.clone();
                         let checked = {
                             let id = id.clone();
@@ -648,8 +641,8 @@ fn Settings() -> impl IntoView {
                                 <span>{v.name}</span>
                             </label>
                         }
-                    }
-                />
+                    })
+                    .collect_view()}
             </fieldset>
         </section>
     }

@@ -28,6 +28,7 @@ use crate::{
     identity,
     live_doc::LiveDoc,
     repo::{DocHandle, Repo, Subscription},
+    storage,
     village::edit_error_text,
     village_doc::{self, EditError},
 };
@@ -136,6 +137,78 @@ async fn open_inbox(repo: &Repo, owner: &UserId) -> Option<DocHandle> {
     repo.find(&inbox_document_id(owner.as_str()).to_url())
         .await
         .ok()
+}
+
+/// Documents this device wrote to that the server may not have yet (a conversation, other
+/// residents' inboxes), kept in localStorage until synced: a page that wrote to them may be
+/// gone, yet they must reach the server, so the app opens them at start.
+const OUTBOX_KEY: &str = "dorpskracht.outbox";
+
+fn outbox() -> Vec<String> {
+    storage::get(OUTBOX_KEY)
+        .map(|s| {
+            s.split(' ')
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Remembers `url` until the server has all of it (see [`sync_outbox`]).
+fn remember(repo: &Repo, url: String) {
+    let mut urls = outbox();
+    if !urls.contains(&url) {
+        urls.push(url.clone());
+        storage::set(OUTBOX_KEY, &urls.join(" "));
+    }
+    watch(repo, url);
+}
+
+/// Keeps `url` open until the server has every change of it, then forgets it.
+fn watch(repo: &Repo, url: String) {
+    let repo = repo.clone();
+    spawn_local(async move {
+        let Ok(handle) = repo.find(&url).await else {
+            return;
+        };
+        let done = move || {
+            if handle.status().waiting == 0 {
+                let rest: Vec<String> = outbox().into_iter().filter(|u| *u != url).collect();
+                storage::set(OUTBOX_KEY, &rest.join(" "));
+                true
+            } else {
+                false
+            }
+        };
+        if done() {
+            return;
+        }
+        let subscription = std::rc::Rc::new(std::cell::RefCell::new(None::<Subscription>));
+        let keep = subscription.clone();
+        *subscription.borrow_mut() = Some(repo.on_status(move |s| {
+            if s.online && done() {
+                // Unregisters this callback once the status call is over.
+                let keep = keep.clone();
+                spawn_local(async move {
+                    keep.borrow_mut().take();
+                });
+            }
+        }));
+    });
+}
+
+/// Opens every document of the outbox once the repo is ready, so what was written offline
+/// reaches the server whichever page is open. Called once, at the app's start.
+pub fn sync_outbox() {
+    let sync = expect_context::<SyncState>();
+    Effect::new(move || {
+        if let Some(repo) = sync.repo.get() {
+            for url in outbox() {
+                watch(&repo, url);
+            }
+        }
+    });
 }
 
 /// Several documents opened by URL, read through one version counter: the conversations of
@@ -492,9 +565,11 @@ pub fn NewConversation() -> impl IntoView {
             // A storage failure keeps everything in memory, still syncs, and shows in the
             // status bar; the conversation opens either way.
             let _ = repo.create(document, doc.into_automerge()).await;
+            remember(&repo, document.to_url());
             if let Ok(conversation) = ConversationId::new(document.to_string()) {
                 for owner in std::iter::once(&user.id).chain(&others) {
                     if let Some(inbox) = open_inbox(&repo, owner).await {
+                        remember(&repo, inbox.url());
                         let _ = inbox
                             .change(|am| {
                                 edit_inbox(am, |d| d.add_conversation(&user, &conversation, now))
@@ -643,6 +718,9 @@ pub fn ConversationPage() -> impl IntoView {
                 // Kept in memory and sent; the status bar shows the storage problem.
                 Err(_) => Ok(()),
             };
+            if let Some(repo) = sync.repo.get_untracked() {
+                remember(&repo, handle.url());
+            }
             match result {
                 Ok(()) => {
                     body.try_set(String::new());
@@ -713,7 +791,8 @@ pub fn ConversationPage() -> impl IntoView {
             }.into_any()
         }}
         <Show when=open>
-            <ol class="messages" role="log" aria-live="polite" aria-label=tr(lang, Text::MessagesLog) data-testid="messages">
+            <div role="log" aria-live="polite" aria-label=tr(lang, Text::MessagesLog)>
+            <ol class="messages" data-testid="messages">
                 <For
                     each=move || conversation.with(|c| c.as_ref().map(|(_, _, m)| m.clone()).unwrap_or_default())
                     key=|m| m.id.clone()
@@ -734,6 +813,7 @@ pub fn ConversationPage() -> impl IntoView {
                     }
                 />
             </ol>
+            </div>
             <form class="card form reply" on:submit=submit novalidate data-testid="reply-form">
                 <MessageField body error label=Text::MessagesReplyLabel />
                 <button type="submit" class="button">{tr(lang, Text::MessagesSend)}</button>
