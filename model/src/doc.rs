@@ -1,4 +1,4 @@
-//! The three document types, their life cycle (create, load, save, fork, merge, migrate), and
+//! The document types, their life cycle (create, load, save, fork, merge, migrate), and
 //! small read/write helpers the rest of the crate builds on.
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
@@ -256,6 +256,11 @@ document!(
     ConversationDoc,
     DocKind::Conversation
 );
+document!(
+    /// A resident's inbox: which conversations they take part in. See [`crate::InboxDoc::new`].
+    InboxDoc,
+    DocKind::Inbox
+);
 
 impl VillageDoc {
     /// A new, empty village document (created once, by the server).
@@ -347,6 +352,30 @@ impl MunicipalityDoc {
 impl ConversationDoc {
     /// A new conversation between `creator` and `others`.
     pub fn new(creator: &User, others: &[UserId], actor: ActorId, now: i64) -> ConversationDoc {
+        Self::create(creator, others, "", actor, now)
+    }
+
+    /// A new conversation between `creator` and `others` about `subject` (at most a title's
+    /// length; empty for none). The subject is written once, with the participants, and no
+    /// rule lets anyone change it afterwards.
+    pub fn with_subject(
+        creator: &User,
+        others: &[UserId],
+        subject: &str,
+        actor: ActorId,
+        now: i64,
+    ) -> Result<ConversationDoc, OpError> {
+        crate::schema::check_text("subject", subject, crate::schema::limits::TITLE, false)?;
+        Ok(Self::create(creator, others, subject.trim(), actor, now))
+    }
+
+    fn create(
+        creator: &User,
+        others: &[UserId],
+        subject: &str,
+        actor: ActorId,
+        now: i64,
+    ) -> ConversationDoc {
         let mut am = Automerge::new().with_actor(actor);
         migrate(&mut am, DocKind::Conversation, now).expect("a new document migrates");
         let mut doc = ConversationDoc { am };
@@ -356,6 +385,9 @@ impl ConversationDoc {
                 let obj = tx.put_object(&p, u.as_str(), ObjType::Map)?;
                 tx.put(&obj, "added_by", creator.id.as_str())?;
                 tx.put(&obj, "created_at", now)?;
+            }
+            if !subject.is_empty() {
+                tx.put(ObjId::Root, "subject", subject)?;
             }
             Ok(())
         })

@@ -928,6 +928,11 @@ impl ConversationDoc {
             .unwrap_or_default()
     }
 
+    /// What the conversation is about; empty when it has no subject.
+    pub fn subject(&self) -> String {
+        get_str(&self.am, &ObjId::Root, "subject").unwrap_or_default()
+    }
+
     /// Whether `user` may read this conversation (only its participants may).
     pub fn can_read(&self, user: &str) -> bool {
         self.participants().iter().any(|p| p == user)
