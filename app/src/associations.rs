@@ -5,7 +5,7 @@
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{
     components::A,
-    hooks::{use_navigate, use_params_map, use_query_map},
+    hooks::{use_navigate, use_query_map},
 };
 use model::{
     AssociationCategory, AssociationDraft, AssociationId, AssociationView, ContactChannel,
@@ -597,9 +597,9 @@ pub fn AssociationPage() -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
     let muni = expect_context::<Municipality>();
     let me = expect_context::<Me>();
-    let params = use_params_map();
+    let association = crate::route::use_param("association");
     let query = use_query_map();
-    let id = Memo::new(move |_| params.read().get("association").unwrap_or_default());
+    let id = Memo::new(move |_| association.get());
     let association = Memo::new(move |_| muni.read(|m| m.association(&id.get())));
     // 0: loading, 1: unknown, 2: found.
     let found = Memo::new(move |_| {
@@ -777,7 +777,7 @@ fn AssociationActivity(association: String, village: String) -> impl IntoView {
     let items = {
         let village = village.clone();
         Memo::new(move |_| {
-            doc.with(|am| village_doc::read(am, |d| activity(d, &association, &village)))
+            doc.lend(|am| village_doc::read(am, |d| activity(d, &association, &village)))
                 .flatten()
                 .unwrap_or_default()
         })

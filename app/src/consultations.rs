@@ -327,7 +327,7 @@ fn NewConsultation(
         let closes_at = match end_of_day(&date.get_untracked()) {
             Some(at) if at > now => at,
             _ => {
-                errors[2].set(Some(t(lang_now, Text::ErrorDate).to_owned()));
+                errors[2].set(Some(t(lang_now, Text::ErrorClosingDate).to_owned()));
                 return;
             }
         };
@@ -355,7 +355,7 @@ fn NewConsultation(
                     ) if *field == "question" => 0,
                     EditError::Op(OpError::EmptyText { .. } | OpError::TextTooLong { .. }) => 1,
                     EditError::Op(OpError::OutOfRange { .. }) => {
-                        errors[2].try_set(Some(t(lang_now, Text::ErrorDate).to_owned()));
+                        errors[2].try_set(Some(t(lang_now, Text::ErrorClosingDate).to_owned()));
                         return true;
                     }
                     _ => return false,

@@ -427,7 +427,7 @@ catalogue! {
     ClosingDateLabel => ("Reageren kan tot en met", "Responses until (inclusive)"),
     OpenConsultation => ("Vraag uitzetten", "Ask the question"),
     ConsultationOpened => ("De vraag staat nu open voor {village}.", "The question is now open for {village}."),
-    ErrorDate => ("Kies een datum vanaf vandaag.", "Choose a date from today on."),
+    ErrorClosingDate => ("Kies een datum vanaf vandaag.", "Choose a date from today on."),
     ResponsesList => ("Reacties", "Responses"),
     OutcomeLabel => ("Uitkomst: wat doet de gemeente met de reacties?", "Outcome: what does the municipality do with the responses?"),
     PublishOutcome => ("Uitkomst publiceren", "Publish the outcome"),

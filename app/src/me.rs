@@ -72,6 +72,9 @@ fn village_urls(state: AppState, ids: &[String]) -> Vec<String> {
 }
 
 /// `/ik`.
+/// The resident's posts and responses, newest first.
+type Lists = (Vec<Activity>, Vec<Activity>);
+
 #[component]
 pub fn MePage() -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
@@ -98,7 +101,7 @@ fn ProfileSection() -> impl IntoView {
     let my_id = identity::current_user().id.to_string();
     let stored = Memo::new(move |_| {
         village
-            .with(|am| {
+            .lend(|am| {
                 village_doc::read(am, |d| {
                     d.volunteer_profiles().into_iter().find(|p| p.user == my_id)
                 })
@@ -448,19 +451,17 @@ fn MyActivity() -> impl IntoView {
             let Some(url) = village_urls(state, std::slice::from_ref(&id)).pop() else {
                 continue;
             };
-            docs.with(&url, |am| {
+            docs.lend(&url, |am| {
                 village_doc::read(am, |d| {
                     collect_activity(d, &id, &me, &mut posts, &mut responses)
                 })
             });
         }
-        posts.sort_by(|a: &Activity, b| b.created_at.cmp(&a.created_at));
-        responses.sort_by(|a: &Activity, b| b.created_at.cmp(&a.created_at));
+        posts.sort_by_key(|a: &Activity| std::cmp::Reverse(a.created_at));
+        responses.sort_by_key(|a: &Activity| std::cmp::Reverse(a.created_at));
         (posts, responses)
     });
-    let list = move |pick: fn(&(Vec<Activity>, Vec<Activity>)) -> &Vec<Activity>,
-                     empty: Text,
-                     test_id: &'static str| {
+    let list = move |pick: fn(&Lists) -> &Vec<Activity>, empty: Text, test_id: &'static str| {
         view! {
             <Show when=move || items.with(|i| pick(i).is_empty())>
                 <p class="muted">{tr(lang, empty)}</p>

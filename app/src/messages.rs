@@ -13,7 +13,7 @@ use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{
     NavigateOptions,
     components::A,
-    hooks::{use_navigate, use_params_map, use_query_map},
+    hooks::{use_navigate, use_query_map},
 };
 use model::{
     ConversationDoc, ConversationId, DocKind, InboxDoc, MessageId, MessageView, OpError,
@@ -256,6 +256,22 @@ impl OpenDocs {
         }
     }
 
+    /// [`OpenDocs::with`] for `model`'s typed documents, which own their `Automerge`: `f` gets
+    /// the document by value and hands it back (see [`DocHandle::lend_doc`]).
+    pub(crate) fn lend<R>(
+        self,
+        url: &str,
+        f: impl FnOnce(Automerge) -> (Automerge, R),
+    ) -> Option<R> {
+        self.version.track();
+        self.docs.with_value(|d| {
+            d.iter()
+                .find(|(u, _)| u == url)
+                .and_then(|(_, h)| h.as_ref())
+                .map(|h| h.lend_doc(f))
+        })
+    }
+
     /// Reads the document at `url` (tracked); `None` until it is open.
     pub(crate) fn with<R>(self, url: &str, f: impl FnOnce(&Automerge) -> R) -> Option<R> {
         self.version.track();
@@ -295,7 +311,7 @@ impl Names {
         let me = identity::current_user().id;
         let chosen = self
             .village
-            .with(|am| {
+            .lend(|am| {
                 village_doc::read(am, |d| {
                     users.iter().map(|u| d.display_name(u)).collect::<Vec<_>>()
                 })
@@ -642,13 +658,8 @@ fn MessageField(
 pub fn ConversationPage() -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
     let sync = expect_context::<SyncState>();
-    let params = use_params_map();
-    let document = Memo::new(move |_| {
-        params
-            .read()
-            .get("conversation")
-            .and_then(|s| s.parse::<DocumentId>().ok())
-    });
+    let conversation = crate::route::use_param("conversation");
+    let document = Memo::new(move |_| conversation.with(|s| s.parse::<DocumentId>().ok()));
     let doc = LiveDoc::open(move || document.get().map(|d| d.to_url()));
     let me = identity::current_user();
     let my_id = me.id.as_str().to_owned();
