@@ -44,7 +44,7 @@ impl DocumentId {
 
 impl fmt::Display for DocumentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&bs58::encode(self.0).with_check().into_string())
+        f.write_str(&crate::base58check::encode(&self.0))
     }
 }
 
@@ -58,10 +58,7 @@ impl FromStr for DocumentId {
     type Err = BadDocumentId;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bytes = bs58::decode(s)
-            .with_check(None)
-            .into_vec()
-            .map_err(|e| BadDocumentId::Encoding(e.to_string()))?;
+        let bytes = crate::base58check::decode(s).map_err(BadDocumentId::Encoding)?;
         let len = bytes.len();
         bytes
             .try_into()

@@ -10,7 +10,7 @@ pub struct BadHead(pub String);
 pub fn encode_heads(heads: &[ChangeHash]) -> Vec<String> {
     heads
         .iter()
-        .map(|h| bs58::encode(h.0).with_check().into_string())
+        .map(|h| crate::base58check::encode(&h.0))
         .collect()
 }
 
@@ -19,9 +19,7 @@ pub fn decode_heads(heads: &[String]) -> Result<Vec<ChangeHash>, BadHead> {
     heads
         .iter()
         .map(|text| {
-            bs58::decode(text)
-                .with_check(None)
-                .into_vec()
+            crate::base58check::decode(text)
                 .ok()
                 .and_then(|bytes| ChangeHash::try_from(bytes.as_slice()).ok())
                 .ok_or_else(|| BadHead(text.clone()))

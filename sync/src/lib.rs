@@ -119,6 +119,7 @@
 //! assert_eq!(server_doc.get_heads(), phone_doc.get_heads());
 //! ```
 
+mod base58check;
 mod connection;
 mod doc_sync;
 mod document_id;
