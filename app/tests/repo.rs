@@ -10,6 +10,7 @@ use std::{cell::RefCell, collections::BTreeMap, rc::Rc};
 
 use app::repo::{
     ChunkKind, DocHandle, Link, MemoryStorage, Repo, RepoStatus, Storage, StorageError, StorageKey,
+    storage_id,
 };
 use automerge::{Automerge, ROOT, ReadDoc, transaction::Transactable};
 use sync::{
@@ -214,6 +215,34 @@ async fn many_edits_compact_on_their_own<S: Storage + Clone + 'static>(storage: 
 on_each_storage!(
     saves_compact_once_incremental_chunks_pile_up,
     many_edits_compact_on_their_own
+);
+
+async fn one_storage_id_per_device<S: Storage + Clone + 'static>(storage: S) {
+    // Made once, kept where automerge-repo keeps it, and the same ever after.
+    let id = storage_id(&storage, || "device-1".into()).await.unwrap();
+    assert_eq!(id.as_str(), "device-1");
+    assert_eq!(
+        storage_id(&storage, || "device-2".into()).await.unwrap(),
+        id
+    );
+    let stored = storage.load_range(&StorageKey::storage_id()).await.unwrap();
+    assert_eq!(stored, [(StorageKey::storage_id(), b"device-1".to_vec())]);
+
+    // The repo announces it in `join`, as a peer that keeps its documents.
+    let metadata = PeerMetadata {
+        storage_id: Some(id.clone()),
+        is_ephemeral: false,
+    };
+    let repo = Repo::with_metadata(storage.clone(), PeerId::new("phone"), metadata, || NOW);
+    let mut server = FakeServer::new();
+    server.accept(&repo).await;
+    let phone = server.connection.peer().expect("the handshake is done");
+    assert_eq!(phone.metadata.storage_id, Some(id));
+    assert!(!phone.metadata.is_ephemeral);
+}
+on_each_storage!(
+    a_device_keeps_one_storage_id_and_announces_it,
+    one_storage_id_per_device
 );
 
 /// A sync server made of the `sync` crate's server side, with its own documents.

@@ -10,12 +10,14 @@
 //! a document fans out at most once per [`fan_out_interval`] (which grows with its number of
 //! peers, up to [`MAX_FAN_OUT_INTERVAL`]). A burst of edits therefore reaches each peer as one
 //! message, and a document's fan-out work per second stays bounded however often it is edited;
-//! an edit after a quiet spell goes out at once.
+//! an edit after a quiet spell goes out at once. The changes of one fan-out are encoded once
+//! ([`sync::FanOut`]) and shared by every peer caught up with the previous one; only peers in
+//! another state get automerge's own per-peer message.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use automerge::{Automerge, ChangeHash};
-use sync::{DocEvent, DocInput, DocMessage, DocSync, DocumentId, StorageId, Timestamp};
+use sync::{DocEvent, DocInput, DocMessage, DocSync, DocumentId, FanOut, StorageId, Timestamp};
 use tokio::{
     sync::mpsc::{self, error::TrySendError},
     time::Instant,
@@ -43,6 +45,9 @@ fn fan_out_interval(peers: usize) -> Duration {
         .saturating_mul(u32::try_from(peers).unwrap_or(u32::MAX))
         .min(MAX_FAN_OUT_INTERVAL)
 }
+/// At most this many distinct sets of new changes are encoded for sharing in one fan-out;
+/// peers further behind get automerge's own per-peer message.
+const MAX_SHARED_FAN_OUTS: usize = 8;
 /// While the server stops, how often a document without peers checks whether it may unload.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
 
@@ -324,12 +329,28 @@ impl DocTask {
     fn fan_out(&mut self) {
         let now = now();
         let mut outgoing = Vec::new();
+        // The new changes, encoded once per base that peers acknowledged (usually one: the
+        // previous fan-out's heads), for every peer caught up with it.
+        let mut shared: HashMap<Vec<ChangeHash>, FanOut> = HashMap::new();
         for (&conn, peer) in &mut self.peers {
-            match peer
-                .sync
-                .handle(now, &mut self.doc, DocInput::doc_changed())
-            {
-                Ok(results) => outgoing.extend(results.outgoing.into_iter().map(|message| {
+            let message = peer.sync.fan_out_base().and_then(|base| {
+                if !shared.contains_key(&base) && shared.len() >= MAX_SHARED_FAN_OUTS {
+                    return None;
+                }
+                let fan_out = shared
+                    .entry(base)
+                    .or_insert_with_key(|base| FanOut::new(&self.doc, base));
+                peer.sync.fan_out(now, fan_out)
+            });
+            let messages = match message {
+                Some(message) => Ok(vec![message]),
+                None => peer
+                    .sync
+                    .handle(now, &mut self.doc, DocInput::doc_changed())
+                    .map(|results| results.outgoing),
+            };
+            match messages {
+                Ok(messages) => outgoing.extend(messages.into_iter().map(|message| {
                     (
                         conn,
                         Outbound::Doc {

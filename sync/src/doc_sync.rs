@@ -168,6 +168,21 @@ impl DocSync {
         self.status
     }
 
+    /// The heads this peer has acknowledged, if it is caught up with them: build a
+    /// [`crate::FanOut`] from them (one per distinct base, shared by the peers at it).
+    pub fn fan_out_base(&self) -> Option<Vec<ChangeHash>> {
+        crate::fan_out::caught_up_base(&self.state)
+    }
+
+    /// Sends this peer `fan_out`'s changes, exactly as `DocInput::doc_changed` would, without
+    /// encoding them again; `None` (nothing done) if its state is not the plain caught-up one
+    /// `fan_out` serves: then call [`DocSync::handle`] with `DocInput::doc_changed()`.
+    pub fn fan_out(&mut self, now: Timestamp, fan_out: &crate::FanOut) -> Option<DocMessage> {
+        let message = fan_out.message_for(&mut self.state)?;
+        self.last_sent = Some(now);
+        Some(DocMessage::Sync(message.encode()))
+    }
+
     /// The heads the peer last told us it has.
     pub fn their_heads(&self) -> Option<&[ChangeHash]> {
         self.state.their_heads.as_deref()

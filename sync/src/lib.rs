@@ -123,6 +123,7 @@ mod base58check;
 mod connection;
 mod doc_sync;
 mod document_id;
+mod fan_out;
 mod heads;
 mod message;
 mod peer_id;
@@ -134,6 +135,7 @@ pub use connection::{
 };
 pub use doc_sync::{DocError, DocEvent, DocInput, DocMessage, DocResults, DocSync, PeerDocStatus};
 pub use document_id::{BadDocumentId, DocumentId};
+pub use fan_out::FanOut;
 pub use heads::{BadHead, decode_heads, encode_heads};
 pub use message::{
     DEFAULT_MAX_MESSAGE_SIZE, DecodeError, Message, PROTOCOL_VERSION, PeerMetadata, RemoteHeads,

@@ -54,7 +54,7 @@ use sync::{BadDocumentId, DocumentId, PeerId, PeerInfo, PeerMetadata, Timestamp}
 
 pub use backoff::Backoff;
 pub use idb::{BrowserStorage, DATABASE, IdbStorage, STORE};
-pub use storage::{ChunkKind, MemoryStorage, Storage, StorageError, StorageKey};
+pub use storage::{ChunkKind, MemoryStorage, Storage, StorageError, StorageKey, storage_id};
 pub use ws::SyncConnection;
 
 use chunks::Chunks;
@@ -196,25 +196,71 @@ pub enum RepoError {
 impl Repo<BrowserStorage> {
     /// The app's repo: IndexedDB (memory if IndexedDB cannot be opened; the status then says
     /// changes are not persistent), a random peer id and the browser's clock.
+    ///
+    /// Like automerge-repo's browser repo, it announces the storage id kept in IndexedDB with
+    /// `isEphemeral: false`, so the server keeps its sync state with this device between
+    /// visits; without IndexedDB it announces none and is ephemeral.
     pub async fn open() -> Self {
-        let storage = match IdbStorage::open().await {
-            Ok(idb) => BrowserStorage::IndexedDb(idb),
-            Err(_) => BrowserStorage::Memory(MemoryStorage::new()),
-        };
         let random = || (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+        let (storage, metadata) = match IdbStorage::open().await {
+            Ok(idb) => {
+                let new_id = || uuid_v4([random(), random(), random(), random()]);
+                let metadata = match storage_id(&idb, new_id).await {
+                    Ok(id) => PeerMetadata {
+                        storage_id: Some(id),
+                        is_ephemeral: false,
+                    },
+                    Err(_) => EPHEMERAL,
+                };
+                (BrowserStorage::IndexedDb(idb), metadata)
+            }
+            Err(_) => (BrowserStorage::Memory(MemoryStorage::new()), EPHEMERAL),
+        };
         let peer_id = PeerId::new(format!("dorpskracht-{:08x}{:08x}", random(), random()));
-        Self::new(storage, peer_id, || js_sys::Date::now() as u64)
+        Self::with_metadata(storage, peer_id, metadata, || js_sys::Date::now() as u64)
     }
+}
+
+/// What a repo that keeps nothing across sessions announces.
+const EPHEMERAL: PeerMetadata = PeerMetadata {
+    storage_id: None,
+    is_ephemeral: true,
+};
+
+/// A random (version 4) UUID from 128 random bits, as automerge-repo makes storage ids.
+fn uuid_v4(words: [u32; 4]) -> String {
+    let mut b = [0u8; 16];
+    for (chunk, word) in b.chunks_mut(4).zip(words) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 impl<S: Storage + 'static> Repo<S> {
     /// A repo over `storage` that introduces itself to servers as `peer_id` and reads the time
     /// (milliseconds since the Unix epoch) from `clock`.
     pub fn new(storage: S, peer_id: PeerId, clock: impl Fn() -> u64 + 'static) -> Self {
-        let local = PeerInfo {
-            peer_id,
-            metadata: PeerMetadata::default(),
-        };
+        Self::with_metadata(storage, peer_id, PeerMetadata::default(), clock)
+    }
+
+    /// [`Repo::new`], announcing `metadata` (storage id, ephemeral or not) in `join`.
+    pub fn with_metadata(
+        storage: S,
+        peer_id: PeerId,
+        metadata: PeerMetadata,
+        clock: impl Fn() -> u64 + 'static,
+    ) -> Self {
+        let local = PeerInfo { peer_id, metadata };
         Self {
             shared: Rc::new(Shared {
                 storage,

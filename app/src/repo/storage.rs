@@ -3,7 +3,7 @@
 
 use std::{cell::RefCell, collections::BTreeMap, fmt, rc::Rc};
 
-use sync::DocumentId;
+use sync::{DocumentId, StorageId};
 
 /// A storage key: `[docId, "incremental", sha256hex(bytes)]`, `[docId, "snapshot",
 /// sha256hex(heads)]` or `[docId, "sync-state", storageId]`, as automerge-repo writes them.
@@ -43,6 +43,11 @@ impl StorageKey {
             kind.as_str().to_owned(),
             name.to_owned(),
         ])
+    }
+
+    /// `["storage-adapter-id"]`: where automerge-repo keeps the storage's own id.
+    pub fn storage_id() -> Self {
+        Self(vec!["storage-adapter-id".to_owned()])
     }
 
     /// `[document]`: the prefix of all of a document's keys.
@@ -123,6 +128,30 @@ pub trait Storage {
     fn is_persistent(&self) -> bool {
         true
     }
+}
+
+/// The id of `storage` (the `storageId` a repo announces in `join`, under which servers keep
+/// their sync state with this device): read from `["storage-adapter-id"]` as automerge-repo
+/// stores it (UTF-8), or made with `new_id` and stored there on first use.
+pub async fn storage_id(
+    storage: &impl Storage,
+    new_id: impl FnOnce() -> String,
+) -> Result<StorageId, StorageError> {
+    let key = StorageKey::storage_id();
+    let stored = storage.load_range(&key).await?;
+    if let Some(id) = stored
+        .into_iter()
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, bytes)| String::from_utf8(bytes).ok())
+        .filter(|id| !id.is_empty())
+    {
+        return Ok(StorageId::new(id));
+    }
+    let id = new_id();
+    storage
+        .write(&[(key, id.clone().into_bytes())], &[])
+        .await?;
+    Ok(StorageId::new(id))
 }
 
 /// Storage in memory: for tests, and a fallback where IndexedDB cannot be opened (nothing
