@@ -12,7 +12,7 @@ use model::{
 
 use crate::{
     Me, Municipality,
-    board::{Author, flag, focus, handler, text, text_error},
+    board::{Author, apply, flag, focus, handler, text, text_error},
     i18n::{Lang, Text, t, tf, tr},
     identity,
     village::{Notice, Village},
@@ -381,15 +381,16 @@ fn EventForm() -> impl IntoView {
                 String::new()
             });
         }
-        ctx.apply(
-            move |d| d.create_event(&user, &id, &draft, now),
+        apply(
+            ctx,
+            Box::new(move |d| d.create_event(&user, &id, &draft, now)),
             done,
-            move |_| {
+            Box::new(move |_| {
                 for (value, typed) in values.iter().zip(v) {
                     value.try_set(typed);
                 }
                 false
-            },
+            }),
         );
     };
 
@@ -508,10 +509,11 @@ fn EventCard(item: Memo<Option<EventItem>>) -> impl IntoView {
         let lang = lang.get_untracked();
         let user = me.get_untracked();
         let now = identity::now();
-        ctx.apply(
-            move |d| op(d, &user, &event, now),
+        apply(
+            ctx,
+            Box::new(move |d| op(d, &user, &event, now)),
             tf(lang, done, &[("title", &title)]),
-            move |e| {
+            Box::new(move |e| {
                 if !matches!(e, EditError::Op(OpError::EventFull)) {
                     return false;
                 }
@@ -519,7 +521,7 @@ fn EventCard(item: Memo<Option<EventItem>>) -> impl IntoView {
                     t(lang, Text::ErrorEventFull).to_owned(),
                 )));
                 true
-            },
+            }),
         );
     };
     let sign_up = move |_: leptos::ev::MouseEvent| act(VillageDoc::sign_up, Text::SignedUpStatus);
