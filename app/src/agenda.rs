@@ -33,16 +33,24 @@ pub fn AgendaTab() -> impl IntoView {
     let now = identity::now();
     let items = Memo::new(move |_| {
         let me = me.with(|u| u.id.as_str().to_owned());
-        let associations = municipality
-            .read(|m| {
-                m.associations()
-                    .into_iter()
-                    .map(|a| (a.id, a.name))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
-        ctx.read(|d| agenda_items(d, &associations, &me, now))
-            .unwrap_or_default()
+        let mut items = ctx.read(|d| agenda_items(d, &me, now)).unwrap_or_default();
+        // An association organises under its name from the municipality's directory (its id
+        // until that document is here).
+        if items.iter().any(|i| i.event.organiser.is_some()) {
+            municipality.read(|m| {
+                for item in &mut items {
+                    if let Some(a) = item
+                        .event
+                        .organiser
+                        .as_deref()
+                        .and_then(|a| m.association(a))
+                    {
+                        item.organiser = Author::Named(a.name);
+                    }
+                }
+            });
+        }
+        items
     });
     let ids = move |earlier: bool| {
         items.with(|v| {
@@ -120,24 +128,14 @@ impl EventItem {
 
 /// Visible events that have not ended (by start), then those of the last [`PAST_DAYS`] days
 /// (latest first).
-fn agenda_items(
-    doc: &VillageDoc,
-    associations: &[(String, String)],
-    me: &str,
-    now: i64,
-) -> Vec<EventItem> {
+fn agenda_items(doc: &VillageDoc, me: &str, now: i64) -> Vec<EventItem> {
     let mut items: Vec<EventItem> = doc
         .events()
         .into_iter()
         .filter(|e| !e.hidden && e.when.end >= now - PAST_DAYS * DAY_MS)
         .map(|event| {
             let organiser = match &event.organiser {
-                Some(a) => Author::Named(
-                    associations
-                        .iter()
-                        .find(|(id, _)| id == a)
-                        .map_or_else(|| a.clone(), |(_, name)| name.clone()),
-                ),
+                Some(a) => Author::Named(a.clone()),
                 None => Author::of(doc, &event.author, me),
             };
             EventItem {
