@@ -12,7 +12,7 @@ use model::{
 
 use crate::{
     Me, Municipality,
-    board::{Author, flag, focus, handler, text, text_error},
+    board::{Author, apply, flag, focus, handler, text, text_error},
     i18n::{Lang, Text, t, tf, tr},
     identity,
     village::{Notice, Village},
@@ -33,16 +33,24 @@ pub fn AgendaTab() -> impl IntoView {
     let now = identity::now();
     let items = Memo::new(move |_| {
         let me = me.with(|u| u.id.as_str().to_owned());
-        let associations = municipality
-            .read(|m| {
-                m.associations()
-                    .into_iter()
-                    .map(|a| (a.id, a.name))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
-        ctx.read(|d| agenda_items(d, &associations, &me, now))
-            .unwrap_or_default()
+        let mut items = ctx.read(|d| agenda_items(d, &me, now)).unwrap_or_default();
+        // An association organises under its name from the municipality's directory (its id
+        // until that document is here).
+        if items.iter().any(|i| i.event.organiser.is_some()) {
+            municipality.read(|m| {
+                for item in &mut items {
+                    if let Some(a) = item
+                        .event
+                        .organiser
+                        .as_deref()
+                        .and_then(|a| m.association(a))
+                    {
+                        item.organiser = Author::Named(a.name);
+                    }
+                }
+            });
+        }
+        items
     });
     let ids = move |earlier: bool| {
         items.with(|v| {
@@ -120,24 +128,14 @@ impl EventItem {
 
 /// Visible events that have not ended (by start), then those of the last [`PAST_DAYS`] days
 /// (latest first).
-fn agenda_items(
-    doc: &VillageDoc,
-    associations: &[(String, String)],
-    me: &str,
-    now: i64,
-) -> Vec<EventItem> {
+fn agenda_items(doc: &VillageDoc, me: &str, now: i64) -> Vec<EventItem> {
     let mut items: Vec<EventItem> = doc
         .events()
         .into_iter()
         .filter(|e| !e.hidden && e.when.end >= now - PAST_DAYS * DAY_MS)
         .map(|event| {
             let organiser = match &event.organiser {
-                Some(a) => Author::Named(
-                    associations
-                        .iter()
-                        .find(|(id, _)| id == a)
-                        .map_or_else(|| a.clone(), |(_, name)| name.clone()),
-                ),
+                Some(a) => Author::Named(a.clone()),
                 None => Author::of(doc, &event.author, me),
             };
             EventItem {
@@ -381,15 +379,16 @@ fn EventForm() -> impl IntoView {
                 String::new()
             });
         }
-        ctx.apply(
-            move |d| d.create_event(&user, &id, &draft, now),
+        apply(
+            ctx,
+            Box::new(move |d| d.create_event(&user, &id, &draft, now)),
             done,
-            move |_| {
+            Box::new(move |_| {
                 for (value, typed) in values.iter().zip(v) {
                     value.try_set(typed);
                 }
                 false
-            },
+            }),
         );
     };
 
@@ -508,10 +507,11 @@ fn EventCard(item: Memo<Option<EventItem>>) -> impl IntoView {
         let lang = lang.get_untracked();
         let user = me.get_untracked();
         let now = identity::now();
-        ctx.apply(
-            move |d| op(d, &user, &event, now),
+        apply(
+            ctx,
+            Box::new(move |d| op(d, &user, &event, now)),
             tf(lang, done, &[("title", &title)]),
-            move |e| {
+            Box::new(move |e| {
                 if !matches!(e, EditError::Op(OpError::EventFull)) {
                     return false;
                 }
@@ -519,7 +519,7 @@ fn EventCard(item: Memo<Option<EventItem>>) -> impl IntoView {
                     t(lang, Text::ErrorEventFull).to_owned(),
                 )));
                 true
-            },
+            }),
         );
     };
     let sign_up = move |_: leptos::ev::MouseEvent| act(VillageDoc::sign_up, Text::SignedUpStatus);

@@ -194,14 +194,15 @@ fn BoardForm() -> impl IntoView {
         // Emptied now, given back if the post does not go in.
         keep(String::new());
         let posted = text.clone();
-        ctx.apply(
-            move |d| d.post(&user, &id, &posted, now),
+        apply(
+            ctx,
+            Box::new(move |d| d.post(&user, &id, &posted, now)),
             t(lang_now, Text::BoardPosted).to_owned(),
-            move |e| {
+            Box::new(move |e| {
                 keep(text);
                 error.try_set(Some(edit_error_text(lang_now, e)));
                 true
-            },
+            }),
         );
     };
 
@@ -248,6 +249,20 @@ pub(crate) fn invalid(error: RwSignal<Option<String>>) -> Signal<String> {
 /// An event handler of one type per event; see [`text`].
 pub(crate) fn handler<E>(f: impl FnMut(E) + 'static) -> Box<dyn FnMut(E)> {
     Box::new(f)
+}
+
+/// A board or agenda operation, boxed.
+pub(crate) type Op = Box<dyn FnOnce(&mut VillageDoc) -> Result<(), OpError>>;
+
+/// [`Village::apply`] with one type for every board and agenda operation and error handler,
+/// so its (large, async) code is compiled once instead of once per call site (wasm size).
+pub(crate) fn apply(
+    ctx: Village,
+    op: Op,
+    done: String,
+    on_error: Box<dyn FnOnce(&EditError) -> bool>,
+) {
+    ctx.apply(op, done, on_error);
 }
 
 /// Moves the keyboard focus to the element with `id` (the first field with an error).
@@ -332,10 +347,11 @@ fn Reactions(id: String, item: Memo<Option<BoardItem>>) -> impl IntoView {
             };
             let user = me.get_untracked();
             let now = identity::now();
-            ctx.apply(
-                move |d| d.react(&user, &post, give.then_some(reaction), now),
+            apply(
+                ctx,
+                Box::new(move |d| d.react(&user, &post, give.then_some(reaction), now)),
                 done,
-                |_| false,
+                Box::new(|_| false),
             );
         };
         view! {
@@ -406,14 +422,15 @@ fn Comments(id: String, item: Memo<Option<BoardItem>>) -> impl IntoView {
             let now = identity::now();
             draft.set(String::new());
             let body = text.clone();
-            ctx.apply(
-                move |d| d.comment(&user, &post, &comment, &body, now),
+            apply(
+                ctx,
+                Box::new(move |d| d.comment(&user, &post, &comment, &body, now)),
                 t(lang_now, Text::CommentPosted).to_owned(),
-                move |e| {
+                Box::new(move |e| {
                     draft.try_set(text);
                     error.try_set(Some(edit_error_text(lang_now, e)));
                     true
-                },
+                }),
             );
         }
     };
