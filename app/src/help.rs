@@ -153,6 +153,7 @@ pub fn HelpPreview() -> impl IntoView {
         Vec::new()
     };
     (!items.is_empty()).then(|| {
+        performance_mark("dorpskracht:help-preview");
         let me = identity::current_user().id.as_str().to_owned();
         view! {
             <section aria-labelledby="help-heading" data-testid="help-preview">

@@ -163,7 +163,7 @@ catalogue! {
     CategoryDigital => ("Computer en formulieren", "Computers and forms"),
     CategoryPets => ("Huisdieren", "Pets"),
     CategoryOther => ("Overig", "Other"),
-    FilterLabel => ("Welke soort hulp tonen?", "Which kind of help to show?"),
+    FilterLabel => ("Welke hulp tonen?", "Which help to show?"),
     FilterAll => ("Alle soorten", "All kinds"),
     HelpCountAll => ("Berichten: {count}", "Posts: {count}"),
     HelpCountSome => ("De nieuwste {shown} van {count} berichten", "The newest {shown} of {count} posts"),

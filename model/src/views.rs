@@ -501,12 +501,9 @@ impl VillageDoc {
             (!hidden && fits).then(|| (created_at, key.to_owned(), o.clone()))
         });
         let total = index.len();
-        let page = limit.min(total);
-        if page < total {
-            index.select_nth_unstable_by(page, |a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-            index.truncate(page);
-        }
+        // One sort of the light index (a single sort instantiation keeps the wasm small).
         index.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        index.truncate(limit);
         HelpPage {
             posts: index
                 .iter()

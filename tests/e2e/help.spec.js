@@ -173,7 +173,7 @@ test("after posting a request, the offers that fit it are suggested, with why", 
   await expect(bert.getByTestId("suggestion")).toHaveCount(0);
 
   // The board shows one kind of help when asked, and all again.
-  const filter = anna.getByLabel("Welke soort hulp tonen?");
+  const filter = anna.getByLabel("Welke hulp tonen?");
   await expect(anna.getByTestId("help-count")).toHaveText("Berichten: 3");
   await filter.selectOption({ label: "Tuin" });
   await expect(anna.getByTestId("help-post")).toHaveCount(1);
@@ -185,6 +185,11 @@ test("after posting a request, the offers that fit it are suggested, with why", 
   await filter.selectOption({ label: "Alle soorten" });
   await expect(anna.getByTestId("help-post")).toHaveCount(3);
   await expect(anna.getByTestId("no-help-posts")).toHaveCount(0);
+
+  // The help tab as a resident sees it on a phone (docs/screenshots/help.png).
+  await anna.setViewportSize({ width: 390, height: 844 });
+  await filter.evaluate((e) => e.parentElement.scrollIntoView({ block: "start" }));
+  await anna.screenshot({ path: new URL("../../docs/screenshots/help.png", import.meta.url).pathname });
 
   // Bert withdraws his garden offer: it stays visible as withdrawn, nobody can respond.
   await card(bert, "Tuinklussen").getByRole("button", { name: "Intrekken" }).click();
@@ -219,8 +224,8 @@ test("installed: after one online visit, a reload with the network off shows the
   await expect(card(anna, "Wie wil mijn gras maaien?")).toContainText("Van een buurtbewoner");
   await expect(card(anna, "Wie wil mijn gras maaien?").getByTestId("help-status")).toHaveText("Open");
   // The board works as before: choosing a kind of help needs no network either.
-  await anna.getByLabel("Welke soort hulp tonen?").selectOption({ label: "Vervoer" });
+  await anna.getByLabel("Welke hulp tonen?").selectOption({ label: "Vervoer" });
   await expect(anna.getByTestId("help-post")).toHaveCount(0);
-  await anna.getByLabel("Welke soort hulp tonen?").selectOption({ label: "Tuin" });
+  await anna.getByLabel("Welke hulp tonen?").selectOption({ label: "Tuin" });
   await expect(card(anna, "Wie wil mijn gras maaien?")).toBeVisible();
 });
