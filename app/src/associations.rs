@@ -34,6 +34,18 @@ impl Municipality {
         notice: RwSignal<Option<Notice>>,
         on_error: impl FnOnce(&EditError) -> bool + 'static,
     ) {
+        // One compiled copy of the asynchronous part for every caller (wasm size).
+        self.apply_boxed(Box::new(op), done, notice, Box::new(on_error));
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn apply_boxed(
+        self,
+        op: Box<dyn FnOnce(&mut MunicipalityDoc) -> Result<(), OpError>>,
+        done: String,
+        notice: RwSignal<Option<Notice>>,
+        on_error: Box<dyn FnOnce(&EditError) -> bool>,
+    ) {
         let lang = expect_context::<AppState>().lang;
         notice.set(None);
         let Some(handle) = self.0.handle.get_untracked() else {
@@ -99,11 +111,9 @@ pub fn muni_loaded(m: Municipality) -> bool {
     m.read(|_| ()).is_some()
 }
 
-/// Village `(id, name)` pairs, sorted by name.
+/// Village `(id, name)` pairs, in the order of their ids (which are their names as slugs).
 pub fn village_names(m: &MunicipalityDoc) -> Vec<(String, String)> {
-    let mut v: Vec<_> = m.villages().into_iter().map(|v| (v.id, v.name)).collect();
-    v.sort_by(|a, b| a.1.cmp(&b.1));
-    v
+    m.villages().into_iter().map(|v| (v.id, v.name)).collect()
 }
 
 /// The name of village `id` (the id itself if unknown).
@@ -194,7 +204,7 @@ fn find_associations(
     category: &str,
 ) -> Vec<AssociationView> {
     let words = model::tokens(query);
-    let mut found: Vec<(bool, AssociationView)> = m
+    let found: Vec<(bool, AssociationView)> = m
         .associations()
         .into_iter()
         .filter(|a| {
@@ -211,9 +221,10 @@ fn find_associations(
                 .then(|| (words.iter().all(|w| has(&name, w)), a))
         })
         .collect();
-    // Stable: within each group the directory's order (by name) stays.
-    found.sort_by_key(|(in_name, _)| !in_name);
-    found.into_iter().map(|(_, a)| a).collect()
+    // Name matches first; within each, the directory's order (by name).
+    let (mut first, rest): (Vec<_>, Vec<_>) = found.into_iter().partition(|(in_name, _)| *in_name);
+    first.extend(rest);
+    first.into_iter().map(|(_, a)| a).collect()
 }
 
 /// `/verenigingen`: search and filter the directory, register an association.

@@ -35,14 +35,15 @@ pub fn ConsultationsPage() -> impl IntoView {
         let now = identity::now();
         let chosen = village.get();
         muni.read(|m| {
-            let mut all: Vec<ConsultationView> = m
+            // Open ones first; each village's closing soonest first.
+            let (mut open, closed): (Vec<ConsultationView>, Vec<_>) = m
                 .villages()
                 .into_iter()
                 .filter(|v| chosen.is_empty() || v.id == chosen)
                 .flat_map(|v| m.consultations_for(&v.id, now))
-                .collect();
-            all.sort_by_key(|c| (c.status != ConsultationStatus::Open, c.closes_at));
-            all
+                .partition(|c| c.status == ConsultationStatus::Open);
+            open.extend(closed);
+            open
         })
         .unwrap_or_default()
     });

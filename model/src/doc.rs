@@ -309,7 +309,7 @@ impl MunicipalityDoc {
                     if let Some(user) = &b.user {
                         tx.put(&brokers, user.as_str(), true)?;
                     }
-                    let c = tx.put_object(&contacts, n.to_string().as_str(), ObjType::Map)?;
+                    let c = tx.put_object(&contacts, format!("{n:04}").as_str(), ObjType::Map)?;
                     tx.put(&c, "name", b.name.trim())?;
                     for (key, value) in
                         [("email", &b.email), ("phone", &b.phone), ("note", &b.note)]

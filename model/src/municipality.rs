@@ -333,21 +333,18 @@ impl MunicipalityDoc {
         else {
             return Vec::new();
         };
-        let mut items: Vec<(usize, BrokerContactView)> = d
-            .map_range(&list, ..)
+        // Keys are zero-padded seed positions, so the map's order is the seed's.
+        d.map_range(&list, ..)
             .map(|it| {
                 let o = it.id();
                 let field = |k: &str| get_str(d, &o, k).unwrap_or_default();
-                let view = BrokerContactView {
+                BrokerContactView {
                     name: field("name"),
                     email: field("email"),
                     phone: field("phone"),
                     note: field("note"),
-                };
-                (it.key.parse().unwrap_or(usize::MAX), view)
+                }
             })
-            .collect();
-        items.sort_by_key(|(n, _)| *n);
-        items.into_iter().map(|(_, v)| v).collect()
+            .collect()
     }
 }

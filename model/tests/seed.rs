@@ -22,6 +22,14 @@ fn full_seed() -> MunicipalitySeed {
         phone: None,
         note: Some("Dinsdag in het dorpshuis".into()),
     });
+    seed.brokers.push(BrokerSeed {
+        name: "Bas".into(),
+        villages: vec!["ulft".into()],
+        user: None,
+        email: None,
+        phone: Some("0315 000 000".into()),
+        note: None,
+    });
     seed.consultations.push(ConsultationSeed {
         id: "speelplek".into(),
         village: "ulft".into(),
@@ -53,7 +61,10 @@ fn a_new_municipality_holds_the_seeded_pages_brokers_and_consultations() {
     assert_eq!(pages[0].village, None);
 
     let contacts = doc.broker_contacts("ulft");
-    assert_eq!(contacts.len(), 1);
+    // In the seed's order.
+    let names: Vec<&str> = contacts.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["Sanne", "Bas"]);
+    assert_eq!(contacts[1].phone, "0315 000 000");
     assert_eq!(contacts[0].name, "Sanne");
     assert_eq!(contacts[0].email, "sanne@example.org");
     assert_eq!(contacts[0].phone, "");
