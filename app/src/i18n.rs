@@ -461,7 +461,7 @@ catalogue! {
     // ---- Messages (berichten) ----
     MessagesHeading => ("Berichten", "Messages"),
     MessagesIntro => ("Je privégesprekken met buurtbewoners. Alleen wie meedoet aan een gesprek leest het.", "Your private conversations with neighbours. Only those taking part in a conversation read it."),
-    MessagesUnreadCount => ("{count} gesprekken met nieuwe berichten", "{count} conversations with new messages"),
+    MessagesUnreadCount => ("Nieuwe berichten in {count} gesprek(ken)", "New messages in {count} conversation(s)"),
     MessagesLoading => ("Berichten laden…", "Loading messages…"),
     MessagesEmpty => ("Nog geen berichten. Stuur een buurtbewoner een bericht vanaf een hulpvraag of de pagina van een vereniging.", "No messages yet. Message a neighbour from a help post or an association's page."),
     MessagesWith => ("Met {names}", "With {names}"),

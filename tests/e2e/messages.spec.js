@@ -72,7 +72,7 @@ test("A writes to B, B sees it appear live and replies, A sees the reply", async
     "Anna Jansen: Hoi Bert, kun jij dinsdag boodschappen doen?",
   );
   await expect(row).toContainText("Nieuw");
-  await expect(bert.page.getByTestId("messages-status")).toHaveText("1 gesprekken met nieuwe berichten");
+  await expect(bert.page.getByTestId("messages-status")).toHaveText("Nieuwe berichten in 1 gesprek(ken)");
   await bert.page.screenshot({ path: "../docs/screenshots/messages.png" });
   expect((await axe(bert.page)).violations).toEqual([]);
 
