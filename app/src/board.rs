@@ -1,17 +1,468 @@
-//! The village's board (prikbord): posts with comments and reactions.
+//! The village's board (prikbord): what neighbours share, newest first, each post with its
+//! comments and reactions. Everything comes from the village document on this device: a post
+//! shows at once and syncs in the background, and a neighbour's post, comment or reaction
+//! appears as soon as it arrives.
+//!
+//! Cards are keyed by post id and read their post through a memo, so a neighbour's reaction
+//! updates the counts in place: a comment being typed and the keyboard focus stay where they are.
 
-use leptos::prelude::*;
+use leptos::{ev::SubmitEvent, prelude::*};
+use model::{BoardPostId, CommentId, OpError, Reaction, VillageDoc, schema::limits};
 
 use crate::{
-    i18n::{Text, tf},
-    village::Village,
+    Me,
+    agenda::{iso_time, local_time},
+    i18n::{Lang, Text, t, tf, tr},
+    identity, storage,
+    village::{Village, edit_error_text},
+    village_doc::EditError,
 };
 
+/// `/dorp/:village`: the form, then the board, newest first.
 #[component]
 pub fn BoardTab() -> impl IntoView {
     let ctx = expect_context::<Village>();
     let lang = ctx.lang;
+    let me = expect_context::<Me>().0;
+    let posts = Memo::new(move |_| {
+        let me = me.with(|u| u.id.as_str().to_owned());
+        ctx.read(|d| board_items(d, &me)).unwrap_or_default()
+    });
+    let ids = move || posts.with(|p| p.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
+
     view! {
-        <h2>{move || tf(lang.get(), Text::BoardHeading, &[("village", &ctx.name.get())])}</h2>
+        <section aria-labelledby="board-heading">
+            <h2 id="board-heading">
+                {text(move || tf(lang.get(), Text::BoardHeading, &[("village", &ctx.name.get())]))}
+            </h2>
+            <p class="muted">{tr(lang, Text::BoardIntro)}</p>
+            <BoardForm />
+            <p data-testid="no-board-posts" hidden=flag(move || !posts.with(Vec::is_empty))>
+                {tr(lang, Text::NoBoardPosts)}
+            </p>
+            <ul class="cards" data-testid="board-posts">
+                <For
+                    each=ids
+                    key=String::clone
+                    children=move |id| {
+                        let find = id.clone();
+                        let item = Memo::new(move |_| {
+                            posts.with(|p| p.iter().find(|p| p.id == find).cloned())
+                        });
+                        view! { <BoardCard id item /> }
+                    }
+                />
+            </ul>
+        </section>
+    }
+}
+
+/// Who wrote something, as the board and the agenda name them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Author {
+    You,
+    Named(String),
+    Neighbour,
+}
+
+impl Author {
+    /// `user` as `me` sees them: "you", the display name they chose, or "a neighbour".
+    pub(crate) fn of(doc: &VillageDoc, user: &str, me: &str) -> Author {
+        if user == me {
+            Author::You
+        } else {
+            doc.display_name(user)
+                .map_or(Author::Neighbour, Author::Named)
+        }
+    }
+
+    /// The name to show; `inline` in the middle of a sentence (lower case).
+    pub(crate) fn name(&self, lang: Lang, inline: bool) -> String {
+        let text = match (self, inline) {
+            (Author::Named(name), _) => return name.clone(),
+            (Author::You, false) => Text::NameYou,
+            (Author::You, true) => Text::NameYouInline,
+            (Author::Neighbour, false) => Text::NameNeighbour,
+            (Author::Neighbour, true) => Text::NameNeighbourInline,
+        };
+        t(lang, text).to_owned()
+    }
+}
+
+/// A board post as a card shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct BoardItem {
+    id: String,
+    author: Author,
+    created_at: i64,
+    body: String,
+    comments: Vec<CommentItem>,
+    /// How many gave each reaction, in [`Reaction::ALL`]'s order.
+    counts: [usize; 3],
+    /// The resident's own reaction.
+    mine: Option<Reaction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CommentItem {
+    id: String,
+    author: Author,
+    created_at: i64,
+    body: String,
+}
+
+/// The visible posts, newest first, as `me` sees them.
+fn board_items(doc: &VillageDoc, me: &str) -> Vec<BoardItem> {
+    doc.board()
+        .into_iter()
+        .map(|p| {
+            let mut counts = [0; 3];
+            for (kind, n) in &p.reactions {
+                if let Some(i) = Reaction::ALL.iter().position(|r| r.as_str() == kind) {
+                    counts[i] = *n;
+                }
+            }
+            BoardItem {
+                mine: doc.reaction_of(&p.id, me),
+                author: Author::of(doc, &p.author, me),
+                comments: p
+                    .comments
+                    .into_iter()
+                    .map(|c| CommentItem {
+                        author: Author::of(doc, &c.author, me),
+                        id: c.id,
+                        created_at: c.created_at,
+                        body: c.body,
+                    })
+                    .collect(),
+                id: p.id,
+                created_at: p.created_at,
+                body: p.body,
+                counts,
+            }
+        })
+        .collect()
+}
+
+/// The message next to a text field the model would refuse, as the model would word it
+/// (checked here first so the resident sees it next to the field at once).
+pub(crate) fn text_error(
+    lang: Lang,
+    field: &'static str,
+    value: &str,
+    max: usize,
+    required: bool,
+) -> Option<String> {
+    let len = value.chars().count();
+    let e = if required && value.trim().is_empty() {
+        OpError::EmptyText { field }
+    } else if len > max {
+        OpError::TextTooLong { field, max, len }
+    } else {
+        return None;
+    };
+    Some(edit_error_text(lang, &EditError::Op(e)))
+}
+
+/// Posting on the board. What is typed is kept on the device until it is posted.
+#[component]
+fn BoardForm() -> impl IntoView {
+    let ctx = expect_context::<Village>();
+    let lang = ctx.lang;
+    let me = expect_context::<Me>().0;
+    let key = move || format!("dorpskracht.draft.board.{}", ctx.id.get_untracked());
+    let body = RwSignal::new(storage::get(&key()).unwrap_or_default());
+    let error = RwSignal::new(None::<String>);
+    let keep = move |text: String| {
+        storage::set(&key(), &text);
+        body.set(text);
+    };
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let lang_now = lang.get_untracked();
+        let text = body.get_untracked();
+        error.set(text_error(lang_now, "body", &text, limits::BODY, true));
+        if error.with_untracked(Option::is_some) {
+            focus("board-body");
+            return;
+        }
+        let user = me.get_untracked();
+        let id = BoardPostId::from_random(identity::random_bytes());
+        let now = identity::now();
+        ctx.notice.set(None);
+        // Emptied now, given back if the post does not go in.
+        keep(String::new());
+        let posted = text.clone();
+        ctx.apply(
+            move |d| d.post(&user, &id, &posted, now),
+            t(lang_now, Text::BoardPosted).to_owned(),
+            move |e| {
+                keep(text);
+                error.try_set(Some(edit_error_text(lang_now, e)));
+                true
+            },
+        );
+    };
+
+    view! {
+        <form class="card form" on:submit=handler(submit) novalidate data-testid="board-form">
+            <h3>{tr(lang, Text::NewBoardPost)}</h3>
+            <div class="field">
+                <label for="board-body">{tr(lang, Text::BoardBodyLabel)}</label>
+                <p class="hint" id="board-body-hint">{tr(lang, Text::BoardBodyHint)}</p>
+                <textarea
+                    id="board-body"
+                    rows="3"
+                    required
+                    maxlength=limits::BODY.to_string()
+                    aria-describedby="board-body-hint board-body-error"
+                    aria-invalid=invalid(error)
+                    prop:value=body
+                    on:input=handler(move |ev: leptos::ev::Event| keep(event_target_value(&ev)))
+                ></textarea>
+                <p class="field-error" id="board-body-error">{error}</p>
+            </div>
+            <button type="submit" class="button">{tr(lang, Text::Submit)}</button>
+        </form>
+    }
+}
+
+/// A reactive text. Every reactive text and attribute of the board and the agenda goes through
+/// this one type (and every flag through [`flag`], every event handler through [`handler`]), so
+/// their rendering code is compiled once instead of once per closure (wasm size matters).
+pub(crate) fn text(f: impl Fn() -> String + Send + Sync + 'static) -> Signal<String> {
+    Signal::derive(f)
+}
+
+/// A reactive flag, e.g. for `hidden`; see [`text`].
+pub(crate) fn flag(f: impl Fn() -> bool + Send + Sync + 'static) -> Signal<bool> {
+    Signal::derive(f)
+}
+
+/// `aria-invalid` of a field with this error.
+pub(crate) fn invalid(error: RwSignal<Option<String>>) -> Signal<String> {
+    text(move || error.with(Option::is_some).to_string())
+}
+
+/// An event handler of one type per event; see [`text`].
+pub(crate) fn handler<E>(f: impl FnMut(E) + 'static) -> Box<dyn FnMut(E)> {
+    Box::new(f)
+}
+
+/// Moves the keyboard focus to the element with `id` (the first field with an error).
+pub(crate) fn focus(id: &str) {
+    use leptos::wasm_bindgen::JsCast;
+    if let Some(el) = document()
+        .get_element_by_id(id)
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}
+
+/// One post: who, when, what, its reactions and its comments.
+#[component]
+fn BoardCard(id: String, item: Memo<Option<BoardItem>>) -> impl IntoView {
+    let lang = expect_context::<Village>().lang;
+    // A post's author, time and text do not change; its reactions and comments do.
+    let Some(first) = item.get_untracked() else {
+        return ().into_any();
+    };
+    let heading = format!("post-{id}");
+    let author = first.author;
+    let at = first.created_at;
+    view! {
+        <li class="card board-post" data-testid="board-post">
+            <h3 class="byline" id=heading>{text(move || author.name(lang.get(), false))}</h3>
+            <p class="muted when">
+                <time datetime=iso_time(at)>{text(move || local_time(lang.get(), at, false))}</time>
+            </p>
+            <p class="post-body" data-testid="post-body">{first.body}</p>
+            <Reactions id=id.clone() item />
+            <Comments id item />
+        </li>
+    }
+    .into_any()
+}
+
+/// What the reactions look like; their names come from the catalogue.
+const EMOJI: [&str; 3] = ["👍", "❤️", "🙏"];
+
+fn reaction_text(r: Reaction) -> Text {
+    match r {
+        Reaction::Like => Text::ReactionLike,
+        Reaction::Heart => Text::ReactionHeart,
+        Reaction::Thanks => Text::ReactionThanks,
+    }
+}
+
+/// The reaction buttons: each shows its count and whether it is the resident's own; pressing
+/// one gives it (replacing another), pressing one's own again takes it back.
+#[component]
+fn Reactions(id: String, item: Memo<Option<BoardItem>>) -> impl IntoView {
+    let ctx = expect_context::<Village>();
+    let lang = ctx.lang;
+    let me = expect_context::<Me>().0;
+    let button = move |i: usize| {
+        let reaction = Reaction::ALL[i];
+        let id = id.clone();
+        let count = move || item.with(|p| p.as_ref().map_or(0, |p| p.counts[i]));
+        let pressed = move || item.with(|p| p.as_ref().is_some_and(|p| p.mine == Some(reaction)));
+        let label = move |lang: Lang, text: Text, count: usize| {
+            tf(
+                lang,
+                text,
+                &[
+                    ("reaction", t(lang, reaction_text(reaction))),
+                    ("count", &count.to_string()),
+                ],
+            )
+        };
+        let toggle = move |_| {
+            let Ok(post) = BoardPostId::new(id.clone()) else {
+                return;
+            };
+            let give = !pressed();
+            let lang = lang.get_untracked();
+            let done = if give {
+                label(lang, Text::ReactionAdded, count() + 1)
+            } else {
+                label(lang, Text::ReactionRemoved, count().saturating_sub(1))
+            };
+            let user = me.get_untracked();
+            let now = identity::now();
+            ctx.apply(
+                move |d| d.react(&user, &post, give.then_some(reaction), now),
+                done,
+                |_| false,
+            );
+        };
+        view! {
+            <button
+                type="button"
+                class="reaction"
+                data-testid=reaction.as_str()
+                aria-pressed=text(move || pressed().to_string())
+                aria-label=text(move || label(lang.get(), Text::ReactionCount, count()))
+                on:click=handler(toggle)
+            >
+                <span aria-hidden="true">{EMOJI[i]}</span>
+                <span aria-hidden="true">{text(move || count().to_string())}</span>
+            </button>
+        }
+    };
+    view! {
+        <div class="reactions" role="group" aria-label=tr(lang, Text::ReactionsGroup)>
+            {button(0)}
+            {button(1)}
+            {button(2)}
+        </div>
+    }
+}
+
+/// A post's comments, oldest first, and a field to add one.
+#[component]
+fn Comments(id: String, item: Memo<Option<BoardItem>>) -> impl IntoView {
+    let ctx = expect_context::<Village>();
+    let lang = ctx.lang;
+    let me = expect_context::<Me>().0;
+    let draft = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let field_id = format!("comment-{id}");
+    let error_id = format!("comment-{id}-error");
+    let heading_id = format!("comments-{id}");
+    let count = move || item.with(|p| p.as_ref().map_or(0, |p| p.comments.len()));
+    let ids = move || {
+        item.with(|p| {
+            p.as_ref()
+                .map(|p| p.comments.iter().map(|c| c.id.clone()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+    };
+
+    let submit = {
+        let (id, field_id) = (id.clone(), field_id.clone());
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            let lang_now = lang.get_untracked();
+            let text = draft.get_untracked();
+            error.set(text_error(
+                lang_now,
+                "body",
+                &text,
+                limits::SHORT_BODY,
+                true,
+            ));
+            if error.with_untracked(Option::is_some) {
+                focus(&field_id);
+                return;
+            }
+            let Ok(post) = BoardPostId::new(id.clone()) else {
+                return;
+            };
+            let user = me.get_untracked();
+            let comment = CommentId::from_random(identity::random_bytes());
+            let now = identity::now();
+            draft.set(String::new());
+            let body = text.clone();
+            ctx.apply(
+                move |d| d.comment(&user, &post, &comment, &body, now),
+                t(lang_now, Text::CommentPosted).to_owned(),
+                move |e| {
+                    draft.try_set(text);
+                    error.try_set(Some(edit_error_text(lang_now, e)));
+                    true
+                },
+            );
+        }
+    };
+
+    view! {
+        <section class="comments" aria-labelledby=heading_id>
+            <h4 id=format!("comments-{id}")>
+                {text(move || tf(lang.get(), Text::CommentsHeading, &[("count", &count().to_string())]))}
+            </h4>
+            <ul class="comment-list">
+                <For
+                    each=ids
+                    key=String::clone
+                    children=move |cid| {
+                        let comment = item.with_untracked(|p| {
+                            p.as_ref().and_then(|p| p.comments.iter().find(|c| c.id == cid).cloned())
+                        });
+                        comment.map(|c| {
+                            let (author, at) = (c.author, c.created_at);
+                            view! {
+                                <li class="comment" data-testid="comment">
+                                    <p class="byline">
+                                        <strong>{text(move || author.name(lang.get(), false))}</strong>
+                                        " "
+                                        <time class="muted" datetime=iso_time(at)>
+                                            {text(move || local_time(lang.get(), at, false))}
+                                        </time>
+                                    </p>
+                                    <p class="post-body">{c.body}</p>
+                                </li>
+                            }
+                        })
+                    }
+                />
+            </ul>
+            <form class="form comment-form" on:submit=handler(submit) novalidate>
+                <label for=field_id.clone()>{tr(lang, Text::CommentLabel)}</label>
+                <textarea
+                    id=field_id
+                    rows="2"
+                    maxlength=limits::SHORT_BODY.to_string()
+                    aria-describedby=error_id.clone()
+                    aria-invalid=invalid(error)
+                    prop:value=draft
+                    on:input=handler(move |ev: leptos::ev::Event| draft.set(event_target_value(&ev)))
+                ></textarea>
+                <p class="field-error" id=error_id>{error}</p>
+                <button type="submit" class="button secondary">{tr(lang, Text::CommentSubmit)}</button>
+            </form>
+        </section>
     }
 }

@@ -179,6 +179,7 @@ pub fn App() -> impl IntoView {
     }));
     provide_context(municipality);
     provide_context(Me::start(municipality));
+    me::keep_followed_open();
 
     // Keep the page's language and the stored choice in step with the toggle.
     Effect::new(move || {

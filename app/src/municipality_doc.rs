@@ -66,6 +66,9 @@ mod tests {
                 name: "Ulft".into(),
                 neighbours: vec![],
             }],
+            knowledge: vec![],
+            brokers: vec![],
+            consultations: vec![],
         };
         MunicipalityDoc::new(&seed, ActorId::random(), 1).into_automerge()
     }

@@ -392,6 +392,61 @@ on_each_storage!(
     offline_edits_reach_the_server
 );
 
+async fn created_documents_are_stored_synced_and_merge<S: Storage + Clone + 'static>(storage: S) {
+    let mut server = FakeServer::new();
+    // The same first change, made on two devices (fixed actor and time, like an inbox's).
+    let first = || {
+        let mut doc = Automerge::new().with_actor(automerge::ActorId::from(vec![7u8; 16]));
+        let mut tx = doc.transaction();
+        tx.put(ROOT, "owner", "anna").unwrap();
+        tx.commit_with(automerge::transaction::CommitOptions::default().with_time(0));
+        doc
+    };
+    let id = DocumentId::from_bytes([6; 16]);
+
+    // Offline, Anna's phone creates it and writes to it.
+    let phone = repo(&storage, "phone");
+    let doc = phone.create(id, first()).await.unwrap();
+    assert_eq!(title(&doc, "owner").as_deref(), Some("anna"));
+    put(&doc, "from_anna", "hoi").await;
+    assert_eq!(doc.status().waiting, 2, "the first change and Anna's wait");
+    // Creating it again adds nothing.
+    let heads = doc.with_doc(|d| d.get_heads());
+    let again = phone.create(id, first()).await.unwrap();
+    assert_eq!(again.with_doc(|d| d.get_heads()), heads);
+
+    // Bert's device, also offline, creates the same document and writes to it.
+    let other = MemoryStorage::new();
+    let laptop = repo(&other, "laptop");
+    let berts = laptop.create(id, first()).await.unwrap();
+    put(&berts, "from_bert", "hallo").await;
+
+    // Both come online: one document with both edits, everywhere.
+    server.accept(&phone).await;
+    server.accept(&laptop).await;
+    server.accept(&phone).await;
+    assert_eq!(
+        server.value(&id.to_url(), "from_anna").as_deref(),
+        Some("hoi")
+    );
+    assert_eq!(
+        server.value(&id.to_url(), "from_bert").as_deref(),
+        Some("hallo")
+    );
+    assert_eq!(title(&doc, "from_bert").as_deref(), Some("hallo"));
+    assert_eq!(title(&doc, "owner").as_deref(), Some("anna"));
+
+    // It was stored on the device: a reload finds it with no server.
+    server.drop_connection(&phone);
+    let reloaded = repo(&storage, "phone-again");
+    let doc = reloaded.find(&id.to_url()).await.unwrap();
+    assert_eq!(title(&doc, "from_anna").as_deref(), Some("hoi"));
+}
+on_each_storage!(
+    created_documents_are_stored_synced_and_merge_across_devices,
+    created_documents_are_stored_synced_and_merge
+);
+
 async fn server_changes_arrive<S: Storage + Clone + 'static>(storage: S) {
     let mut server = FakeServer::new();
     let phone = repo(&storage, "phone");

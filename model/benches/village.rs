@@ -7,7 +7,6 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use automerge::ActorId;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use model::*;
 

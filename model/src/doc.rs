@@ -1,4 +1,4 @@
-//! The three document types, their life cycle (create, load, save, fork, merge, migrate), and
+//! The document types, their life cycle (create, load, save, fork, merge, migrate), and
 //! small read/write helpers the rest of the crate builds on.
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
@@ -9,6 +9,7 @@ use automerge::{
 use crate::MunicipalitySeed;
 use crate::error::{OpError, SchemaError};
 use crate::ids::{UserId, VillageId};
+use crate::ops_village::new_object;
 use crate::schema::{DocKind, KEY_KIND, KEY_SCHEMA_VERSION, SCHEMA_VERSION};
 use crate::user::User;
 use crate::validate::{Violation, validate_changes};
@@ -255,6 +256,11 @@ document!(
     ConversationDoc,
     DocKind::Conversation
 );
+document!(
+    /// A resident's inbox: which conversations they take part in. See [`crate::InboxDoc::new`].
+    InboxDoc,
+    DocKind::Inbox
+);
 
 impl VillageDoc {
     /// A new, empty village document (created once, by the server).
@@ -294,7 +300,47 @@ impl MunicipalityDoc {
                 for nb in &v.neighbours {
                     tx.put(&n, nb.as_str(), true)?;
                 }
-                tx.put_object(&obj, "brokers", ObjType::Map)?;
+                let brokers = tx.put_object(&obj, "brokers", ObjType::Map)?;
+                let contacts = tx.put_object(&obj, "broker_contacts", ObjType::Map)?;
+                for (n, b) in seed.brokers.iter().enumerate() {
+                    if !b.villages.contains(&v.id) {
+                        continue;
+                    }
+                    if let Some(user) = &b.user {
+                        tx.put(&brokers, user.as_str(), true)?;
+                    }
+                    let c = tx.put_object(&contacts, n.to_string().as_str(), ObjType::Map)?;
+                    tx.put(&c, "name", b.name.trim())?;
+                    for (key, value) in
+                        [("email", &b.email), ("phone", &b.phone), ("note", &b.note)]
+                    {
+                        tx.put(&c, key, value.as_deref().unwrap_or_default().trim())?;
+                    }
+                }
+            }
+            // What the municipality already has: its knowledge pages and running consultations.
+            let author = seed.id.as_str();
+            let knowledge = get_obj(tx, &ObjId::Root, "knowledge").expect("migrated");
+            for k in &seed.knowledge {
+                let o = new_object(tx, &knowledge, k.id.as_str(), author, now)?;
+                tx.put(&o, "title", k.title.trim())?;
+                tx.put(&o, "body", k.body.trim())?;
+                tx.put(&o, "village", k.village.as_deref().unwrap_or_default())?;
+            }
+            let consultations = get_obj(tx, &ObjId::Root, "consultations").expect("migrated");
+            for c in &seed.consultations {
+                let o = new_object(tx, &consultations, c.id.as_str(), author, now)?;
+                tx.put(&o, "village", c.village.as_str())?;
+                tx.put(&o, "question", c.question.trim())?;
+                tx.put(&o, "explanation", c.explanation.trim())?;
+                tx.put(&o, "closes_at", c.closes_at().unwrap_or(now))?;
+                tx.put_object(&o, "responses", ObjType::Map)?;
+                if let Some(outcome) = &c.outcome {
+                    let out = tx.put_object(&o, "outcome", ObjType::Map)?;
+                    tx.put(&out, "author", author)?;
+                    tx.put(&out, "created_at", now)?;
+                    tx.put(&out, "body", outcome.trim())?;
+                }
             }
             Ok(())
         })
@@ -306,6 +352,30 @@ impl MunicipalityDoc {
 impl ConversationDoc {
     /// A new conversation between `creator` and `others`.
     pub fn new(creator: &User, others: &[UserId], actor: ActorId, now: i64) -> ConversationDoc {
+        Self::create(creator, others, "", actor, now)
+    }
+
+    /// A new conversation between `creator` and `others` about `subject` (at most a title's
+    /// length; empty for none). The subject is written once, with the participants, and no
+    /// rule lets anyone change it afterwards.
+    pub fn with_subject(
+        creator: &User,
+        others: &[UserId],
+        subject: &str,
+        actor: ActorId,
+        now: i64,
+    ) -> Result<ConversationDoc, OpError> {
+        crate::schema::check_text("subject", subject, crate::schema::limits::TITLE, false)?;
+        Ok(Self::create(creator, others, subject.trim(), actor, now))
+    }
+
+    fn create(
+        creator: &User,
+        others: &[UserId],
+        subject: &str,
+        actor: ActorId,
+        now: i64,
+    ) -> ConversationDoc {
         let mut am = Automerge::new().with_actor(actor);
         migrate(&mut am, DocKind::Conversation, now).expect("a new document migrates");
         let mut doc = ConversationDoc { am };
@@ -315,6 +385,9 @@ impl ConversationDoc {
                 let obj = tx.put_object(&p, u.as_str(), ObjType::Map)?;
                 tx.put(&obj, "added_by", creator.id.as_str())?;
                 tx.put(&obj, "created_at", now)?;
+            }
+            if !subject.is_empty() {
+                tx.put(ObjId::Root, "subject", subject)?;
             }
             Ok(())
         })

@@ -131,6 +131,11 @@ id_type!(
     /// A message in a conversation.
     MessageId
 );
+id_type!(
+    /// A conversation, named by its document's id (automerge-repo's base58 id, without the
+    /// `automerge:` prefix): the key of its entry in an inbox.
+    ConversationId
+);
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@
 //!
 //! # Documents
 //!
-//! Three kinds of Automerge document, each behind a wrapper type:
+//! Four kinds of Automerge document, each behind a wrapper type:
 //!
 //! * [`MunicipalityDoc`] — one per deployment, made from the [`MunicipalitySeed`]: villages
 //!   (name, neighbours, brokers), associations (name, category, villages, description, public
@@ -17,6 +17,8 @@
 //!   text, needs and who fills them, updates), events (organiser, start/end, place, volunteers
 //!   needed and signed up), board posts with comments and reactions, and volunteer profiles.
 //! * [`ConversationDoc`] — participants and messages, readable only by its participants.
+//! * [`InboxDoc`] — one per resident: the conversations they take part in, so a recipient
+//!   learns of a conversation; its id and first change are derived from the owner alone.
 //!
 //! The layout is described in [`schema`]: collections are maps keyed by the object's stable id,
 //! every object has `author` and `created_at` (and `updated_at` once edited), and statuses are
@@ -98,6 +100,7 @@
 mod doc;
 mod error;
 mod ids;
+mod inbox;
 mod matching;
 mod municipality;
 mod ops_municipality;
@@ -110,14 +113,19 @@ mod validate;
 mod views;
 
 pub use doc::{
-    ConversationDoc, MIGRATIONS, Migration, MunicipalityDoc, VillageDoc, migrate, schema_version_of,
+    ConversationDoc, InboxDoc, MIGRATIONS, Migration, MunicipalityDoc, VillageDoc, migrate,
+    schema_version_of,
 };
 pub use error::{OpError, SchemaError};
 pub use ids::*;
+pub use inbox::{INBOX_ACTOR, InboxEntryView};
 pub use matching::{
     Geography, Match, MatchKind, MatchPool, Reason, match_request, match_volunteer,
 };
-pub use municipality::{MunicipalitySeed, SeedError, VillageSeed};
+pub use municipality::{
+    BrokerContactView, BrokerSeed, ConsultationSeed, KnowledgeSeed, MunicipalitySeed, SeedError,
+    VillageSeed, end_of_day,
+};
 pub use ops_municipality::{ArticleDraft, AssociationDraft, ConsultationDraft};
 pub use ops_village::{
     EventDraft, HelpDraft, InitiativeDraft, ModerationTarget, Reaction, VolunteerProfile,

@@ -1,4 +1,10 @@
+use automerge::{ObjId, ReadDoc};
 use serde::Deserialize;
+
+use crate::MunicipalityDoc;
+use crate::doc::{get_obj, get_str};
+use crate::ids::{ConsultationId, KnowledgeId, UserId};
+use crate::schema::{check_text, limits};
 
 /// A municipality as its seed file describes it: the data a deployment starts from, so another
 /// municipality is another file, not other code.
@@ -12,6 +18,119 @@ pub struct MunicipalitySeed {
     /// The villages (`[[village]]` tables in the seed file).
     #[serde(rename = "village")]
     pub villages: Vec<VillageSeed>,
+    /// Knowledge pages the deployment ships (`[[knowledge]]`, optional).
+    #[serde(default, rename = "knowledge")]
+    pub knowledge: Vec<KnowledgeSeed>,
+    /// The area brokers' public contact details (`[[broker]]`, optional).
+    #[serde(default, rename = "broker")]
+    pub brokers: Vec<BrokerSeed>,
+    /// Consultations already under way when the deployment starts (`[[consultation]]`,
+    /// optional).
+    #[serde(default, rename = "consultation")]
+    pub consultations: Vec<ConsultationSeed>,
+}
+
+/// A knowledge page (kennisbank) written by the municipality.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeSeed {
+    /// Stable slug, e.g. `initiatief-starten`.
+    pub id: String,
+    /// Title (at most a title's length).
+    pub title: String,
+    /// Text; paragraphs separated by an empty line.
+    pub body: String,
+    /// The village it is about, if one.
+    #[serde(default)]
+    pub village: Option<String>,
+}
+
+/// An area broker (gebiedsmakelaar) and how residents reach them. Only public, work contact
+/// details belong here.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerSeed {
+    /// Name as residents know them.
+    pub name: String,
+    /// The villages they work for (at least one).
+    pub villages: Vec<String>,
+    /// Their user id in the app, if they have one: makes them broker of those villages.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Work e-mail address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Work phone number.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// When or where to find them, e.g. a walk-in hour.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A consultation (meedenken) the municipality already runs.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsultationSeed {
+    /// Stable slug.
+    pub id: String,
+    /// The village asked.
+    pub village: String,
+    /// The question.
+    pub question: String,
+    /// Background.
+    #[serde(default)]
+    pub explanation: String,
+    /// The last day responses are taken, `YYYY-MM-DD` (it closes at the end of that day, UTC).
+    pub closes_on: String,
+    /// What the municipality did with the responses, once it closed.
+    #[serde(default)]
+    pub outcome: Option<String>,
+}
+
+impl ConsultationSeed {
+    /// When it closes (ms since the Unix epoch), or `None` if `closes_on` is not a date.
+    pub fn closes_at(&self) -> Option<i64> {
+        end_of_day(&self.closes_on)
+    }
+}
+
+/// The end of the UTC day `date` (`YYYY-MM-DD`) names, in ms since the Unix epoch: when a
+/// consultation that is open "until and including" that day closes. `None` if it is no date.
+pub fn end_of_day(date: &str) -> Option<i64> {
+    let mut parts = date.splitn(3, '-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in_month = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month[(m - 1) as usize] {
+        return None;
+    }
+    // Days since 1970-01-01 (Howard Hinnant's days_from_civil).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days + 1) * 86_400_000)
 }
 
 /// One village (kern) of the municipality.
@@ -41,6 +160,31 @@ pub enum SeedError {
         /// The unknown neighbour it names.
         neighbour: String,
     },
+    /// A knowledge page, broker or consultation names a village that is not in the seed.
+    UnknownVillage {
+        /// What names it (`knowledge`, `broker`, `consultation`).
+        what: &'static str,
+        /// The unknown village.
+        village: String,
+    },
+    /// An id is not a valid slug, or appears twice.
+    BadId {
+        /// Whose id.
+        what: &'static str,
+        /// The id.
+        id: String,
+    },
+    /// A required text is empty or too long.
+    BadText {
+        /// Which field.
+        field: &'static str,
+        /// The object it belongs to.
+        id: String,
+    },
+    /// A broker works for no village.
+    BrokerWithoutVillage(String),
+    /// `closes_on` is not a `YYYY-MM-DD` date.
+    BadDate(String),
 }
 
 impl std::fmt::Display for SeedError {
@@ -54,6 +198,17 @@ impl std::fmt::Display for SeedError {
                     "village `{village}` names unknown neighbour `{neighbour}`"
                 )
             }
+            SeedError::UnknownVillage { what, village } => {
+                write!(f, "a {what} names unknown village `{village}`")
+            }
+            SeedError::BadId { what, id } => write!(f, "{what} id `{id}` is invalid or repeated"),
+            SeedError::BadText { field, id } => {
+                write!(f, "`{field}` of `{id}` is empty or too long")
+            }
+            SeedError::BrokerWithoutVillage(name) => {
+                write!(f, "broker `{name}` works for no village")
+            }
+            SeedError::BadDate(date) => write!(f, "`{date}` is not a YYYY-MM-DD date"),
         }
     }
 }
@@ -81,6 +236,118 @@ impl MunicipalitySeed {
                 });
             }
         }
+        let village = |what: &'static str, v: &str| {
+            if seen.contains(v) {
+                Ok(())
+            } else {
+                Err(SeedError::UnknownVillage {
+                    what,
+                    village: v.to_owned(),
+                })
+            }
+        };
+        let text = |field: &'static str, id: &str, value: &str, max: usize, required: bool| {
+            check_text(field, value, max, required).map_err(|_| SeedError::BadText {
+                field,
+                id: id.to_owned(),
+            })
+        };
+        let mut ids = std::collections::BTreeSet::new();
+        for k in &self.knowledge {
+            if KnowledgeId::new(k.id.clone()).is_err() || !ids.insert(k.id.as_str()) {
+                return Err(SeedError::BadId {
+                    what: "knowledge",
+                    id: k.id.clone(),
+                });
+            }
+            text("title", &k.id, &k.title, limits::TITLE, true)?;
+            text("body", &k.id, &k.body, limits::BODY, true)?;
+            if let Some(v) = &k.village {
+                village("knowledge", v)?;
+            }
+        }
+        for b in &self.brokers {
+            text("name", &b.name, &b.name, limits::TITLE, true)?;
+            for (field, value) in [("email", &b.email), ("phone", &b.phone), ("note", &b.note)] {
+                if let Some(value) = value {
+                    text(field, &b.name, value, limits::LINE, true)?;
+                }
+            }
+            if b.villages.is_empty() {
+                return Err(SeedError::BrokerWithoutVillage(b.name.clone()));
+            }
+            for v in &b.villages {
+                village("broker", v)?;
+            }
+            if let Some(user) = &b.user
+                && UserId::new(user.clone()).is_err()
+            {
+                return Err(SeedError::BadId {
+                    what: "broker user",
+                    id: user.clone(),
+                });
+            }
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for c in &self.consultations {
+            if ConsultationId::new(c.id.clone()).is_err() || !ids.insert(c.id.as_str()) {
+                return Err(SeedError::BadId {
+                    what: "consultation",
+                    id: c.id.clone(),
+                });
+            }
+            village("consultation", &c.village)?;
+            text("question", &c.id, &c.question, limits::TITLE * 2, true)?;
+            text("explanation", &c.id, &c.explanation, limits::BODY, false)?;
+            if let Some(outcome) = &c.outcome {
+                text("outcome", &c.id, outcome, limits::BODY, true)?;
+            }
+            if c.closes_at().is_none() {
+                return Err(SeedError::BadDate(c.closes_on.clone()));
+            }
+        }
         Ok(())
+    }
+}
+
+/// An area broker's public contact details, as the knowledge base shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerContactView {
+    /// Name.
+    pub name: String,
+    /// Work e-mail address (empty if none).
+    pub email: String,
+    /// Work phone number (empty if none).
+    pub phone: String,
+    /// When or where to find them (empty if none).
+    pub note: String,
+}
+
+impl MunicipalityDoc {
+    /// The public contact details of `village`'s brokers, in seed order.
+    pub fn broker_contacts(&self, village: &str) -> Vec<BrokerContactView> {
+        let d = &self.am;
+        let Some(list) = get_obj(d, &ObjId::Root, "villages")
+            .and_then(|vs| get_obj(d, &vs, village))
+            .and_then(|v| get_obj(d, &v, "broker_contacts"))
+        else {
+            return Vec::new();
+        };
+        let mut items: Vec<(usize, BrokerContactView)> = d
+            .map_range(&list, ..)
+            .map(|it| {
+                let o = it.id();
+                let field = |k: &str| get_str(d, &o, k).unwrap_or_default();
+                let view = BrokerContactView {
+                    name: field("name"),
+                    email: field("email"),
+                    phone: field("phone"),
+                    note: field("note"),
+                };
+                (it.key.parse().unwrap_or(usize::MAX), view)
+            })
+            .collect();
+        items.sort_by_key(|(n, _)| *n);
+        items.into_iter().map(|(_, v)| v).collect()
     }
 }

@@ -83,6 +83,14 @@ pub enum Reaction {
 }
 
 impl Reaction {
+    /// Every reaction, in the order the board shows them.
+    pub const ALL: [Reaction; 3] = [Reaction::Like, Reaction::Heart, Reaction::Thanks];
+
+    /// The reaction stored as `s`, if it is one.
+    pub fn parse(s: &str) -> Option<Reaction> {
+        Reaction::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
     /// The string stored.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -165,6 +165,8 @@ pub enum Who {
     MunicipalityAdmin,
     /// A participant of this conversation.
     Participant,
+    /// The owner of this inbox (the root's `owner` field).
+    Owner,
 }
 
 /// Who may create, change and delete at paths matching `pattern`.
@@ -210,7 +212,7 @@ const fn stamp(kind: DocKind, pattern: &'static str, who: &'static [Who]) -> Rul
     rule(kind, pattern, who, NOBODY, NOBODY)
 }
 
-use DocKind::{Conversation as C, Municipality as M, Village as V};
+use DocKind::{Conversation as C, Inbox as I, Municipality as M, Village as V};
 use Who::*;
 
 const LEAD: Who = AdminOfField(2, "lead_association");
@@ -392,6 +394,10 @@ pub static RULES: &[Rule] = &[
     // Conversation.
     rule(C, "participants/*", &[Participant], NOBODY, &[KeyIsSelf]),
     rule(C, "messages/*", &[Participant], &[Author(2)], &[Author(2)]),
+    // Inbox: anyone may add a conversation (an entry they author, never changed); only the
+    // owner keeps read marks or removes entries. Only the owner may read it: the server's job.
+    rule(I, "entries/*", &[Anyone], NOBODY, &[Owner]),
+    rule(I, "read/*", &[Owner], &[Owner], &[Owner]),
 ];
 
 /// Fields of every object that are written once, when the object is created.
@@ -583,6 +589,10 @@ impl Ctx<'_> {
                 .doc
                 .obj(&ObjId::Root, "participants")
                 .is_some_and(|p| self.doc.has(&p, self.me())),
+            Owner => {
+                self.kind == DocKind::Inbox
+                    && self.doc.str(&ObjId::Root, "owner").as_deref() == Some(self.me())
+            }
         }
     }
 }

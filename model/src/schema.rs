@@ -21,7 +21,7 @@ pub const KEY_SCHEMA_VERSION: &str = "schema_version";
 /// Root key holding the document kind (`municipality`, `village`, `conversation`).
 pub const KEY_KIND: &str = "kind";
 
-/// The three document kinds.
+/// The document kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DocKind {
     /// One per deployment: villages, associations, news, consultations, knowledge.
@@ -30,6 +30,8 @@ pub enum DocKind {
     Village,
     /// One per private conversation: participants and messages.
     Conversation,
+    /// One per resident: the conversations they take part in (see [`crate::InboxDoc`]).
+    Inbox,
 }
 
 impl DocKind {
@@ -39,6 +41,7 @@ impl DocKind {
             DocKind::Municipality => "municipality",
             DocKind::Village => "village",
             DocKind::Conversation => "conversation",
+            DocKind::Inbox => "inbox",
         }
     }
 
@@ -54,6 +57,7 @@ impl DocKind {
             ],
             DocKind::Village => &["help_posts", "initiatives", "events", "board", "volunteers"],
             DocKind::Conversation => &["participants", "messages"],
+            DocKind::Inbox => &["entries", "read"],
         }
     }
 
@@ -62,6 +66,7 @@ impl DocKind {
             DocKind::Municipality,
             DocKind::Village,
             DocKind::Conversation,
+            DocKind::Inbox,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

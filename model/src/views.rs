@@ -655,6 +655,14 @@ impl VillageDoc {
         v
     }
 
+    /// `user`'s own reaction on the board post `post`, if any (to show and toggle it).
+    pub fn reaction_of(&self, post: &str, user: &str) -> Option<crate::Reaction> {
+        let d = &self.am;
+        let board = get_obj(d, &automerge::ROOT, "board")?;
+        let reactions = get_obj(d, &get_obj(d, &board, post)?, "reactions")?;
+        crate::Reaction::parse(&get_str(d, &reactions, user)?)
+    }
+
     /// The display name `user` chose in this village, if any; one lookup, no hydration.
     pub fn display_name(&self, user: &str) -> Option<String> {
         let d = &self.am;
@@ -918,6 +926,11 @@ impl ConversationDoc {
         get_obj(&self.am, &ObjId::Root, "participants")
             .map(|p| keys(&self.am, &p))
             .unwrap_or_default()
+    }
+
+    /// What the conversation is about; empty when it has no subject.
+    pub fn subject(&self) -> String {
+        get_str(&self.am, &ObjId::Root, "subject").unwrap_or_default()
     }
 
     /// Whether `user` may read this conversation (only its participants may).

@@ -652,3 +652,35 @@ fn a_lent_document_is_read_in_place_and_always_handed_back() {
     let (_, read) = VillageDoc::lend(model::automerge::Automerge::new(), |v| v.help_posts().len());
     assert_eq!(read, Some(0));
 }
+
+#[test]
+fn a_residents_own_reaction_is_read_back_and_follows_changes() {
+    let mut d = village();
+    let post = BoardPostId::new("b1").unwrap();
+    d.post(&anna(), &post, "Wie heeft mijn kat gezien?", NOW)
+        .unwrap();
+    assert_eq!(d.reaction_of("b1", "bert"), None);
+    d.react(&bert(), &post, Some(Reaction::Like), NOW + 1)
+        .unwrap();
+    d.react(&carla(), &post, Some(Reaction::Thanks), NOW + 1)
+        .unwrap();
+    assert_eq!(d.reaction_of("b1", "bert"), Some(Reaction::Like));
+    assert_eq!(d.reaction_of("b1", "carla"), Some(Reaction::Thanks));
+    d.react(&bert(), &post, Some(Reaction::Heart), NOW + 2)
+        .unwrap();
+    assert_eq!(d.reaction_of("b1", "bert"), Some(Reaction::Heart));
+    d.react(&bert(), &post, None, NOW + 3).unwrap();
+    assert_eq!(d.reaction_of("b1", "bert"), None);
+    // No such post, and a post id that is no board post: nothing.
+    assert_eq!(d.reaction_of("b9", "carla"), None);
+    assert_eq!(d.reaction_of("", "carla"), None);
+}
+
+#[test]
+fn reactions_parse_from_what_is_stored_only() {
+    for r in Reaction::ALL {
+        assert_eq!(Reaction::parse(r.as_str()), Some(r));
+    }
+    assert_eq!(Reaction::parse("Like"), None);
+    assert_eq!(Reaction::parse(""), None);
+}

@@ -816,7 +816,8 @@ fn the_rules_are_well_formed() {
                 | Who::Broker
                 | Who::AnyBroker
                 | Who::MunicipalityAdmin
-                | Who::Participant => true,
+                | Who::Participant
+                | Who::Owner => true,
             };
             assert!(
                 ok,

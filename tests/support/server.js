@@ -10,7 +10,9 @@ const BIN = process.env.DORPSKRACHT_SERVER_BIN ?? resolve(here, "../../target/de
 const DIST = process.env.DORPSKRACHT_DIST ?? resolve(here, "../../dist");
 
 export class Server {
-  constructor() {
+  /** `seed`: a municipality seed file (TOML) instead of the server's default. */
+  constructor({ seed } = {}) {
+    this.seed = seed ? resolve(seed) : null;
     this.data = mkdtempSync(join(tmpdir(), "dorpskracht-e2e-"));
     this.addr = "127.0.0.1:0";
     this.child = null;
@@ -19,7 +21,9 @@ export class Server {
 
   /** Starts the server; on a restart it takes the same port again. */
   async start() {
-    const child = spawn(BIN, ["--addr", this.addr, "--data", this.data, "--dist", DIST], {
+    const args = ["--addr", this.addr, "--data", this.data, "--dist", DIST];
+    if (this.seed) args.push("--seed", this.seed);
+    const child = spawn(BIN, args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
     });

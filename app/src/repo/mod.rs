@@ -3,7 +3,8 @@
 //!
 //! - [`Repo`]: the handle the UI holds (cheap to clone). [`Repo::open`] opens device storage;
 //!   [`Repo::connect`] keeps a WebSocket to `/sync` open, reconnecting with backoff;
-//!   [`Repo::find`] opens a document by `automerge:` URL, from storage first, then syncs it.
+//!   [`Repo::find`] opens a document by `automerge:` URL, from storage first, then syncs it;
+//!   [`Repo::create`] makes a new one (or adds known first changes to one).
 //! - [`DocHandle`]: one open document. [`DocHandle::change`] applies a local edit, stores it,
 //!   then sends it; [`DocHandle::on_change`] reports every change (local or from the server).
 //! - [`RepoStatus`]: what the UI always shows: online or not, saved on this device, synced or
@@ -277,6 +278,33 @@ impl<S: Storage + 'static> Repo<S> {
         };
         self.dispatch(output);
         self.notify_status();
+        Ok(handle)
+    }
+
+    /// Opens document `id` with `initial`'s changes merged in: creates it on this device when
+    /// it is new (a conversation under a fresh random id), or adds what it lacks (an inbox,
+    /// whose first changes every device makes alike, so copies made offline merge into one).
+    /// Stored, then sent like any local change.
+    pub async fn create(
+        &self,
+        id: DocumentId,
+        mut initial: Automerge,
+    ) -> Result<DocHandle<S>, RepoError> {
+        let handle = self.open_document(id).await?;
+        let lacks = |doc: &Automerge| {
+            initial
+                .get_heads()
+                .iter()
+                .any(|h| doc.get_change_meta_by_hash(h).is_none())
+        };
+        if handle.with_doc(lacks) {
+            handle
+                .change(|doc| {
+                    // Both sides are whole documents; merging them cannot fail.
+                    let _ = doc.merge(&mut initial);
+                })
+                .await?;
+        }
         Ok(handle)
     }
 

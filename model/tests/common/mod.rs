@@ -83,6 +83,9 @@ pub fn seed() -> MunicipalitySeed {
             v("varsselder", "Varsselder", &["ulft"]),
             v("varsseveld", "Varsseveld", &[]),
         ],
+        knowledge: vec![],
+        brokers: vec![],
+        consultations: vec![],
     }
 }
 

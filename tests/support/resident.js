@@ -1,0 +1,47 @@
+// A resident in their own browser context: a local profile (user id) and a chosen village,
+// as the app keeps them in localStorage, set before the app starts.
+import { expect } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+export async function resident(browser, server, { user, village = "ulft", path = "/" } = {}) {
+  const context = await browser.newContext();
+  await context.addInitScript(
+    ([user, village]) => {
+      if (sessionStorage.getItem("seeded")) return;
+      sessionStorage.setItem("seeded", "1");
+      if (user) localStorage.setItem("dorpskracht.user", user);
+      if (village) localStorage.setItem("dorpskracht.village", village);
+    },
+    [user ?? null, village],
+  );
+  const page = await context.newPage();
+  await page.goto(`${server.url}${path}`);
+  return page;
+}
+
+/** No WCAG 2.1 A/AA violations on the page as it is now, in Dutch and in English. */
+export async function expectAccessibleInBothLanguages(page, englishMarker) {
+  const axe = () =>
+    new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  expect((await axe()).violations).toEqual([]);
+  await page.getByRole("button", { name: "Switch to English" }).click();
+  await expect(englishMarker(page)).toBeVisible();
+  expect((await axe()).violations).toEqual([]);
+  await page.getByRole("button", { name: "Schakel over naar het Nederlands" }).click();
+}
+
+/** Nothing scrolls sideways at 320 px. */
+export async function expectFitsNarrowScreen(page) {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 320, height: 640 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+  await page.setViewportSize(size);
+}
+
+/** A 390×844 screenshot for docs/screenshots/<name>.png. */
+export async function screenshot(page, name) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({
+    path: new URL(`../../docs/screenshots/${name}.png`, import.meta.url).pathname,
+  });
+}
