@@ -860,7 +860,11 @@ pub fn InitiativePage() -> impl IntoView {
 
     view! {
         <p class="crumbs"><A href=back>{tr(lang, Text::AllInitiatives)}</A></p>
-        <article class="initiative" aria-labelledby="initiative-heading" data-testid="initiative-page">
+        <article
+            class="initiative"
+            aria-labelledby=move || found.get().then_some("initiative-heading")
+            data-testid="initiative-page"
+        >
             {body}
         </article>
     }
