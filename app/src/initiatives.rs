@@ -860,7 +860,11 @@ pub fn InitiativePage() -> impl IntoView {
 
     view! {
         <p class="crumbs"><A href=back>{tr(lang, Text::AllInitiatives)}</A></p>
-        <article class="initiative" aria-labelledby="initiative-heading" data-testid="initiative-page">
+        <article
+            class="initiative"
+            aria-labelledby=move || found.get().then_some("initiative-heading")
+            data-testid="initiative-page"
+        >
             {body}
         </article>
     }
@@ -1067,28 +1071,27 @@ fn PlanEditor(initiative: Memo<String>) -> impl IntoView {
         let user = me.0.get_untracked();
         let now = identity::now();
         spawn_local(async move {
+            // `shown` moves with the document in the same step: the next keystroke may arrive
+            // before this edit is stored, and must be diffed against this one, not an older one.
             let written = handle
-                .change(|am| shown.with_value(|s| write_plan(am, s, &user, &id, &value, now)))
-                .await;
-            let result = match written {
-                Ok(result) => result,
-                // A storage failure keeps the edit in memory and shows in the status bar; the
-                // edit itself is in.
-                Err(_) => return,
-            };
-            match result {
-                Ok(heads) => {
-                    error.try_set(None);
+                .change(|am| {
+                    let heads = shown.with_value(|s| write_plan(am, s, &user, &id, &value, now))?;
                     shown.update_value(|s| {
                         s.text = value;
                         s.heads = heads;
                     });
-                    // Show what merged in, if anything did.
-                    reconcile();
+                    Ok(())
+                })
+                .await;
+            match written {
+                Ok(Ok(())) => {
+                    error.try_set(None);
                 }
-                Err(e) => {
+                Ok(Err(e)) => {
                     error.try_set(Some(edit_error_text(lang.get_untracked(), &e)));
                 }
+                // A storage failure keeps the edit in memory and shows in the status bar.
+                Err(_) => {}
             }
         });
     };
