@@ -122,7 +122,7 @@ fn test() -> Result {
     check_budget(&build_app(&sh)?)?;
     step("end-to-end tests in headless Chromium");
     cmd!(sh, "cargo build --package sync-server").run()?;
-    let server_bin = root().join("target/debug/sync-server");
+    let server_bin = target_dir().join("debug/sync-server");
     let dist = root().join("dist");
     sh.change_dir(root().join("tests"));
     cmd!(sh, "npx --no-install playwright test")
@@ -157,15 +157,33 @@ fn build_app(sh: &Shell) -> Result<dist::Report> {
     Ok(report)
 }
 
-/// Fails when a first visit would transfer more than the budget (only in `test`, so
-/// `cargo xtask run` still starts a build that is over it).
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` when set (relative to the project, as
+/// cargo reads it from here), else `target/`. Tests must run the server this build produced,
+/// never an older one left in another folder.
+fn target_dir() -> std::path::PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
+}
+
+/// Says how a first visit compares with the 500 KB target, and fails when it exceeds the
+/// ceiling (only in `test`, so `cargo xtask run` still starts a build that is over it).
 fn check_budget(report: &dist::Report) -> Result {
-    if report.brotli_bytes > dist::FIRST_VISIT_BUDGET {
-        return Err(format!(
-            "a first visit would transfer {} bytes with brotli, over the budget of {} \
+    let size = report.brotli_bytes;
+    if size > dist::FIRST_VISIT_TARGET {
+        println!(
+            "first visit: {size} bytes with brotli, {} over the {}-byte target \
              (docs/performance.md)",
-            report.brotli_bytes,
-            dist::FIRST_VISIT_BUDGET
+            size - dist::FIRST_VISIT_TARGET,
+            dist::FIRST_VISIT_TARGET
+        );
+    }
+    if size > dist::FIRST_VISIT_CEILING {
+        return Err(format!(
+            "a first visit would transfer {size} bytes with brotli, over the ceiling of {} \
+             (xtask/src/dist.rs, docs/performance.md)",
+            dist::FIRST_VISIT_CEILING
         )
         .into());
     }
