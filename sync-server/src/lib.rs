@@ -13,6 +13,7 @@ mod hub;
 mod limits;
 mod shutdown;
 mod static_files;
+pub mod trust;
 pub mod storage;
 mod validate;
 mod ws;
