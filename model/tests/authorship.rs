@@ -161,6 +161,7 @@ fn village_operations() {
             u,
             &ModerationTarget::Response(pid("p1"), rid("r1")),
             true,
+            "spam",
             T,
         )
     });

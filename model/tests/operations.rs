@@ -213,6 +213,7 @@ fn responding_to_a_withdrawn_or_hidden_request_fails() {
         &broker(),
         &ModerationTarget::HelpPost(pid("p1")),
         true,
+        "spam",
         NOW + 2,
     )
     .unwrap();
@@ -314,23 +315,37 @@ fn withdraw_by_author_or_broker() {
 fn hide_for_moderation_is_for_the_broker() {
     let mut d = village_with_request();
     let t = ModerationTarget::HelpPost(pid("p1"));
-    assert!(denied(d.hide_for_moderation(&anna(), &t, true, NOW + 2)));
+    assert!(denied(d.hide_for_moderation(
+        &anna(),
+        &t,
+        true,
+        "spam",
+        NOW + 2
+    )));
     // A broker of another village is not a broker here.
     let mut other = resident("otto");
     other
         .roles
         .broker_of
         .insert(VillageId::new("varsseveld").unwrap());
-    assert!(denied(d.hide_for_moderation(&other, &t, true, NOW + 2)));
-    d.hide_for_moderation(&broker(), &t, true, NOW + 2).unwrap();
+    assert!(denied(d.hide_for_moderation(
+        &other,
+        &t,
+        true,
+        "spam",
+        NOW + 2
+    )));
+    d.hide_for_moderation(&broker(), &t, true, "spam", NOW + 2)
+        .unwrap();
     assert!(d.open_requests().is_empty());
-    d.hide_for_moderation(&broker(), &t, false, NOW + 3)
+    d.hide_for_moderation(&broker(), &t, false, "spam", NOW + 3)
         .unwrap();
     assert_eq!(d.open_requests().len(), 1);
     d.hide_for_moderation(
         &broker(),
         &ModerationTarget::Response(pid("p1"), rid("r1")),
         true,
+        "spam",
         NOW + 4,
     )
     .unwrap();
@@ -340,6 +355,7 @@ fn hide_for_moderation_is_for_the_broker() {
             &broker(),
             &ModerationTarget::Event(EventId::new("e").unwrap()),
             true,
+            "spam",
             NOW
         ),
         Err(OpError::NotFound { .. })
@@ -556,6 +572,7 @@ fn hidden_or_missing_initiatives_refuse_work() {
         &broker(),
         &ModerationTarget::Initiative(iid("i1")),
         true,
+        "spam",
         NOW + 1,
     )
     .unwrap();
@@ -683,6 +700,7 @@ fn sign_up_once_while_there_is_room() {
         &broker(),
         &ModerationTarget::Event(eid("e1")),
         true,
+        "spam",
         NOW + 5,
     )
     .unwrap();
@@ -782,6 +800,7 @@ fn board_posts_comments_and_reactions() {
         &broker(),
         &ModerationTarget::BoardPost(bid("b1")),
         true,
+        "spam",
         NOW + 5,
     )
     .unwrap();
