@@ -1,6 +1,7 @@
-//! Who is using the app. Until accounts exist (the trust issue), a resident is a local profile
-//! on this device: a random user id kept in localStorage. Everything else asks this module,
-//! so server accounts replace it here without touching the views.
+//! Who is using the app: a user id kept in localStorage. A resident starts as a local profile
+//! on this device (a random id); signing up makes that id the account's, and signing in adopts
+//! the account's id ([`crate::account`]), so everything made on the device before stays the
+//! resident's. Everything else asks this module who the resident is.
 
 use model::{User, UserId};
 
@@ -18,6 +19,18 @@ pub fn current_user() -> User {
             id
         });
     User::resident(id)
+}
+
+/// The signed-in account's id is who the resident is on this device from now on.
+pub fn adopt(id: &str) {
+    if UserId::new(id).is_ok() {
+        storage::set(KEY, id);
+    }
+}
+
+/// After signing out: the next person on this device starts a local profile of their own.
+pub fn start_new_profile() {
+    storage::set(KEY, UserId::from_random(random_bytes()).as_str());
 }
 
 /// 16 random bytes from the browser's `crypto.getRandomValues` (through `Math.random` where

@@ -4,6 +4,7 @@
 //! and registers the service worker that lets the app start offline. The root component owns
 //! the state and hands children narrow, typed pieces of it.
 
+mod account;
 mod agenda;
 mod associations;
 mod board;
@@ -154,8 +155,10 @@ impl Municipality {
 pub struct Me(pub Memo<model::User>);
 
 impl Me {
-    fn start(municipality: Municipality) -> Self {
+    fn start(municipality: Municipality, account: account::Account) -> Self {
         Me(Memo::new(move |_| {
+            // Signing in or out changes who the resident is.
+            account.0.track();
             let mut user = identity::current_user();
             if let Some(roles) = municipality.read(|m| m.roles_of(&user.id, false)) {
                 user.roles = roles;
@@ -178,7 +181,9 @@ pub fn App() -> impl IntoView {
             .with(|b| b.as_ref().map(|b| b.municipality.clone()))
     }));
     provide_context(municipality);
-    provide_context(Me::start(municipality));
+    let account = account::Account::start();
+    provide_context(account);
+    provide_context(Me::start(municipality, account));
     me::keep_followed_open();
 
     // Keep the page's language and the stored choice in step with the toggle.
@@ -237,6 +242,8 @@ fn Screen() -> impl IntoView {
         Page::NewConversation => view! { <messages::NewConversation /> }.into_any(),
         Page::Conversation(_) => view! { <messages::ConversationPage /> }.into_any(),
         Page::Me => view! { <me::MePage /> }.into_any(),
+        Page::SignIn => view! { <account::AccountPage mode=account::Mode::SignIn /> }.into_any(),
+        Page::SignUp => view! { <account::AccountPage mode=account::Mode::SignUp /> }.into_any(),
         Page::NotFound => view! { <h1>{tr(lang, Text::NotFound)}</h1> }.into_any(),
     }
 }

@@ -83,10 +83,7 @@ pub fn MePage() -> impl IntoView {
         <ProfileSection />
         <MyActivity />
         <Settings />
-        <section class="card" aria-labelledby="me-account">
-            <h2 id="me-account">{tr(lang, Text::MeAccountHeading)}</h2>
-            <p data-testid="account-later">{tr(lang, Text::MeAccountLater)}</p>
-        </section>
+        <crate::account::AccountSection />
     }
 }
 

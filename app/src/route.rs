@@ -35,6 +35,10 @@ pub enum Page {
     Conversation(String),
     /// `/ik`.
     Me,
+    /// `/inloggen`.
+    SignIn,
+    /// `/aanmelden`.
+    SignUp,
     NotFound,
 }
 
@@ -80,6 +84,8 @@ impl Page {
             ["berichten", "nieuw"] => Page::NewConversation,
             ["berichten", id] => Page::Conversation(owned(id)),
             ["ik"] => Page::Me,
+            ["inloggen"] => Page::SignIn,
+            ["aanmelden"] => Page::SignUp,
             _ => Page::NotFound,
         }
     }
@@ -161,6 +167,8 @@ mod tests {
             ("/berichten/nieuw", Page::NewConversation),
             ("/berichten/abc", Page::Conversation("abc".into())),
             ("/ik", Page::Me),
+            ("/inloggen", Page::SignIn),
+            ("/aanmelden", Page::SignUp),
             ("/ik/extra", Page::NotFound),
             ("/elders", Page::NotFound),
         ] {

@@ -101,7 +101,7 @@ test("a profile set on Ik is what neighbours see, and Ik lists posts and respons
 test("Ik has no accessibility violations in Dutch and English, fits 320 px, and its language setting is the header's", async ({ browser }) => {
   const page = await resident(browser);
   await openMe(page);
-  await expect(page.getByTestId("account-later")).toContainText("komt later");
+  await expect(page.getByTestId("account-section")).toContainText("Je bent niet ingelogd");
   await page.getByLabel("Naam die buren zien").fill("Gerrit");
   await page.getByLabel("Vervoer").check();
   await page.getByRole("button", { name: "Profiel opslaan" }).click();
