@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use model::{
     Geography, HelpCategory, HelpDraft, HelpKind, HelpPostId, HelpPostView, HelpStatus, MatchKind,
-    MatchPool, OpError, Reason, ResponseId, ResponseView, User, VillageDoc, match_request,
-    schema::limits,
+    MatchPool, ModerationTarget, OpError, Reason, ResponseId, ResponseView, User, VillageDoc,
+    match_request, schema::limits,
 };
 
 use crate::{
@@ -700,6 +700,9 @@ fn HelpCard(
                         </ul>
                     </section>
                 }
+            })}
+            {(!preview).then(|| HelpPostId::new(post_id.clone()).ok()).flatten().map(|p| view! {
+                <crate::village::Moderate target=ModerationTarget::HelpPost(p) id=post_id.clone() />
             })}
         </li>
     }
