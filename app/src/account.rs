@@ -20,7 +20,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::{
-    AppState,
+    AppState, SyncState,
     i18n::{Lang, Text, t, tr},
     identity, storage,
 };
@@ -98,6 +98,23 @@ impl Account {
 
 const SESSION: &str = "/api/session";
 const ACCOUNT: &str = "/api/account";
+
+const ACTORS: &str = "/api/actors";
+
+/// Registers the actors this device made changes as with the signed-in account, so the server
+/// accepts those changes as the resident's. Returns whether none is left waiting.
+pub async fn register_pending_actors() -> bool {
+    for actor in identity::pending_actors() {
+        match request("POST", ACTORS, Some(object(&[("actor", &actor)]))).await {
+            Ok((status, _)) if (200..300).contains(&status) => identity::actor_registered(&actor),
+            // Registered to someone else (or not an actor at all): nothing on this device can
+            // be shared as that actor; stop asking.
+            Ok((409 | 400 | 422, _)) => identity::actor_registered(&actor),
+            _ => return false,
+        }
+    }
+    true
+}
 
 /// Why an account request failed: the server's error code, or no answer at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +213,7 @@ pub enum Mode {
 pub fn AccountPage(mode: Mode) -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
     let account = expect_context::<Account>();
+    let sync = expect_context::<SyncState>();
     let query = use_query_map();
     let navigate = use_navigate();
     let name = RwSignal::new(String::new());
@@ -250,6 +268,9 @@ pub fn AccountPage(mode: Mode) -> impl IntoView {
                 Ok(session) => {
                     password.try_set(String::new());
                     account.signed_in(Some(session));
+                    register_pending_actors().await;
+                    // The connection was opened anonymously: open one that carries the session.
+                    sync.reconnect();
                     navigate(&back, NavigateOptions::default());
                 }
                 Err(f) => {
@@ -311,6 +332,7 @@ pub fn AccountPage(mode: Mode) -> impl IntoView {
 pub fn AccountSection() -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
     let account = expect_context::<Account>();
+    let sync = expect_context::<SyncState>();
     let failure = RwSignal::new(None::<Failure>);
     let sign_out = move |_| {
         failure.set(None);
@@ -320,6 +342,7 @@ pub fn AccountSection() -> impl IntoView {
                     account.signed_in(None);
                     // The next person on this device starts a profile of their own.
                     identity::start_new_profile();
+                    sync.reconnect();
                 }
                 Ok((status, _)) => {
                     failure.try_set(Some(Failure::Code(format!("http_{status}"))));

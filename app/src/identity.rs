@@ -21,6 +21,51 @@ pub fn current_user() -> User {
     User::resident(id)
 }
 
+const PENDING_ACTORS: &str = "dorpskracht.actors.pending";
+
+/// This page load's actor id: fresh per load, so two tabs never share one.
+pub fn session_actor() -> automerge::ActorId {
+    thread_local! {
+        static ACTOR: automerge::ActorId = automerge::ActorId::from(random_bytes().as_slice());
+    }
+    ACTOR.with(Clone::clone)
+}
+
+/// This page load's actor made a change: it waits to be registered with the resident's
+/// account (at once when signed in, else at the next sign-in) until [`actor_registered`].
+pub fn session_actor_used() {
+    thread_local! {
+        static RECORDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if RECORDED.with(|r| r.replace(true)) {
+        return;
+    }
+    let mut pending = pending_actors();
+    pending.push(session_actor().to_hex_string());
+    storage::set(PENDING_ACTORS, &pending.join(","));
+}
+
+/// Actor ids of this device's changes not yet registered with an account (hex).
+pub fn pending_actors() -> Vec<String> {
+    storage::get(PENDING_ACTORS)
+        .map(|s| {
+            s.split(',')
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The server has registered `actor` to the signed-in account.
+pub fn actor_registered(actor: &str) {
+    let rest: Vec<String> = pending_actors()
+        .into_iter()
+        .filter(|a| a != actor)
+        .collect();
+    storage::set(PENDING_ACTORS, &rest.join(","));
+}
+
 /// The signed-in account's id is who the resident is on this device from now on.
 pub fn adopt(id: &str) {
     if UserId::new(id).is_ok() {

@@ -116,7 +116,7 @@ struct SyncState {
 
 impl SyncState {
     /// Opens device storage and keeps a connection to the server for the app's lifetime.
-    fn start() -> Self {
+    fn start(signed_in: bool) -> Self {
         let sync = Self {
             repo: RwSignal::new_local(None),
             status: RwSignal::new(RepoStatus::default()),
@@ -124,16 +124,34 @@ impl SyncState {
         };
         leptos::task::spawn_local(async move {
             let repo = Repo::open().await;
+            repo.set_actor(identity::session_actor());
+            // A signed-in resident's new actors are registered before anything is sent as
+            // them (offline this fails quietly and is retried at the next start or sign-in).
+            if signed_in {
+                account::register_pending_actors().await;
+            }
             // The connection keeps going (and reconnecting) for as long as the page lives.
             sync.connection.set_value(Some(repo.connect()));
             sync.status.set(repo.status());
             repo.on_status(move |s| {
+                if s.waiting > 0 {
+                    identity::session_actor_used();
+                }
                 sync.status.try_set(s.clone());
             })
             .detach();
             sync.repo.set(Some(repo));
         });
         sync
+    }
+
+    /// Opens a new connection (after signing in or out: the session is the connection's).
+    pub fn reconnect(&self) {
+        self.connection.with_value(|c| {
+            if let Some(c) = c {
+                c.reconnect();
+            }
+        });
     }
 }
 
@@ -174,15 +192,15 @@ pub fn App() -> impl IntoView {
     let state = AppState::restore();
     provide_context(state);
     state.refresh();
-    provide_context(SyncState::start());
+    let account = account::Account::start();
+    provide_context(account);
+    provide_context(SyncState::start(account.0.with_untracked(Option::is_some)));
     let municipality = Municipality(LiveDoc::open(move || {
         state
             .bootstrap
             .with(|b| b.as_ref().map(|b| b.municipality.clone()))
     }));
     provide_context(municipality);
-    let account = account::Account::start();
-    provide_context(account);
     provide_context(Me::start(municipality, account));
     me::keep_followed_open();
 

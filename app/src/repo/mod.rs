@@ -82,6 +82,8 @@ struct Shared<S> {
 
 struct State {
     docs: BTreeMap<DocumentId, OpenDoc>,
+    /// The actor this repo's local changes are made as (see [`Repo::set_actor`]).
+    actor: Option<automerge::ActorId>,
     client: Client,
     link: Option<Rc<Link>>,
     storage_error: Option<StorageError>,
@@ -267,6 +269,7 @@ impl<S: Storage + 'static> Repo<S> {
                 clock: Box::new(clock),
                 state: RefCell::new(State {
                     docs: BTreeMap::new(),
+                    actor: None,
                     client: Client::new(local),
                     link: None,
                     storage_error: None,
@@ -312,9 +315,18 @@ impl<S: Storage + 'static> Repo<S> {
                 // Another `find` of the same document finished first.
                 return Ok(handle);
             }
-            let State { docs, client, .. } = &mut *state;
+            let State {
+                docs,
+                client,
+                actor,
+                ..
+            } = &mut *state;
+            let mut doc = loaded.doc;
+            if let Some(actor) = actor {
+                doc.set_actor(actor.clone());
+            }
             let open = docs.entry(id).or_insert(OpenDoc {
-                doc: loaded.doc,
+                doc,
                 chunks: loaded.chunks,
                 server_heads: loaded.shared_heads.clone(),
                 stored_server_heads: loaded.shared_heads,
@@ -352,6 +364,19 @@ impl<S: Storage + 'static> Repo<S> {
                 .await?;
         }
         Ok(handle)
+    }
+
+    /// Makes every local change, in open documents and ones opened later, as `actor`. The
+    /// server accepts a new change only from the user its actor is registered to, so the app
+    /// registers this actor with the account before it syncs (see `crate::account`). Every
+    /// page load takes a fresh one: two tabs never share an actor (which would corrupt the
+    /// documents' history).
+    pub fn set_actor(&self, actor: automerge::ActorId) {
+        let mut state = self.state_mut();
+        for open in state.docs.values_mut() {
+            open.doc.set_actor(actor.clone());
+        }
+        state.actor = Some(actor);
     }
 
     /// The status of all open documents and the connection.
