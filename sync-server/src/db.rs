@@ -34,6 +34,8 @@ const MIGRATIONS: &[&str] = &[
          key  BLOB PRIMARY KEY,
          data BLOB NOT NULL
      );",
+    // 3: reports of posts and responses for the village's broker (see reports.rs).
+    crate::reports::MIGRATION,
 ];
 
 pub struct Db {

@@ -11,6 +11,7 @@ mod db;
 mod doc_task;
 mod hub;
 mod limits;
+pub mod reports;
 mod shutdown;
 mod static_files;
 pub mod storage;
