@@ -141,7 +141,11 @@ pub fn failure_text(lang: Lang, failure: &Failure) -> &'static str {
 }
 
 /// `fetch(url)` with a JSON body; the answer's status and JSON body (`null` when it has none).
-async fn request(method: &str, url: &str, body: Option<Object>) -> Result<(u16, JsValue), Failure> {
+pub(crate) async fn request(
+    method: &str,
+    url: &str,
+    body: Option<Object>,
+) -> Result<(u16, JsValue), Failure> {
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     if let Some(body) = body {
@@ -167,7 +171,7 @@ async fn request(method: &str, url: &str, body: Option<Object>) -> Result<(u16, 
     Ok((response.status(), json))
 }
 
-fn field(object: &JsValue, key: &str) -> Option<JsValue> {
+pub(crate) fn field(object: &JsValue, key: &str) -> Option<JsValue> {
     if !object.is_object() {
         return None;
     }
@@ -176,7 +180,7 @@ fn field(object: &JsValue, key: &str) -> Option<JsValue> {
         .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-fn object(fields: &[(&str, &str)]) -> Object {
+pub(crate) fn object(fields: &[(&str, &str)]) -> Object {
     let o = Object::new();
     for (k, v) in fields {
         let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v));

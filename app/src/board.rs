@@ -298,7 +298,7 @@ fn BoardCard(id: String, item: Memo<Option<BoardItem>>) -> impl IntoView {
             <p class="post-body" data-testid="post-body">{first.body}</p>
             <Reactions id=id.clone() item />
             {BoardPostId::new(id.clone()).ok().map(|b| view! {
-                <crate::village::Moderate target=ModerationTarget::BoardPost(b) id=id.clone() />
+                <crate::moderation::Moderate target=ModerationTarget::BoardPost(b) path=format!("board/{id}") id=id.clone() />
             })}
             <Comments id item />
         </li>

@@ -702,7 +702,7 @@ fn HelpCard(
                 }
             })}
             {(!preview).then(|| HelpPostId::new(post_id.clone()).ok()).flatten().map(|p| view! {
-                <crate::village::Moderate target=ModerationTarget::HelpPost(p) id=post_id.clone() />
+                <crate::moderation::Moderate target=ModerationTarget::HelpPost(p) path=format!("help_posts/{post_id}") id=post_id.clone() />
             })}
         </li>
     }

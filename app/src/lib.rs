@@ -18,6 +18,7 @@ mod knowledge;
 pub mod live_doc;
 mod me;
 mod messages;
+mod moderation;
 pub mod municipality_doc;
 pub mod repo;
 pub mod route;

@@ -55,6 +55,8 @@ pub enum VillageTab {
     Initiatives,
     /// `/dorp/:village/initiatieven/:initiative`.
     Initiative(String),
+    /// `/dorp/:village/meldingen`: reports, for the village's broker.
+    Reports,
     NotFound,
 }
 
@@ -73,6 +75,7 @@ impl Page {
                     ["agenda"] => VillageTab::Agenda,
                     ["initiatieven"] => VillageTab::Initiatives,
                     ["initiatieven", id] => VillageTab::Initiative(owned(id)),
+                    ["meldingen"] => VillageTab::Reports,
                     _ => VillageTab::NotFound,
                 },
             },

@@ -5,13 +5,14 @@
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
-use model::{ModerationTarget, OpError, VillageDoc, VillageId};
+use model::{OpError, VillageDoc};
 
 use crate::{
     AppState, Me, agenda, board, help,
     i18n::{Lang, Text, t, tf, tr},
     initiatives,
     live_doc::LiveDoc,
+    moderation,
     route::{CurrentPage, Page, VillageTab, use_param},
     storage,
     village_doc::{self, EditError},
@@ -121,6 +122,7 @@ pub fn VillagePage() -> impl IntoView {
         }
     });
 
+    let is_broker = moderation::is_broker(ctx.id, expect_context::<Me>().0);
     let loaded = Memo::new(move |_| {
         ctx.doc
             .with(village_doc::is_loaded_village)
@@ -153,6 +155,9 @@ pub fn VillagePage() -> impl IntoView {
                     {tab("/hulp", Text::TabHelp, "tab-help")}
                     {tab("/agenda", Text::TabAgenda, "tab-agenda")}
                     {tab("/initiatieven", Text::TabInitiatives, "tab-initiatives")}
+                    <Show when=move || is_broker.get()>
+                        {tab("/meldingen", Text::TabReports, "tab-reports")}
+                    </Show>
                 </ul>
             </nav>
             <NoticeLine />
@@ -172,6 +177,7 @@ pub fn VillagePage() -> impl IntoView {
                     VillageTab::Agenda => view! { <agenda::AgendaTab /> }.into_any(),
                     VillageTab::Initiatives => view! { <initiatives::InitiativesTab /> }.into_any(),
                     VillageTab::Initiative(_) => view! { <initiatives::InitiativePage /> }.into_any(),
+                    VillageTab::Reports => view! { <moderation::ReportsTab /> }.into_any(),
                     VillageTab::NotFound => view! { <h2>{tr(lang, Text::NotFound)}</h2> }.into_any(),
                 }}
             </Show>
@@ -196,53 +202,5 @@ fn NoticeLine() -> impl IntoView {
     view! {
         <p class="notice-line" role="status" data-testid="notice">{done}</p>
         <p class="error-line" role="alert" data-testid="error">{failed}</p>
-    }
-}
-
-/// For the village's broker: hide an item, saying why (the reason goes into the item's
-/// moderation log, the audit trail everyone's copy keeps). Renders nothing for anyone else.
-#[component]
-pub fn Moderate(target: ModerationTarget, #[prop(into)] id: String) -> impl IntoView {
-    let ctx = expect_context::<Village>();
-    let me = expect_context::<Me>().0;
-    let lang = ctx.lang;
-    let broker = Memo::new(move |_| {
-        VillageId::new(ctx.id.get()).is_ok_and(|v| me.with(|u| u.is_broker_of(&v)))
-    });
-    let reason = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let field = format!("moderate-{id}");
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let lang_now = lang.get_untracked();
-        let why = reason.get_untracked();
-        if why.trim().is_empty() {
-            error.set(Some(t(lang_now, Text::ModerateReasonMissing).to_owned()));
-            return;
-        }
-        error.set(None);
-        let (user, target, now) = (me.get_untracked(), target.clone(), crate::identity::now());
-        ctx.apply(
-            move |d| d.hide_for_moderation(&user, &target, true, &why, now),
-            t(lang_now, Text::ModerateDone).to_owned(),
-            move |e| {
-                error.try_set(Some(edit_error_text(lang_now, e)));
-                true
-            },
-        );
-    };
-    view! {
-        <details class="moderate" hidden=move || !broker.get() data-testid="moderate">
-            <summary>{tr(lang, Text::ModerateSummary)}</summary>
-            <form class="form" on:submit=submit novalidate>
-                <label for=field.clone()>{tr(lang, Text::ModerateReasonLabel)}</label>
-                <input id=field.clone() type="text" maxlength="2000"
-                    aria-describedby=format!("{field}-error")
-                    prop:value=move || reason.get()
-                    on:input=move |ev| reason.set(event_target_value(&ev)) />
-                <p class="field-error" id=format!("{field}-error")>{move || error.get()}</p>
-                <button type="submit">{tr(lang, Text::ModerateButton)}</button>
-            </form>
-        </details>
     }
 }
