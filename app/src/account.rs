@@ -97,7 +97,7 @@ impl Account {
 }
 
 const SESSION: &str = "/api/session";
-const ACCOUNT: &str = "/api/account";
+const ACCOUNT: &str = "/api/accounts";
 
 const ACTORS: &str = "/api/actors";
 
@@ -107,9 +107,9 @@ pub async fn register_pending_actors() -> bool {
     for actor in identity::pending_actors() {
         match request("POST", ACTORS, Some(object(&[("actor", &actor)]))).await {
             Ok((status, _)) if (200..300).contains(&status) => identity::actor_registered(&actor),
-            // Registered to someone else (or not an actor at all): nothing on this device can
-            // be shared as that actor; stop asking.
-            Ok((409 | 400 | 422, _)) => identity::actor_registered(&actor),
+            // Registered to someone else (`actor_taken`) or not an actor at all: nothing on
+            // this device can be shared as that actor; stop asking.
+            Ok((409 | 400, _)) => identity::actor_registered(&actor),
             _ => return false,
         }
     }
@@ -129,7 +129,11 @@ pub fn failure_text(lang: Lang, failure: &Failure) -> &'static str {
         Failure::Offline => Text::AccountErrOffline,
         Failure::Code(code) => match code.as_str() {
             "invalid_credentials" | "wrong_credentials" => Text::AccountErrWrong,
-            "weak_password" => Text::AccountErrWeak,
+            "weak_password"
+            | "password_too_short"
+            | "password_too_common"
+            | "password_contains_email"
+            | "password_too_long" => Text::AccountErrWeak,
             "email_taken" => Text::AccountErrTaken,
             "invalid_email" => Text::AccountErrEmail,
             "invalid_display_name" => Text::AccountErrName,
@@ -411,7 +415,7 @@ mod tests {
             assert_ne!(failure_text(Lang::Nl, &f), failure_text(Lang::En, &f));
         }
         assert_eq!(
-            failure_text(Lang::En, &Failure::Code("weak_password".into())),
+            failure_text(Lang::En, &Failure::Code("password_too_short".into())),
             t(Lang::En, Text::AccountErrWeak)
         );
     }
