@@ -20,7 +20,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::{
-    AppState, SyncState,
+    AppState,
     i18n::{Lang, Text, t, tr},
     identity, storage,
 };
@@ -69,9 +69,9 @@ pub struct Account(pub RwSignal<Option<Session>>);
 impl Account {
     /// Starts from the device's copy and asks the server whether the session still holds.
     pub fn start() -> Account {
-        let account = Account(RwSignal::new(
-            storage::get(CACHE_KEY).and_then(|s| Session::from_cache(&s)),
-        ));
+        let cached = storage::get(CACHE_KEY).and_then(|s| Session::from_cache(&s));
+        identity::set_signed_in(cached.is_some());
+        let account = Account(RwSignal::new(cached));
         spawn_local(async move {
             match request("GET", SESSION, None).await {
                 Ok((200, body)) => account.signed_in(Session::from_json(&body)),
@@ -84,6 +84,7 @@ impl Account {
     }
 
     fn signed_in(self, session: Option<Session>) {
+        identity::set_signed_in(session.is_some());
         match &session {
             Some(s) => {
                 storage::set(CACHE_KEY, &s.to_cache());
@@ -104,6 +105,8 @@ const ACTORS: &str = "/api/actors";
 /// Registers the actors this device made changes as with the signed-in account, so the server
 /// accepts those changes as the resident's. Returns whether none is left waiting.
 pub async fn register_pending_actors() -> bool {
+    // This page load's actor first: it makes every change from now on.
+    identity::session_actor_used();
     for actor in identity::pending_actors() {
         match request("POST", ACTORS, Some(object(&[("actor", &actor)]))).await {
             Ok((status, _)) if (200..300).contains(&status) => identity::actor_registered(&actor),
@@ -221,7 +224,6 @@ pub enum Mode {
 pub fn AccountPage(mode: Mode) -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
     let account = expect_context::<Account>();
-    let sync = expect_context::<SyncState>();
     let query = use_query_map();
     let navigate = use_navigate();
     let name = RwSignal::new(String::new());
@@ -275,10 +277,8 @@ pub fn AccountPage(mode: Mode) -> impl IntoView {
             match result {
                 Ok(session) => {
                     password.try_set(String::new());
+                    // The app registers this device's actors and reconnects (see `App`).
                     account.signed_in(Some(session));
-                    register_pending_actors().await;
-                    // The connection was opened anonymously: open one that carries the session.
-                    sync.reconnect();
                     navigate(&back, NavigateOptions::default());
                 }
                 Err(f) => {
@@ -340,7 +340,6 @@ pub fn AccountPage(mode: Mode) -> impl IntoView {
 pub fn AccountSection() -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
     let account = expect_context::<Account>();
-    let sync = expect_context::<SyncState>();
     let failure = RwSignal::new(None::<Failure>);
     let sign_out = move |_| {
         failure.set(None);
@@ -350,7 +349,6 @@ pub fn AccountSection() -> impl IntoView {
                     account.signed_in(None);
                     // The next person on this device starts a profile of their own.
                     identity::start_new_profile();
-                    sync.reconnect();
                 }
                 Ok((status, _)) => {
                     failure.try_set(Some(Failure::Code(format!("http_{status}"))));
@@ -382,6 +380,37 @@ pub fn AccountSection() -> impl IntoView {
             </div>
             <p class="field-error" role="alert">
                 {move || failure.with(|f| f.as_ref().map(|f| failure_text(lang.get(), f)))}
+            </p>
+        </section>
+    }
+}
+
+/// In the top bar while nobody is signed in: the way to sign in, from any screen and back.
+#[component]
+pub fn SignInLink() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let account = expect_context::<Account>();
+    let location = leptos_router::hooks::use_location();
+    let href = move || format!("/inloggen?terug={}", location.pathname.get());
+    view! {
+        <A href=href attr:class="signin-link" attr:hidden=move || account.0.with(Option::is_some)
+            attr:data-testid="signin-link">
+            {tr(lang, Text::SignInButton)}
+        </A>
+    }
+}
+
+/// A screen that needs an account, seen by a reader who is not signed in.
+#[component]
+pub fn SignInPrompt(text: Text) -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    view! {
+        <section class="card" data-testid="sign-in-prompt">
+            <p>{tr(lang, text)}</p>
+            <p class="actions">
+                <A href="/inloggen" attr:class="button primary">{tr(lang, Text::SignInButton)}</A>
+                " "
+                <A href="/aanmelden" attr:class="button">{tr(lang, Text::SignUpButton)}</A>
             </p>
         </section>
     }

@@ -535,6 +535,8 @@ catalogue! {
     ReportBy => ("{name} meldt: {reason}", "{name} reports: {reason}"),
     ReportDismiss => ("Afwijzen", "Dismiss"),
     ByNeighbourShort => ("Een buurtbewoner", "A neighbour"),
+    SignInToShare => ("Log in om dit met je dorp te delen (via Ik of Inloggen bovenaan). Wat je schreef blijft staan.", "Sign in to share this with your village (through Me or Sign in at the top). What you wrote stays."),
+    MessagesSignIn => ("Berichten zijn privé: log in om ze te lezen en te sturen.", "Messages are private: sign in to read and send them."),
     SignInHeading => ("Inloggen", "Sign in"),
     SignUpHeading => ("Account aanmaken", "Create an account"),
     SignInButton => ("Inloggen", "Sign in"),

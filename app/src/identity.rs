@@ -21,6 +21,19 @@ pub fn current_user() -> User {
     User::resident(id)
 }
 
+thread_local! {
+    static SIGNED_IN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether an account is signed in on this device (kept by [`crate::account::Account`]).
+pub fn signed_in() -> bool {
+    SIGNED_IN.with(std::cell::Cell::get)
+}
+
+pub(crate) fn set_signed_in(on: bool) {
+    SIGNED_IN.with(|s| s.set(on));
+}
+
 const PENDING_ACTORS: &str = "dorpskracht.actors.pending";
 
 /// This page load's actor id: fresh per load, so two tabs never share one.

@@ -195,7 +195,25 @@ pub fn App() -> impl IntoView {
     state.refresh();
     let account = account::Account::start();
     provide_context(account);
-    provide_context(SyncState::start(account.0.with_untracked(Option::is_some)));
+    let sync = SyncState::start(account.0.with_untracked(Option::is_some));
+    provide_context(sync);
+    // Signing in (here or in another tab, or the server saying the session ended) changes who
+    // the connection is for: register this device's actors with the account, then reconnect.
+    Effect::new(move |before: Option<Option<String>>| {
+        let now = account.0.with(|s| s.as_ref().map(|s| s.id.clone()));
+        if let Some(before) = before
+            && before != now
+        {
+            let signed_in = now.is_some();
+            leptos::task::spawn_local(async move {
+                if signed_in {
+                    account::register_pending_actors().await;
+                }
+                sync.reconnect();
+            });
+        }
+        now
+    });
     let municipality = Municipality(LiveDoc::open(move || {
         state
             .bootstrap
@@ -220,6 +238,7 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main">{tr(lang, Text::SkipToContent)}</a>
             <header class="topbar">
                 <A href="/" attr:class="brand">{tr(lang, Text::AppName)}</A>
+                <account::SignInLink />
                 <LanguageToggle />
             </header>
             <MainNav />
@@ -250,6 +269,8 @@ fn Screen() -> impl IntoView {
             other => other.clone(),
         })
     });
+    let account = expect_context::<account::Account>();
+    let signed_in = Memo::new(move |_| account.0.with(Option::is_some));
     move || match section.get() {
         Page::Villages => view! { <VillagePicker /> }.into_any(),
         Page::Village { .. } => view! { <VillagePage /> }.into_any(),
@@ -257,6 +278,10 @@ fn Screen() -> impl IntoView {
         Page::Association(_) => view! { <associations::AssociationPage /> }.into_any(),
         Page::Consultations => view! { <consultations::ConsultationsPage /> }.into_any(),
         Page::Knowledge => view! { <knowledge::KnowledgePage /> }.into_any(),
+        // Conversations are private: the server serves them to their participants only.
+        Page::Messages | Page::NewConversation | Page::Conversation(_) if !signed_in.get() => {
+            view! { <account::SignInPrompt text=Text::MessagesSignIn /> }.into_any()
+        }
         Page::Messages => view! { <messages::MessagesPage /> }.into_any(),
         Page::NewConversation => view! { <messages::NewConversation /> }.into_any(),
         Page::Conversation(_) => view! { <messages::ConversationPage /> }.into_any(),

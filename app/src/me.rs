@@ -169,6 +169,7 @@ fn ProfileSection() -> impl IntoView {
         spawn_local(async move {
             let result = handle
                 .change(|am| {
+                    village_doc::gate()?;
                     village_doc::edit(am, |d: &mut VillageDoc| {
                         d.set_volunteer_profile(&user, &profile, now)
                     })

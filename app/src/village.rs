@@ -52,7 +52,10 @@ impl Village {
         let lang = self.lang;
         spawn_local(async move {
             // A storage failure keeps the edit in memory and shows in the status bar.
-            let result = match handle.change(|am| village_doc::edit(am, op)).await {
+            let result = match handle
+                .change(|am| village_doc::gate().and_then(|()| village_doc::edit(am, op)))
+                .await
+            {
                 Ok(result) => result,
                 Err(_) => Ok(()),
             };
@@ -74,6 +77,7 @@ impl Village {
 pub fn edit_error_text(lang: Lang, e: &EditError) -> String {
     match e {
         EditError::NotLoaded | EditError::Unsupported => t(lang, Text::ErrorNotLoaded).to_owned(),
+        EditError::NotSignedIn => t(lang, Text::SignInToShare).to_owned(),
         EditError::Op(OpError::EmptyText { .. }) => t(lang, Text::ErrorEmpty).to_owned(),
         EditError::Op(OpError::TextTooLong { max, len, .. }) => tf(
             lang,
