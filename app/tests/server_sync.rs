@@ -41,6 +41,7 @@ async fn start_server(data: &std::path::Path) -> Running {
         dist,
         seed: DEFAULT_SEED.into(),
         limits: SyncLimits::default(),
+        origins: Vec::new(),
     })
     .await
     .unwrap();

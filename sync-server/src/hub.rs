@@ -27,7 +27,10 @@ use sync::{DocMessage, DocumentId, PeerInfo, StorageId, Timestamp};
 use tokio::sync::{Notify, mpsc};
 
 use crate::{
-    limits::SyncLimits, shutdown::Lifecycle, storage::DocumentStore, validate::ChangeValidator,
+    limits::SyncLimits,
+    shutdown::Lifecycle,
+    storage::DocumentStore,
+    validate::{ChangeValidator, Principal},
 };
 
 /// Identifies one WebSocket connection for as long as the server runs.
@@ -38,6 +41,8 @@ pub(crate) type ConnId = u64;
 pub(crate) struct PeerLink {
     pub(crate) conn: ConnId,
     pub(crate) peer: Arc<PeerInfo>,
+    /// Whose connection it is.
+    pub(crate) principal: Arc<Principal>,
     pub(crate) outbound: mpsc::Sender<Outbound>,
     /// Wakes the connection to close it (its queue is full: it reads too slowly).
     pub(crate) kick: Arc<Notify>,

@@ -13,21 +13,23 @@ mod hub;
 mod limits;
 mod shutdown;
 mod static_files;
-pub mod trust;
 pub mod storage;
+pub mod trust;
 mod validate;
 mod ws;
 
 use std::{future::Future, path::PathBuf, sync::Arc};
 
-use axum::{Router, routing::get};
+use axum::{Router, http::Request, routing::get};
 use sync::{PeerId, PeerInfo, PeerMetadata, StorageId};
 use tokio::sync::Semaphore;
 use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 
 pub use api::Bootstrap;
 pub use limits::SyncLimits;
-pub use validate::{AcceptAll, ChangeValidator, Incoming, Rejection};
+pub use trust::{Identities, TrustValidator};
+pub use validate::{AcceptAll, Access, ChangeValidator, Incoming, Principal, Rejection};
+pub use ws::SESSION_COOKIE;
 
 use crate::{
     hub::Hub,
@@ -49,6 +51,9 @@ pub struct Config {
     pub seed: String,
     /// Limits of the `/sync` endpoint.
     pub limits: SyncLimits,
+    /// Origins (`https://dorpskracht.example`) whose pages may open `/sync` besides the
+    /// server's own; a browser naming another is refused (403).
+    pub origins: Vec<String>,
 }
 
 /// Why the server could not start or stopped.
@@ -74,6 +79,28 @@ pub enum Error {
     Document(#[from] storage::DocumentError),
 }
 
+/// Whether the server judges who is on each connection.
+enum Trust {
+    /// Everyone is anonymous; changes pass this validator.
+    Off(Arc<dyn ChangeValidator>),
+    On(Arc<dyn Identities>),
+}
+
+/// `uri` for logs: the value of a `token` query parameter is replaced by `[redacted]`.
+pub fn redacted_uri(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else {
+        return uri.path().to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name == "token" => format!("{name}=[redacted]"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{}?{}", uri.path(), query.join("&"))
+}
+
 /// A server with its storage opened and the municipality seeded.
 #[derive(Clone)]
 pub struct Server {
@@ -92,6 +119,10 @@ struct State {
     connections: Arc<Semaphore>,
     /// The connection each peer id is on, so a peer that joins again replaces its old one.
     peers: ws::PeerRegistry,
+    /// Accounts, when trust is on: who each connection belongs to.
+    identities: Option<Arc<dyn Identities>>,
+    /// See [`Config::origins`].
+    origins: Vec<String>,
 }
 
 impl Server {
@@ -108,11 +139,28 @@ impl Server {
         config: Config,
         validator: Arc<dyn ChangeValidator>,
     ) -> Result<Self, Error> {
+        Self::open_inner(config, Trust::Off(validator)).await
+    }
+
+    /// [`Server::open`] with trust on: each WebSocket carries the user of its session (cookie
+    /// `dk_session` or query `token`, resolved by `identities`) or is anonymous, and every
+    /// document and change passes the [`TrustValidator`]: anonymous peers read the public
+    /// documents and write nothing, private documents are served to their readers only, and a
+    /// new change must come from its actor's owner and keep `model`'s rules.
+    pub async fn open_with_identities(
+        config: Config,
+        identities: Arc<dyn Identities>,
+    ) -> Result<Self, Error> {
+        Self::open_inner(config, Trust::On(identities)).await
+    }
+
+    async fn open_inner(config: Config, trust: Trust) -> Result<Self, Error> {
         let Config {
             data,
             dist,
             seed,
             limits,
+            origins,
         } = config;
         // SQLite calls block; keep them off the async workers.
         let (seed, municipality, storage) = tokio::task::spawn_blocking(move || {
@@ -129,7 +177,15 @@ impl Server {
         let store = DocumentStore::new(Arc::new(storage));
         bootstrap_docs::create_missing(&store, &seed, &municipality).await?;
         let storage_id = store.storage_id().await?;
+        let public = trust::public_documents(&municipality);
         let bootstrap = Bootstrap::from(municipality);
+        let (validator, identities): (Arc<dyn ChangeValidator>, _) = match trust {
+            Trust::Off(validator) => (validator, None),
+            Trust::On(identities) => (
+                Arc::new(TrustValidator::new(identities.clone(), public)),
+                Some(identities),
+            ),
+        };
         tracing::info!(
             villages = bootstrap.villages.len(),
             "municipality {} ready",
@@ -157,6 +213,8 @@ impl Server {
                 hub,
                 connections: Arc::new(Semaphore::new(limits.max_connections)),
                 peers: ws::PeerRegistry::default(),
+                identities,
+                origins,
                 limits,
                 lifecycle,
             }),
@@ -171,7 +229,16 @@ impl Server {
             .route("/sync", get(ws::upgrade).with_state(self.state.clone()))
             .merge(static_files::router(&self.dist))
             .layer(CompressionLayer::new())
-            .layer(TraceLayer::new_for_http())
+            .layer(
+                TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                    // Never the raw URI: `/sync?token=` carries a session token.
+                    tracing::debug_span!(
+                        "request",
+                        method = %request.method(),
+                        uri = %redacted_uri(request.uri()),
+                    )
+                }),
+            )
     }
 
     /// What `GET /api/bootstrap` answers: the municipality and its villages, with their documents.

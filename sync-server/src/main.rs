@@ -25,6 +25,10 @@ struct Cli {
     /// Defaults to Oude IJsselstreek, built into the binary.
     #[arg(long, env = "DORPSKRACHT_SEED")]
     seed: Option<PathBuf>,
+    /// Origins (`https://dorpskracht.example`) whose pages may open `/sync`, besides the
+    /// server's own. Repeat the flag or separate them with commas.
+    #[arg(long = "origin", env = "DORPSKRACHT_ORIGINS", value_delimiter = ',')]
+    origins: Vec<String>,
 }
 
 #[tokio::main]
@@ -60,6 +64,7 @@ async fn serve(cli: Cli) -> Result<(), sync_server::Error> {
         dist: cli.dist,
         seed,
         limits: SyncLimits::default(),
+        origins: cli.origins,
     };
     let listener = tokio::net::TcpListener::bind(cli.addr)
         .await
@@ -67,6 +72,11 @@ async fn serve(cli: Cli) -> Result<(), sync_server::Error> {
             what: format!("listening on {}", cli.addr),
             source,
         })?;
+    // TODO(accounts): once the accounts store implements `sync_server::Identities`, open it
+    // here and start with trust on by default: `Server::open_with_identities(config, accounts)`
+    // (anonymous peers read public documents only; changes are checked against `model`'s
+    // rules and actor registrations). Until then the binary trusts every peer, as
+    // automerge-repo's own server does.
     let server = sync_server::Server::open(config).await?;
     let addr = listener
         .local_addr()

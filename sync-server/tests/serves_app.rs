@@ -36,6 +36,7 @@ async fn server() -> (Server, tempfile::TempDir) {
         dist,
         seed: DEFAULT_SEED.into(),
         limits: SyncLimits::default(),
+        origins: Vec::new(),
     })
     .await
     .unwrap();
