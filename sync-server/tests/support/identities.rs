@@ -79,7 +79,7 @@ pub async fn sign_up(server: &TestServer, name: &str, roles: Roles) -> Account {
         .as_ref()
         .expect("a server started with trust on");
     let id = UserId::new(name).unwrap();
-    let token = format!("{:032x}{:032x}", super::Rng::new(rand()).next(), rand());
+    let token: String = (0..4).map(|_| format!("{:016x}", rand())).collect();
     let actor = ActorId::random();
     let mut tables = identities.tables();
     tables.sessions.insert(token.clone(), id.clone());

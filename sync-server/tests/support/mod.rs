@@ -348,7 +348,24 @@ impl Client {
 
     /// Connects, finishes the handshake and begins every document it has.
     pub async fn connect(&mut self, url: &str) -> Result<(), ClientError> {
-        let (ws, _) = tokio_tungstenite::connect_async(url)
+        self.connect_with_cookie(url, None).await
+    }
+
+    /// [`Client::connect`], sending a `Cookie` header as a browser would.
+    pub async fn connect_with_cookie(
+        &mut self,
+        url: &str,
+        cookie: Option<&str>,
+    ) -> Result<(), ClientError> {
+        use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
+        let mut request = url
+            .into_client_request()
+            .map_err(|_| ClientError::Disconnected)?;
+        if let Some(cookie) = cookie {
+            let value = HeaderValue::from_str(cookie).map_err(|_| ClientError::Disconnected)?;
+            request.headers_mut().insert("cookie", value);
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(request)
             .await
             .map_err(|_| ClientError::Disconnected)?;
         let info = PeerInfo {
