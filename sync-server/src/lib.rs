@@ -5,6 +5,7 @@
 //! task per document in memory via the [`hub`]); every change is durable in storage before
 //! anything acknowledging it is sent. Incoming changes pass a [`ChangeValidator`] first.
 
+pub mod accounts;
 mod api;
 mod bootstrap_docs;
 mod db;
@@ -13,8 +14,8 @@ mod hub;
 mod limits;
 mod shutdown;
 mod static_files;
-pub mod trust;
 pub mod storage;
+pub mod trust;
 mod validate;
 mod ws;
 
@@ -25,6 +26,7 @@ use sync::{PeerId, PeerInfo, PeerMetadata, StorageId};
 use tokio::sync::Semaphore;
 use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 
+pub use accounts::{Accounts, Clock};
 pub use api::Bootstrap;
 pub use limits::SyncLimits;
 pub use validate::{AcceptAll, ChangeValidator, Incoming, Rejection};
@@ -49,6 +51,13 @@ pub struct Config {
     pub seed: String,
     /// Limits of the `/sync` endpoint.
     pub limits: SyncLimits,
+    /// The origins the app is served from (`https://dorpskracht.example`); the first is the
+    /// public one: when it is https, session cookies are `Secure`. Browsers' WebSocket
+    /// upgrades must come from one of them.
+    pub origins: Vec<String>,
+    /// The accounts' clock (sessions, invites, rate limits): the system's, or a manual one in
+    /// tests.
+    pub clock: Clock,
 }
 
 /// Why the server could not start or stopped.
@@ -92,6 +101,11 @@ struct State {
     connections: Arc<Semaphore>,
     /// The connection each peer id is on, so a peer that joins again replaces its old one.
     peers: ws::PeerRegistry,
+    accounts: Accounts,
+    /// The municipality document, where the server writes role data.
+    municipality_doc: sync::DocumentId,
+    /// The actor id of the server's own changes (role data).
+    server_actor: automerge::ActorId,
 }
 
 impl Server {
@@ -113,19 +127,24 @@ impl Server {
             dist,
             seed,
             limits,
+            origins,
+            clock,
         } = config;
+        let secure_cookies = origins.first().is_some_and(|o| o.starts_with("https://"));
         // SQLite calls block; keep them off the async workers.
-        let (seed, municipality, storage) = tokio::task::spawn_blocking(move || {
+        let (seed, municipality, storage, accounts) = tokio::task::spawn_blocking(move || {
             let seed: model::MunicipalitySeed = toml::from_str(&seed)?;
             seed.validate()?;
             let mut db = db::Db::open(&data)?;
             let municipality = db.seed_if_empty(&seed)?;
             drop(db);
             let storage = SqliteStorage::open(&data)?;
-            Ok::<_, Error>((seed, municipality, storage))
+            let accounts = Accounts::open(&data, clock, secure_cookies)?;
+            Ok::<_, Error>((seed, municipality, storage, accounts))
         })
         .await
         .map_err(|_| Error::TaskFailed)??;
+        let municipality_doc = municipality.doc;
         let store = DocumentStore::new(Arc::new(storage));
         bootstrap_docs::create_missing(&store, &seed, &municipality).await?;
         let storage_id = store.storage_id().await?;
@@ -143,6 +162,7 @@ impl Server {
                 is_ephemeral: false,
             },
         };
+        let server_actor = accounts::roles::server_actor(&storage_id);
         let hub = Hub::new(
             store,
             validator,
@@ -150,6 +170,14 @@ impl Server {
             lifecycle.clone(),
             StorageId::new(storage_id),
         );
+        accounts::roles::reconcile(
+            &accounts,
+            &hub,
+            municipality_doc,
+            server_actor.clone(),
+            &seed,
+        )
+        .await?;
         Ok(Self {
             state: Arc::new(State {
                 bootstrap,
@@ -159,6 +187,9 @@ impl Server {
                 peers: ws::PeerRegistry::default(),
                 limits,
                 lifecycle,
+                accounts,
+                municipality_doc,
+                server_actor,
             }),
             dist,
         })
@@ -177,6 +208,12 @@ impl Server {
     /// What `GET /api/bootstrap` answers: the municipality and its villages, with their documents.
     pub fn bootstrap(&self) -> &Bootstrap {
         &self.state.bootstrap
+    }
+
+    /// The accounts: sessions, roles and registered actors; the sync endpoint's
+    /// [`trust::Identities`].
+    pub fn accounts(&self) -> &Accounts {
+        &self.state.accounts
     }
 
     /// How many documents are in memory (they are unloaded when nobody has them open).
@@ -199,7 +236,11 @@ impl Server {
             shutdown.await;
             stopping.begin_shutdown();
         });
-        let served = axum::serve(listener, self.router())
+        // The client's address reaches the handlers (sign-in rate limiting per IP).
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { stopped.recv().await })
             .await
             .map_err(|source| Error::Io {

@@ -80,6 +80,8 @@ impl TestServer {
             dist,
             seed: DEFAULT_SEED.into(),
             limits,
+            origins: Vec::new(),
+            clock: sync_server::Clock::system(),
         };
         let server = match validator {
             Some(v) => Server::open_with_validator(config, v).await.unwrap(),
