@@ -355,10 +355,7 @@ impl Judge<'_> {
             }
             // Role data is the server's (its accounts grant roles), even in a new object.
             _ if self.kind == DocKind::Municipality
-                && matches!(
-                    segs.last().map(String::as_str),
-                    Some("brokers" | "members")
-                ) =>
+                && matches!(segs.last().map(String::as_str), Some("brokers" | "members")) =>
             {
                 Err("only the server grants roles")
             }

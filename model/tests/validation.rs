@@ -230,9 +230,24 @@ fn municipality_table_rows() {
             "associations/fanfare/admins/bert",
             false,
         ),
-        (muni_admin(), Create, "associations/fanfare/admins/bert", false),
-        (fanfare_admin(), Delete, "associations/fanfare/admins/anna", false),
-        (muni_admin(), Create, "associations/fanfare/members/bert", false),
+        (
+            muni_admin(),
+            Create,
+            "associations/fanfare/admins/bert",
+            false,
+        ),
+        (
+            fanfare_admin(),
+            Delete,
+            "associations/fanfare/admins/anna",
+            false,
+        ),
+        (
+            muni_admin(),
+            Create,
+            "associations/fanfare/members/bert",
+            false,
+        ),
         (bert(), Create, "associations/new-club", true),
         (broker(), Change, "villages/ulft/brokers/bea", false),
         (muni_admin(), Change, "villages/ulft/brokers/bea", false),
@@ -620,9 +635,7 @@ fn promoting_yourself_to_admin_and_editing_a_foreign_association_are_refused() {
             .unwrap()
     });
     for user in [bert(), muni_admin()] {
-        assert!(
-            judge_both(m.automerge(), DocKind::Municipality, &user, &broker, NOW).is_err()
-        );
+        assert!(judge_both(m.automerge(), DocKind::Municipality, &user, &broker, NOW).is_err());
     }
     // Making yourself broker.
     let broker_me = raw(m.automerge(), |tx, am| {

@@ -252,6 +252,8 @@ impl Accounts {
     /// into memory. Blocking.
     pub fn open(data: &Path, clock: Clock, secure_cookies: bool) -> Result<Self, crate::Error> {
         let conn = crate::db::Db::open(data)?.into_connection();
+        // The document storage writes to the same file: wait for its lock rather than fail.
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let accounts = Self {
             inner: Arc::new(Inner {
                 db: Mutex::new(conn),

@@ -384,6 +384,11 @@ impl Client {
         }
     }
 
+    /// This client's copy of `id`.
+    pub fn doc(&self, id: DocumentId) -> &Automerge {
+        &self.docs[&id]
+    }
+
     pub fn heads(&self, id: DocumentId) -> Vec<ChangeHash> {
         self.docs[&id].get_heads()
     }
