@@ -42,6 +42,7 @@ async fn start_server(data: &std::path::Path) -> Running {
         seed: DEFAULT_SEED.into(),
         limits: SyncLimits::default(),
         origins: Vec::new(),
+        clock: sync_server::Clock::system(),
     })
     .await
     .unwrap();

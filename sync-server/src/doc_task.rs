@@ -231,6 +231,7 @@ impl DocTask {
         let now = now();
         let mut batch = Batch::default();
         let mut leaving = Vec::new();
+        let mut local_done = Vec::new();
         for command in commands {
             match command {
                 DocCommand::Message { from, message } => {
@@ -260,6 +261,17 @@ impl DocTask {
                 DocCommand::Subscribed { conn, add } => {
                     self.known_heads(now, conn, &add, &mut batch);
                 }
+                DocCommand::Local { change, done } => {
+                    let result = if self.broken {
+                        Err("the document could not be loaded".to_owned())
+                    } else {
+                        change(&mut self.doc)
+                    };
+                    if matches!(result, Ok(true)) {
+                        batch.changed = true;
+                    }
+                    local_done.push((done, result));
+                }
                 DocCommand::Leave { conn } => {
                     self.writers.remove(&conn);
                     if let Some(peer) = self.peers.remove(&conn)
@@ -284,9 +296,15 @@ impl DocTask {
                 }
                 Err(error) => {
                     self.storage_failed(&error.to_string());
+                    for (done, _) in local_done {
+                        let _ = done.send(Err(format!("storing failed: {error}")));
+                    }
                     return false;
                 }
             }
+        }
+        for (done, result) in local_done {
+            let _ = done.send(result);
         }
         self.deliver(batch.outgoing);
         if batch.changed {

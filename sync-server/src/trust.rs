@@ -15,7 +15,7 @@ use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::{
     ActorId, Automerge, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
 };
-use model::{ConversationDoc, DocKind, INBOX_ACTOR, InboxDoc, User, UserId};
+use model::{AssociationId, ConversationDoc, DocKind, INBOX_ACTOR, InboxDoc, User, UserId};
 use sha2::{Digest, Sha256};
 use sync::DocumentId;
 
@@ -35,6 +35,11 @@ pub trait Identities: Send + Sync + 'static {
 
     /// The user an actor id is registered to, if any. No I/O.
     fn actor_owner(&self, actor: &ActorId) -> Option<UserId>;
+
+    /// The validator accepted a change by `creator` that registers `association` (whose
+    /// creation names its creator as first admin): record that role. No I/O on the caller's
+    /// thread. Does nothing by default.
+    fn association_registered(&self, _association: &AssociationId, _creator: &UserId) {}
 }
 
 /// The trust rules: who may read which document, and which new changes are accepted.
@@ -130,6 +135,18 @@ fn is_participant(doc: &Automerge, user: &UserId) -> bool {
         }
         _ => false,
     }
+}
+
+/// Associations in the municipality document `doc` that were not there at `before`.
+fn new_associations(doc: &Automerge, before: &[ChangeHash]) -> Vec<AssociationId> {
+    let Ok(Some((Value::Object(_), associations))) = doc.get(ROOT, "associations") else {
+        return Vec::new();
+    };
+    let old: HashSet<String> = doc.keys_at(&associations, before).collect();
+    doc.keys(&associations)
+        .filter(|key| !old.contains(key))
+        .filter_map(|key| AssociationId::new(key).ok())
+        .collect()
 }
 
 /// What a new document's first changes settle: its kind, the heads after them (from where
@@ -301,7 +318,13 @@ impl ChangeValidator for TrustValidator {
         }
         let user = self.identities.user(sender);
         model::validate_incoming(doc, &settled.heads, settled.kind, &user, now_ms())
-            .map_err(|violation| refuse(violation.to_string()))
+            .map_err(|violation| refuse(violation.to_string()))?;
+        if settled.kind == DocKind::Municipality {
+            for association in new_associations(doc, incoming.before) {
+                self.identities.association_registered(&association, sender);
+            }
+        }
+        Ok(())
     }
 
     fn access(&self, document_id: DocumentId, doc: &Automerge, principal: &Principal) -> Access {

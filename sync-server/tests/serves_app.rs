@@ -37,6 +37,7 @@ async fn server() -> (Server, tempfile::TempDir) {
         seed: DEFAULT_SEED.into(),
         limits: SyncLimits::default(),
         origins: Vec::new(),
+        clock: sync_server::Clock::system(),
     })
     .await
     .unwrap();

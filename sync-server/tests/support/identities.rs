@@ -1,16 +1,17 @@
-//! Accounts for the trust tests, until the accounts store lands: an in-memory table of
-//! session tokens, users with their roles, and registered actors, behind the real
-//! `Identities` trait. Tests make accounts only through [`sign_up`], so switching the suite to
-//! real accounts (sign-up over HTTP, roles by invite) means changing that one function.
-
-use std::{
-    collections::HashMap,
-    sync::{Mutex, PoisonError},
-};
+//! Accounts for the trust tests, made the way the app makes them: sign-up over the HTTP API
+//! (`POST /api/accounts`, the session arriving in the `dk_session` cookie) and one actor id
+//! registered for the device (`POST /api/actors`). Roles beyond resident are granted in the
+//! accounts store directly (in production they come by invite). Tests make accounts only
+//! through [`sign_up`].
 
 use automerge::ActorId;
+use axum::{
+    body::Body,
+    http::{Request, header},
+};
+use http_body_util::BodyExt;
 use model::{Roles, User, UserId};
-use sync_server::{Identities, trust::BoxFuture};
+use sync_server::accounts::Grant;
 
 use super::TestServer;
 
@@ -35,56 +36,82 @@ impl Account {
     }
 }
 
-#[derive(Default)]
-pub struct MemoryIdentities {
-    inner: Mutex<Tables>,
+/// POSTs JSON to the server's router; returns the status, the `Set-Cookie` header and the body.
+async fn post(
+    server: &TestServer,
+    path: &str,
+    cookie: Option<&str>,
+    body: serde_json::Value,
+) -> (u16, Option<String>, serde_json::Value) {
+    let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let request = request.body(Body::from(body.to_string())).unwrap();
+    let response = tower::ServiceExt::oneshot(server.server.router(), request)
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let set_cookie = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    (status, set_cookie, json)
 }
 
-#[derive(Default)]
-struct Tables {
-    sessions: HashMap<String, UserId>,
-    roles: HashMap<UserId, Roles>,
-    actors: HashMap<ActorId, UserId>,
-}
-
-impl MemoryIdentities {
-    fn tables(&self) -> std::sync::MutexGuard<'_, Tables> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Identities for MemoryIdentities {
-    fn session_user<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Option<UserId>> {
-        let user = self.tables().sessions.get(token).cloned();
-        Box::pin(async move { user })
-    }
-
-    fn user(&self, id: &UserId) -> User {
-        User {
-            id: id.clone(),
-            roles: self.tables().roles.get(id).cloned().unwrap_or_default(),
-        }
-    }
-
-    fn actor_owner(&self, actor: &ActorId) -> Option<UserId> {
-        self.tables().actors.get(actor).cloned()
-    }
-}
-
-/// Signs `name` up on `server` (started with [`TestServer::start_trusting`]) with `roles`: a
-/// session token and one registered actor.
+/// Signs `name` up on `server` (started with [`TestServer::start_trusting`]) as user id `name`
+/// with `roles`, and registers one actor for its device.
 pub async fn sign_up(server: &TestServer, name: &str, roles: Roles) -> Account {
-    let identities = server
-        .identities
-        .as_ref()
-        .expect("a server started with trust on");
-    let id = UserId::new(name).unwrap();
-    let token: String = (0..4).map(|_| format!("{:016x}", rand())).collect();
-    let actor = ActorId::random();
-    let mut tables = identities.tables();
-    tables.sessions.insert(token.clone(), id.clone());
-    tables.roles.insert(id.clone(), roles.clone());
-    tables.actors.insert(actor.clone(), id.clone());
+    let (status, set_cookie, body) = post(
+        server,
+        "/api/accounts",
+        None,
+        serde_json::json!({
+            "email": format!("{name}@example.nl"),
+            "password": "een lang wachtwoord voor het dorp 1923",
+            "display_name": name,
+            "user_id": name,
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "sign-up of {name}: {body}");
+    let cookie = set_cookie.expect("sign-up sets the session cookie");
+    let token = cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, value)| value.to_owned())
+        .unwrap();
+    let id = UserId::new(body["user"]["id"].as_str().unwrap()).unwrap();
+    assert_eq!(id.as_str(), name);
+    let session = format!("{}={token}", sync_server::SESSION_COOKIE);
+    let (status, _, body) =
+        post(server, "/api/actors", Some(&session), serde_json::json!({})).await;
+    assert_eq!(status, 201, "registering an actor: {body}");
+    let actor = hex_actor(body["actor"].as_str().unwrap());
+    let mut grants: Vec<Grant> = roles.broker_of.iter().cloned().map(Grant::Broker).collect();
+    grants.extend(roles.admin_of.iter().cloned().map(Grant::AssociationAdmin));
+    grants.extend(
+        roles
+            .member_of
+            .iter()
+            .cloned()
+            .map(Grant::AssociationMember),
+    );
+    if roles.municipality_admin {
+        grants.push(Grant::MunicipalityAdmin);
+    }
+    let accounts = server.server.accounts().clone();
+    let user = id.clone();
+    tokio::task::spawn_blocking(move || {
+        for grant in &grants {
+            accounts.grant_blocking(&user, grant).unwrap();
+        }
+    })
+    .await
+    .unwrap();
     Account {
         user: User { id, roles },
         token,
@@ -92,8 +119,10 @@ pub async fn sign_up(server: &TestServer, name: &str, roles: Roles) -> Account {
     }
 }
 
-fn rand() -> u64 {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).unwrap();
-    u64::from_le_bytes(bytes)
+fn hex_actor(hex: &str) -> ActorId {
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    ActorId::from(bytes)
 }

@@ -34,8 +34,6 @@ pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// The server in this process, on a free loopback port, with its own data folder.
 pub struct TestServer {
     pub server: Server,
-    /// With trust on: the accounts its connections are checked against.
-    pub identities: Option<Arc<identities::MemoryIdentities>>,
     pub addr: SocketAddr,
     pub dir: Arc<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
@@ -55,17 +53,11 @@ impl TestServer {
         Self::start_in(dir, limits, validator).await
     }
 
-    /// A server with trust on, its accounts in memory (see [`identities::sign_up`]).
+    /// A server with trust on: its accounts decide who is on each connection (see
+    /// [`identities::sign_up`]).
     pub async fn start_trusting(origins: Vec<String>) -> Self {
         let dir = Arc::new(tempfile::tempdir().unwrap());
-        let identities = Arc::new(identities::MemoryIdentities::default());
-        Self::start_on(
-            dir,
-            SyncLimits::default(),
-            Mode::Trust(identities, origins),
-            None,
-        )
-        .await
+        Self::start_on(dir, SyncLimits::default(), Mode::Trust(origins), None).await
     }
 
     /// A server whose sockets have a small kernel send buffer, so that a peer that does not
@@ -98,21 +90,15 @@ impl TestServer {
             seed: DEFAULT_SEED.into(),
             limits,
             origins: match &mode {
-                Mode::Trust(_, origins) => origins.clone(),
+                Mode::Trust(origins) => origins.clone(),
                 Mode::Validator(_) => Vec::new(),
             },
+            clock: sync_server::Clock::system(),
         };
-        let (server, identities) = match mode {
-            Mode::Validator(Some(v)) => {
-                (Server::open_with_validator(config, v).await.unwrap(), None)
-            }
-            Mode::Validator(None) => (Server::open(config).await.unwrap(), None),
-            Mode::Trust(identities, _) => (
-                Server::open_with_identities(config, identities.clone())
-                    .await
-                    .unwrap(),
-                Some(identities),
-            ),
+        let server = match mode {
+            Mode::Validator(Some(v)) => Server::open_with_validator(config, v).await.unwrap(),
+            Mode::Validator(None) => Server::open(config).await.unwrap(),
+            Mode::Trust(_) => Server::open_trusting(config).await.unwrap(),
         };
         let listener = listen(send_buffer);
         let addr = listener.local_addr().unwrap();
@@ -122,7 +108,6 @@ impl TestServer {
         }));
         Self {
             server,
-            identities,
             addr,
             dir,
             stop: Some(stop),
@@ -153,7 +138,7 @@ impl TestServer {
 
 enum Mode {
     Validator(Option<Arc<dyn ChangeValidator>>),
-    Trust(Arc<identities::MemoryIdentities>, Vec<String>),
+    Trust(Vec<String>),
 }
 
 /// A listener on a free loopback port; accepted sockets inherit its send buffer size.
@@ -476,6 +461,11 @@ impl Client {
                 Err(_) => return Ok(()),
             }
         }
+    }
+
+    /// This client's copy of `id`.
+    pub fn doc(&self, id: DocumentId) -> &Automerge {
+        &self.docs[&id]
     }
 
     pub fn heads(&self, id: DocumentId) -> Vec<ChangeHash> {
