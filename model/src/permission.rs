@@ -356,6 +356,10 @@ pub static RULES: &[Rule] = &[
         &[MunicipalityAdmin],
         &[MunicipalityAdmin],
     ),
+    // Role data (brokers, association admins and members) is written by the server only, from
+    // its accounts (`sync-server/src/accounts`). The one exception is in the validator: a new
+    // association's creating change names its creator as its first admin.
+    container(M, "villages/*/brokers"),
     rule(
         M,
         "associations/*",
@@ -364,13 +368,7 @@ pub static RULES: &[Rule] = &[
         &[AdminOfKey(2), MunicipalityAdmin],
     ),
     container(M, "associations/*/admins"),
-    rule(
-        M,
-        "associations/*/admins/*",
-        &[AdminOfKey(2), MunicipalityAdmin],
-        NOBODY,
-        &[AdminOfKey(2), MunicipalityAdmin],
-    ),
+    container(M, "associations/*/members"),
     rule(
         M,
         "news/*",

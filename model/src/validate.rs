@@ -399,6 +399,12 @@ impl Judge<'_> {
             {
                 Err("only an admin of an association makes it a partner")
             }
+            // Role data is the server's (its accounts grant roles), even in a new object.
+            _ if self.kind == DocKind::Municipality
+                && matches!(segs.last().map(String::as_str), Some("brokers" | "members")) =>
+            {
+                Err("only the server grants roles")
+            }
             k if self.kind == DocKind::Municipality
                 && segs.len() == 3
                 && segs[0] == "associations"

@@ -896,24 +896,14 @@ fn association_draft(villages: &[&str]) -> AssociationDraft {
 }
 
 #[test]
-fn appoint_broker_gives_the_role() {
+fn granting_a_broker_gives_the_role() {
     let mut m = municipality();
-    assert!(denied(m.appoint_broker(&anna(), &ulft(), &uid("bea"), NOW)));
     assert!(matches!(
-        m.appoint_broker(
-            &muni_admin(),
-            &VillageId::new("nope").unwrap(),
-            &uid("bea"),
-            NOW
-        ),
+        m.grant_broker(&VillageId::new("nope").unwrap(), &uid("bea"), NOW),
         Err(OpError::NotFound { .. })
     ));
-    m.appoint_broker(&muni_admin(), &ulft(), &uid("bea"), NOW)
-        .unwrap();
-    assert!(matches!(
-        m.appoint_broker(&muni_admin(), &ulft(), &uid("bea"), NOW),
-        Err(OpError::AlreadyExists { .. })
-    ));
+    assert_eq!(m.grant_broker(&ulft(), &uid("bea"), NOW), Ok(true));
+    assert_eq!(m.grant_broker(&ulft(), &uid("bea"), NOW), Ok(false));
     assert!(m.roles_of(&uid("bea"), false).broker_of.contains(&ulft()));
     assert!(m.roles_of(&uid("anna"), false).broker_of.is_empty());
     assert_eq!(
@@ -972,23 +962,21 @@ fn register_and_edit_association() {
         vec![("email".to_string(), "info@fanfare.example".to_string())]
     );
     assert_eq!(page.admins, vec!["anna"]);
-    // Admins add admins; nobody promotes themselves.
-    assert!(denied(m.add_association_admin(
-        &bert(),
-        &a,
-        &uid("bert"),
-        NOW
-    )));
-    m.add_association_admin(&anna_admin, &a, &uid("bert"), NOW)
-        .unwrap();
-    assert!(matches!(
-        m.add_association_admin(&anna_admin, &a, &uid("bert"), NOW),
-        Err(OpError::AlreadyExists { .. })
-    ));
+    // The server grants admins and members; granting twice writes nothing.
+    assert_eq!(m.grant_association_admin(&a, &uid("bert"), NOW), Ok(true));
+    assert_eq!(m.grant_association_admin(&a, &uid("bert"), NOW), Ok(false));
     assert_eq!(
         m.association("fanfare").unwrap().admins,
         vec!["anna", "bert"]
     );
+    assert_eq!(m.grant_association_member(&a, &uid("cor"), NOW), Ok(true));
+    assert_eq!(m.grant_association_member(&a, &uid("cor"), NOW), Ok(false));
+    let cor = m.roles_of(&uid("cor"), false);
+    assert!(cor.member_of.contains(&a) && cor.admin_of.is_empty());
+    assert!(matches!(
+        m.grant_association_member(&vv(), &uid("cor"), NOW),
+        Err(OpError::NotFound { .. })
+    ));
 }
 
 #[test]

@@ -223,15 +223,36 @@ fn municipality_table_rows() {
         (sports_admin(), Change, "associations/fanfare/name", false),
         (muni_admin(), Change, "associations/fanfare/name", true),
         (bert(), Create, "associations/fanfare/admins/bert", false),
+        // Role data is the server's: not even an admin or a municipality admin writes it.
         (
             fanfare_admin(),
             Create,
             "associations/fanfare/admins/bert",
-            true,
+            false,
+        ),
+        (
+            muni_admin(),
+            Create,
+            "associations/fanfare/admins/bert",
+            false,
+        ),
+        (
+            fanfare_admin(),
+            Delete,
+            "associations/fanfare/admins/anna",
+            false,
+        ),
+        (
+            muni_admin(),
+            Create,
+            "associations/fanfare/members/bert",
+            false,
         ),
         (bert(), Create, "associations/new-club", true),
         (broker(), Change, "villages/ulft/brokers/bea", false),
-        (muni_admin(), Change, "villages/ulft/brokers/bea", true),
+        (muni_admin(), Change, "villages/ulft/brokers/bea", false),
+        (muni_admin(), Create, "villages/ulft/brokers/bea", false),
+        (muni_admin(), Change, "villages/ulft/name", true),
         (anna(), Create, "news/n1", false),
         (broker(), Create, "news/n1", true),
         (anna(), Create, "knowledge/k1", false),
@@ -592,6 +613,30 @@ fn promoting_yourself_to_admin_and_editing_a_foreign_association_are_refused() {
             .reason,
         ViolationReason::BadValue(_)
     ));
+    // A new association that makes its creator a member (role data is the server's).
+    let member = raw(m.automerge(), |tx, am| {
+        let a = tx
+            .put_object(obj(am, "associations"), "club", ObjType::Map)
+            .unwrap();
+        tx.put(&a, "id", "club").unwrap();
+        tx.put(&a, "author", "bert").unwrap();
+        let members = tx.put_object(&a, "members", ObjType::Map).unwrap();
+        tx.put(&members, "bert", true).unwrap();
+    });
+    assert!(matches!(
+        judge_both(m.automerge(), DocKind::Municipality, &bert(), &member, NOW)
+            .unwrap_err()
+            .reason,
+        ViolationReason::BadValue("only the server grants roles")
+    ));
+    // Making oneself broker by writing into a village's brokers, even as municipality admin.
+    let broker = raw(m.automerge(), |tx, am| {
+        tx.put(obj(am, "villages/ulft/brokers"), "bert", true)
+            .unwrap()
+    });
+    for user in [bert(), muni_admin()] {
+        assert!(judge_both(m.automerge(), DocKind::Municipality, &user, &broker, NOW).is_err());
+    }
     // Making yourself broker.
     let broker_me = raw(m.automerge(), |tx, am| {
         tx.put(obj(am, "villages/ulft/brokers"), "bert", true)
@@ -880,8 +925,7 @@ fn a_concurrent_honest_fill_is_accepted_and_one_filler_remains() {
 #[test]
 fn roles_come_from_the_municipality_document() {
     let mut m = municipality();
-    m.appoint_broker(&muni_admin(), &ulft(), &uid("bea"), NOW)
-        .unwrap();
+    m.grant_broker(&ulft(), &uid("bea"), NOW).unwrap();
     let bea = User {
         id: uid("bea"),
         roles: m.roles_of(&uid("bea"), false),
