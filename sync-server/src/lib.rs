@@ -133,6 +133,8 @@ struct State {
     /// See [`Config::origins`].
     origins: Vec<String>,
     accounts: Accounts,
+    /// Reports of items to the villages' brokers.
+    reports: Arc<reports::ReportStore>,
     /// The municipality document, where the server writes role data.
     municipality_doc: sync::DocumentId,
     /// The actor id of the server's own changes (role data).
@@ -176,18 +178,23 @@ impl Server {
         } = config;
         let secure_cookies = origins.first().is_some_and(|o| o.starts_with("https://"));
         // SQLite calls block; keep them off the async workers.
-        let (seed, municipality, storage, accounts) = tokio::task::spawn_blocking(move || {
-            let seed: model::MunicipalitySeed = toml::from_str(&seed)?;
-            seed.validate()?;
-            let mut db = db::Db::open(&data)?;
-            let municipality = db.seed_if_empty(&seed)?;
-            drop(db);
-            let storage = SqliteStorage::open(&data)?;
-            let accounts = Accounts::open(&data, clock, secure_cookies)?;
-            Ok::<_, Error>((seed, municipality, storage, accounts))
-        })
-        .await
-        .map_err(|_| Error::TaskFailed)??;
+        let (seed, municipality, storage, accounts, reports) =
+            tokio::task::spawn_blocking(move || {
+                let seed: model::MunicipalitySeed = toml::from_str(&seed)?;
+                seed.validate()?;
+                let mut db = db::Db::open(&data)?;
+                let municipality = db.seed_if_empty(&seed)?;
+                drop(db);
+                let storage = SqliteStorage::open(&data)?;
+                let accounts = Accounts::open(&data, clock, secure_cookies)?;
+                let reports = reports::ReportStore::open(
+                    &data.join(db::FILE_NAME),
+                    municipality.villages.iter().map(|v| v.id.clone()).collect(),
+                )?;
+                Ok::<_, Error>((seed, municipality, storage, accounts, reports))
+            })
+            .await
+            .map_err(|_| Error::TaskFailed)??;
         let municipality_doc = municipality.doc;
         let store = DocumentStore::new(Arc::new(storage));
         bootstrap_docs::create_missing(&store, &seed, &municipality).await?;
@@ -245,6 +252,7 @@ impl Server {
                 limits,
                 lifecycle,
                 accounts,
+                reports: Arc::new(reports),
                 municipality_doc,
                 server_actor,
             }),
@@ -255,7 +263,16 @@ impl Server {
     /// Every route the server answers.
     pub fn router(&self) -> Router {
         Router::new()
-            .nest("/api", api::router().with_state(self.state.clone()))
+            .nest(
+                "/api",
+                api::router()
+                    .with_state(self.state.clone())
+                    .merge(reports::router(reports::ReportsApi {
+                        store: self.state.reports.clone(),
+                        // Reports need a signed-in resident, with or without trust on /sync.
+                        identities: Arc::new(self.state.accounts.clone()),
+                    })),
+            )
             .route("/sync", get(ws::upgrade).with_state(self.state.clone()))
             .merge(static_files::router(&self.dist))
             .layer(CompressionLayer::new())

@@ -165,7 +165,16 @@ pub struct ReportStore {
 }
 
 impl ReportStore {
-    /// Over the server's database (already migrated), for the municipality's `villages`.
+    /// Opens the server's database file (migrated by `db::Db::open`), for the municipality's
+    /// `villages`.
+    pub fn open(file: &std::path::Path, villages: Vec<String>) -> Result<Self, rusqlite::Error> {
+        let conn = Connection::open(file)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        Ok(Self::new(conn, villages))
+    }
+
+    /// Over a connection to a migrated database, for the municipality's `villages`.
     pub fn new(conn: Connection, villages: Vec<String>) -> Self {
         Self {
             conn: Mutex::new(conn),
@@ -229,7 +238,7 @@ impl ReportStore {
     }
 
     /// The open reports of `village`, oldest first, for its broker.
-    pub fn open(&self, user: &User, village: &str) -> Result<Vec<Report>, ReportError> {
+    pub fn open_reports(&self, user: &User, village: &str) -> Result<Vec<Report>, ReportError> {
         self.may_moderate(user, village)?;
         let conn = self.conn();
         let mut stmt = conn.prepare(
@@ -368,7 +377,7 @@ async fn list(
 ) -> Result<impl IntoResponse, ReportError> {
     let user = signed_in(&api, &headers).await?;
     let store = api.store.clone();
-    let reports = blocking(move || store.open(&user, &q.village)).await?;
+    let reports = blocking(move || store.open_reports(&user, &q.village)).await?;
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
         Json(json!({ "reports": reports })),
@@ -461,13 +470,13 @@ mod tests {
         s.file(&user("bert"), "ulft", "board/b1", "spam", 3_000)
             .unwrap();
 
-        assert_eq!(s.open(&anna, "ulft"), Err(ReportError::Forbidden));
+        assert_eq!(s.open_reports(&anna, "ulft"), Err(ReportError::Forbidden));
         assert_eq!(
-            s.open(&broker_of("bea", "etten"), "ulft"),
+            s.open_reports(&broker_of("bea", "etten"), "ulft"),
             Err(ReportError::Forbidden)
         );
         let bea = broker_of("bea", "ulft");
-        let open = s.open(&bea, "ulft").unwrap();
+        let open = s.open_reports(&bea, "ulft").unwrap();
         assert_eq!(open.len(), 2);
         assert_eq!(
             (
@@ -486,7 +495,7 @@ mod tests {
             s.resolve(&bea, id, false, 5_000),
             Err(ReportError::NotFound)
         );
-        assert_eq!(s.open(&bea, "ulft").unwrap().len(), 1);
+        assert_eq!(s.open_reports(&bea, "ulft").unwrap().len(), 1);
         // Once resolved, the same resident may report the item again.
         s.file(&anna, "ulft", "board/b1", "weer reclame", 6_000)
             .unwrap();

@@ -992,3 +992,94 @@ fn admin_create_reads_the_password_from_stdin() {
         assert_eq!(r.body["user"]["roles"]["municipality_admin"], true);
     });
 }
+
+#[tokio::test]
+async fn residents_report_items_and_the_villages_broker_resolves_them() {
+    let api = Api::start(&[]).await;
+    let report = json!({ "village": "ulft", "target": "board/b1", "reason": "Reclame" });
+    let file = |cookie: Option<String>| {
+        let (api, report) = (&api, report.clone());
+        async move {
+            api.call(
+                "POST",
+                "/api/reports",
+                cookie.as_deref(),
+                None,
+                Some(report),
+            )
+            .await
+        }
+    };
+    assert_eq!(file(None).await.status, StatusCode::UNAUTHORIZED);
+    let anna = api
+        .sign_up("anna@example.nl", "Anna", Some("anna"))
+        .await
+        .session();
+    assert_eq!(file(Some(anna.clone())).await.status, StatusCode::CREATED);
+    assert_eq!(file(Some(anna.clone())).await.error(), "already_reported");
+    let bad = api
+        .call(
+            "POST",
+            "/api/reports",
+            Some(&anna),
+            None,
+            Some(json!({ "village": "ulft", "target": "volunteers/bea", "reason": "x" })),
+        )
+        .await;
+    assert_eq!(bad.error(), "bad_target");
+
+    // Only the village's broker reads the reports.
+    let list = |cookie: String| {
+        let api = &api;
+        async move {
+            api.call(
+                "GET",
+                "/api/reports?village=ulft",
+                Some(&cookie),
+                None,
+                None,
+            )
+            .await
+        }
+    };
+    assert_eq!(list(anna.clone()).await.status, StatusCode::FORBIDDEN);
+    let wethouder = admin(&api).await;
+    let made = invite(&api, &wethouder, "broker", "ulft").await;
+    let bea = api
+        .sign_up("bea@example.nl", "Bea", Some("bea"))
+        .await
+        .session();
+    let accept = format!("/api/invites/{}/accept", token_of(&made.body["url"]));
+    assert_eq!(
+        api.call("POST", &accept, Some(&bea), None, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let open = list(bea.clone()).await;
+    assert_eq!(open.status, StatusCode::OK, "{:?}", open.body);
+    let reports = open.body["reports"].as_array().unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["reason"], "Reclame");
+    assert_eq!(reports[0]["reporter"], "anna");
+
+    let resolve = format!("/api/reports/{}/resolve", reports[0]["id"]);
+    let hidden = json!({ "resolution": "hidden" });
+    assert_eq!(
+        api.call("POST", &resolve, Some(&anna), None, Some(hidden.clone()))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        api.call("POST", &resolve, Some(&bea), None, Some(hidden.clone()))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        list(bea.clone()).await.body["reports"],
+        json!([]),
+        "a resolved report is no longer open"
+    );
+}

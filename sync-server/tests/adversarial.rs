@@ -413,8 +413,14 @@ async fn every_forbidden_edit_is_refused_and_honest_ones_go_through() {
     honest_village.extend(
         honest(&mut bea_c, village, |am| {
             in_village(am, |d| {
-                d.hide_for_moderation(&user, &ModerationTarget::HelpPost(p2.clone()), true, now())
-                    .unwrap()
+                d.hide_for_moderation(
+                    &user,
+                    &ModerationTarget::HelpPost(p2.clone()),
+                    true,
+                    "spam",
+                    now(),
+                )
+                .unwrap()
             })
         })
         .await,
