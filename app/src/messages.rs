@@ -559,7 +559,8 @@ pub fn NewConversation() -> impl IntoView {
             &user,
             &others,
             &subject.get_untracked(),
-            ActorId::random(),
+            // The server accepts a new change only from an actor registered to its author.
+            identity::session_actor(),
             now,
         )
         .and_then(|mut doc| {

@@ -115,12 +115,14 @@ test("works on a 320 px wide phone, by keyboard", async ({ page }) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(overflow).toBeLessThanOrEqual(320);
 
-  // Tab from the top: the skip link, the home link, the language toggle, the main menu, then
-  // the villages.
+  // Tab from the top: the skip link, the home link, signing in (nobody is signed in yet), the
+  // language toggle, the main menu, then the villages.
   await page.keyboard.press("Tab");
   await expect(page.getByRole("link", { name: "Naar de inhoud" })).toBeFocused();
   await page.keyboard.press("Tab");
   await expect(page.getByRole("link", { name: "Dorpskracht" })).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("link", { name: "Inloggen" })).toBeFocused();
   await page.keyboard.press("Tab");
   await expect(page.getByRole("button", { name: "Switch to English" })).toBeFocused();
   const menu = page.getByRole("navigation", { name: "Hoofdmenu" });
