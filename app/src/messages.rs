@@ -8,7 +8,7 @@
 //! inbox (and their own) even offline, and both copies merge into one document. Everything is
 //! read from the documents on this device; sending applies at once and syncs in the background.
 
-use automerge::{ActorId, Automerge, ROOT, ReadDoc, Value};
+use automerge::{Automerge, ROOT, ReadDoc, Value};
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{
     NavigateOptions,
@@ -868,9 +868,13 @@ mod tests {
     #[test]
     fn conversations_and_inboxes_are_edited_in_place_and_refuse_other_kinds() {
         let anna = User::resident(UserId::new("anna").unwrap());
-        let mut am =
-            ConversationDoc::new(&anna, &[UserId::new("bert").unwrap()], ActorId::random(), 1)
-                .into_automerge();
+        let mut am = ConversationDoc::new(
+            &anna,
+            &[UserId::new("bert").unwrap()],
+            automerge::ActorId::random(),
+            1,
+        )
+        .into_automerge();
         let id = MessageId::new("m1").unwrap();
         edit_conversation(&mut am, |c| c.send_message(&anna, &id, "Hoi", 2)).unwrap();
         assert_eq!(read_conversation(&am, |c| c.messages().len()), Some(1));
