@@ -14,6 +14,7 @@ pub mod i18n;
 mod identity;
 mod initiatives;
 mod knowledge;
+mod lazy;
 pub mod live_doc;
 mod me;
 mod messages;
@@ -229,14 +230,22 @@ fn Screen() -> impl IntoView {
     move || match section.get() {
         Page::Villages => view! { <VillagePicker /> }.into_any(),
         Page::Village { .. } => view! { <VillagePage /> }.into_any(),
-        Page::Associations => view! { <associations::AssociationsPage /> }.into_any(),
-        Page::Association(_) => view! { <associations::AssociationPage /> }.into_any(),
-        Page::Consultations => view! { <consultations::ConsultationsPage /> }.into_any(),
-        Page::Knowledge => view! { <knowledge::KnowledgePage /> }.into_any(),
-        Page::Messages => view! { <messages::MessagesPage /> }.into_any(),
-        Page::NewConversation => view! { <messages::NewConversation /> }.into_any(),
-        Page::Conversation(_) => view! { <messages::ConversationPage /> }.into_any(),
-        Page::Me => view! { <me::MePage /> }.into_any(),
+        Page::Associations => view! { <lazy::Lazy screen=lazy::Screen::Associations /> }.into_any(),
+        Page::Association(_) => {
+            view! { <lazy::Lazy screen=lazy::Screen::Association /> }.into_any()
+        }
+        Page::Consultations => {
+            view! { <lazy::Lazy screen=lazy::Screen::Consultations /> }.into_any()
+        }
+        Page::Knowledge => view! { <lazy::Lazy screen=lazy::Screen::Knowledge /> }.into_any(),
+        Page::Messages => view! { <lazy::Lazy screen=lazy::Screen::Messages /> }.into_any(),
+        Page::NewConversation => {
+            view! { <lazy::Lazy screen=lazy::Screen::NewConversation /> }.into_any()
+        }
+        Page::Conversation(_) => {
+            view! { <lazy::Lazy screen=lazy::Screen::Conversation /> }.into_any()
+        }
+        Page::Me => view! { <lazy::Lazy screen=lazy::Screen::Me /> }.into_any(),
         Page::NotFound => view! { <h1>{tr(lang, Text::NotFound)}</h1> }.into_any(),
     }
 }

@@ -15,6 +15,7 @@
 mod bench;
 mod dist;
 mod tools;
+mod wasm;
 
 use std::{
     path::{Path, PathBuf},
@@ -40,9 +41,10 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
-        Some("dist") => Shell::new()
-            .map_err(Into::into)
-            .and_then(|sh| tools::ensure_build_tools(&sh).and_then(|()| build_app(&sh).map(drop))),
+        Some("dist") => shell().and_then(|sh| {
+            tools::ensure_build_tools(&sh)?;
+            check_budget(&build_app(&sh)?)
+        }),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::FAILURE;
@@ -142,17 +144,21 @@ fn test() -> Result {
     Ok(())
 }
 
-/// Builds the app with Trunk in release mode into `dist/`, then writes the service worker's
-/// precache list and the compressed copies the server serves.
+/// Builds the app in release mode into `dist/`: Trunk the page, CSS and copied files, then
+/// xtask the split wasm (wasm.rs); then writes the service worker's lists and the compressed
+/// copies the server serves.
 fn build_app(sh: &Shell) -> Result<dist::Report> {
-    step("building the app (trunk build --release)");
-    // Trunk runs cargo with --offline: fetch every crate first.
+    wasm::check_index_template()?;
+    step("building the app's page (trunk build --release)");
+    // Trunk and the wasm build run cargo with --offline: fetch every crate first.
     cmd!(sh, "cargo fetch").run()?;
     cmd!(sh, "trunk build --release --offline")
         .env("PATH", tools::path_with_node_bins()?)
         .env("TRUNK_SKIP_VERSION_CHECK", "true")
         .run()?;
-    let report = dist::finalize(&root().join("dist"))?;
+    let dist = root().join("dist");
+    let wasm = wasm::build(sh, &dist)?;
+    let report = dist::finalize(&dist, &wasm.lazy)?;
     println!("{report}");
     Ok(report)
 }
