@@ -13,8 +13,8 @@ mod hub;
 mod limits;
 mod shutdown;
 mod static_files;
-pub mod storage;
 pub mod trust;
+pub mod storage;
 mod validate;
 mod ws;
 
