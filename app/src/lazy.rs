@@ -17,7 +17,7 @@ use std::{
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    AppState, agenda, associations, consultations, help,
+    AppState, agenda, associations, consultations,
     i18n::{Text, tr},
     initiatives, knowledge, me, messages,
 };
@@ -75,7 +75,6 @@ split_screens! {
     messages, preload_new_conversation, render_new_conversation => messages::NewConversation;
     messages, preload_conversation, render_conversation => messages::ConversationPage;
     me, preload_me, render_me => me::MePage;
-    help, preload_help, render_help => help::HelpBoard;
     agenda, preload_agenda, render_agenda => agenda::AgendaTab;
     initiatives, preload_initiatives, render_initiatives => initiatives::InitiativesTab;
     initiatives, preload_initiative, render_initiative => initiatives::InitiativePage;
@@ -92,7 +91,6 @@ pub enum Screen {
     NewConversation,
     Conversation,
     Me,
-    Help,
     Agenda,
     Initiatives,
     Initiative,
@@ -110,7 +108,6 @@ impl Screen {
             Screen::NewConversation => preload_new_conversation().await,
             Screen::Conversation => preload_conversation().await,
             Screen::Me => preload_me().await,
-            Screen::Help => preload_help().await,
             Screen::Agenda => preload_agenda().await,
             Screen::Initiatives => preload_initiatives().await,
             Screen::Initiative => preload_initiative().await,
@@ -130,7 +127,6 @@ impl Screen {
             Screen::NewConversation => now(render_new_conversation()),
             Screen::Conversation => now(render_conversation()),
             Screen::Me => now(render_me()),
-            Screen::Help => now(render_help()),
             Screen::Agenda => now(render_agenda()),
             Screen::Initiatives => now(render_initiatives()),
             Screen::Initiative => now(render_initiative()),

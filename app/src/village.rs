@@ -8,7 +8,7 @@ use leptos_router::components::A;
 use model::{OpError, VillageDoc};
 
 use crate::{
-    AppState, board,
+    AppState, board, help,
     i18n::{Lang, Text, t, tf, tr},
     live_doc::LiveDoc,
     route::{CurrentPage, Page, VillageTab, use_param},
@@ -167,7 +167,7 @@ pub fn VillagePage() -> impl IntoView {
             >
                 {move || match current_tab.get() {
                     VillageTab::Board => view! { <board::BoardTab /> }.into_any(),
-                    VillageTab::Help => view! { <crate::lazy::Lazy screen=crate::lazy::Screen::Help /> }.into_any(),
+                    VillageTab::Help => view! { <help::HelpBoard /> }.into_any(),
                     VillageTab::Agenda => view! { <crate::lazy::Lazy screen=crate::lazy::Screen::Agenda /> }.into_any(),
                     VillageTab::Initiatives => view! { <crate::lazy::Lazy screen=crate::lazy::Screen::Initiatives /> }.into_any(),
                     VillageTab::Initiative(_) => view! { <crate::lazy::Lazy screen=crate::lazy::Screen::Initiative /> }.into_any(),

@@ -28,15 +28,16 @@ const COMPRESSIBLE: &[&str] = &[
 ];
 
 /// What a first visit should transfer at most, with brotli where it helps: the budget of
-/// ARCHITECTURE and the app issue (500 KB). The whole app (every screen, Leptos, automerge) is
-/// over it today; docs/performance.md says by how much, where the bytes go, and the way back
-/// (splitting the wasm so screens load when first opened). Reported by every build.
+/// ARCHITECTURE and the app issue (500 KB). Since the wasm is split (wasm.rs), the first visit
+/// is the core (village list, a village's board, automerge, Leptos); docs/performance.md says
+/// how far it is from this and where the rest of the bytes are. Reported by every build.
 pub const FIRST_VISIT_TARGET: u64 = 500_000;
 
-/// What a first visit may transfer before `cargo xtask test` fails: today's size plus a little
-/// room, so growth is a decision (raise it here, with the figure in docs/performance.md) and
-/// never an accident. Lower it whenever bytes are won back.
-pub const FIRST_VISIT_CEILING: u64 = 680_000;
+/// What a first visit may transfer before `cargo xtask dist` and `cargo xtask test` fail:
+/// today's size (533,505 B on 2026-11-28) plus a little room, so growth is a decision (raise
+/// it here, with the figure in docs/performance.md) and never an accident. Lower it whenever
+/// bytes are won back; once the first visit is under the target, set it to the target.
+pub const FIRST_VISIT_CEILING: u64 = 540_000;
 
 /// Sizes of what a first visit downloads (the app shell the service worker precaches), and of
 /// the split wasm modules fetched later: when a screen is first opened, or in the background on

@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project's two commands for a newcomer.
 //!
 //! - `cargo xtask run [--addr A] [--data D]`: installs what is missing, builds the app in
-//!   release mode with Trunk and starts the sync server serving it.
+//!   release mode (Trunk for the page, `wasm.rs` for the split wasm) and starts the sync server
+//!   serving it.
 //! - `cargo xtask test`: installs what is missing and runs every check CI runs: rustfmt,
 //!   clippy, the workspace's tests, the app's wasm tests in headless Chromium and the
 //!   end-to-end tests in `tests/`.
@@ -174,7 +175,7 @@ fn target_dir() -> std::path::PathBuf {
 }
 
 /// Says how a first visit compares with the 500 KB target, and fails when it exceeds the
-/// ceiling (only in `test`, so `cargo xtask run` still starts a build that is over it).
+/// ceiling (in `dist` and `test`; `cargo xtask run` still starts a build that is over it).
 fn check_budget(report: &dist::Report) -> Result {
     let size = report.brotli_bytes;
     if size > dist::FIRST_VISIT_TARGET {
