@@ -219,6 +219,18 @@ pub enum Mode {
     SignUp,
 }
 
+/// `/inloggen`.
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    view! { <AccountPage mode=Mode::SignIn /> }
+}
+
+/// `/aanmelden`.
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    view! { <AccountPage mode=Mode::SignUp /> }
+}
+
 /// `/inloggen` and `/aanmelden`: one form, with a name field when signing up.
 #[component]
 pub fn AccountPage(mode: Mode) -> impl IntoView {

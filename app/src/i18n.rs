@@ -84,6 +84,12 @@ catalogue! {
         "The villages could not be loaded. Check your connection and try again."
     ),
     Retry => ("Opnieuw proberen", "Try again"),
+    // A screen whose code loads when first opened (lazy.rs).
+    ScreenLoading => ("Dit scherm wordt geladen…", "Loading this screen…"),
+    ScreenUnavailable => (
+        "Dit scherm kon niet geladen worden. Het werkt zonder verbinding zodra de app één keer opnieuw met verbinding is gestart. Controleer je verbinding en probeer het opnieuw.",
+        "This screen could not be loaded. It works without a connection once the app has been started again with a connection. Check your connection and try again."
+    ),
     Footer => ("Een initiatief van de gemeente {municipality}", "An initiative of the municipality of {municipality}"),
     NotFound => ("Deze pagina bestaat niet.", "This page does not exist."),
     ToVillage => ("Naar {village}", "Go to {village}"),

@@ -15,6 +15,7 @@ pub mod i18n;
 mod identity;
 mod initiatives;
 mod knowledge;
+mod lazy;
 pub mod live_doc;
 mod me;
 mod messages;
@@ -274,20 +275,28 @@ fn Screen() -> impl IntoView {
     move || match section.get() {
         Page::Villages => view! { <VillagePicker /> }.into_any(),
         Page::Village { .. } => view! { <VillagePage /> }.into_any(),
-        Page::Associations => view! { <associations::AssociationsPage /> }.into_any(),
-        Page::Association(_) => view! { <associations::AssociationPage /> }.into_any(),
-        Page::Consultations => view! { <consultations::ConsultationsPage /> }.into_any(),
-        Page::Knowledge => view! { <knowledge::KnowledgePage /> }.into_any(),
+        Page::Associations => view! { <lazy::Lazy screen=lazy::Screen::Associations /> }.into_any(),
+        Page::Association(_) => {
+            view! { <lazy::Lazy screen=lazy::Screen::Association /> }.into_any()
+        }
+        Page::Consultations => {
+            view! { <lazy::Lazy screen=lazy::Screen::Consultations /> }.into_any()
+        }
+        Page::Knowledge => view! { <lazy::Lazy screen=lazy::Screen::Knowledge /> }.into_any(),
         // Conversations are private: the server serves them to their participants only.
         Page::Messages | Page::NewConversation | Page::Conversation(_) if !signed_in.get() => {
             view! { <account::SignInPrompt text=Text::MessagesSignIn /> }.into_any()
         }
-        Page::Messages => view! { <messages::MessagesPage /> }.into_any(),
-        Page::NewConversation => view! { <messages::NewConversation /> }.into_any(),
-        Page::Conversation(_) => view! { <messages::ConversationPage /> }.into_any(),
-        Page::Me => view! { <me::MePage /> }.into_any(),
-        Page::SignIn => view! { <account::AccountPage mode=account::Mode::SignIn /> }.into_any(),
-        Page::SignUp => view! { <account::AccountPage mode=account::Mode::SignUp /> }.into_any(),
+        Page::Messages => view! { <lazy::Lazy screen=lazy::Screen::Messages /> }.into_any(),
+        Page::NewConversation => {
+            view! { <lazy::Lazy screen=lazy::Screen::NewConversation /> }.into_any()
+        }
+        Page::Conversation(_) => {
+            view! { <lazy::Lazy screen=lazy::Screen::Conversation /> }.into_any()
+        }
+        Page::Me => view! { <lazy::Lazy screen=lazy::Screen::Me /> }.into_any(),
+        Page::SignIn => view! { <lazy::Lazy screen=lazy::Screen::SignIn /> }.into_any(),
+        Page::SignUp => view! { <lazy::Lazy screen=lazy::Screen::SignUp /> }.into_any(),
         Page::NotFound => view! { <h1>{tr(lang, Text::NotFound)}</h1> }.into_any(),
     }
 }

@@ -8,9 +8,8 @@ use leptos_router::components::A;
 use model::{OpError, VillageDoc};
 
 use crate::{
-    AppState, Me, agenda, board, help,
+    AppState, Me, board, help,
     i18n::{Lang, Text, t, tf, tr},
-    initiatives,
     live_doc::LiveDoc,
     moderation,
     route::{CurrentPage, Page, VillageTab, use_param},
@@ -178,10 +177,10 @@ pub fn VillagePage() -> impl IntoView {
                 {move || match current_tab.get() {
                     VillageTab::Board => view! { <board::BoardTab /> }.into_any(),
                     VillageTab::Help => view! { <help::HelpBoard /> }.into_any(),
-                    VillageTab::Agenda => view! { <agenda::AgendaTab /> }.into_any(),
-                    VillageTab::Initiatives => view! { <initiatives::InitiativesTab /> }.into_any(),
-                    VillageTab::Initiative(_) => view! { <initiatives::InitiativePage /> }.into_any(),
-                    VillageTab::Reports => view! { <moderation::ReportsTab /> }.into_any(),
+                    VillageTab::Agenda => view! { <crate::lazy::Lazy screen=crate::lazy::Screen::Agenda /> }.into_any(),
+                    VillageTab::Initiatives => view! { <crate::lazy::Lazy screen=crate::lazy::Screen::Initiatives /> }.into_any(),
+                    VillageTab::Initiative(_) => view! { <crate::lazy::Lazy screen=crate::lazy::Screen::Initiative /> }.into_any(),
+                    VillageTab::Reports => view! { <crate::lazy::Lazy screen=crate::lazy::Screen::Reports /> }.into_any(),
                     VillageTab::NotFound => view! { <h2>{tr(lang, Text::NotFound)}</h2> }.into_any(),
                 }}
             </Show>

@@ -1,7 +1,8 @@
 //! The built app: Trunk's `dist/`, served with the cache headers a PWA needs.
 //!
-//! - Files whose name carries Trunk's content hash (`app-1f2e…_bg.wasm`) never change under that
-//!   name: `immutable`, cached for a year.
+//! - Files whose name carries Trunk's content hash (`style-1f2e….css`), and the files of the
+//!   split wasm in `wasm-<hash>/` (one hash over all of them, xtask/src/wasm.rs), never change
+//!   under that name: `immutable`, cached for a year.
 //! - `index.html`, `sw.js` and everything else must be revalidated (`no-cache`), so a new
 //!   release reaches residents on their next visit and the service worker sees a new `sw.js`.
 //! - `.br` / `.gz` siblings written at build time are served to clients that accept them.
@@ -52,16 +53,10 @@ pub fn router(dist: &Path) -> Router {
 }
 
 async fn cache_headers(request: Request, next: Next) -> Response {
-    let file_name = request
-        .uri()
-        .path()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
     if response.status() == StatusCode::OK || response.status() == StatusCode::NOT_MODIFIED {
-        let policy = if is_content_hashed(&file_name) {
+        let policy = if is_content_hashed(&path) {
             IMMUTABLE
         } else {
             REVALIDATE
@@ -73,17 +68,28 @@ async fn cache_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Whether `name` carries Trunk's content hash: `<stem>-<hex>[_bg].<ext>`, where the hex is
-/// a 64-bit hash printed without leading zeros.
-fn is_content_hashed(name: &str) -> bool {
+/// Whether the file at URL `path` never changes: its name carries Trunk's content hash
+/// (`<stem>-<hex>[_bg].<ext>`, the hex a 64-bit hash printed without leading zeros), or it sits
+/// in the split wasm's `wasm-<hex>/` folder.
+fn is_content_hashed(path: &str) -> bool {
+    let mut segments = path.rsplit('/');
+    let name = segments.next().unwrap_or_default();
+    let in_hashed_folder = segments
+        .next()
+        .and_then(|dir| dir.strip_prefix("wasm-"))
+        .is_some_and(is_hash);
+    if in_hashed_folder && name.contains('.') {
+        return true;
+    }
     let Some((stem, _ext)) = name.split_once('.') else {
         return false;
     };
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    let Some((_, hash)) = stem.rsplit_once('-') else {
-        return false;
-    };
-    (8..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    stem.rsplit_once('-').is_some_and(|(_, hash)| is_hash(hash))
+}
+
+fn is_hash(hex: &str) -> bool {
+    (8..=16).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 #[cfg(test)]
@@ -101,5 +107,11 @@ mod tests {
         assert!(!is_content_hashed("icon-192.png"));
         assert!(!is_content_hashed("manifest.webmanifest"));
         assert!(!is_content_hashed("oude-ijsselstreek"));
+        assert!(is_content_hashed("/wasm-0123456789abcdef/app_bg.wasm"));
+        assert!(is_content_hashed("/wasm-0123456789abcdef/split_me.wasm.br"));
+        assert!(is_content_hashed("/wasm-0123456789abcdef/__wasm_split.js"));
+        assert!(!is_content_hashed("/wasm-0123456789abcdef/"));
+        assert!(!is_content_hashed("/wasm-latest/app.js"));
+        assert!(!is_content_hashed("/dorp/wasm-0123456789abcdef"));
     }
 }

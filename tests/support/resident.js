@@ -1,5 +1,7 @@
 // A resident in their own browser context: a local profile (user id) and a chosen village,
 // as the app keeps them in localStorage, set before the app starts.
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 
@@ -34,6 +36,39 @@ export async function signedInContext(browser, server, options = {}, { user, nam
     [account.id, `${account.id}\n${account.display_name}\n${account.email}`],
   );
   return context;
+}
+
+/** The split wasm modules of the build under test, as URL paths (`/wasm-<hash>/split_me.wasm`):
+ *  what a first visit does not download (xtask/src/wasm.rs). */
+export function splitModules() {
+  const dist = process.env.DORPSKRACHT_DIST;
+  const folder = readdirSync(dist).find((name) => /^wasm-[0-9a-f]{16}$/.test(name));
+  expect(folder, "dist/ has no wasm-<hash>/ folder").toBeTruthy();
+  return readdirSync(join(dist, folder))
+    .filter((name) => name.endsWith(".wasm") && name !== "app_bg.wasm")
+    .map((name) => `/${folder}/${name}`);
+}
+
+/** Which of `urls` the service worker's cache holds now. */
+export async function cachedByServiceWorker(page, urls) {
+  return page.evaluate(async (urls) => {
+    const held = [];
+    for (const url of urls) if (await caches.match(url)) held.push(url);
+    return held;
+  }, urls);
+}
+
+/** The app's second start, online: the service worker then fetches every screen's module in
+ *  the background (public/sw.js); this waits until it has them all, so every screen opens
+ *  offline from here on. */
+export async function startAgainOnline(page) {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await page.reload();
+  const modules = splitModules();
+  await expect
+    .poll(async () => (await cachedByServiceWorker(page, modules)).length, { timeout: 30_000 })
+    .toBe(modules.length);
 }
 
 export async function resident(browser, server, { user, village = "ulft", path = "/", signedIn = true } = {}) {

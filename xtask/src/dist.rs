@@ -1,5 +1,6 @@
-//! The last step of an app build: the service worker learns what to precache, and every
-//! compressible file gets `.br` and `.gz` siblings the server can send as they are.
+//! The last step of an app build: the service worker learns what to precache and which split
+//! wasm modules to fetch later, and every compressible file gets `.br` and `.gz` siblings the
+//! server can send as they are.
 
 use std::{
     fmt,
@@ -13,6 +14,7 @@ use crate::Result;
 
 /// `public/sw.js` carries these markers; the build replaces them.
 const PRECACHE_MARKER: &str = "/*PRECACHE*/[]";
+const LAZY_MARKER: &str = "/*LAZY*/[]";
 const VERSION_MARKER: &str = "/*VERSION*/\"dev\"";
 const COMPRESSIBLE: &[&str] = &[
     "html",
@@ -26,22 +28,29 @@ const COMPRESSIBLE: &[&str] = &[
 ];
 
 /// What a first visit should transfer at most, with brotli where it helps: the budget of
-/// ARCHITECTURE and the app issue (500 KB). The whole app (every screen, Leptos, automerge) is
-/// over it today; docs/performance.md says by how much, where the bytes go, and the way back
-/// (splitting the wasm so screens load when first opened). Reported by every build.
+/// ARCHITECTURE and the app issue (500 KB). Since the wasm is split (wasm.rs), the first visit
+/// is the core (village list, a village's board, automerge, Leptos); docs/performance.md says
+/// how far it is from this and where the rest of the bytes are. Reported by every build.
 pub const FIRST_VISIT_TARGET: u64 = 500_000;
 
-/// What a first visit may transfer before `cargo xtask test` fails: today's size plus a little
-/// room, so growth is a decision (raise it here, with the figure in docs/performance.md) and
-/// never an accident. Lower it whenever bytes are won back.
-pub const FIRST_VISIT_CEILING: u64 = 680_000;
+/// What a first visit may transfer before `cargo xtask dist` and `cargo xtask test` fail:
+/// today's size (533,505 B on 2026-11-28) plus a little room, so growth is a decision (raise
+/// it here, with the figure in docs/performance.md) and never an accident. Lower it whenever
+/// bytes are won back; once the first visit is under the target, set it to the target.
+pub const FIRST_VISIT_CEILING: u64 = 540_000;
 
-/// Sizes of what a first visit downloads.
+/// Sizes of what a first visit downloads (the app shell the service worker precaches), and of
+/// the split wasm modules fetched later: when a screen is first opened, or in the background on
+/// the app's next start (public/sw.js).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Report {
     pub files: usize,
     pub raw_bytes: u64,
+    /// The first visit, with brotli where it helps.
     pub brotli_bytes: u64,
+    pub lazy_files: usize,
+    pub lazy_raw_bytes: u64,
+    pub lazy_brotli_bytes: u64,
     pub version: String,
 }
 
@@ -49,38 +58,57 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "dist: {} files precached, {} KB raw, {} KB with brotli where it helps (build {})",
+            "dist (build {}):\n  first visit: {} files precached, {} bytes raw, {} bytes with brotli where it helps\n  \
+             later: {} split modules fetched when first opened or on the next start, {} bytes raw, {} bytes with brotli\n  \
+             everything: {} bytes with brotli",
+            self.version,
             self.files,
-            self.raw_bytes / 1024,
-            self.brotli_bytes / 1024,
-            self.version
+            self.raw_bytes,
+            self.brotli_bytes,
+            self.lazy_files,
+            self.lazy_raw_bytes,
+            self.lazy_brotli_bytes,
+            self.brotli_bytes + self.lazy_brotli_bytes,
         )
     }
 }
 
-pub fn finalize(dist: &Path) -> Result<Report> {
-    let files = app_files(dist)?;
+/// `lazy`: the URL paths of the split modules, which the first visit does not fetch.
+pub fn finalize(dist: &Path, lazy: &[String]) -> Result<Report> {
+    let (lazy_files, files): (Vec<_>, Vec<_>) = app_files(dist)?
+        .into_iter()
+        .partition(|(url, _)| lazy.contains(url));
+    if lazy_files.len() != lazy.len() {
+        return Err("a split module is missing from dist/".into());
+    }
     let mut hasher = Sha256::new();
     let mut report = Report {
         files: files.len(),
+        lazy_files: lazy_files.len(),
         ..Report::default()
     };
-    for (url, path) in &files {
+    for (url, path) in files.iter().chain(&lazy_files) {
         let bytes = std::fs::read(path)?;
         hasher.update(url.as_bytes());
         hasher.update(&bytes);
-        report.raw_bytes += bytes.len() as u64;
-        report.brotli_bytes += if is_compressible(path) {
+        let brotli = if is_compressible(path) {
             compress(path, &bytes)? as u64
         } else {
             bytes.len() as u64
         };
+        if lazy.contains(url) {
+            report.lazy_raw_bytes += bytes.len() as u64;
+            report.lazy_brotli_bytes += brotli;
+        } else {
+            report.raw_bytes += bytes.len() as u64;
+            report.brotli_bytes += brotli;
+        }
     }
     report.version = hex(&hasher.finalize()[..8]);
 
     let sw_path = dist.join("sw.js");
     let sw = std::fs::read_to_string(&sw_path)?;
-    let sw = fill_service_worker(&sw, &files, &report.version)?;
+    let sw = fill_service_worker(&sw, &files, &lazy_files, &report.version)?;
     std::fs::write(&sw_path, &sw)?;
     compress(&sw_path, sw.as_bytes())?;
     Ok(report)
@@ -119,10 +147,23 @@ fn app_files(dist: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
-fn fill_service_worker(sw: &str, files: &[(String, PathBuf)], version: &str) -> Result<String> {
-    if !sw.contains(PRECACHE_MARKER) || !sw.contains(VERSION_MARKER) {
-        return Err("sw.js lacks its /*PRECACHE*/ or /*VERSION*/ marker".into());
+fn fill_service_worker(
+    sw: &str,
+    files: &[(String, PathBuf)],
+    lazy: &[(String, PathBuf)],
+    version: &str,
+) -> Result<String> {
+    if !sw.contains(PRECACHE_MARKER) || !sw.contains(LAZY_MARKER) || !sw.contains(VERSION_MARKER) {
+        return Err("sw.js lacks its /*PRECACHE*/, /*LAZY*/ or /*VERSION*/ marker".into());
     }
+    Ok(sw
+        .replace(PRECACHE_MARKER, &js_list(files)?)
+        .replace(LAZY_MARKER, &js_list(lazy)?)
+        .replace(VERSION_MARKER, &format!("\"{version}\"")))
+}
+
+/// URL paths as a JS array literal.
+fn js_list(files: &[(String, PathBuf)]) -> Result<String> {
     let list = files
         .iter()
         .map(|(url, _)| {
@@ -137,9 +178,7 @@ fn fill_service_worker(sw: &str, files: &[(String, PathBuf)], version: &str) -> 
         })
         .collect::<std::result::Result<Vec<_>, _>>()?
         .join(",");
-    Ok(sw
-        .replace(PRECACHE_MARKER, &format!("[{list}]"))
-        .replace(VERSION_MARKER, &format!("\"{version}\"")))
+    Ok(format!("[{list}]"))
 }
 
 fn is_compressible(path: &Path) -> bool {
@@ -183,6 +222,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("xtask-dist-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("icons")).unwrap();
+        std::fs::create_dir_all(dir.join("wasm-ab")).unwrap();
+        std::fs::write(dir.join("wasm-ab/split_me.wasm"), [0u8; 300]).unwrap();
+        let lazy = ["/wasm-ab/split_me.wasm".to_owned()];
         std::fs::write(dir.join("index.html"), "<html>".repeat(100)).unwrap();
         std::fs::write(
             dir.join("app-1234abcd5678ef90.js"),
@@ -192,17 +234,24 @@ mod tests {
         std::fs::write(dir.join("icons/icon-192.png"), [0x89, b'P', b'N', b'G']).unwrap();
         std::fs::write(
             dir.join("sw.js"),
-            format!("const VERSION = {VERSION_MARKER};\nconst PRECACHE = {PRECACHE_MARKER};\n"),
+            format!(
+                "const VERSION = {VERSION_MARKER};\nconst PRECACHE = {PRECACHE_MARKER};\nconst LAZY = {LAZY_MARKER};\n"
+            ),
         )
         .unwrap();
 
-        let report = finalize(&dir).unwrap();
+        let report = finalize(&dir, &lazy).unwrap();
         let sw = std::fs::read_to_string(dir.join("sw.js")).unwrap();
         assert_eq!(report.files, 3);
         assert!(sw.contains(
             r#"const PRECACHE = ["/app-1234abcd5678ef90.js","/icons/icon-192.png","/index.html"];"#
         ));
+        assert!(sw.contains(r#"const LAZY = ["/wasm-ab/split_me.wasm"];"#));
         assert!(sw.contains(&format!("const VERSION = \"{}\";", report.version)));
+        assert_eq!(report.lazy_files, 1);
+        assert_eq!(report.lazy_raw_bytes, 300);
+        assert!(report.lazy_brotli_bytes > 0 && report.lazy_brotli_bytes < 300);
+        assert!(finalize(&dir, &["/wasm-ab/missing.wasm".to_owned()]).is_err());
         assert_eq!(report.version.len(), 16);
         assert!(dir.join("index.html.br").exists());
         assert!(dir.join("app-1234abcd5678ef90.js.gz").exists());
@@ -213,22 +262,26 @@ mod tests {
         // A second build of the same files is the same version; a changed file is not.
         std::fs::write(
             dir.join("sw.js"),
-            format!("const VERSION = {VERSION_MARKER};\nconst PRECACHE = {PRECACHE_MARKER};\n"),
+            format!(
+                "const VERSION = {VERSION_MARKER};\nconst PRECACHE = {PRECACHE_MARKER};\nconst LAZY = {LAZY_MARKER};\n"
+            ),
         )
         .unwrap();
-        assert_eq!(finalize(&dir).unwrap().version, report.version);
+        assert_eq!(finalize(&dir, &lazy).unwrap().version, report.version);
         std::fs::write(dir.join("index.html"), "<html>changed").unwrap();
         std::fs::write(
             dir.join("sw.js"),
-            format!("const VERSION = {VERSION_MARKER};\nconst PRECACHE = {PRECACHE_MARKER};\n"),
+            format!(
+                "const VERSION = {VERSION_MARKER};\nconst PRECACHE = {PRECACHE_MARKER};\nconst LAZY = {LAZY_MARKER};\n"
+            ),
         )
         .unwrap();
-        assert_ne!(finalize(&dir).unwrap().version, report.version);
+        assert_ne!(finalize(&dir, &lazy).unwrap().version, report.version);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn refuses_a_service_worker_without_markers() {
-        assert!(fill_service_worker("self.addEventListener('fetch', f)", &[], "v").is_err());
+        assert!(fill_service_worker("self.addEventListener('fetch', f)", &[], &[], "v").is_err());
     }
 }

@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project's two commands for a newcomer.
 //!
 //! - `cargo xtask run [--addr A] [--data D]`: installs what is missing, builds the app in
-//!   release mode with Trunk and starts the sync server serving it.
+//!   release mode (Trunk for the page, `wasm.rs` for the split wasm) and starts the sync server
+//!   serving it.
 //! - `cargo xtask test`: installs what is missing and runs every check CI runs: rustfmt,
 //!   clippy, the workspace's tests, the app's wasm tests in headless Chromium and the
 //!   end-to-end tests in `tests/`.
@@ -15,6 +16,7 @@
 mod bench;
 mod dist;
 mod tools;
+mod wasm;
 
 use std::{
     path::{Path, PathBuf},
@@ -40,9 +42,10 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
-        Some("dist") => Shell::new()
-            .map_err(Into::into)
-            .and_then(|sh| tools::ensure_build_tools(&sh).and_then(|()| build_app(&sh).map(drop))),
+        Some("dist") => shell().and_then(|sh| {
+            tools::ensure_build_tools(&sh)?;
+            check_budget(&build_app(&sh)?)
+        }),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::FAILURE;
@@ -142,17 +145,21 @@ fn test() -> Result {
     Ok(())
 }
 
-/// Builds the app with Trunk in release mode into `dist/`, then writes the service worker's
-/// precache list and the compressed copies the server serves.
+/// Builds the app in release mode into `dist/`: Trunk the page, CSS and copied files, then
+/// xtask the split wasm (wasm.rs); then writes the service worker's lists and the compressed
+/// copies the server serves.
 fn build_app(sh: &Shell) -> Result<dist::Report> {
-    step("building the app (trunk build --release)");
-    // Trunk runs cargo with --offline: fetch every crate first.
+    wasm::check_index_template()?;
+    step("building the app's page (trunk build --release)");
+    // Trunk and the wasm build run cargo with --offline: fetch every crate first.
     cmd!(sh, "cargo fetch").run()?;
     cmd!(sh, "trunk build --release --offline")
         .env("PATH", tools::path_with_node_bins()?)
         .env("TRUNK_SKIP_VERSION_CHECK", "true")
         .run()?;
-    let report = dist::finalize(&root().join("dist"))?;
+    let dist = root().join("dist");
+    let wasm = wasm::build(sh, &dist)?;
+    let report = dist::finalize(&dist, &wasm.lazy)?;
     println!("{report}");
     Ok(report)
 }
@@ -168,7 +175,7 @@ fn target_dir() -> std::path::PathBuf {
 }
 
 /// Says how a first visit compares with the 500 KB target, and fails when it exceeds the
-/// ceiling (only in `test`, so `cargo xtask run` still starts a build that is over it).
+/// ceiling (in `dist` and `test`; `cargo xtask run` still starts a build that is over it).
 fn check_budget(report: &dist::Report) -> Result {
     let size = report.brotli_bytes;
     if size > dist::FIRST_VISIT_TARGET {

@@ -1,0 +1,105 @@
+// The split wasm (xtask/src/wasm.rs, app/src/lazy.rs): a first visit downloads only the core;
+// a screen's module comes when the screen is first opened, and from the app's second start on
+// every screen opens offline (public/sw.js fetches the rest in the background then).
+import { test, expect } from "@playwright/test";
+import { Server } from "../support/server.js";
+import {
+  resident,
+  expectAccessibleInBothLanguages,
+  splitModules,
+  cachedByServiceWorker as cached,
+  startAgainOnline,
+} from "../support/resident.js";
+
+const SEED = new URL("../seed/e2e.toml", import.meta.url).pathname;
+
+let server;
+test.afterEach(async () => {
+  await server.dispose();
+});
+
+test("a lazy screen's module is fetched only when the screen is first opened", async ({ browser }) => {
+  server = new Server({ seed: SEED });
+  await server.start();
+  const modules = splitModules();
+  expect(modules.length).toBeGreaterThan(5);
+  const anna = await resident(browser, server, { user: "anna", path: "/dorp/ulft" });
+  const fetched = [];
+  anna.on("request", (request) => fetched.push(new URL(request.url()).pathname));
+
+  await expect(anna.getByTestId("tab-board")).toBeVisible();
+  await expect(anna.getByTestId("board-posts")).toHaveCount(1);
+  expect(fetched.filter((path) => modules.includes(path))).toEqual([]);
+
+  await anna.getByTestId("nav-knowledge").click();
+  await expect(anna.getByRole("heading", { level: 1 })).toHaveText("Kennisbank");
+  await expect(anna.getByTestId("knowledge-page").first()).toBeVisible();
+  expect(fetched.some((path) => /\/split_knowledge\.wasm$/.test(path))).toBe(true);
+  expect(fetched.some((path) => /\/split_me\.wasm$/.test(path))).toBe(false);
+  await expectAccessibleInBothLanguages(anna, (p) => p.getByRole("heading", { level: 1, name: "Knowledge base" }));
+});
+
+test("offline, a screen never opened says so and opens once it can be fetched", async ({ browser }) => {
+  server = new Server({ seed: SEED });
+  await server.start();
+  const anna = await resident(browser, server, { user: "anna", path: "/dorp/ulft" });
+  await expect(anna.getByTestId("board-posts")).toHaveCount(1);
+  await anna.evaluate(() => navigator.serviceWorker.ready);
+  await anna.waitForFunction(() => navigator.serviceWorker.controller !== null);
+
+  await server.stop();
+  await anna.getByTestId("nav-me").click();
+  const unavailable = anna.getByTestId("screen-unavailable");
+  await expect(unavailable).toHaveAttribute("role", "alert");
+  await expect(unavailable).toContainText("Dit scherm kon niet geladen worden");
+  await expectAccessibleInBothLanguages(anna, (p) => p.getByText("This screen could not be loaded"));
+
+  await server.start();
+  await unavailable.getByRole("button", { name: "Opnieuw proberen" }).click();
+  await expect(anna.getByRole("heading", { level: 1, name: "Ik" })).toBeVisible();
+  await expect(anna.getByTestId("screen-unavailable")).toHaveCount(0);
+});
+
+test("after a second start, every lazy screen opens with the server stopped", async ({ browser }) => {
+  server = new Server({ seed: SEED });
+  await server.start();
+  const modules = splitModules();
+  const anna = await resident(browser, server, { user: "anna", path: "/dorp/ulft" });
+  await expect(anna.getByTestId("board-posts")).toHaveCount(1);
+  await anna.evaluate(() => navigator.serviceWorker.ready);
+  await anna.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  // The first visit did not download the split modules.
+  expect(await cached(anna, modules)).toEqual([]);
+
+  // The second start: the service worker fetches them in the background.
+  await startAgainOnline(anna);
+  await expect(anna.getByTestId("board-posts")).toHaveCount(1);
+  await expect(anna.getByTestId("synced")).toHaveText("Alles gesynchroniseerd");
+
+  await server.stop();
+  await anna.reload();
+  await expect(anna.getByTestId("online")).toHaveText("Offline");
+  const screens = [
+    ["nav-associations", "Verenigingen"],
+    ["nav-consultations", "Meedenken"],
+    ["nav-knowledge", "Kennisbank"],
+    ["nav-messages", "Berichten"],
+    ["nav-me", "Ik"],
+  ];
+  for (const [link, heading] of screens) {
+    await anna.getByTestId(link).click();
+    await expect(anna.getByRole("heading", { level: 1 })).toHaveText(heading);
+    await expect(anna.getByTestId("screen-unavailable")).toHaveCount(0);
+  }
+  await anna.getByTestId("nav-village").click();
+  const tabs = [
+    ["tab-help", "#help-heading", "Hulp in Ulft"],
+    ["tab-agenda", "#agenda-heading", "Agenda van Ulft"],
+    ["tab-initiatives", "#initiatives-heading", "Initiatieven in Ulft"],
+  ];
+  for (const [tab, heading, text] of tabs) {
+    await anna.getByTestId(tab).click();
+    await expect(anna.locator(heading)).toHaveText(text);
+    await expect(anna.getByTestId("screen-unavailable")).toHaveCount(0);
+  }
+});

@@ -1,0 +1,188 @@
+//! The app's wasm, split so that screens load when first opened (app/src/lazy.rs).
+//!
+//! Trunk builds everything else (index.html, CSS, copied files); it cannot split a wasm
+//! (trunk-rs/trunk#1022), so the wasm step is ours:
+//!
+//! 1. cargo builds the app with `DORPSKRACHT_WASM_SPLIT=1` (app/build.rs: `--cfg wasm_split`
+//!    and `--emit-relocs`);
+//! 2. `wasm_split_cli_support` splits the linked wasm at the `#[wasm_split]` points into a
+//!    main module, one module per split (plus modules shared by several splits) and a small JS
+//!    loader `__wasm_split.js` that fetches a module the first time a split needs it;
+//! 3. wasm-bindgen runs on the main module only (`--keep-lld-exports`: the split modules
+//!    import the main module's functions by their linker names);
+//! 4. wasm-opt shrinks every module;
+//! 5. all of it lands in `dist/wasm-<hash>/` (the hash covers every file, so a new build is a
+//!    new folder and the loader's relative URLs stay right), and index.html gets the script
+//!    that starts the app.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use xshell::{Shell, cmd};
+
+use crate::{Result, root, step, target_dir, tools};
+
+/// What the build wrote into `dist/`, as URL paths.
+#[derive(Debug, Default)]
+pub struct Wasm {
+    /// Split modules: fetched when a screen is first opened, never on a first visit.
+    pub lazy: Vec<String>,
+}
+
+/// wasm-opt's flags for every module: as small as it gets (the app is downloaded over 4G).
+const WASM_OPT: &[&str] = &[
+    "-Oz",
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+    "--low-memory-unused",
+    "--strip-producers",
+    "--strip-target-features",
+];
+
+pub fn build(sh: &Shell, dist: &Path) -> Result<Wasm> {
+    step("building the app's wasm (cargo, profile wasm-release, split points on)");
+    cmd!(
+        sh,
+        "cargo build --offline --package app --bin app --target wasm32-unknown-unknown --profile wasm-release"
+    )
+    .env("DORPSKRACHT_WASM_SPLIT", "1")
+    .run()?;
+    let linked = target_dir().join("wasm32-unknown-unknown/wasm-release/app.wasm");
+
+    step("splitting the wasm (wasm_split_cli_support)");
+    let work = target_dir().join("wasm-split");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let main_split = work.join("app_split.wasm");
+    let input = std::fs::read(&linked)?;
+    let split = wasm_split_cli_support::transform({
+        let mut opts = wasm_split_cli_support::Options::new(&input);
+        opts.output_dir = &work;
+        opts.main_out_path = &main_split;
+        opts.link_name = "./__wasm_split.js";
+        opts.main_module = "./app.js";
+        opts
+    })
+    .map_err(|e| format!("splitting the wasm failed: {e:?}"))?;
+
+    step("wasm-bindgen on the main module");
+    cmd!(
+        sh,
+        "wasm-bindgen --target web --keep-lld-exports --no-demangle --no-typescript --out-name app --out-dir {work} {main_split}"
+    )
+    .run()?;
+    std::fs::remove_file(&main_split)?;
+
+    step("wasm-opt on every module");
+    let path = tools::path_with_node_bins()?;
+    let mut modules = vec![work.join("app_bg.wasm")];
+    modules.extend(split.split_modules.iter().cloned());
+    for module in &modules {
+        let out = module.with_extension("opt.wasm");
+        cmd!(sh, "wasm-opt {WASM_OPT...} {module} -o {out}")
+            .env("PATH", &path)
+            .run()?;
+        std::fs::rename(&out, module)?;
+    }
+
+    // One hash over every file names the folder.
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![work.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in &files {
+        hasher.update(file.strip_prefix(&work)?.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(file)?);
+    }
+    let hash: String = hasher.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let folder = format!("wasm-{hash}");
+    let out_dir = dist.join(&folder);
+    for file in &files {
+        let to = out_dir.join(file.strip_prefix(&work)?);
+        std::fs::create_dir_all(to.parent().ok_or("a file without a folder")?)?;
+        std::fs::copy(file, &to)?;
+    }
+    let dir = format!("/{folder}");
+    let mut lazy: Vec<String> = split
+        .split_modules
+        .iter()
+        .map(|module| {
+            let name = module
+                .file_name()
+                .ok_or("a split module without a name")?
+                .to_string_lossy();
+            Ok(format!("{dir}/{name}"))
+        })
+        .collect::<Result<_>>()?;
+    lazy.sort();
+
+    let index_path = dist.join("index.html");
+    let index = std::fs::read_to_string(&index_path)?;
+    std::fs::write(&index_path, start_script(&index, &dir)?)?;
+    Ok(Wasm { lazy })
+}
+
+/// index.html with the tags that fetch the main module early and start the app.
+fn start_script(index: &str, dir: &str) -> Result<String> {
+    const MARKER: &str = "</head>";
+    if !index.contains(MARKER) {
+        return Err("index.html has no </head>".into());
+    }
+    let tags = format!(
+        "<link rel=\"modulepreload\" href=\"{dir}/app.js\" />\n\
+         <link rel=\"preload\" href=\"{dir}/app_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin />\n\
+         <script type=\"module\">import init from \"{dir}/app.js\"; init({{ module_or_path: \"{dir}/app_bg.wasm\" }});</script>\n\
+         {MARKER}"
+    );
+    Ok(index.replacen(MARKER, &tags, 1))
+}
+
+/// The repository's `app/index.html` must tell Trunk not to build the wasm as well (without a
+/// skipped rust link, Trunk builds the Cargo project next to it).
+pub fn check_index_template() -> Result {
+    let index = std::fs::read_to_string(root().join("app/index.html"))?;
+    if !index.contains("data-trunk-skip") {
+        return Err(
+            "app/index.html lacks `<link data-trunk rel=\"rust\" ... data-trunk-skip />`; \
+             xtask builds the wasm (xtask/src/wasm.rs)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_start_script_goes_into_the_head() {
+        let out = start_script(
+            "<html><head><title>x</title></head><body></body></html>",
+            "/wasm-ab",
+        )
+        .unwrap();
+        assert!(out.contains(
+            "<script type=\"module\">import init from \"/wasm-ab/app.js\"; init({ module_or_path: \"/wasm-ab/app_bg.wasm\" });</script>\n</head>"
+        ));
+        assert!(out.find("modulepreload").unwrap() < out.find("<body>").unwrap());
+        assert!(start_script("<html>", "/wasm-ab").is_err());
+    }
+}
