@@ -57,7 +57,7 @@ impl Municipality {
         spawn_local(async move {
             // A storage failure keeps the edit in memory and shows in the status bar.
             let result = handle
-                .change(|am| municipality_doc::edit(am, op))
+                .change(|am| village_doc::gate().and_then(|()| municipality_doc::edit(am, op)))
                 .await
                 .unwrap_or(Ok(()));
             let next = match result {
@@ -74,6 +74,7 @@ impl Municipality {
 pub fn error_text(lang: Lang, e: &EditError) -> String {
     match e {
         EditError::NotLoaded | EditError::Unsupported => t(lang, Text::MuniNotLoaded).to_owned(),
+        EditError::NotSignedIn => t(lang, Text::SignInToShare).to_owned(),
         other => edit_error_text(lang, other),
     }
 }

@@ -7,7 +7,9 @@
 //! updates the counts in place: a comment being typed and the keyboard focus stay where they are.
 
 use leptos::{ev::SubmitEvent, prelude::*};
-use model::{BoardPostId, CommentId, OpError, Reaction, VillageDoc, schema::limits};
+use model::{
+    BoardPostId, CommentId, ModerationTarget, OpError, Reaction, VillageDoc, schema::limits,
+};
 
 use crate::{
     Me,
@@ -295,6 +297,9 @@ fn BoardCard(id: String, item: Memo<Option<BoardItem>>) -> impl IntoView {
             </p>
             <p class="post-body" data-testid="post-body">{first.body}</p>
             <Reactions id=id.clone() item />
+            {BoardPostId::new(id.clone()).ok().map(|b| view! {
+                <crate::moderation::Moderate target=ModerationTarget::BoardPost(b) path=format!("board/{id}") id=id.clone() />
+            })}
             <Comments id item />
         </li>
     }

@@ -4,8 +4,8 @@
 use leptos::{prelude::*, task::spawn_local};
 use model::{
     Geography, HelpCategory, HelpDraft, HelpKind, HelpPostId, HelpPostView, HelpStatus, MatchKind,
-    MatchPool, OpError, Reason, ResponseId, ResponseView, User, VillageDoc, match_request,
-    schema::limits,
+    MatchPool, ModerationTarget, OpError, Reason, ResponseId, ResponseView, User, VillageDoc,
+    match_request, schema::limits,
 };
 
 use crate::{
@@ -795,6 +795,9 @@ fn HelpCard(
                         </ul>
                     </section>
                 }
+            })}
+            {(!preview).then(|| HelpPostId::new(post_id.clone()).ok()).flatten().map(|p| view! {
+                <crate::moderation::Moderate target=ModerationTarget::HelpPost(p) path=format!("help_posts/{post_id}") id=post_id.clone() />
             })}
         </li>
     }

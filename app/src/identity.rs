@@ -1,6 +1,7 @@
-//! Who is using the app. Until accounts exist (the trust issue), a resident is a local profile
-//! on this device: a random user id kept in localStorage. Everything else asks this module,
-//! so server accounts replace it here without touching the views.
+//! Who is using the app: a user id kept in localStorage. A resident starts as a local profile
+//! on this device (a random id); signing up makes that id the account's, and signing in adopts
+//! the account's id ([`crate::account`]), so everything made on the device before stays the
+//! resident's. Everything else asks this module who the resident is.
 
 use model::{User, UserId};
 
@@ -18,6 +19,76 @@ pub fn current_user() -> User {
             id
         });
     User::resident(id)
+}
+
+thread_local! {
+    static SIGNED_IN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether an account is signed in on this device (kept by [`crate::account::Account`]).
+pub fn signed_in() -> bool {
+    SIGNED_IN.with(std::cell::Cell::get)
+}
+
+pub(crate) fn set_signed_in(on: bool) {
+    SIGNED_IN.with(|s| s.set(on));
+}
+
+const PENDING_ACTORS: &str = "dorpskracht.actors.pending";
+
+/// This page load's actor id: fresh per load, so two tabs never share one.
+pub fn session_actor() -> automerge::ActorId {
+    thread_local! {
+        static ACTOR: automerge::ActorId = automerge::ActorId::from(random_bytes().as_slice());
+    }
+    ACTOR.with(Clone::clone)
+}
+
+/// This page load's actor made a change: it waits to be registered with the resident's
+/// account (at once when signed in, else at the next sign-in) until [`actor_registered`].
+pub fn session_actor_used() {
+    thread_local! {
+        static RECORDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if RECORDED.with(|r| r.replace(true)) {
+        return;
+    }
+    let mut pending = pending_actors();
+    pending.push(session_actor().to_hex_string());
+    storage::set(PENDING_ACTORS, &pending.join(","));
+}
+
+/// Actor ids of this device's changes not yet registered with an account (hex).
+pub fn pending_actors() -> Vec<String> {
+    storage::get(PENDING_ACTORS)
+        .map(|s| {
+            s.split(',')
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The server has registered `actor` to the signed-in account.
+pub fn actor_registered(actor: &str) {
+    let rest: Vec<String> = pending_actors()
+        .into_iter()
+        .filter(|a| a != actor)
+        .collect();
+    storage::set(PENDING_ACTORS, &rest.join(","));
+}
+
+/// The signed-in account's id is who the resident is on this device from now on.
+pub fn adopt(id: &str) {
+    if UserId::new(id).is_ok() {
+        storage::set(KEY, id);
+    }
+}
+
+/// After signing out: the next person on this device starts a local profile of their own.
+pub fn start_new_profile() {
+    storage::set(KEY, UserId::from_random(random_bytes()).as_str());
 }
 
 /// 16 random bytes from the browser's `crypto.getRandomValues` (through `Math.random` where

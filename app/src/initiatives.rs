@@ -347,7 +347,7 @@ fn apply_with_report(
     spawn_local(async move {
         // A storage failure keeps the edit in memory and shows in the status bar.
         let result = handle
-            .change(|am| village_doc::edit(am, op))
+            .change(|am| village_doc::gate().and_then(|()| village_doc::edit(am, op)))
             .await
             .unwrap_or(Ok(()));
         let notice = match result {
@@ -1075,6 +1075,7 @@ fn PlanEditor(initiative: Memo<String>) -> impl IntoView {
             // before this edit is stored, and must be diffed against this one, not an older one.
             let written = handle
                 .change(|am| {
+                    village_doc::gate()?;
                     let heads = shown.with_value(|s| write_plan(am, s, &user, &id, &value, now))?;
                     shown.update_value(|s| {
                         s.text = value;

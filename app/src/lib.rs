@@ -4,6 +4,7 @@
 //! and registers the service worker that lets the app start offline. The root component owns
 //! the state and hands children narrow, typed pieces of it.
 
+mod account;
 mod agenda;
 mod associations;
 mod board;
@@ -17,6 +18,7 @@ mod knowledge;
 pub mod live_doc;
 mod me;
 mod messages;
+mod moderation;
 pub mod municipality_doc;
 pub mod repo;
 pub mod route;
@@ -115,7 +117,7 @@ struct SyncState {
 
 impl SyncState {
     /// Opens device storage and keeps a connection to the server for the app's lifetime.
-    fn start() -> Self {
+    fn start(signed_in: bool) -> Self {
         let sync = Self {
             repo: RwSignal::new_local(None),
             status: RwSignal::new(RepoStatus::default()),
@@ -123,16 +125,34 @@ impl SyncState {
         };
         leptos::task::spawn_local(async move {
             let repo = Repo::open().await;
+            repo.set_actor(identity::session_actor());
+            // A signed-in resident's new actors are registered before anything is sent as
+            // them (offline this fails quietly and is retried at the next start or sign-in).
+            if signed_in {
+                account::register_pending_actors().await;
+            }
             // The connection keeps going (and reconnecting) for as long as the page lives.
             sync.connection.set_value(Some(repo.connect()));
             sync.status.set(repo.status());
             repo.on_status(move |s| {
+                if s.waiting > 0 {
+                    identity::session_actor_used();
+                }
                 sync.status.try_set(s.clone());
             })
             .detach();
             sync.repo.set(Some(repo));
         });
         sync
+    }
+
+    /// Opens a new connection (after signing in or out: the session is the connection's).
+    pub fn reconnect(&self) {
+        self.connection.with_value(|c| {
+            if let Some(c) = c {
+                c.reconnect();
+            }
+        });
     }
 }
 
@@ -154,8 +174,10 @@ impl Municipality {
 pub struct Me(pub Memo<model::User>);
 
 impl Me {
-    fn start(municipality: Municipality) -> Self {
+    fn start(municipality: Municipality, account: account::Account) -> Self {
         Me(Memo::new(move |_| {
+            // Signing in or out changes who the resident is.
+            account.0.track();
             let mut user = identity::current_user();
             if let Some(roles) = municipality.read(|m| m.roles_of(&user.id, false)) {
                 user.roles = roles;
@@ -171,14 +193,34 @@ pub fn App() -> impl IntoView {
     let state = AppState::restore();
     provide_context(state);
     state.refresh();
-    provide_context(SyncState::start());
+    let account = account::Account::start();
+    provide_context(account);
+    let sync = SyncState::start(account.0.with_untracked(Option::is_some));
+    provide_context(sync);
+    // Signing in (here or in another tab, or the server saying the session ended) changes who
+    // the connection is for: register this device's actors with the account, then reconnect.
+    Effect::new(move |before: Option<Option<String>>| {
+        let now = account.0.with(|s| s.as_ref().map(|s| s.id.clone()));
+        if let Some(before) = before
+            && before != now
+        {
+            let signed_in = now.is_some();
+            leptos::task::spawn_local(async move {
+                if signed_in {
+                    account::register_pending_actors().await;
+                }
+                sync.reconnect();
+            });
+        }
+        now
+    });
     let municipality = Municipality(LiveDoc::open(move || {
         state
             .bootstrap
             .with(|b| b.as_ref().map(|b| b.municipality.clone()))
     }));
     provide_context(municipality);
-    provide_context(Me::start(municipality));
+    provide_context(Me::start(municipality, account));
     me::keep_followed_open();
 
     // Keep the page's language and the stored choice in step with the toggle.
@@ -196,6 +238,7 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main">{tr(lang, Text::SkipToContent)}</a>
             <header class="topbar">
                 <A href="/" attr:class="brand">{tr(lang, Text::AppName)}</A>
+                <account::SignInLink />
                 <LanguageToggle />
             </header>
             <MainNav />
@@ -226,6 +269,8 @@ fn Screen() -> impl IntoView {
             other => other.clone(),
         })
     });
+    let account = expect_context::<account::Account>();
+    let signed_in = Memo::new(move |_| account.0.with(Option::is_some));
     move || match section.get() {
         Page::Villages => view! { <VillagePicker /> }.into_any(),
         Page::Village { .. } => view! { <VillagePage /> }.into_any(),
@@ -233,10 +278,16 @@ fn Screen() -> impl IntoView {
         Page::Association(_) => view! { <associations::AssociationPage /> }.into_any(),
         Page::Consultations => view! { <consultations::ConsultationsPage /> }.into_any(),
         Page::Knowledge => view! { <knowledge::KnowledgePage /> }.into_any(),
+        // Conversations are private: the server serves them to their participants only.
+        Page::Messages | Page::NewConversation | Page::Conversation(_) if !signed_in.get() => {
+            view! { <account::SignInPrompt text=Text::MessagesSignIn /> }.into_any()
+        }
         Page::Messages => view! { <messages::MessagesPage /> }.into_any(),
         Page::NewConversation => view! { <messages::NewConversation /> }.into_any(),
         Page::Conversation(_) => view! { <messages::ConversationPage /> }.into_any(),
         Page::Me => view! { <me::MePage /> }.into_any(),
+        Page::SignIn => view! { <account::AccountPage mode=account::Mode::SignIn /> }.into_any(),
+        Page::SignUp => view! { <account::AccountPage mode=account::Mode::SignUp /> }.into_any(),
         Page::NotFound => view! { <h1>{tr(lang, Text::NotFound)}</h1> }.into_any(),
     }
 }

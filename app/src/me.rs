@@ -85,10 +85,7 @@ pub fn MePage() -> impl IntoView {
         <ProfileSection />
         <MyActivity />
         <Settings />
-        <section class="card" aria-labelledby="me-account">
-            <h2 id="me-account">{tr(lang, Text::MeAccountHeading)}</h2>
-            <p data-testid="account-later">{tr(lang, Text::MeAccountLater)}</p>
-        </section>
+        <crate::account::AccountSection />
     }
 }
 
@@ -174,6 +171,7 @@ fn ProfileSection() -> impl IntoView {
         spawn_local(async move {
             let result = handle
                 .change(|am| {
+                    village_doc::gate()?;
                     village_doc::edit(am, |d: &mut VillageDoc| {
                         d.set_volunteer_profile(&user, &profile, now)
                     })

@@ -35,6 +35,10 @@ pub enum Page {
     Conversation(String),
     /// `/ik`.
     Me,
+    /// `/inloggen`.
+    SignIn,
+    /// `/aanmelden`.
+    SignUp,
     NotFound,
 }
 
@@ -51,6 +55,8 @@ pub enum VillageTab {
     Initiatives,
     /// `/dorp/:village/initiatieven/:initiative`.
     Initiative(String),
+    /// `/dorp/:village/meldingen`: reports, for the village's broker.
+    Reports,
     NotFound,
 }
 
@@ -69,6 +75,7 @@ impl Page {
                     ["agenda"] => VillageTab::Agenda,
                     ["initiatieven"] => VillageTab::Initiatives,
                     ["initiatieven", id] => VillageTab::Initiative(owned(id)),
+                    ["meldingen"] => VillageTab::Reports,
                     _ => VillageTab::NotFound,
                 },
             },
@@ -80,6 +87,8 @@ impl Page {
             ["berichten", "nieuw"] => Page::NewConversation,
             ["berichten", id] => Page::Conversation(owned(id)),
             ["ik"] => Page::Me,
+            ["inloggen"] => Page::SignIn,
+            ["aanmelden"] => Page::SignUp,
             _ => Page::NotFound,
         }
     }
@@ -161,6 +170,8 @@ mod tests {
             ("/berichten/nieuw", Page::NewConversation),
             ("/berichten/abc", Page::Conversation("abc".into())),
             ("/ik", Page::Me),
+            ("/inloggen", Page::SignIn),
+            ("/aanmelden", Page::SignUp),
             ("/ik/extra", Page::NotFound),
             ("/elders", Page::NotFound),
         ] {

@@ -16,6 +16,13 @@ pub fn set(key: &str, value: &str) -> bool {
     local_storage().is_some_and(|s| s.set_item(key, value).is_ok())
 }
 
+/// Removes `key` (nothing happens when storage is unavailable).
+pub fn remove(key: &str) {
+    if let Some(s) = local_storage() {
+        let _ = s.remove_item(key);
+    }
+}
+
 /// Keys of the settings the app keeps.
 pub mod keys {
     pub const LANG: &str = "dorpskracht.lang";

@@ -8,10 +8,11 @@ use leptos_router::components::A;
 use model::{OpError, VillageDoc};
 
 use crate::{
-    AppState, agenda, board, help,
+    AppState, Me, agenda, board, help,
     i18n::{Lang, Text, t, tf, tr},
     initiatives,
     live_doc::LiveDoc,
+    moderation,
     repo::StoredView,
     route::{CurrentPage, Page, VillageTab, use_param},
     storage,
@@ -55,7 +56,10 @@ impl Village {
         let lang = self.lang;
         spawn_local(async move {
             // A storage failure keeps the edit in memory and shows in the status bar.
-            let result = match handle.change(|am| village_doc::edit(am, op)).await {
+            let result = match handle
+                .change(|am| village_doc::gate().and_then(|()| village_doc::edit(am, op)))
+                .await
+            {
                 Ok(result) => result,
                 Err(_) => Ok(()),
             };
@@ -77,6 +81,7 @@ impl Village {
 pub fn edit_error_text(lang: Lang, e: &EditError) -> String {
     match e {
         EditError::NotLoaded | EditError::Unsupported => t(lang, Text::ErrorNotLoaded).to_owned(),
+        EditError::NotSignedIn => t(lang, Text::SignInToShare).to_owned(),
         EditError::Op(OpError::EmptyText { .. }) => t(lang, Text::ErrorEmpty).to_owned(),
         EditError::Op(OpError::TextTooLong { max, len, .. }) => tf(
             lang,
@@ -134,6 +139,7 @@ pub fn VillagePage() -> impl IntoView {
         }
     });
 
+    let is_broker = moderation::is_broker(ctx.id, expect_context::<Me>().0);
     let loaded = Memo::new(move |_| {
         ctx.doc
             .with(village_doc::is_loaded_village)
@@ -166,6 +172,9 @@ pub fn VillagePage() -> impl IntoView {
                     {tab("/hulp", Text::TabHelp, "tab-help")}
                     {tab("/agenda", Text::TabAgenda, "tab-agenda")}
                     {tab("/initiatieven", Text::TabInitiatives, "tab-initiatives")}
+                    <Show when=move || is_broker.get()>
+                        {tab("/meldingen", Text::TabReports, "tab-reports")}
+                    </Show>
                 </ul>
             </nav>
             <NoticeLine />
@@ -185,6 +194,7 @@ pub fn VillagePage() -> impl IntoView {
                     VillageTab::Agenda => view! { <agenda::AgendaTab /> }.into_any(),
                     VillageTab::Initiatives => view! { <initiatives::InitiativesTab /> }.into_any(),
                     VillageTab::Initiative(_) => view! { <initiatives::InitiativePage /> }.into_any(),
+                    VillageTab::Reports => view! { <moderation::ReportsTab /> }.into_any(),
                     VillageTab::NotFound => view! { <h2>{tr(lang, Text::NotFound)}</h2> }.into_any(),
                 }}
             </Show>

@@ -13,6 +13,19 @@ pub enum EditError {
     Unsupported,
     /// The operation refused (validation, permission, status).
     Op(OpError),
+    /// Nobody is signed in: reading is open to all, sharing needs an account. Nothing was
+    /// written; the form keeps what the resident typed.
+    NotSignedIn,
+}
+
+/// Refuses an edit when nobody is signed in (the server would refuse it from an anonymous
+/// connection); put in front of every local edit the resident makes.
+pub fn gate() -> Result<(), EditError> {
+    if crate::identity::signed_in() {
+        Ok(())
+    } else {
+        Err(EditError::NotSignedIn)
+    }
 }
 
 impl From<OpError> for EditError {

@@ -41,6 +41,8 @@ async fn start_server(data: &std::path::Path) -> Running {
         dist,
         seed: DEFAULT_SEED.into(),
         limits: SyncLimits::default(),
+        origins: Vec::new(),
+        clock: sync_server::Clock::system(),
     })
     .await
     .unwrap();

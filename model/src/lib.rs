@@ -128,7 +128,8 @@ pub use municipality::{
 };
 pub use ops_municipality::{ArticleDraft, AssociationDraft, ConsultationDraft};
 pub use ops_village::{
-    EventDraft, HelpDraft, InitiativeDraft, ModerationTarget, Reaction, VolunteerProfile,
+    EventDraft, HelpDraft, InitiativeDraft, ModerationEntry, ModerationTarget, Reaction,
+    VolunteerProfile,
 };
 pub use permission::{
     Action, Denied, DenyReason, IMMUTABLE_FIELDS, Path, RULES, Rule, Who, find_rule, may,

@@ -88,7 +88,7 @@ impl MunicipalityDoc {
     }
 
     /// The roles `user` holds according to this document: broker of the villages that list
-    /// them, admin of the associations that list them. `municipality_admin` comes from the
+    /// them, admin and member of the associations that list them. `municipality_admin` comes from the
     /// server's accounts.
     pub fn roles_of(&self, user: &UserId, municipality_admin: bool) -> Roles {
         let d = &self.am;
@@ -106,10 +106,15 @@ impl MunicipalityDoc {
         if let Some(coll) = get_obj(d, &ObjId::Root, "associations") {
             for item in d.map_range(&coll, ..) {
                 let admins = get_obj(d, &item.id(), "admins");
-                if admins.is_some_and(|a| has_key(d, &a, user.as_str()))
-                    && let Ok(id) = AssociationId::new(item.key.to_string())
-                {
-                    roles.admin_of.insert(id);
+                let members = get_obj(d, &item.id(), "members");
+                let Ok(id) = AssociationId::new(item.key.to_string()) else {
+                    continue;
+                };
+                if admins.is_some_and(|a| has_key(d, &a, user.as_str())) {
+                    roles.admin_of.insert(id.clone());
+                }
+                if members.is_some_and(|m| has_key(d, &m, user.as_str())) {
+                    roles.member_of.insert(id);
                 }
             }
         }
@@ -121,32 +126,72 @@ impl MunicipalityDoc {
         crate::Geography::new(self.villages().into_iter().map(|v| (v.id, v.neighbours)))
     }
 
-    /// A municipality admin appoints `broker` as area broker of `village`.
-    pub fn appoint_broker(
+    /// The server grants `broker` the area broker role of `village` (role data is written by
+    /// the server only: no client's change may touch it, see [`crate::RULES`]). Returns whether
+    /// anything was written (false: they already were).
+    pub fn grant_broker(
         &mut self,
-        user: &User,
         village: &VillageId,
         broker: &UserId,
         now: i64,
-    ) -> Result<(), OpError> {
+    ) -> Result<bool, OpError> {
         self.writable()?;
         let v = self.find("villages", village.as_str(), "village")?;
-        self.may(
-            user,
-            Action::Change,
-            &Path::new(["villages", village.as_str(), "brokers", broker.as_str()]),
-        )?;
         let brokers = get_obj(&self.am, &v, "brokers").ok_or_else(|| OpError::NotFound {
             what: "brokers",
             id: village.to_string(),
         })?;
         if has_key(&self.am, &brokers, broker.as_str()) {
-            return Err(OpError::AlreadyExists {
-                what: "broker",
-                id: broker.to_string(),
-            });
+            return Ok(false);
         }
-        self.write(now, |tx| tx.put(&brokers, broker.as_str(), true))
+        self.write(now, |tx| tx.put(&brokers, broker.as_str(), true))?;
+        Ok(true)
+    }
+
+    /// The server makes `user` an admin of `association` (see [`Self::grant_broker`]).
+    pub fn grant_association_admin(
+        &mut self,
+        association: &AssociationId,
+        user: &UserId,
+        now: i64,
+    ) -> Result<bool, OpError> {
+        self.grant_in_association(association, "admins", user, now)
+    }
+
+    /// The server makes `user` a member of `association` (see [`Self::grant_broker`]).
+    pub fn grant_association_member(
+        &mut self,
+        association: &AssociationId,
+        user: &UserId,
+        now: i64,
+    ) -> Result<bool, OpError> {
+        self.grant_in_association(association, "members", user, now)
+    }
+
+    fn grant_in_association(
+        &mut self,
+        association: &AssociationId,
+        list: &'static str,
+        user: &UserId,
+        now: i64,
+    ) -> Result<bool, OpError> {
+        self.writable()?;
+        let o = self.find("associations", association.as_str(), "association")?;
+        let existing = get_obj(&self.am, &o, list);
+        if existing
+            .as_ref()
+            .is_some_and(|m| has_key(&self.am, m, user.as_str()))
+        {
+            return Ok(false);
+        }
+        self.write(now, |tx| {
+            let map = match existing {
+                Some(m) => m,
+                None => tx.put_object(&o, list, ObjType::Map)?,
+            };
+            tx.put(&map, user.as_str(), true)
+        })?;
+        Ok(true)
     }
 
     fn check_association(&self, draft: &AssociationDraft) -> Result<(), OpError> {
@@ -214,34 +259,6 @@ impl MunicipalityDoc {
             tx.put(&o, "updated_at", now)?;
             write_association_fields(tx, &o, draft)
         })
-    }
-
-    /// An admin of the association adds another admin.
-    pub fn add_association_admin(
-        &mut self,
-        user: &User,
-        id: &AssociationId,
-        admin: &UserId,
-        now: i64,
-    ) -> Result<(), OpError> {
-        self.writable()?;
-        let o = self.find("associations", id.as_str(), "association")?;
-        self.may(
-            user,
-            Action::Create,
-            &Path::new(["associations", id.as_str(), "admins", admin.as_str()]),
-        )?;
-        let admins = get_obj(&self.am, &o, "admins").ok_or_else(|| OpError::NotFound {
-            what: "admins",
-            id: id.to_string(),
-        })?;
-        if has_key(&self.am, &admins, admin.as_str()) {
-            return Err(OpError::AlreadyExists {
-                what: "admin",
-                id: admin.to_string(),
-            });
-        }
-        self.write(now, |tx| tx.put(&admins, admin.as_str(), true))
     }
 
     /// A municipality admin or broker publishes news.

@@ -6,11 +6,11 @@ use automerge::transaction::{Transactable, Transaction};
 use automerge::{AutomergeError, ObjId, ObjType, ReadDoc};
 
 use crate::VillageDoc;
-use crate::doc::{get_bool, get_i64, get_obj, get_str, has_key};
+use crate::doc::{get_bool, get_i64, get_obj, get_str, has_key, keys};
 use crate::error::OpError;
 use crate::ids::{
     AssociationId, BoardPostId, CommentId, EventId, HelpPostId, InitiativeId, NeedId, ResponseId,
-    UpdateId, VillageId,
+    UpdateId, UserId, VillageId,
 };
 use crate::permission::{Action, Path, may};
 use crate::schema::{HelpCategory, HelpKind, HelpStatus, InitiativeStatus, check_text, limits};
@@ -133,6 +133,27 @@ impl ModerationTarget {
             }
         }
     }
+}
+
+/// The key of the moderation log inside a moderated object.
+pub(crate) const MODERATION_LOG: &str = "moderation";
+
+/// A log entry's key: its time (zero-padded, so keys sort by time) and its author.
+fn moderation_entry_key(now: i64, user: &UserId) -> String {
+    format!("{:013}-{}", now.max(0), user.as_str())
+}
+
+/// One entry of an object's moderation log (the audit trail of hiding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModerationEntry {
+    /// The broker who hid or showed the object.
+    pub by: String,
+    /// When.
+    pub at: i64,
+    /// `true`: hidden; `false`: shown again.
+    pub hidden: bool,
+    /// Why, in the broker's words.
+    pub reason: String,
 }
 
 /// Creates the map `parent[id]` with the fields every object has: `author` and `created_at`.
@@ -469,15 +490,20 @@ impl VillageDoc {
 
     // ---- moderation ---------------------------------------------------------------------------
 
-    /// The village's broker hides something (or shows it again with `hidden = false`).
+    /// The village's broker hides something (or shows it again with `hidden = false`), saying
+    /// why. The same change appends an entry to the object's moderation log
+    /// (`<object>/moderation/<entry>`: who, when, hide or show, the reason), so what was hidden,
+    /// by whom and why stays on record; the validator refuses a change to `hidden` without one.
     pub fn hide_for_moderation(
         &mut self,
         user: &User,
         target: &ModerationTarget,
         hidden: bool,
+        reason: &str,
         now: i64,
     ) -> Result<(), OpError> {
         self.writable()?;
+        check_text("reason", reason, limits::SHORT_BODY, true)?;
         let path = target.path();
         let obj = path
             .obj_at(&crate::doc::Reader::now(&self.am), path.len())
@@ -491,7 +517,47 @@ impl VillageDoc {
             Action::Create
         };
         self.may(user, action, &path.child("hidden"), None)?;
-        self.write(now, |tx| tx.put(&obj, "hidden", hidden))
+        let log = get_obj(&self.am, &obj, MODERATION_LOG);
+        let entry = moderation_entry_key(now, &user.id);
+        let entry_path = path.child(MODERATION_LOG).child(entry.as_str());
+        self.may(user, Action::Create, &entry_path, None)?;
+        self.write(now, |tx| {
+            tx.put(&obj, "hidden", hidden)?;
+            let log = match log {
+                Some(log) => log,
+                None => tx.put_object(&obj, MODERATION_LOG, ObjType::Map)?,
+            };
+            let e = new_object(tx, &log, &entry, user.id.as_str(), now)?;
+            tx.put(&e, "action", if hidden { "hide" } else { "show" })?;
+            tx.put(&e, "reason", reason)?;
+            Ok(())
+        })
+    }
+
+    /// The moderation log of one object, oldest first.
+    pub fn moderation_log(&self, target: &ModerationTarget) -> Vec<ModerationEntry> {
+        let path = target.path();
+        let reader = crate::doc::Reader::now(&self.am);
+        let Some(log) = path
+            .obj_at(&reader, path.len())
+            .and_then(|o| get_obj(&self.am, &o, MODERATION_LOG))
+        else {
+            return Vec::new();
+        };
+        let mut entries: Vec<ModerationEntry> = keys(&self.am, &log)
+            .into_iter()
+            .filter_map(|k| {
+                let e = get_obj(&self.am, &log, &k)?;
+                Some(ModerationEntry {
+                    by: get_str(&self.am, &e, "author")?,
+                    at: get_i64(&self.am, &e, "created_at")?,
+                    hidden: get_str(&self.am, &e, "action")? == "hide",
+                    reason: get_str(&self.am, &e, "reason").unwrap_or_default(),
+                })
+            })
+            .collect();
+        entries.sort_by(|a, b| (a.at, &a.by).cmp(&(b.at, &b.by)));
+        entries
     }
 
     // ---- initiatives --------------------------------------------------------------------------

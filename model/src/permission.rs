@@ -207,6 +207,11 @@ const fn container(kind: DocKind, pattern: &'static str) -> Rule {
     rule(kind, pattern, NOBODY, NOBODY, NOBODY)
 }
 
+/// A moderation log (and its entries): appended by the village's broker, never changed or removed.
+const fn moderation_log(kind: DocKind, pattern: &'static str) -> Rule {
+    rule(kind, pattern, MODERATE, NOBODY, NOBODY)
+}
+
 /// A write-once stamp (status timestamps): set once by `who`, never changed or removed.
 const fn stamp(kind: DocKind, pattern: &'static str, who: &'static [Who]) -> Rule {
     rule(kind, pattern, who, NOBODY, NOBODY)
@@ -243,11 +248,15 @@ pub static RULES: &[Rule] = &[
         MODERATE,
         MODERATE,
     ),
+    moderation_log(V, "help_posts/*/responses/*/moderation"),
+    moderation_log(V, "help_posts/*/responses/*/moderation/*"),
     stamp(V, "help_posts/*/accepted_response", &[Author(2)]),
     stamp(V, "help_posts/*/matched_at", &[Author(2)]),
     stamp(V, "help_posts/*/done_at", &[Author(2)]),
     stamp(V, "help_posts/*/withdrawn_at", &[Author(2), Broker]),
     rule(V, "help_posts/*/hidden", MODERATE, MODERATE, MODERATE),
+    moderation_log(V, "help_posts/*/moderation"),
+    moderation_log(V, "help_posts/*/moderation/*"),
     // Village: initiatives.
     rule(
         V,
@@ -297,6 +306,8 @@ pub static RULES: &[Rule] = &[
     stamp(V, "initiatives/*/started_at", &[Author(2), LEAD]),
     stamp(V, "initiatives/*/done_at", &[Author(2), LEAD]),
     rule(V, "initiatives/*/hidden", MODERATE, MODERATE, MODERATE),
+    moderation_log(V, "initiatives/*/moderation"),
+    moderation_log(V, "initiatives/*/moderation/*"),
     // Village: events.
     rule(V, "events/*", &[Anyone], &[Author(2)], &[Author(2), Broker]),
     container(V, "events/*/signups"),
@@ -309,6 +320,8 @@ pub static RULES: &[Rule] = &[
     ),
     stamp(V, "events/*/cancelled_at", &[Author(2), Broker]),
     rule(V, "events/*/hidden", MODERATE, MODERATE, MODERATE),
+    moderation_log(V, "events/*/moderation"),
+    moderation_log(V, "events/*/moderation/*"),
     // Village: board.
     rule(V, "board/*", &[Anyone], &[Author(2)], &[Author(2), Broker]),
     container(V, "board/*/comments"),
@@ -320,6 +333,8 @@ pub static RULES: &[Rule] = &[
         &[Author(4), Broker],
     ),
     rule(V, "board/*/comments/*/hidden", MODERATE, MODERATE, MODERATE),
+    moderation_log(V, "board/*/comments/*/moderation"),
+    moderation_log(V, "board/*/comments/*/moderation/*"),
     container(V, "board/*/reactions"),
     rule(
         V,
@@ -329,6 +344,8 @@ pub static RULES: &[Rule] = &[
         &[KeyIsSelf],
     ),
     rule(V, "board/*/hidden", MODERATE, MODERATE, MODERATE),
+    moderation_log(V, "board/*/moderation"),
+    moderation_log(V, "board/*/moderation/*"),
     // Village: volunteer profiles, one per resident, keyed by user id.
     rule(V, "volunteers/*", &[KeyIsSelf], &[KeyIsSelf], &[KeyIsSelf]),
     // Municipality.
@@ -339,6 +356,10 @@ pub static RULES: &[Rule] = &[
         &[MunicipalityAdmin],
         &[MunicipalityAdmin],
     ),
+    // Role data (brokers, association admins and members) is written by the server only, from
+    // its accounts (`sync-server/src/accounts`). The one exception is in the validator: a new
+    // association's creating change names its creator as its first admin.
+    container(M, "villages/*/brokers"),
     rule(
         M,
         "associations/*",
@@ -347,13 +368,7 @@ pub static RULES: &[Rule] = &[
         &[AdminOfKey(2), MunicipalityAdmin],
     ),
     container(M, "associations/*/admins"),
-    rule(
-        M,
-        "associations/*/admins/*",
-        &[AdminOfKey(2), MunicipalityAdmin],
-        NOBODY,
-        &[AdminOfKey(2), MunicipalityAdmin],
-    ),
+    container(M, "associations/*/members"),
     rule(
         M,
         "news/*",

@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use crate::ids::{AssociationId, UserId, VillageId};
 
 /// A signed-in person and their roles. Every resident has the resident role implicitly; the
-/// other roles come from the municipality document (brokers per village, admins per
-/// association, see [`crate::MunicipalityDoc::roles_of`]) and, for `municipality_admin`, from
-/// the server's accounts.
+/// other roles are granted by the server's accounts, which also writes them into the
+/// municipality document (brokers per village, admins and members per association, see
+/// [`crate::MunicipalityDoc::roles_of`]); `municipality_admin` is known from the accounts only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     /// The account id; the `author` of everything this user creates.
@@ -25,6 +25,8 @@ pub struct Roles {
     pub broker_of: BTreeSet<VillageId>,
     /// Associations this user administers.
     pub admin_of: BTreeSet<AssociationId>,
+    /// Associations this user is a member of (granted by an invite; no rights of its own yet).
+    pub member_of: BTreeSet<AssociationId>,
 }
 
 impl User {

@@ -25,6 +25,7 @@ use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::{Automerge, Change, ChangeHash, ObjId, ObjType, Prop, ReadDoc, ScalarValue};
 
 use crate::doc::Reader;
+use crate::ops_village::MODERATION_LOG;
 use crate::permission::{Action, DenyReason, Path, may_in};
 use crate::schema::{DocKind, limits};
 use crate::user::User;
@@ -203,6 +204,10 @@ impl Judge<'_> {
         let start = exp.start_op.get();
         // Objects created by this change, by op id, with their paths.
         let mut created: HashMap<OpId, Path> = HashMap::new();
+        // Moderation: each write of `hidden` (op index, object, hidden) needs a log entry
+        // (object, hidden) appended by the same change: the audit trail of who hid what and why.
+        let mut hidden_writes: Vec<(usize, Path, bool)> = Vec::new();
+        let mut log_entries: Vec<(Vec<String>, bool)> = Vec::new();
         for (i, op) in exp.operations.iter().enumerate() {
             let op_id = OpId(start + i as u64, exp.actor_id.clone());
             let (target, is_new) = match &op.obj {
@@ -232,6 +237,13 @@ impl Judge<'_> {
                 if let Key::Map(k) = &op.key {
                     self.creation_value(&target, k, &op.action, value.as_deref())
                         .map_err(|why| fail(ViolationReason::BadValue(why)))?;
+                    let segs = target.segments();
+                    if k == "action" && segs.len() >= 3 && segs[segs.len() - 2] == MODERATION_LOG {
+                        log_entries.push((
+                            segs[..segs.len() - 2].to_vec(),
+                            value.as_deref() == Some("hide"),
+                        ));
+                    }
                 }
             } else {
                 let seq = matches!(op.key, Key::Seq(_));
@@ -256,10 +268,28 @@ impl Judge<'_> {
                 if !seq {
                     self.existing_value(&path, &op.action, value.as_deref())
                         .map_err(|why| fail(ViolationReason::BadValue(why)))?;
+                    if path.segments().last().map(String::as_str) == Some("hidden") {
+                        let hidden = matches!(op.action, OpType::Put(ScalarValue::Boolean(true)));
+                        hidden_writes.push((i, target.clone(), hidden));
+                    }
                 }
             }
             if let OpType::Make(_) = op.action {
                 created.insert(op_id, path);
+            }
+        }
+        for (i, object, hidden) in hidden_writes {
+            if !log_entries
+                .iter()
+                .any(|(o, h)| o.as_slice() == object.segments() && *h == hidden)
+            {
+                return Err((
+                    i,
+                    object.child("hidden"),
+                    ViolationReason::BadValue(
+                        "hiding or showing is logged in the same change, with a reason",
+                    ),
+                ));
             }
         }
         Ok(())
@@ -348,10 +378,32 @@ impl Judge<'_> {
             {
                 Err("only you sign up or react as yourself")
             }
+            "action"
+                if segs.len() >= 2
+                    && segs[segs.len() - 2] == MODERATION_LOG
+                    && !matches!(value, Some("hide" | "show")) =>
+            {
+                Err("a moderation entry hides or shows")
+            }
+            "reason"
+                if segs.len() >= 2
+                    && segs[segs.len() - 2] == MODERATION_LOG
+                    && value.is_none_or(|r| {
+                        r.trim().is_empty() || r.chars().count() > limits::SHORT_BODY
+                    }) =>
+            {
+                Err("a moderation entry gives a reason")
+            }
             k if segs.last().map(String::as_str) == Some("partners")
                 && !self.user.is_admin_of_str(k) =>
             {
                 Err("only an admin of an association makes it a partner")
+            }
+            // Role data is the server's (its accounts grant roles), even in a new object.
+            _ if self.kind == DocKind::Municipality
+                && matches!(segs.last().map(String::as_str), Some("brokers" | "members")) =>
+            {
+                Err("only the server grants roles")
             }
             k if self.kind == DocKind::Municipality
                 && segs.len() == 3

@@ -161,6 +161,7 @@ fn village_operations() {
             u,
             &ModerationTarget::Response(pid("p1"), rid("r1")),
             true,
+            "spam",
             T,
         )
     });
@@ -339,9 +340,6 @@ fn municipality_operations() {
         village: Some(ulft()),
     };
 
-    honest_and_forged("appoint_broker", &m, &muni_admin(), &broker(), |d, u| {
-        d.appoint_broker(u, &ulft(), &uid("bea"), T)
-    });
     honest_and_forged("register_association", &m, &anna(), &bert(), |d, u| {
         d.register_association(u, &AssociationId::new("club").unwrap(), &draft(), T)
     });
@@ -351,13 +349,6 @@ fn municipality_operations() {
         &fanfare_admin(),
         &sports_admin(),
         |d, u| d.edit_association(u, &fanfare(), &draft(), T),
-    );
-    honest_and_forged(
-        "add_association_admin",
-        &m,
-        &fanfare_admin(),
-        &bert(),
-        |d, u| d.add_association_admin(u, &fanfare(), &uid("bert"), T),
     );
     honest_and_forged("publish_news", &m, &broker(), &anna(), |d, u| {
         d.publish_news(u, &NewsId::new("n1").unwrap(), &art, T)

@@ -225,9 +225,13 @@ fn apply(d: &mut VillageDoc, a: &Act, id: &str, now: i64, log: &mut Log) {
             None => Ok(()),
         },
         Act::Hide { post, hidden } => match pick(*post) {
-            Some(p) => {
-                d.hide_for_moderation(&broker(), &ModerationTarget::HelpPost(p), *hidden, now)
-            }
+            Some(p) => d.hide_for_moderation(
+                &broker(),
+                &ModerationTarget::HelpPost(p),
+                *hidden,
+                "spam",
+                now,
+            ),
             None => Ok(()),
         },
         Act::Edit { post, title } => match pick(*post) {

@@ -59,6 +59,7 @@ fn help_page_is_the_newest_visible_posts_of_a_category_with_responses_and_a_tota
         &broker(),
         &ModerationTarget::HelpPost(pid("p2")),
         true,
+        "spam",
         NOW + 12,
     )
     .unwrap();
@@ -122,6 +123,7 @@ fn open_requests_are_newest_first_without_closed_hidden_or_offers() {
         &broker(),
         &ModerationTarget::HelpPost(pid("p1")),
         true,
+        "spam",
         NOW + 13,
     )
     .unwrap();
@@ -494,8 +496,14 @@ fn search_over_a_village_and_the_directory() {
         NOW,
     )
     .unwrap();
-    d.hide_for_moderation(&broker(), &ModerationTarget::HelpPost(pid("p3")), true, NOW)
-        .unwrap();
+    d.hide_for_moderation(
+        &broker(),
+        &ModerationTarget::HelpPost(pid("p3")),
+        true,
+        "spam",
+        NOW,
+    )
+    .unwrap();
     d.create_event(
         &anna(),
         &EventId::new("e1").unwrap(),

@@ -223,15 +223,36 @@ fn municipality_table_rows() {
         (sports_admin(), Change, "associations/fanfare/name", false),
         (muni_admin(), Change, "associations/fanfare/name", true),
         (bert(), Create, "associations/fanfare/admins/bert", false),
+        // Role data is the server's: not even an admin or a municipality admin writes it.
         (
             fanfare_admin(),
             Create,
             "associations/fanfare/admins/bert",
-            true,
+            false,
+        ),
+        (
+            muni_admin(),
+            Create,
+            "associations/fanfare/admins/bert",
+            false,
+        ),
+        (
+            fanfare_admin(),
+            Delete,
+            "associations/fanfare/admins/anna",
+            false,
+        ),
+        (
+            muni_admin(),
+            Create,
+            "associations/fanfare/members/bert",
+            false,
         ),
         (bert(), Create, "associations/new-club", true),
         (broker(), Change, "villages/ulft/brokers/bea", false),
-        (muni_admin(), Change, "villages/ulft/brokers/bea", true),
+        (muni_admin(), Change, "villages/ulft/brokers/bea", false),
+        (muni_admin(), Create, "villages/ulft/brokers/bea", false),
+        (muni_admin(), Change, "villages/ulft/name", true),
         (anna(), Create, "news/n1", false),
         (broker(), Create, "news/n1", true),
         (anna(), Create, "knowledge/k1", false),
@@ -592,6 +613,30 @@ fn promoting_yourself_to_admin_and_editing_a_foreign_association_are_refused() {
             .reason,
         ViolationReason::BadValue(_)
     ));
+    // A new association that makes its creator a member (role data is the server's).
+    let member = raw(m.automerge(), |tx, am| {
+        let a = tx
+            .put_object(obj(am, "associations"), "club", ObjType::Map)
+            .unwrap();
+        tx.put(&a, "id", "club").unwrap();
+        tx.put(&a, "author", "bert").unwrap();
+        let members = tx.put_object(&a, "members", ObjType::Map).unwrap();
+        tx.put(&members, "bert", true).unwrap();
+    });
+    assert!(matches!(
+        judge_both(m.automerge(), DocKind::Municipality, &bert(), &member, NOW)
+            .unwrap_err()
+            .reason,
+        ViolationReason::BadValue("only the server grants roles")
+    ));
+    // Making oneself broker by writing into a village's brokers, even as municipality admin.
+    let broker = raw(m.automerge(), |tx, am| {
+        tx.put(obj(am, "villages/ulft/brokers"), "bert", true)
+            .unwrap()
+    });
+    for user in [bert(), muni_admin()] {
+        assert!(judge_both(m.automerge(), DocKind::Municipality, &user, &broker, NOW).is_err());
+    }
     // Making yourself broker.
     let broker_me = raw(m.automerge(), |tx, am| {
         tx.put(obj(am, "villages/ulft/brokers"), "bert", true)
@@ -880,16 +925,24 @@ fn a_concurrent_honest_fill_is_accepted_and_one_filler_remains() {
 #[test]
 fn roles_come_from_the_municipality_document() {
     let mut m = municipality();
-    m.appoint_broker(&muni_admin(), &ulft(), &uid("bea"), NOW)
-        .unwrap();
+    m.grant_broker(&ulft(), &uid("bea"), NOW).unwrap();
     let bea = User {
         id: uid("bea"),
         roles: m.roles_of(&uid("bea"), false),
     };
     let d = village_with_request();
-    let hide = raw(d.automerge(), |tx, am| {
-        tx.put(obj(am, "help_posts/p1"), "hidden", true).unwrap()
-    });
+    let mut phone = d.fork(actor(71));
+    let heads = phone.heads();
+    phone
+        .hide_for_moderation(
+            &bea,
+            &ModerationTarget::HelpPost(pid("p1")),
+            true,
+            "spam",
+            NOW,
+        )
+        .unwrap();
+    let hide = phone.changes_since(&heads);
     assert_eq!(check(&d, &bea, &hide), Ok(()));
     let plain_bea = User {
         id: uid("bea"),
@@ -924,4 +977,111 @@ fn a_batch_may_edit_what_its_earlier_changes_made() {
     assert_eq!(check(&d, &anna(), &batch), Ok(()));
     let v = check(&d, &bert(), &batch).unwrap_err();
     assert_eq!(v.change, batch[0].hash());
+}
+
+// ---- moderation: the audit trail ------------------------------------------------------------
+
+/// A broker's change hiding `help_posts/p1`, made by hand: `hidden` plus, if `entry` is given,
+/// a log entry `(action, reason)` under `moderation/<key>`.
+fn hide_raw(d: &VillageDoc, entry: Option<(&str, &str)>) -> Vec<model::automerge::Change> {
+    raw(d.automerge(), |tx, am| {
+        let post = obj(am, "help_posts/p1");
+        tx.put(&post, "hidden", true).unwrap();
+        if let Some((action, reason)) = entry {
+            let log = tx.put_object(&post, "moderation", ObjType::Map).unwrap();
+            let e = tx.put_object(&log, "k1", ObjType::Map).unwrap();
+            tx.put(&e, "author", "bea").unwrap();
+            tx.put(&e, "created_at", NOW).unwrap();
+            tx.put(&e, "action", action).unwrap();
+            tx.put(&e, "reason", reason).unwrap();
+        }
+    })
+}
+
+#[test]
+fn hiding_without_a_logged_reason_is_refused() {
+    let d = village_with_request();
+    assert_eq!(
+        reason(check(&d, &broker(), &hide_raw(&d, None))),
+        ViolationReason::BadValue("hiding or showing is logged in the same change, with a reason")
+    );
+    assert!(matches!(
+        reason(check(&d, &broker(), &hide_raw(&d, Some(("hide", "  "))))),
+        ViolationReason::BadValue("a moderation entry gives a reason")
+    ));
+    assert!(matches!(
+        reason(check(&d, &broker(), &hide_raw(&d, Some(("erase", "spam"))))),
+        ViolationReason::BadValue("a moderation entry hides or shows")
+    ));
+    // A log saying "show" does not cover a write that hides.
+    assert!(matches!(
+        reason(check(&d, &broker(), &hide_raw(&d, Some(("show", "spam"))))),
+        ViolationReason::BadValue(_)
+    ));
+    // The entry names its author: a broker cannot log in someone else's name.
+    let mut not_bea = broker();
+    not_bea.id = uid("bob");
+    assert!(matches!(
+        reason(check(&d, &not_bea, &hide_raw(&d, Some(("hide", "spam"))))),
+        ViolationReason::BadValue("the author must be the sender")
+    ));
+}
+
+#[test]
+fn the_moderation_log_is_append_only_and_for_the_broker() {
+    let mut d = village_with_request();
+    let t = ModerationTarget::HelpPost(pid("p1"));
+    d.hide_for_moderation(&broker(), &t, true, "Reclame", NOW + 1)
+        .unwrap();
+    d.hide_for_moderation(&broker(), &t, false, "Toch in orde", NOW + 2)
+        .unwrap();
+    let log = d.moderation_log(&t);
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        (
+            log[0].by.as_str(),
+            log[0].at,
+            log[0].hidden,
+            log[0].reason.as_str()
+        ),
+        (broker().id.as_str(), NOW + 1, true, "Reclame")
+    );
+    assert_eq!(
+        (log[1].hidden, log[1].reason.as_str()),
+        (false, "Toch in orde")
+    );
+    assert!(!d.help_post("p1").unwrap().hidden);
+    // Nobody rewrites or removes the record, not even the broker.
+    let rewrite = raw(d.automerge(), |tx, am| {
+        let log = obj(am, "help_posts/p1/moderation");
+        let first = am.keys(&log).next().unwrap();
+        let e = am.get(&log, &first).unwrap().unwrap().1;
+        tx.put(&e, "reason", "niets aan de hand").unwrap();
+    });
+    assert!(not_allowed(check(&d, &broker(), &rewrite)));
+    let erase = raw(d.automerge(), |tx, am| {
+        let log = obj(am, "help_posts/p1/moderation");
+        let first = am.keys(&log).next().unwrap();
+        tx.delete(&log, &first).unwrap();
+    });
+    assert!(not_allowed(check(&d, &broker(), &erase)));
+    // A resident can neither hide nor write a log entry.
+    assert!(matches!(
+        d.hide_for_moderation(&anna(), &t, true, "weg", NOW + 3),
+        Err(OpError::Denied(_))
+    ));
+    let forged = raw(d.automerge(), |tx, am| {
+        let log = obj(am, "help_posts/p1/moderation");
+        let e = tx.put_object(&log, "k9", ObjType::Map).unwrap();
+        tx.put(&e, "author", "anna").unwrap();
+        tx.put(&e, "created_at", NOW).unwrap();
+        tx.put(&e, "action", "show").unwrap();
+        tx.put(&e, "reason", "mag weer").unwrap();
+    });
+    assert!(not_allowed(check(&d, &anna(), &forged)));
+    // A reason is required by the operation too.
+    assert!(matches!(
+        d.hide_for_moderation(&broker(), &t, true, " ", NOW + 4),
+        Err(OpError::EmptyText { field: "reason" })
+    ));
 }

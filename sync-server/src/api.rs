@@ -44,7 +44,9 @@ impl From<db::Municipality> for Bootstrap {
 }
 
 pub fn router() -> Router<Arc<crate::State>> {
-    Router::new().route("/bootstrap", get(bootstrap))
+    Router::new()
+        .route("/bootstrap", get(bootstrap))
+        .merge(crate::accounts::http::router())
 }
 
 async fn bootstrap(State(state): State<Arc<crate::State>>) -> impl IntoResponse {

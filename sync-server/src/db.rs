@@ -34,6 +34,48 @@ const MIGRATIONS: &[&str] = &[
          key  BLOB PRIMARY KEY,
          data BLOB NOT NULL
      );",
+    // 3: accounts (see accounts/). Secrets are stored only as hashes: passwords as argon2id
+    // PHC strings, session and invite tokens as SHA-256. Times are ms since the Unix epoch.
+    // `role.user_id` has no foreign key: a seed may name brokers before they have accounts.
+    "CREATE TABLE account (
+         user_id       TEXT PRIMARY KEY,
+         email         TEXT NOT NULL UNIQUE,
+         display_name  TEXT NOT NULL,
+         password_hash TEXT NOT NULL,
+         created_at    INTEGER NOT NULL
+     );
+     CREATE TABLE session (
+         token_hash BLOB PRIMARY KEY,
+         user_id    TEXT NOT NULL REFERENCES account (user_id) ON DELETE CASCADE,
+         created_at INTEGER NOT NULL,
+         expires_at INTEGER NOT NULL
+     );
+     CREATE INDEX session_by_user ON session (user_id);
+     CREATE INDEX session_by_expiry ON session (expires_at);
+     CREATE TABLE actor (
+         actor_id   BLOB PRIMARY KEY,
+         user_id    TEXT NOT NULL REFERENCES account (user_id) ON DELETE CASCADE,
+         created_at INTEGER NOT NULL
+     );
+     CREATE TABLE role (
+         user_id    TEXT NOT NULL,
+         kind       TEXT NOT NULL,
+         target     TEXT NOT NULL,
+         granted_at INTEGER NOT NULL,
+         PRIMARY KEY (user_id, kind, target)
+     );
+     CREATE TABLE invite (
+         token_hash  BLOB PRIMARY KEY,
+         kind        TEXT NOT NULL,
+         target      TEXT NOT NULL,
+         created_by  TEXT NOT NULL,
+         created_at  INTEGER NOT NULL,
+         expires_at  INTEGER NOT NULL,
+         accepted_by TEXT,
+         accepted_at INTEGER
+     );",
+    // 4: reports of posts and responses for the village's broker (see reports.rs).
+    crate::reports::MIGRATION,
 ];
 
 pub struct Db {
@@ -70,6 +112,11 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn)?;
         Ok(Self { conn })
+    }
+
+    /// The connection, for a part of the server that keeps its own (the accounts).
+    pub fn into_connection(self) -> Connection {
+        self.conn
     }
 
     /// Stores the municipality from `seed` if the database has none yet, giving it and each

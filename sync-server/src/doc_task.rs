@@ -16,7 +16,7 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use automerge::{Automerge, ChangeHash};
+use automerge::{Automerge, Change, ChangeHash, ReadDoc};
 use sync::{DocEvent, DocInput, DocMessage, DocSync, DocumentId, FanOut, StorageId, Timestamp};
 use tokio::{
     sync::mpsc::{self, error::TrySendError},
@@ -27,7 +27,7 @@ use crate::{
     hub::{ConnId, DocCommand, Hub, Outbound, PeerLink},
     shutdown::{Shutdown, TaskGuard},
     storage::DocumentStore,
-    validate::{ChangeValidator, Incoming},
+    validate::{Access, ChangeValidator, Incoming},
 };
 
 /// At most this many queued messages are handled (and stored) as one batch.
@@ -66,7 +66,18 @@ pub(crate) struct DocTask {
     gossiped_heads: Vec<ChangeHash>,
     /// The document could not be loaded from storage: answer `doc-unavailable`, store nothing.
     broken: bool,
+    /// The peers that read the document.
     peers: HashMap<ConnId, Peer>,
+    /// The peers that may add to it without reading it ([`Access::WriteOnly`]).
+    writers: HashMap<ConnId, Writer>,
+}
+
+/// A peer that adds to the document without reading it: it syncs with `view`, which holds
+/// only the document's first changes and what it sent, never what others wrote.
+struct Writer {
+    link: PeerLink,
+    sync: DocSync,
+    view: Automerge,
 }
 
 struct Peer {
@@ -139,6 +150,7 @@ impl DocTask {
             gossiped_heads: Vec::new(),
             broken: false,
             peers: HashMap::new(),
+            writers: HashMap::new(),
         }
     }
 
@@ -219,6 +231,7 @@ impl DocTask {
         let now = now();
         let mut batch = Batch::default();
         let mut leaving = Vec::new();
+        let mut local_done = Vec::new();
         for command in commands {
             match command {
                 DocCommand::Message { from, message } => {
@@ -231,7 +244,9 @@ impl DocTask {
                     count,
                     data,
                 } => {
-                    for &conn in self.peers.keys().filter(|&&c| c != from) {
+                    // Only readers take part in a document's ephemeral messages.
+                    let from_reader = self.peers.contains_key(&from);
+                    for &conn in self.peers.keys().filter(|&&c| c != from && from_reader) {
                         batch.outgoing.push((
                             conn,
                             Outbound::Ephemeral {
@@ -246,7 +261,19 @@ impl DocTask {
                 DocCommand::Subscribed { conn, add } => {
                     self.known_heads(now, conn, &add, &mut batch);
                 }
+                DocCommand::Local { change, done } => {
+                    let result = if self.broken {
+                        Err("the document could not be loaded".to_owned())
+                    } else {
+                        change(&mut self.doc)
+                    };
+                    if matches!(result, Ok(true)) {
+                        batch.changed = true;
+                    }
+                    local_done.push((done, result));
+                }
                 DocCommand::Leave { conn } => {
+                    self.writers.remove(&conn);
                     if let Some(peer) = self.peers.remove(&conn)
                         && let Some(storage_id) = lasting_storage_id(&peer.link)
                     {
@@ -269,11 +296,20 @@ impl DocTask {
                 }
                 Err(error) => {
                     self.storage_failed(&error.to_string());
+                    for (done, _) in local_done {
+                        let _ = done.send(Err(format!("storing failed: {error}")));
+                    }
                     return false;
                 }
             }
         }
+        for (done, result) in local_done {
+            let _ = done.send(result);
+        }
         self.deliver(batch.outgoing);
+        if batch.changed {
+            self.drop_non_readers();
+        }
 
         if compaction_due && let Err(error) = self.store.compact(self.id, &self.doc).await {
             // The incremental chunks are still there; compaction is retried next save.
@@ -290,6 +326,15 @@ impl DocTask {
             }
         }
         batch.changed
+    }
+
+    /// After a change: peers that may no longer (or never could) read the document stop
+    /// hearing of it (a requester of a document that was missing when it asked, a participant
+    /// who left a conversation, the creator of someone else's inbox).
+    fn drop_non_readers(&mut self) {
+        let (validator, id, doc) = (&self.validator, self.id, &self.doc);
+        self.peers
+            .retain(|_, peer| validator.access(id, doc, &peer.link.principal) == Access::Read);
     }
 
     /// Starts the sync of each peer that appears in `commands` for the first time, from the
@@ -448,6 +493,32 @@ impl DocTask {
             send(&from, unavailable);
             return;
         }
+        // Who may read it is known once the document has changes (a new one is judged by the
+        // validator as it arrives, then `drop_non_readers`).
+        if !self.doc.get_heads().is_empty() {
+            match self.validator.access(self.id, &self.doc, &from.principal) {
+                Access::Read => {
+                    self.writers.remove(&conn);
+                }
+                Access::WriteOnly => {
+                    self.peers.remove(&conn);
+                    self.receive_write_only(now, from, message, batch);
+                    return;
+                }
+                Access::None => {
+                    // Exactly what a document nobody has gets.
+                    self.peers.remove(&conn);
+                    self.writers.remove(&conn);
+                    let unavailable = Outbound::Doc {
+                        document_id: self.id,
+                        message: DocMessage::Unavailable,
+                    };
+                    batch.outgoing.retain(|(c, _)| *c != conn);
+                    send(&from, unavailable);
+                    return;
+                }
+            }
+        }
         let peer = self
             .peers
             .entry(conn)
@@ -487,13 +558,14 @@ impl DocTask {
             let verdict = self.validator.validate(&Incoming {
                 document_id: self.id,
                 peer: &peer.link.peer,
+                principal: &peer.link.principal,
                 before: &before,
                 doc: &self.doc,
             });
             if let Err(rejection) = verdict {
                 tracing::info!(doc = %self.id, peer = %peer.link.peer.peer_id, "{rejection}");
                 self.roll_back(&before);
-                self.fail_peer(conn, rejection.to_string(), batch);
+                self.fail_peer(conn, format!("{}: {rejection}", self.id), batch);
                 return;
             }
             batch.changed = true;
@@ -509,6 +581,99 @@ impl DocTask {
                     },
                 )
             }));
+    }
+
+    /// One message from a peer that may add to the document without reading it: it syncs with
+    /// its own view, and what it adds there is validated and taken into the document.
+    fn receive_write_only(
+        &mut self,
+        now: Timestamp,
+        from: PeerLink,
+        message: DocMessage,
+        batch: &mut Batch,
+    ) {
+        let conn = from.conn;
+        if matches!(message, DocMessage::Unavailable) {
+            self.writers.remove(&conn);
+            return;
+        }
+        if matches!(message, DocMessage::Request(_)) {
+            // It has nothing to add and may read nothing: as for a document nobody has.
+            self.writers.remove(&conn);
+            let unavailable = Outbound::Doc {
+                document_id: self.id,
+                message: DocMessage::Unavailable,
+            };
+            batch.outgoing.retain(|(c, _)| *c != conn);
+            send(&from, unavailable);
+            return;
+        }
+        let writer = match self.writers.entry(conn) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(Writer {
+                view: self.validator.writer_view(self.id, &self.doc),
+                sync: DocSync::new(),
+                link: from,
+            }),
+        };
+        let view_before = writer.view.get_heads();
+        let results = match writer
+            .sync
+            .handle(now, &mut writer.view, DocInput::receive(message))
+        {
+            Ok(results) => results,
+            Err(error) => {
+                self.fail_writer(conn, error.to_string(), batch);
+                return;
+            }
+        };
+        let new: Vec<Change> = writer
+            .view
+            .get_changes(&view_before)
+            .into_iter()
+            .filter(|c| self.doc.get_change_by_hash(&c.hash()).is_none())
+            .collect();
+        let before = self.doc.get_heads();
+        if !new.is_empty() {
+            if let Err(error) = self.doc.apply_changes(new) {
+                self.roll_back(&before);
+                self.fail_writer(conn, error.to_string(), batch);
+                return;
+            }
+            let link = &self.writers[&conn].link;
+            let verdict = self.validator.validate(&Incoming {
+                document_id: self.id,
+                peer: &link.peer,
+                principal: &link.principal,
+                before: &before,
+                doc: &self.doc,
+            });
+            if let Err(rejection) = verdict {
+                tracing::info!(doc = %self.id, peer = %link.peer.peer_id, "{rejection}");
+                self.roll_back(&before);
+                self.fail_writer(conn, format!("{}: {rejection}", self.id), batch);
+                return;
+            }
+            batch.changed |= self.doc.get_heads() != before;
+        }
+        batch
+            .outgoing
+            .extend(results.outgoing.into_iter().map(|message| {
+                (
+                    conn,
+                    Outbound::Doc {
+                        document_id: self.id,
+                        message,
+                    },
+                )
+            }));
+    }
+
+    fn fail_writer(&mut self, conn: ConnId, reason: String, batch: &mut Batch) {
+        batch.outgoing.retain(|(c, _)| *c != conn);
+        if let Some(writer) = self.writers.remove(&conn) {
+            send(&writer.link, Outbound::Fail { reason });
+        }
     }
 
     /// Puts the document back to `heads` (changes after them were never stored or sent).
@@ -540,9 +705,15 @@ impl DocTask {
         tracing::error!(doc = %self.id, "storing changes failed: {error}");
         let saved = self.saved_heads.clone();
         self.roll_back(&saved);
-        for (_, peer) in self.peers.drain() {
+        let links: Vec<PeerLink> = self
+            .peers
+            .drain()
+            .map(|(_, p)| p.link)
+            .chain(self.writers.drain().map(|(_, w)| w.link))
+            .collect();
+        for link in links {
             send(
-                &peer.link,
+                &link,
                 Outbound::Fail {
                     reason: "the server could not store the document".into(),
                 },
@@ -553,11 +724,16 @@ impl DocTask {
     /// Queues each message on its connection; a connection whose queue is full is kicked.
     fn deliver(&mut self, outgoing: Vec<(ConnId, Outbound)>) {
         for (conn, message) in outgoing {
-            let Some(peer) = self.peers.get(&conn) else {
-                continue;
+            let link = match self.peers.get(&conn) {
+                Some(peer) => &peer.link,
+                None => match self.writers.get(&conn) {
+                    Some(writer) => &writer.link,
+                    None => continue,
+                },
             };
-            if !send(&peer.link, message) {
+            if !send(link, message) {
                 self.peers.remove(&conn);
+                self.writers.remove(&conn);
             }
         }
     }

@@ -27,7 +27,10 @@ use sync::{DocMessage, DocumentId, PeerInfo, StorageId, Timestamp};
 use tokio::sync::{Notify, mpsc};
 
 use crate::{
-    limits::SyncLimits, shutdown::Lifecycle, storage::DocumentStore, validate::ChangeValidator,
+    limits::SyncLimits,
+    shutdown::Lifecycle,
+    storage::DocumentStore,
+    validate::{ChangeValidator, Principal},
 };
 
 /// Identifies one WebSocket connection for as long as the server runs.
@@ -38,6 +41,8 @@ pub(crate) type ConnId = u64;
 pub(crate) struct PeerLink {
     pub(crate) conn: ConnId,
     pub(crate) peer: Arc<PeerInfo>,
+    /// Whose connection it is.
+    pub(crate) principal: Arc<Principal>,
     pub(crate) outbound: mpsc::Sender<Outbound>,
     /// Wakes the connection to close it (its queue is full: it reads too slowly).
     pub(crate) kick: Arc<Notify>,
@@ -96,7 +101,18 @@ pub(crate) enum DocCommand {
     Subscribed { conn: ConnId, add: Vec<StorageId> },
     /// The connection is closing: forget its sync state.
     Leave { conn: ConnId },
+    /// The server itself changes the document (role data from the accounts): `change` runs on
+    /// the document in memory; what it wrote is stored, then `done` is answered and the change
+    /// fanned out like a peer's. It does not pass the validator: it is the server's own.
+    Local {
+        change: LocalChange,
+        done: tokio::sync::oneshot::Sender<Result<bool, String>>,
+    },
 }
+
+/// A change the server makes itself: returns whether it wrote anything, or why it could not.
+pub(crate) type LocalChange =
+    Box<dyn FnOnce(&mut automerge::Automerge) -> Result<bool, String> + Send + Sync>;
 
 /// The registry of documents in memory. Cheap to clone.
 #[derive(Clone)]
@@ -211,6 +227,24 @@ impl Hub {
             // Not registered (cannot happen while it runs): nothing reaches it.
             _ => true,
         }
+    }
+
+    /// Runs `change` on the document (loading it if needed) as the server's own change, and
+    /// waits until what it wrote is durable. `Ok(false)`: nothing to write.
+    pub(crate) async fn change(
+        &self,
+        document_id: DocumentId,
+        change: LocalChange,
+    ) -> Result<bool, String> {
+        let handle = self.open(document_id, self.next_conn_id());
+        let (done, answer) = tokio::sync::oneshot::channel();
+        if !handle.send(DocCommand::Local { change, done }).await {
+            return Err("the document's task stopped".into());
+        }
+        drop(handle);
+        answer
+            .await
+            .unwrap_or_else(|_| Err("the document's task stopped".into()))
     }
 
     /// How many documents are in memory.

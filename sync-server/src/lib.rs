@@ -5,29 +5,34 @@
 //! task per document in memory via the [`hub`]); every change is durable in storage before
 //! anything acknowledging it is sent. Incoming changes pass a [`ChangeValidator`] first.
 
+pub mod accounts;
 mod api;
 mod bootstrap_docs;
 mod db;
 mod doc_task;
 mod hub;
 mod limits;
+pub mod reports;
 mod shutdown;
 mod static_files;
-pub mod trust;
 pub mod storage;
+pub mod trust;
 mod validate;
 mod ws;
 
 use std::{future::Future, path::PathBuf, sync::Arc};
 
-use axum::{Router, routing::get};
+use axum::{Router, http::Request, routing::get};
 use sync::{PeerId, PeerInfo, PeerMetadata, StorageId};
 use tokio::sync::Semaphore;
 use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 
+pub use accounts::{Accounts, Clock};
 pub use api::Bootstrap;
 pub use limits::SyncLimits;
-pub use validate::{AcceptAll, ChangeValidator, Incoming, Rejection};
+pub use trust::{Identities, TrustValidator};
+pub use validate::{AcceptAll, Access, ChangeValidator, Incoming, Principal, Rejection};
+pub use ws::SESSION_COOKIE;
 
 use crate::{
     hub::Hub,
@@ -49,6 +54,14 @@ pub struct Config {
     pub seed: String,
     /// Limits of the `/sync` endpoint.
     pub limits: SyncLimits,
+    /// The origins the app is served from (`https://dorpskracht.example`); the first is the
+    /// public one: when it is https, session cookies are `Secure`. Browsers' WebSocket
+    /// upgrades must come from one of them or from the server's own origin (the `Host` it is
+    /// asked as); a page from elsewhere is refused (403).
+    pub origins: Vec<String>,
+    /// The accounts' clock (sessions, invites, rate limits): the system's, or a manual one in
+    /// tests.
+    pub clock: Clock,
 }
 
 /// Why the server could not start or stopped.
@@ -74,6 +87,29 @@ pub enum Error {
     Document(#[from] storage::DocumentError),
 }
 
+/// Whether the server judges who is on each connection.
+enum Trust {
+    /// Everyone is anonymous; changes pass this validator.
+    Off(Arc<dyn ChangeValidator>),
+    /// Sessions, roles and actors come from the server's accounts.
+    On,
+}
+
+/// `uri` for logs: the value of a `token` query parameter is replaced by `[redacted]`.
+pub fn redacted_uri(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else {
+        return uri.path().to_owned();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name == "token" => format!("{name}=[redacted]"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{}?{}", uri.path(), query.join("&"))
+}
+
 /// A server with its storage opened and the municipality seeded.
 #[derive(Clone)]
 pub struct Server {
@@ -92,6 +128,17 @@ struct State {
     connections: Arc<Semaphore>,
     /// The connection each peer id is on, so a peer that joins again replaces its old one.
     peers: ws::PeerRegistry,
+    /// When trust is on (the accounts): who each connection belongs to.
+    identities: Option<Arc<dyn Identities>>,
+    /// See [`Config::origins`].
+    origins: Vec<String>,
+    accounts: Accounts,
+    /// Reports of items to the villages' brokers.
+    reports: Arc<reports::ReportStore>,
+    /// The municipality document, where the server writes role data.
+    municipality_doc: sync::DocumentId,
+    /// The actor id of the server's own changes (role data).
+    server_actor: automerge::ActorId,
 }
 
 impl Server {
@@ -108,28 +155,62 @@ impl Server {
         config: Config,
         validator: Arc<dyn ChangeValidator>,
     ) -> Result<Self, Error> {
+        Self::open_inner(config, Trust::Off(validator)).await
+    }
+
+    /// [`Server::open`] with trust on: each WebSocket carries the user of its session (cookie
+    /// `dk_session` or query `token`, resolved by the accounts) or is anonymous, and every
+    /// document and change passes the [`TrustValidator`]: anonymous peers read the public
+    /// documents and write nothing, private documents are served to their readers only, and a
+    /// new change must come from its actor's owner and keep `model`'s rules.
+    pub async fn open_trusting(config: Config) -> Result<Self, Error> {
+        Self::open_inner(config, Trust::On).await
+    }
+
+    async fn open_inner(config: Config, trust: Trust) -> Result<Self, Error> {
         let Config {
             data,
             dist,
             seed,
             limits,
+            origins,
+            clock,
         } = config;
+        let secure_cookies = origins.first().is_some_and(|o| o.starts_with("https://"));
         // SQLite calls block; keep them off the async workers.
-        let (seed, municipality, storage) = tokio::task::spawn_blocking(move || {
-            let seed: model::MunicipalitySeed = toml::from_str(&seed)?;
-            seed.validate()?;
-            let mut db = db::Db::open(&data)?;
-            let municipality = db.seed_if_empty(&seed)?;
-            drop(db);
-            let storage = SqliteStorage::open(&data)?;
-            Ok::<_, Error>((seed, municipality, storage))
-        })
-        .await
-        .map_err(|_| Error::TaskFailed)??;
+        let (seed, municipality, storage, accounts, reports) =
+            tokio::task::spawn_blocking(move || {
+                let seed: model::MunicipalitySeed = toml::from_str(&seed)?;
+                seed.validate()?;
+                let mut db = db::Db::open(&data)?;
+                let municipality = db.seed_if_empty(&seed)?;
+                drop(db);
+                let storage = SqliteStorage::open(&data)?;
+                let accounts = Accounts::open(&data, clock, secure_cookies)?;
+                let reports = reports::ReportStore::open(
+                    &data.join(db::FILE_NAME),
+                    municipality.villages.iter().map(|v| v.id.clone()).collect(),
+                )?;
+                Ok::<_, Error>((seed, municipality, storage, accounts, reports))
+            })
+            .await
+            .map_err(|_| Error::TaskFailed)??;
+        let municipality_doc = municipality.doc;
         let store = DocumentStore::new(Arc::new(storage));
         bootstrap_docs::create_missing(&store, &seed, &municipality).await?;
         let storage_id = store.storage_id().await?;
+        let public = trust::public_documents(&municipality);
         let bootstrap = Bootstrap::from(municipality);
+        let (validator, identities): (Arc<dyn ChangeValidator>, _) = match trust {
+            Trust::Off(validator) => (validator, None),
+            Trust::On => {
+                let identities: Arc<dyn Identities> = Arc::new(accounts.clone());
+                (
+                    Arc::new(TrustValidator::new(identities.clone(), public)),
+                    Some(identities),
+                )
+            }
+        };
         tracing::info!(
             villages = bootstrap.villages.len(),
             "municipality {} ready",
@@ -143,6 +224,7 @@ impl Server {
                 is_ephemeral: false,
             },
         };
+        let server_actor = accounts::roles::server_actor(&storage_id);
         let hub = Hub::new(
             store,
             validator,
@@ -150,6 +232,14 @@ impl Server {
             lifecycle.clone(),
             StorageId::new(storage_id),
         );
+        accounts::roles::reconcile(
+            &accounts,
+            &hub,
+            municipality_doc,
+            server_actor.clone(),
+            &seed,
+        )
+        .await?;
         Ok(Self {
             state: Arc::new(State {
                 bootstrap,
@@ -157,8 +247,14 @@ impl Server {
                 hub,
                 connections: Arc::new(Semaphore::new(limits.max_connections)),
                 peers: ws::PeerRegistry::default(),
+                identities,
+                origins,
                 limits,
                 lifecycle,
+                accounts,
+                reports: Arc::new(reports),
+                municipality_doc,
+                server_actor,
             }),
             dist,
         })
@@ -167,16 +263,40 @@ impl Server {
     /// Every route the server answers.
     pub fn router(&self) -> Router {
         Router::new()
-            .nest("/api", api::router().with_state(self.state.clone()))
+            .nest(
+                "/api",
+                api::router()
+                    .with_state(self.state.clone())
+                    .merge(reports::router(reports::ReportsApi {
+                        store: self.state.reports.clone(),
+                        // Reports need a signed-in resident, with or without trust on /sync.
+                        identities: Arc::new(self.state.accounts.clone()),
+                    })),
+            )
             .route("/sync", get(ws::upgrade).with_state(self.state.clone()))
             .merge(static_files::router(&self.dist))
             .layer(CompressionLayer::new())
-            .layer(TraceLayer::new_for_http())
+            .layer(
+                TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                    // Never the raw URI: `/sync?token=` carries a session token.
+                    tracing::debug_span!(
+                        "request",
+                        method = %request.method(),
+                        uri = %redacted_uri(request.uri()),
+                    )
+                }),
+            )
     }
 
     /// What `GET /api/bootstrap` answers: the municipality and its villages, with their documents.
     pub fn bootstrap(&self) -> &Bootstrap {
         &self.state.bootstrap
+    }
+
+    /// The accounts: sessions, roles and registered actors; the sync endpoint's
+    /// [`trust::Identities`].
+    pub fn accounts(&self) -> &Accounts {
+        &self.state.accounts
     }
 
     /// How many documents are in memory (they are unloaded when nobody has them open).
@@ -199,7 +319,11 @@ impl Server {
             shutdown.await;
             stopping.begin_shutdown();
         });
-        let served = axum::serve(listener, self.router())
+        // The client's address reaches the handlers (sign-in rate limiting per IP).
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { stopped.recv().await })
             .await
             .map_err(|source| Error::Io {

@@ -4,8 +4,8 @@
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
-use clap::Parser;
-use sync_server::{Config, SyncLimits};
+use clap::{Parser, Subcommand};
+use sync_server::{Clock, Config, SyncLimits, accounts::Password};
 use tracing_subscriber::EnvFilter;
 
 /// Serves the Dorpskracht app and syncs its documents between residents' devices.
@@ -25,6 +25,50 @@ struct Cli {
     /// Defaults to Oude IJsselstreek, built into the binary.
     #[arg(long, env = "DORPSKRACHT_SEED")]
     seed: Option<PathBuf>,
+    /// The origins the app is served from, e.g. `https://dorpskracht.example` (repeat the flag
+    /// or separate with commas). The first is the public origin: if it is https, session
+    /// cookies are `Secure`. WebSocket upgrades from browsers must come from one of them.
+    #[arg(long = "origin", env = "DORPSKRACHT_ORIGINS", value_delimiter = ',')]
+    origins: Vec<String>,
+    /// `on`: each WebSocket is anonymous or signed in (session cookie or `?token=`); anonymous
+    /// peers read the public documents and write nothing, private documents reach their
+    /// readers only, and every new change must come from its actor's owner and keep the rules.
+    /// `off`: every peer reads and writes everything, as automerge-repo's own server (for
+    /// tests of the app before it signs in).
+    #[arg(long, env = "DORPSKRACHT_TRUST", value_enum, default_value_t = Trust::On)]
+    trust: Trust,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Trust {
+    On,
+    Off,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Manage municipality admins.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminAction {
+    /// Creates an account that is municipality admin. The password is read from standard
+    /// input (one line), never from the command line. Run it before starting the server (a
+    /// running server learns of the new admin when it restarts).
+    Create {
+        /// The admin's e-mail address (their sign-in name).
+        #[arg(long)]
+        email: String,
+        /// The name other residents see.
+        #[arg(long)]
+        display_name: String,
+    },
 }
 
 #[tokio::main]
@@ -37,6 +81,15 @@ async fn main() -> ExitCode {
         .init();
 
     let cli = Cli::parse();
+    if let Some(Command::Admin {
+        action: AdminAction::Create {
+            email,
+            display_name,
+        },
+    }) = &cli.command
+    {
+        return create_admin(&cli.data, email, display_name);
+    }
     match serve(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -60,6 +113,8 @@ async fn serve(cli: Cli) -> Result<(), sync_server::Error> {
         dist: cli.dist,
         seed,
         limits: SyncLimits::default(),
+        origins: cli.origins,
+        clock: Clock::system(),
     };
     let listener = tokio::net::TcpListener::bind(cli.addr)
         .await
@@ -67,7 +122,13 @@ async fn serve(cli: Cli) -> Result<(), sync_server::Error> {
             what: format!("listening on {}", cli.addr),
             source,
         })?;
-    let server = sync_server::Server::open(config).await?;
+    let server = match cli.trust {
+        Trust::On => sync_server::Server::open_trusting(config).await?,
+        Trust::Off => {
+            tracing::warn!("trust is off: every peer may read and write every document");
+            sync_server::Server::open(config).await?
+        }
+    };
     let addr = listener
         .local_addr()
         .map_err(|source| sync_server::Error::Io {
@@ -77,6 +138,33 @@ async fn serve(cli: Cli) -> Result<(), sync_server::Error> {
     // The one line a person (and the test harness) reads to know where the app is.
     println!("Dorpskracht: http://{addr}/");
     server.run(listener, shutdown_signal()).await
+}
+
+/// `sync-server admin create`: the first municipality admin.
+fn create_admin(data: &std::path::Path, email: &str, display_name: &str) -> ExitCode {
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        eprintln!("sync-server: reading the password from standard input: {e}");
+        return ExitCode::FAILURE;
+    }
+    let password = Password::new(line.trim_end_matches(['\r', '\n']));
+    let created = sync_server::Accounts::open(data, Clock::system(), false)
+        .map_err(|e| e.to_string())
+        .and_then(|accounts| {
+            accounts
+                .create_admin_blocking(email, display_name, &password)
+                .map_err(|e| format!("{} ({e})", e.code()))
+        });
+    match created {
+        Ok(id) => {
+            println!("created municipality admin {id}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sync-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so the server can finish what it is writing.

@@ -6,11 +6,20 @@
 //! task, which user an actor id is registered to and which roles that user holds. Those two
 //! questions are answered from memory (no I/O): the validator runs inside the document's task.
 
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
-use automerge::ActorId;
-use model::{User, UserId};
+use automerge::legacy::{Key, ObjectId, OpType};
+use automerge::{
+    ActorId, Automerge, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+};
+use model::{AssociationId, ConversationDoc, DocKind, INBOX_ACTOR, InboxDoc, User, UserId};
+use sha2::{Digest, Sha256};
+use sync::DocumentId;
+
+use crate::validate::{Access, ChangeValidator, Incoming, Principal, Rejection};
 
 /// A boxed future, so [`Identities`] can be used as `Arc<dyn Identities>`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -26,4 +35,320 @@ pub trait Identities: Send + Sync + 'static {
 
     /// The user an actor id is registered to, if any. No I/O.
     fn actor_owner(&self, actor: &ActorId) -> Option<UserId>;
+
+    /// The validator accepted a change by `creator` that registers `association` (whose
+    /// creation names its creator as first admin): record that role. No I/O on the caller's
+    /// thread. Does nothing by default.
+    fn association_registered(&self, _association: &AssociationId, _creator: &UserId) {}
+}
+
+/// The trust rules: who may read which document, and which new changes are accepted.
+///
+/// * Reading: the public documents (the municipality's and the villages', named by
+///   `/api/bootstrap`) are read by anyone, signed in or not. A conversation is read by its
+///   participants only, an inbox by its owner only; others may add to an inbox without reading
+///   it ([`Access::WriteOnly`]). Any other document is served to nobody.
+/// * Writing: anonymous peers write nothing. A change new to the server must be made with an
+///   actor registered to the sender ([`Identities::actor_owner`]) and keep `model`'s rules
+///   ([`model::validate_incoming`]) for the sender's current roles, in the document's kind.
+/// * A new document must be a conversation whose first two changes are exactly what
+///   [`ConversationDoc::with_subject`] makes for its sender (who is its first participant), or
+///   an inbox whose first changes are exactly [`InboxDoc::new`] of its owner under the owner's
+///   inbox document id ([`inbox_document_id`]); those are the root keys the rules otherwise
+///   refuse. The inbox's first changes carry [`INBOX_ACTOR`], registered to nobody.
+pub struct TrustValidator {
+    identities: Arc<dyn Identities>,
+    public: HashMap<DocumentId, DocKind>,
+}
+
+impl TrustValidator {
+    /// `public`: the documents everyone reads, with their kind.
+    pub fn new(identities: Arc<dyn Identities>, public: HashMap<DocumentId, DocKind>) -> Self {
+        Self { identities, public }
+    }
+}
+
+/// The municipality's and its villages' documents.
+pub(crate) fn public_documents(
+    municipality: &crate::db::Municipality,
+) -> HashMap<DocumentId, DocKind> {
+    std::iter::once((municipality.doc, DocKind::Municipality))
+        .chain(
+            municipality
+                .villages
+                .iter()
+                .map(|v| (v.doc, DocKind::Village)),
+        )
+        .collect()
+}
+
+/// The document id of `user`'s inbox: the first 16 bytes of SHA-256 of
+/// `"dorpskracht:inbox:" + user`, as the app derives it (`messages::inbox_document_id`).
+pub fn inbox_document_id(user: &str) -> DocumentId {
+    let digest = Sha256::digest(format!("dorpskracht:inbox:{user}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    DocumentId::from_bytes(bytes)
+}
+
+fn refuse(reason: impl Into<String>) -> Rejection {
+    Rejection(reason.into())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn parse_kind(value: Option<(Value<'_>, ObjId)>) -> Option<DocKind> {
+    let (Value::Scalar(s), _) = value? else {
+        return None;
+    };
+    let ScalarValue::Str(s) = s.as_ref() else {
+        return None;
+    };
+    [
+        DocKind::Municipality,
+        DocKind::Village,
+        DocKind::Conversation,
+        DocKind::Inbox,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == s.as_str())
+}
+
+fn root_str(doc: &Automerge, key: &str) -> Option<String> {
+    match doc.get(ROOT, key).ok()?? {
+        (Value::Scalar(s), _) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_participant(doc: &Automerge, user: &UserId) -> bool {
+    match doc.get(ROOT, "participants") {
+        Ok(Some((Value::Object(_), participants))) => {
+            matches!(doc.get(&participants, user.as_str()), Ok(Some(_)))
+        }
+        _ => false,
+    }
+}
+
+/// Associations in the municipality document `doc` that were not there at `before`.
+fn new_associations(doc: &Automerge, before: &[ChangeHash]) -> Vec<AssociationId> {
+    let Ok(Some((Value::Object(_), associations))) = doc.get(ROOT, "associations") else {
+        return Vec::new();
+    };
+    let old: HashSet<String> = doc.keys_at(&associations, before).collect();
+    doc.keys(&associations)
+        .filter(|key| !old.contains(key))
+        .filter_map(|key| AssociationId::new(key).ok())
+        .collect()
+}
+
+/// What a new document's first changes settle: its kind, the heads after them (from where
+/// the rules judge), and the changes exempt from actor binding.
+struct FirstChanges {
+    kind: DocKind,
+    heads: Vec<ChangeHash>,
+    exempt: HashSet<ChangeHash>,
+}
+
+/// Checks the first changes of a document new to the server (see [`TrustValidator`]).
+fn first_changes(
+    document_id: DocumentId,
+    doc: &Automerge,
+    changes: &[Change],
+    sender: &UserId,
+) -> Result<FirstChanges, Rejection> {
+    match parse_kind(doc.get(ROOT, model::schema::KEY_KIND).ok().flatten()) {
+        Some(DocKind::Conversation) => first_conversation_changes(doc, changes, sender),
+        Some(DocKind::Inbox) => {
+            let owner = root_str(doc, "owner")
+                .and_then(|o| UserId::new(o).ok())
+                .ok_or_else(|| refuse("a new inbox names its owner"))?;
+            if document_id != inbox_document_id(owner.as_str()) {
+                return Err(refuse("an inbox lives under its owner's inbox document id"));
+            }
+            let expected = InboxDoc::new(&owner);
+            let genesis: HashSet<ChangeHash> = expected
+                .changes_since(&[])
+                .iter()
+                .map(Change::hash)
+                .collect();
+            let incoming: HashSet<ChangeHash> = changes.iter().map(Change::hash).collect();
+            let inbox_actor = ActorId::from(INBOX_ACTOR.as_slice());
+            let forged = changes
+                .iter()
+                .any(|c| *c.actor_id() == inbox_actor && !genesis.contains(&c.hash()));
+            if !genesis.is_subset(&incoming) || forged {
+                return Err(refuse(
+                    "a new inbox starts with exactly the first changes derived from its owner",
+                ));
+            }
+            Ok(FirstChanges {
+                kind: DocKind::Inbox,
+                heads: expected.heads(),
+                exempt: genesis,
+            })
+        }
+        _ => Err(refuse(
+            "a new document must be a conversation or an inbox (the public ones exist already)",
+        )),
+    }
+}
+
+/// A new conversation's first two changes must be exactly what
+/// [`ConversationDoc::with_subject`] makes with the sender as creator: the schema, then the
+/// participants (the creator first) and the subject.
+fn first_conversation_changes(
+    doc: &Automerge,
+    changes: &[Change],
+    sender: &UserId,
+) -> Result<FirstChanges, Rejection> {
+    let bad = || {
+        refuse("a new conversation starts with exactly the changes the model makes for its creator")
+    };
+    let kind_op = match doc.get(ROOT, model::schema::KEY_KIND) {
+        Ok(Some((_, id))) => id,
+        _ => return Err(bad()),
+    };
+    let first_hash = doc.hash_for_opid(&kind_op).ok_or_else(bad)?;
+    let first = changes
+        .iter()
+        .find(|c| c.hash() == first_hash)
+        .ok_or_else(bad)?;
+    let mut seconds = changes
+        .iter()
+        .filter(|c| c.actor_id() == first.actor_id() && c.seq() == 2 && c.deps() == [first_hash]);
+    let (Some(second), None) = (seconds.next(), seconds.next()) else {
+        return Err(bad());
+    };
+    // The participants in the order they were written, and the subject.
+    let mut participants = Vec::new();
+    let mut subject = String::new();
+    for op in second.decode().operations {
+        match (&op.obj, &op.key, &op.action) {
+            (ObjectId::Root, Key::Map(k), OpType::Put(ScalarValue::Str(s))) if k == "subject" => {
+                subject = s.to_string();
+            }
+            (ObjectId::Id(_), Key::Map(k), OpType::Make(ObjType::Map)) => {
+                participants.push(UserId::new(k.to_string()).map_err(|_| bad())?);
+            }
+            _ => {}
+        }
+    }
+    let Some((creator, others)) = participants.split_first() else {
+        return Err(bad());
+    };
+    if creator != sender {
+        return Err(refuse(
+            "a new conversation is created by its first participant",
+        ));
+    }
+    let expected = ConversationDoc::with_subject(
+        &User::resident(creator.clone()),
+        others,
+        &subject,
+        first.actor_id().clone(),
+        first.timestamp(),
+    )
+    .map_err(|_| bad())?;
+    let expected: Vec<ChangeHash> = expected
+        .changes_since(&[])
+        .iter()
+        .map(Change::hash)
+        .collect();
+    if expected != [first_hash, second.hash()] {
+        return Err(bad());
+    }
+    Ok(FirstChanges {
+        kind: DocKind::Conversation,
+        heads: vec![second.hash()],
+        exempt: HashSet::new(),
+    })
+}
+
+impl ChangeValidator for TrustValidator {
+    fn validate(&self, incoming: &Incoming<'_>) -> Result<(), Rejection> {
+        let Some(sender) = incoming.principal.user() else {
+            return Err(refuse("anonymous peers may not write: sign in first"));
+        };
+        let doc = incoming.doc;
+        let changes = incoming.changes();
+        let settled = match self.public.get(&incoming.document_id) {
+            Some(kind) => FirstChanges {
+                kind: *kind,
+                heads: incoming.before.to_vec(),
+                exempt: HashSet::new(),
+            },
+            None if incoming.before.is_empty() => {
+                first_changes(incoming.document_id, doc, &changes, sender)?
+            }
+            None => {
+                let kind = parse_kind(
+                    doc.get_at(ROOT, model::schema::KEY_KIND, incoming.before)
+                        .ok()
+                        .flatten(),
+                );
+                match kind {
+                    Some(kind @ (DocKind::Conversation | DocKind::Inbox)) => FirstChanges {
+                        kind,
+                        heads: incoming.before.to_vec(),
+                        exempt: HashSet::new(),
+                    },
+                    _ => return Err(refuse("the server keeps no such document")),
+                }
+            }
+        };
+        for change in &changes {
+            if settled.exempt.contains(&change.hash()) {
+                continue;
+            }
+            if self.identities.actor_owner(change.actor_id()).as_ref() != Some(sender) {
+                return Err(refuse(format!(
+                    "change {}: its actor {} is not registered to {sender}",
+                    change.hash(),
+                    change.actor_id()
+                )));
+            }
+        }
+        let user = self.identities.user(sender);
+        model::validate_incoming(doc, &settled.heads, settled.kind, &user, now_ms())
+            .map_err(|violation| refuse(violation.to_string()))?;
+        if settled.kind == DocKind::Municipality {
+            for association in new_associations(doc, incoming.before) {
+                self.identities.association_registered(&association, sender);
+            }
+        }
+        Ok(())
+    }
+
+    fn access(&self, document_id: DocumentId, doc: &Automerge, principal: &Principal) -> Access {
+        if self.public.contains_key(&document_id) {
+            return Access::Read;
+        }
+        let Some(user) = principal.user() else {
+            return Access::None;
+        };
+        match parse_kind(doc.get(ROOT, model::schema::KEY_KIND).ok().flatten()) {
+            Some(DocKind::Conversation) if is_participant(doc, user) => Access::Read,
+            Some(DocKind::Inbox) => match root_str(doc, "owner") {
+                Some(owner) if owner == user.as_str() => Access::Read,
+                Some(owner) if document_id == inbox_document_id(&owner) => Access::WriteOnly,
+                _ => Access::None,
+            },
+            _ => Access::None,
+        }
+    }
+
+    fn writer_view(&self, _document_id: DocumentId, doc: &Automerge) -> Automerge {
+        root_str(doc, "owner")
+            .and_then(|owner| UserId::new(owner).ok())
+            .map(|owner| InboxDoc::new(&owner).into_automerge())
+            .unwrap_or_default()
+    }
 }

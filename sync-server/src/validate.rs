@@ -6,17 +6,56 @@
 //! message (nothing was stored or sent yet), the peer gets an `error` and is disconnected, and
 //! its app recovers from the server's copy.
 //!
+//! The validator also decides who may read a document ([`ChangeValidator::access`]): a peer
+//! that may not is answered `doc-unavailable`, exactly as for a document nobody has, and is
+//! left out of fan-out and heads gossip.
+//!
 //! The default, [`AcceptAll`], is automerge-repo's behaviour. The trust rules (actor binding,
-//! `model` permissions) plug in here.
+//! `model` permissions, private documents) are [`crate::trust::TrustValidator`].
 
 use automerge::{Automerge, Change, ChangeHash};
+use model::UserId;
 use sync::{DocumentId, PeerInfo};
+
+/// Who is on the other end of a connection, as established when the WebSocket was upgraded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// No (valid) session: may read public documents, writes nothing (with trust on).
+    Anonymous,
+    /// A signed-in user.
+    User(UserId),
+}
+
+impl Principal {
+    /// The user, if signed in.
+    pub fn user(&self) -> Option<&UserId> {
+        match self {
+            Principal::Anonymous => None,
+            Principal::User(id) => Some(id),
+        }
+    }
+}
+
+/// What a principal may do with a document it asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Read (and write, subject to [`ChangeValidator::validate`]).
+    Read,
+    /// Add to it without reading it: someone else's inbox, to which anyone may add a
+    /// conversation. The peer syncs with a copy holding only the document's first changes
+    /// (which every device derives alike) and what it sends.
+    WriteOnly,
+    /// Nothing: the document is not served or announced to this principal.
+    None,
+}
 
 /// What a validator is shown: one peer's message worth of new changes to one document.
 pub struct Incoming<'a> {
     pub document_id: DocumentId,
     /// Who sent them (from the connection's handshake).
     pub peer: &'a PeerInfo,
+    /// Whose connection it is (from the session the WebSocket was opened with).
+    pub principal: &'a Principal,
     /// The document's heads before the changes (read the old state with the `*_at` methods).
     pub before: &'a [ChangeHash],
     /// The document with the changes applied.
@@ -39,6 +78,18 @@ pub struct Rejection(pub String);
 /// it quick and do no I/O.
 pub trait ChangeValidator: Send + Sync + 'static {
     fn validate(&self, incoming: &Incoming<'_>) -> Result<(), Rejection>;
+
+    /// Whether `principal` may read `doc` (never called for a document the server has no
+    /// changes of). Everyone may, by default.
+    fn access(&self, _document_id: DocumentId, _doc: &Automerge, _principal: &Principal) -> Access {
+        Access::Read
+    }
+
+    /// For a peer with [`Access::WriteOnly`]: the copy of `doc` it syncs with (what anyone may
+    /// know of it). Empty by default.
+    fn writer_view(&self, _document_id: DocumentId, _doc: &Automerge) -> Automerge {
+        Automerge::new()
+    }
 }
 
 /// Accepts every change.

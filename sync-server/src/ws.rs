@@ -14,12 +14,13 @@ use std::{
 
 use axum::{
     extract::{
-        State,
+        Query, State,
         ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade, close_code},
     },
-    http::StatusCode,
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use serde::Deserialize;
 use sync::{
     Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocumentId, Message, PeerId,
     PeerInfo,
@@ -32,6 +33,7 @@ use tokio::{
 use crate::{
     doc_task::now,
     hub::{ConnId, DocCommand, DocHandle, Outbound, PeerLink},
+    validate::Principal,
 };
 
 /// How often a connection that has not finished its handshake checks the handshake timeout.
@@ -39,13 +41,43 @@ const HANDSHAKE_TICK: Duration = Duration::from_millis(500);
 /// Initial read and write buffers of a socket: small, so an idle connection costs little.
 const SOCKET_BUFFER: usize = 8 * 1024;
 
+/// The query of `GET /sync`: `token` is a session token for clients that cannot send the
+/// cookie (it is never logged: see [`crate::redacted_uri`]).
+#[derive(Deserialize)]
+pub(crate) struct SyncQuery {
+    token: Option<String>,
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "dk_session";
+
 pub(crate) async fn upgrade(
     State(state): State<Arc<crate::State>>,
+    headers: HeaderMap,
+    Query(query): Query<SyncQuery>,
     ws: WebSocketUpgrade,
 ) -> Response {
     if state.lifecycle.is_shutting_down() {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
+    if !origin_allowed(&headers, &state.origins) {
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+    }
+    let principal = match &state.identities {
+        None => Principal::Anonymous,
+        Some(identities) => {
+            let token = query.token.or_else(|| session_cookie(&headers));
+            match token {
+                // An unknown or expired token reads as anonymous, as no token does: the app
+                // learns it is signed out from the accounts API, not from here.
+                Some(token) => identities
+                    .session_user(&token)
+                    .await
+                    .map_or(Principal::Anonymous, Principal::User),
+                None => Principal::Anonymous,
+            }
+        }
+    };
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
@@ -56,13 +88,45 @@ pub(crate) async fn upgrade(
         .write_buffer_size(SOCKET_BUFFER)
         .on_upgrade(move |socket| async move {
             let guard = state.lifecycle.track();
-            let task = ConnectionTask::new(state, socket);
+            let task = ConnectionTask::new(state, socket, principal);
             let conn = task.conn;
             task.run().await;
             tracing::debug!(conn, "connection closed");
             drop(guard);
             drop(permit);
         })
+}
+
+/// Browsers name the page that opens a WebSocket in `Origin`; only the server's own origin
+/// (the `Host` it was asked as) and the configured ones may. Native clients send none.
+fn origin_allowed(headers: &HeaderMap, origins: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let origin = origin.trim_end_matches('/');
+    if origins.iter().any(|o| o.trim_end_matches('/') == origin) {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    host.is_some() && origin_host == host
+}
+
+/// The `dk_session` cookie's value, if the request carries it.
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim_matches('"').to_owned())
 }
 
 /// Which connection each peer id is on. automerge-repo's server does the same: a peer that
@@ -108,6 +172,7 @@ struct ConnectionTask {
     socket: WebSocket,
     conn: ConnId,
     connection: Connection,
+    principal: Arc<Principal>,
     /// Set once the handshake is done.
     link: Option<PeerLink>,
     docs: HashMap<DocumentId, DocHandle>,
@@ -119,7 +184,7 @@ struct ConnectionTask {
 }
 
 impl ConnectionTask {
-    fn new(state: Arc<crate::State>, socket: WebSocket) -> Self {
+    fn new(state: Arc<crate::State>, socket: WebSocket, principal: Principal) -> Self {
         let limits = &state.limits;
         let config = ConnectionConfig {
             max_message_size: limits.max_message_size,
@@ -130,6 +195,7 @@ impl ConnectionTask {
         Self {
             conn: state.hub.next_conn_id(),
             connection,
+            principal: Arc::new(principal),
             link: None,
             docs: HashMap::new(),
             outbound_tx,
@@ -335,13 +401,15 @@ impl ConnectionTask {
     }
 
     fn established(&mut self, peer: PeerInfo) {
-        tracing::debug!(conn = self.conn, peer = %peer.peer_id, "peer joined");
+        let user = self.principal.user().map(|u| u.as_str().to_owned());
+        tracing::debug!(conn = self.conn, peer = %peer.peer_id, user, "peer joined");
         self.state
             .peers
             .join(&peer.peer_id, self.conn, self.replaced.clone());
         self.link = Some(PeerLink {
             conn: self.conn,
             peer: Arc::new(peer),
+            principal: self.principal.clone(),
             outbound: self.outbound_tx.clone(),
             kick: self.kick.clone(),
             subscriptions: Arc::default(),

@@ -36,6 +36,8 @@ async fn server() -> (Server, tempfile::TempDir) {
         dist,
         seed: DEFAULT_SEED.into(),
         limits: SyncLimits::default(),
+        origins: Vec::new(),
+        clock: sync_server::Clock::system(),
     })
     .await
     .unwrap();

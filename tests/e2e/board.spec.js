@@ -4,6 +4,7 @@
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { Server } from "../support/server.js";
+import { signedInContext } from "../support/resident.js";
 
 let server;
 test.beforeEach(async () => {
@@ -15,7 +16,7 @@ test.afterEach(async () => {
 });
 
 async function openBoard(browser) {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const context = await signedInContext(browser, server, { viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   await page.goto(`${server.url}/dorp/ulft`);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Ulft");

@@ -3,6 +3,7 @@
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { Server } from "../support/server.js";
+import { signedInContext } from "../support/resident.js";
 
 let server;
 test.beforeEach(async () => {
@@ -14,7 +15,7 @@ test.afterEach(async () => {
 });
 
 async function openVillage(browser, path = "/dorp/ulft/hulp") {
-  const context = await browser.newContext();
+  const context = await signedInContext(browser, server);
   const page = await context.newPage();
   await page.goto(`${server.url}${path}`);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Ulft");
@@ -88,7 +89,7 @@ test("a request is answered, accepted and matched across two residents", async (
 });
 
 test("the village page is reached from the first page and has no accessibility violations", async ({ browser }) => {
-  const context = await browser.newContext();
+  const context = await signedInContext(browser, server);
   const page = await context.newPage();
   await page.goto(server.url);
   await page.getByRole("radio", { name: "Ulft", exact: true }).check();

@@ -4,6 +4,7 @@
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { Server } from "../support/server.js";
+import { signedInContext } from "../support/resident.js";
 import { registerAssociation } from "../support/associations.js";
 
 let server;
@@ -18,7 +19,7 @@ test.afterEach(async () => {
 const shot = (name) => new URL(`../../docs/screenshots/${name}.png`, import.meta.url).pathname;
 
 async function openInitiatives(browser) {
-  const context = await browser.newContext();
+  const context = await signedInContext(browser, server);
   const page = await context.newPage();
   await page.goto(`${server.url}/dorp/ulft/initiatieven`);
   await expect(page.getByRole("heading", { level: 2 })).toHaveText("Initiatieven in Ulft");

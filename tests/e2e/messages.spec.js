@@ -4,6 +4,7 @@
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { Server } from "../support/server.js";
+import { signedInContext } from "../support/resident.js";
 
 let server;
 test.beforeEach(async () => {
@@ -16,7 +17,7 @@ test.afterEach(async () => {
 
 /** A resident of Ulft with a display name; returns their page and user id. */
 async function resident(browser, name) {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const context = await signedInContext(browser, server, { viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
   await page.goto(`${server.url}/dorp/ulft/hulp`);
   await expect(page.getByTestId("online")).toHaveText("Online");
@@ -141,7 +142,7 @@ test("a conversation started offline stays on the device and reaches the recipie
 });
 
 test("a new message without a recipient says so and offers no form", async ({ browser }) => {
-  const context = await browser.newContext();
+  const context = await signedInContext(browser, server);
   const page = await context.newPage();
   await page.goto(`${server.url}/berichten/nieuw?over=Iets`);
   await expect(page.getByTestId("no-recipient")).toBeVisible();

@@ -7,6 +7,7 @@
 // back, both converge on one plan with both paragraphs and both see every post.
 import { test, expect } from "@playwright/test";
 import { Server } from "../support/server.js";
+import { signedInContext } from "../support/resident.js";
 import { Proxy } from "../support/proxy.js";
 import { registerAssociation } from "../support/associations.js";
 
@@ -45,7 +46,7 @@ test("A works cut off while B works online; A's work survives a restart and both
   const start = "Het Oranjefeest op 27 april.\n";
 
   // A, through the proxy: the app, the service worker and /sync all come through it.
-  const annaContext = await browser.newContext();
+  const annaContext = await signedInContext(browser, server);
   let anna = await annaContext.newPage();
   await anna.goto(`${proxy.url}/dorp/ulft/initiatieven`);
   await expect(anna.getByTestId("online")).toHaveText("Online");
@@ -60,7 +61,7 @@ test("A works cut off while B works online; A's work survives a restart and both
   const path = new URL(anna.url()).pathname;
 
   // B, directly: administers the Oranjevereniging, which joins as partner, so B may edit too.
-  const bert = await (await browser.newContext()).newPage();
+  const bert = await (await signedInContext(browser, server)).newPage();
   await bert.goto(`${server.url}/dorp/ulft/initiatieven`);
   await expect(bert.getByTestId("online")).toHaveText("Online");
   await registerAssociation(bert, "Oranjevereniging Ulft");

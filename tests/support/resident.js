@@ -3,8 +3,41 @@
 import { expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 
-export async function resident(browser, server, { user, village = "ulft", path = "/" } = {}) {
-  const context = await browser.newContext();
+let made = 0;
+
+/**
+ * A browser context whose resident has an account and is signed in: signed up through the
+ * server's API (the session cookie lands in the context's cookie jar), with the app's own note
+ * of who is signed in set before it starts, as after signing in on the device. `user` is the
+ * user id proposed at sign-up (like the app's local profile id); a fresh one by default.
+ */
+export async function signedInContext(browser, server, options = {}, { user, name } = {}) {
+  const context = await browser.newContext(options);
+  const id = user ?? `r${process.pid.toString(36)}${(made++).toString(36)}${Date.now().toString(36)}`;
+  const response = await context.request.post(`${server.url}/api/accounts`, {
+    data: {
+      email: `${id}@example.nl`,
+      password: "Oude-IJssel-e2e-2026",
+      display_name: name ?? id,
+      user_id: id,
+    },
+  });
+  if (!response.ok()) throw new Error(`sign-up of ${id}: ${response.status()} ${await response.text()}`);
+  const { user: account } = await response.json();
+  await context.addInitScript(
+    ([id, cache]) => {
+      if (sessionStorage.getItem("signed-in")) return;
+      sessionStorage.setItem("signed-in", "1");
+      localStorage.setItem("dorpskracht.user", id);
+      localStorage.setItem("dorpskracht.account", cache);
+    },
+    [account.id, `${account.id}\n${account.display_name}\n${account.email}`],
+  );
+  return context;
+}
+
+export async function resident(browser, server, { user, village = "ulft", path = "/", signedIn = true } = {}) {
+  const context = signedIn ? await signedInContext(browser, server, {}, { user }) : await browser.newContext();
   await context.addInitScript(
     ([user, village]) => {
       if (sessionStorage.getItem("seeded")) return;

@@ -83,6 +83,8 @@ struct Shared<S> {
 
 struct State {
     docs: BTreeMap<DocumentId, OpenDoc>,
+    /// The actor this repo's local changes are made as (see [`Repo::set_actor`]).
+    actor: Option<automerge::ActorId>,
     client: Client,
     link: Option<Rc<Link>>,
     storage_error: Option<StorageError>,
@@ -279,6 +281,7 @@ impl<S: Storage + 'static> Repo<S> {
                 clock: Box::new(clock),
                 state: RefCell::new(State {
                     docs: BTreeMap::new(),
+                    actor: None,
                     client: Client::new(local),
                     link: None,
                     storage_error: None,
@@ -371,10 +374,14 @@ impl<S: Storage + 'static> Repo<S> {
         mark("dorpskracht:repo-loaded");
         {
             let mut state = self.state_mut();
+            let mut doc = loaded.doc;
+            if let Some(actor) = &state.actor {
+                doc.set_actor(actor.clone());
+            }
             state.docs.insert(
                 id,
                 OpenDoc {
-                    doc: loaded.doc,
+                    doc,
                     chunks: loaded.chunks,
                     server_heads: loaded.shared_heads.clone(),
                     stored_server_heads: loaded.shared_heads,
@@ -433,6 +440,19 @@ impl<S: Storage + 'static> Repo<S> {
                 .await?;
         }
         Ok(handle)
+    }
+
+    /// Makes every local change, in open documents and ones opened later, as `actor`. The
+    /// server accepts a new change only from the user its actor is registered to, so the app
+    /// registers this actor with the account before it syncs (see `crate::account`). Every
+    /// page load takes a fresh one: two tabs never share an actor (which would corrupt the
+    /// documents' history).
+    pub fn set_actor(&self, actor: automerge::ActorId) {
+        let mut state = self.state_mut();
+        for open in state.docs.values_mut() {
+            open.doc.set_actor(actor.clone());
+        }
+        state.actor = Some(actor);
     }
 
     /// The status of all open documents and the connection.

@@ -63,6 +63,26 @@ impl SyncConnection {
         }
     }
 
+    /// Drops the current socket and dials again at once: who the connection belongs to is
+    /// settled when it opens (the session cookie), so signing in or out needs a new one.
+    pub fn reconnect(&self) {
+        let driver = &self.driver;
+        if driver.stopped.get() {
+            return;
+        }
+        if let (Some(window), Some(timer)) = (web_sys::window(), driver.retry_timer.take()) {
+            window.clear_timeout_with_handle(timer);
+        }
+        if let Some(socket) = driver.socket.borrow_mut().take() {
+            socket.detach();
+            let _ = socket.ws.close();
+            driver.repo.closed();
+        }
+        driver.online_since.set(None);
+        driver.attempt.set(0);
+        dial(driver);
+    }
+
     /// Connection attempts that failed since the last connection that lasted (a connection
     /// that the server ends soon after the handshake counts as failed, so a server that keeps
     /// rejecting us is not dialled in a tight loop).

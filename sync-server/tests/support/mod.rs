@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod identities;
+
 use std::{
     collections::{HashMap, HashSet},
     net::SocketAddr,
@@ -11,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use automerge::{Automerge, ChangeHash, transaction::Transaction};
+use automerge::{ActorId, Automerge, ChangeHash, transaction::Transaction};
 use futures_util::{SinkExt, StreamExt};
 use sync::{
     Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocEvent, DocInput, DocSync,
@@ -51,11 +53,18 @@ impl TestServer {
         Self::start_in(dir, limits, validator).await
     }
 
+    /// A server with trust on: its accounts decide who is on each connection (see
+    /// [`identities::sign_up`]).
+    pub async fn start_trusting(origins: Vec<String>) -> Self {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        Self::start_on(dir, SyncLimits::default(), Mode::Trust(origins), None).await
+    }
+
     /// A server whose sockets have a small kernel send buffer, so that a peer that does not
     /// read backs up into the server's own queue quickly.
     pub async fn start_with_small_send_buffers(limits: SyncLimits) -> Self {
         let dir = Arc::new(tempfile::tempdir().unwrap());
-        Self::start_on(dir, limits, None, Some(8 * 1024)).await
+        Self::start_on(dir, limits, Mode::Validator(None), Some(8 * 1024)).await
     }
 
     /// Starts (again) on the data in `dir`.
@@ -64,13 +73,13 @@ impl TestServer {
         limits: SyncLimits,
         validator: Option<Arc<dyn ChangeValidator>>,
     ) -> Self {
-        Self::start_on(dir, limits, validator, None).await
+        Self::start_on(dir, limits, Mode::Validator(validator), None).await
     }
 
     async fn start_on(
         dir: Arc<tempfile::TempDir>,
         limits: SyncLimits,
-        validator: Option<Arc<dyn ChangeValidator>>,
+        mode: Mode,
         send_buffer: Option<u32>,
     ) -> Self {
         let dist = dir.path().join("dist");
@@ -80,10 +89,16 @@ impl TestServer {
             dist,
             seed: DEFAULT_SEED.into(),
             limits,
+            origins: match &mode {
+                Mode::Trust(origins) => origins.clone(),
+                Mode::Validator(_) => Vec::new(),
+            },
+            clock: sync_server::Clock::system(),
         };
-        let server = match validator {
-            Some(v) => Server::open_with_validator(config, v).await.unwrap(),
-            None => Server::open(config).await.unwrap(),
+        let server = match mode {
+            Mode::Validator(Some(v)) => Server::open_with_validator(config, v).await.unwrap(),
+            Mode::Validator(None) => Server::open(config).await.unwrap(),
+            Mode::Trust(_) => Server::open_trusting(config).await.unwrap(),
         };
         let listener = listen(send_buffer);
         let addr = listener.local_addr().unwrap();
@@ -119,6 +134,11 @@ impl TestServer {
             .unwrap();
         self.dir.clone()
     }
+}
+
+enum Mode {
+    Validator(Option<Arc<dyn ChangeValidator>>),
+    Trust(Vec<String>),
 }
 
 /// A listener on a free loopback port; accepted sockets inherit its send buffer size.
@@ -242,6 +262,8 @@ pub struct Client {
     pub latencies: Vec<u32>,
     /// Announced as `peerMetadata.storageId` (with `isEphemeral: false`) if set.
     pub storage_id: Option<String>,
+    /// The actor every document it makes or finds writes with (random if unset).
+    pub actor: Option<ActorId>,
     session: Option<Session>,
 }
 
@@ -263,8 +285,46 @@ impl Client {
             latency_epoch: None,
             latencies: Vec::new(),
             storage_id: None,
+            actor: None,
             session: None,
         }
+    }
+
+    /// A client whose documents write with `actor`.
+    pub fn with_actor(name: &str, actor: ActorId) -> Self {
+        let mut client = Self::new(name);
+        client.actor = Some(actor);
+        client
+    }
+
+    fn new_doc(&self) -> Automerge {
+        match &self.actor {
+            Some(actor) => Automerge::new().with_actor(actor.clone()),
+            None => Automerge::new(),
+        }
+    }
+
+    /// Changes a document in any way `change` likes (several changes, a model operation);
+    /// what it made is sent at once if connected.
+    pub async fn apply(
+        &mut self,
+        id: DocumentId,
+        change: impl FnOnce(&mut Automerge),
+    ) -> Result<(), ClientError> {
+        change(self.docs.get_mut(&id).expect("a document this client has"));
+        if self.session.is_some() {
+            self.drive(id, DocInput::doc_changed()).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds an existing document (e.g. one made with `model`) and announces it if connected.
+    pub async fn add(&mut self, id: DocumentId, doc: Automerge) -> Result<(), ClientError> {
+        self.docs.insert(id, doc);
+        if self.session.is_some() {
+            self.drive(id, DocInput::begin()).await?;
+        }
+        Ok(())
     }
 
     pub fn is_connected(&self) -> bool {
@@ -273,7 +333,24 @@ impl Client {
 
     /// Connects, finishes the handshake and begins every document it has.
     pub async fn connect(&mut self, url: &str) -> Result<(), ClientError> {
-        let (ws, _) = tokio_tungstenite::connect_async(url)
+        self.connect_with_cookie(url, None).await
+    }
+
+    /// [`Client::connect`], sending a `Cookie` header as a browser would.
+    pub async fn connect_with_cookie(
+        &mut self,
+        url: &str,
+        cookie: Option<&str>,
+    ) -> Result<(), ClientError> {
+        use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
+        let mut request = url
+            .into_client_request()
+            .map_err(|_| ClientError::Disconnected)?;
+        if let Some(cookie) = cookie {
+            let value = HeaderValue::from_str(cookie).map_err(|_| ClientError::Disconnected)?;
+            request.headers_mut().insert("cookie", value);
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(request)
             .await
             .map_err(|_| ClientError::Disconnected)?;
         let info = PeerInfo {
@@ -319,14 +396,18 @@ impl Client {
         edit: impl FnOnce(&mut Transaction<'_>),
     ) -> Result<DocumentId, ClientError> {
         let id = random_document_id();
-        self.docs.insert(id, Automerge::new());
+        let doc = self.new_doc();
+        self.docs.insert(id, doc);
         self.edit(id, edit).await?;
         Ok(id)
     }
 
     /// Starts following a document it does not have (sends `request` if connected).
     pub async fn find(&mut self, id: DocumentId) -> Result<(), ClientError> {
-        self.docs.entry(id).or_default();
+        if !self.docs.contains_key(&id) {
+            let doc = self.new_doc();
+            self.docs.insert(id, doc);
+        }
         if self.session.is_some() {
             self.drive(id, DocInput::begin()).await?;
         }
@@ -380,6 +461,11 @@ impl Client {
                 Err(_) => return Ok(()),
             }
         }
+    }
+
+    /// This client's copy of `id`.
+    pub fn doc(&self, id: DocumentId) -> &Automerge {
+        &self.docs[&id]
     }
 
     pub fn heads(&self, id: DocumentId) -> Vec<ChangeHash> {

@@ -1,0 +1,451 @@
+//! Accounts on the server: sign up, sign in, sign out, and who is signed in on this device.
+//!
+//! The server keeps the session in an HttpOnly cookie the app never sees; the app keeps only
+//! who is signed in (id, name, e-mail) in localStorage, so it starts signed in offline too, and
+//! asks `GET /api/session` on every start whether that is still so. Signing up proposes the
+//! device's local profile id as the account's id, so what the resident made before signing up
+//! stays theirs (see [`crate::identity`]).
+//!
+//! Requests and answers are JSON built and read with the browser's own `JSON` (a JSON library
+//! in the wasm would cost the download more than these screens).
+
+use js_sys::{JSON, Object, Reflect};
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{
+    NavigateOptions,
+    components::A,
+    hooks::{use_navigate, use_query_map},
+};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::{
+    AppState,
+    i18n::{Lang, Text, t, tr},
+    identity, storage,
+};
+
+const CACHE_KEY: &str = "dorpskracht.account";
+
+/// Who is signed in on this device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The account's user id: the `author` of what they make.
+    pub id: String,
+    pub display_name: String,
+    pub email: String,
+}
+
+impl Session {
+    fn from_json(value: &JsValue) -> Option<Session> {
+        let user = field(value, "user")?;
+        Some(Session {
+            id: field(&user, "id")?.as_string()?,
+            display_name: field(&user, "display_name")?.as_string()?,
+            email: field(&user, "email")?.as_string()?,
+        })
+    }
+
+    fn to_cache(&self) -> String {
+        [&self.id, &self.display_name, &self.email]
+            .map(String::as_str)
+            .join("\n")
+    }
+
+    fn from_cache(s: &str) -> Option<Session> {
+        let mut parts = s.splitn(3, '\n').map(str::to_owned);
+        Some(Session {
+            id: parts.next()?,
+            display_name: parts.next()?,
+            email: parts.next()?,
+        })
+    }
+}
+
+/// The signed-in account (`None`: reading only), in context for every screen.
+#[derive(Clone, Copy)]
+pub struct Account(pub RwSignal<Option<Session>>);
+
+impl Account {
+    /// Starts from the device's copy and asks the server whether the session still holds.
+    pub fn start() -> Account {
+        let cached = storage::get(CACHE_KEY).and_then(|s| Session::from_cache(&s));
+        identity::set_signed_in(cached.is_some());
+        let account = Account(RwSignal::new(cached));
+        spawn_local(async move {
+            match request("GET", SESSION, None).await {
+                Ok((200, body)) => account.signed_in(Session::from_json(&body)),
+                Ok((401, _)) => account.signed_in(None),
+                // Offline or the server is away: keep what the device knew.
+                _ => {}
+            }
+        });
+        account
+    }
+
+    fn signed_in(self, session: Option<Session>) {
+        identity::set_signed_in(session.is_some());
+        match &session {
+            Some(s) => {
+                storage::set(CACHE_KEY, &s.to_cache());
+                // The account's id is who the resident is from now on on this device.
+                identity::adopt(&s.id);
+            }
+            None => storage::remove(CACHE_KEY),
+        }
+        self.0.set(session);
+    }
+}
+
+const SESSION: &str = "/api/session";
+const ACCOUNT: &str = "/api/accounts";
+
+const ACTORS: &str = "/api/actors";
+
+/// Registers the actors this device made changes as with the signed-in account, so the server
+/// accepts those changes as the resident's. Returns whether none is left waiting.
+pub async fn register_pending_actors() -> bool {
+    // This page load's actor first: it makes every change from now on.
+    identity::session_actor_used();
+    for actor in identity::pending_actors() {
+        match request("POST", ACTORS, Some(object(&[("actor", &actor)]))).await {
+            Ok((status, _)) if (200..300).contains(&status) => identity::actor_registered(&actor),
+            // Registered to someone else (`actor_taken`) or not an actor at all: nothing on
+            // this device can be shared as that actor; stop asking.
+            Ok((409 | 400, _)) => identity::actor_registered(&actor),
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Why an account request failed: the server's error code, or no answer at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    Code(String),
+    Offline,
+}
+
+/// What to tell the resident about a failure.
+pub fn failure_text(lang: Lang, failure: &Failure) -> &'static str {
+    let text = match failure {
+        Failure::Offline => Text::AccountErrOffline,
+        Failure::Code(code) => match code.as_str() {
+            "invalid_credentials" | "wrong_credentials" => Text::AccountErrWrong,
+            "weak_password"
+            | "password_too_short"
+            | "password_too_common"
+            | "password_contains_email"
+            | "password_too_long" => Text::AccountErrWeak,
+            "email_taken" => Text::AccountErrTaken,
+            "invalid_email" => Text::AccountErrEmail,
+            "invalid_display_name" => Text::AccountErrName,
+            "too_many_attempts" | "rate_limited" => Text::AccountErrTooMany,
+            _ => Text::AccountErrOther,
+        },
+    };
+    t(lang, text)
+}
+
+/// `fetch(url)` with a JSON body; the answer's status and JSON body (`null` when it has none).
+pub(crate) async fn request(
+    method: &str,
+    url: &str,
+    body: Option<Object>,
+) -> Result<(u16, JsValue), Failure> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    if let Some(body) = body {
+        let json = JSON::stringify(&body).map_err(|_| Failure::Offline)?;
+        init.set_body(&json);
+        let headers = Object::new();
+        let _ = Reflect::set(&headers, &"content-type".into(), &"application/json".into());
+        init.set_headers(&headers);
+    }
+    let window = web_sys::window().ok_or(Failure::Offline)?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .and_then(JsCast::dyn_into)
+        .map_err(|_| Failure::Offline)?;
+    let text = match response.text() {
+        Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()),
+        Err(_) => None,
+    };
+    let json = text
+        .filter(|t| !t.is_empty())
+        .and_then(|t| JSON::parse(&t).ok())
+        .unwrap_or(JsValue::NULL);
+    Ok((response.status(), json))
+}
+
+pub(crate) fn field(object: &JsValue, key: &str) -> Option<JsValue> {
+    if !object.is_object() {
+        return None;
+    }
+    Reflect::get(object, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+pub(crate) fn object(fields: &[(&str, &str)]) -> Object {
+    let o = Object::new();
+    for (k, v) in fields {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v));
+    }
+    o
+}
+
+/// The session an answer names, or the failure it reports.
+fn answer(result: Result<(u16, JsValue), Failure>) -> Result<Session, Failure> {
+    let (status, body) = result?;
+    if (200..300).contains(&status)
+        && let Some(session) = Session::from_json(&body)
+    {
+        return Ok(session);
+    }
+    Err(Failure::Code(
+        field(&body, "error")
+            .and_then(|e| e.as_string())
+            .unwrap_or_else(|| format!("http_{status}")),
+    ))
+}
+
+/// Which of the two forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `/inloggen`.
+    SignIn,
+    /// `/aanmelden`.
+    SignUp,
+}
+
+/// `/inloggen` and `/aanmelden`: one form, with a name field when signing up.
+#[component]
+pub fn AccountPage(mode: Mode) -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let account = expect_context::<Account>();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let name = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let failure = RwSignal::new(None::<Failure>);
+    let busy = RwSignal::new(false);
+    let sign_up = mode == Mode::SignUp;
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        failure.set(None);
+        let (n, e, p) = (
+            name.get_untracked(),
+            email.get_untracked().trim().to_owned(),
+            password.get_untracked(),
+        );
+        if sign_up && n.trim().is_empty() {
+            failure.set(Some(Failure::Code("invalid_display_name".into())));
+            return;
+        }
+        if !e.contains('@') {
+            failure.set(Some(Failure::Code("invalid_email".into())));
+            return;
+        }
+        busy.set(true);
+        // Back to where the resident came from (`?terug=/dorp/ulft`), else their own page.
+        let back = query
+            .with_untracked(|q| q.get("terug"))
+            .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+            .unwrap_or_else(|| "/ik".to_owned());
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let result = if sign_up {
+                let me = identity::current_user().id.to_string();
+                let body = object(&[
+                    ("email", &e),
+                    ("password", &p),
+                    ("display_name", n.trim()),
+                    ("user_id", &me),
+                ]);
+                answer(request("POST", ACCOUNT, Some(body)).await)
+            } else {
+                let body = object(&[("email", &e), ("password", &p)]);
+                answer(request("POST", SESSION, Some(body)).await)
+            };
+            busy.try_set(false);
+            match result {
+                Ok(session) => {
+                    password.try_set(String::new());
+                    // The app registers this device's actors and reconnects (see `App`).
+                    account.signed_in(Some(session));
+                    navigate(&back, NavigateOptions::default());
+                }
+                Err(f) => {
+                    failure.try_set(Some(f));
+                }
+            }
+        });
+    };
+
+    let (heading, button, other_text, other_href) = if sign_up {
+        (
+            Text::SignUpHeading,
+            Text::SignUpButton,
+            Text::HaveAccount,
+            "/inloggen",
+        )
+    } else {
+        (
+            Text::SignInHeading,
+            Text::SignInButton,
+            Text::NoAccountYet,
+            "/aanmelden",
+        )
+    };
+    view! {
+        <h1>{tr(lang, heading)}</h1>
+        <form class="form card" on:submit=submit novalidate data-testid="account-form">
+            <p class="field-error" role="alert" data-testid="account-error">
+                {move || failure.with(|f| f.as_ref().map(|f| failure_text(lang.get(), f)))}
+            </p>
+            <div class="field" hidden=!sign_up>
+                <label for="account-name">{tr(lang, Text::AccountNameLabel)}</label>
+                <input id="account-name" type="text" autocomplete="nickname" maxlength="120"
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            </div>
+            <div class="field">
+                <label for="account-email">{tr(lang, Text::EmailLabel)}</label>
+                <input id="account-email" type="email" autocomplete="email" required
+                    prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
+            </div>
+            <div class="field">
+                <label for="account-password">{tr(lang, Text::PasswordLabel)}</label>
+                <p class="hint" id="account-password-hint" hidden=!sign_up>{tr(lang, Text::PasswordHint)}</p>
+                <input id="account-password" type="password" required
+                    autocomplete=if sign_up { "new-password" } else { "current-password" }
+                    aria-describedby="account-password-hint"
+                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
+            </div>
+            <button type="submit" class="primary" aria-disabled=move || busy.get().to_string()>
+                {tr(lang, button)}
+            </button>
+        </form>
+        <p><A href=other_href>{tr(lang, other_text)}</A></p>
+    }
+}
+
+/// The account part of `/ik`: who is signed in and signing out, or where to sign in.
+#[component]
+pub fn AccountSection() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let account = expect_context::<Account>();
+    let failure = RwSignal::new(None::<Failure>);
+    let sign_out = move |_| {
+        failure.set(None);
+        spawn_local(async move {
+            match request("DELETE", SESSION, None).await {
+                Ok((status, _)) if status < 300 || status == 401 => {
+                    account.signed_in(None);
+                    // The next person on this device starts a profile of their own.
+                    identity::start_new_profile();
+                }
+                Ok((status, _)) => {
+                    failure.try_set(Some(Failure::Code(format!("http_{status}"))));
+                }
+                Err(f) => {
+                    failure.try_set(Some(f));
+                }
+            }
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="me-account" data-testid="account-section">
+            <h2 id="me-account">{tr(lang, Text::MeAccountHeading)}</h2>
+            <div hidden=move || account.0.with(Option::is_none)>
+                <p data-testid="signed-in-as">
+                    {tr(lang, Text::SignedInAs)} " "
+                    <strong>{move || account.0.with(|s| s.as_ref().map(|s| s.display_name.clone()))}</strong>
+                    " (" {move || account.0.with(|s| s.as_ref().map(|s| s.email.clone()))} ")"
+                </p>
+                <button type="button" on:click=sign_out>{tr(lang, Text::SignOutButton)}</button>
+            </div>
+            <div hidden=move || account.0.with(Option::is_some)>
+                <p>{tr(lang, Text::AccountAnonymous)}</p>
+                <p class="actions">
+                    <A href="/inloggen" attr:class="button primary">{tr(lang, Text::SignInButton)}</A>
+                    " "
+                    <A href="/aanmelden" attr:class="button">{tr(lang, Text::SignUpButton)}</A>
+                </p>
+            </div>
+            <p class="field-error" role="alert">
+                {move || failure.with(|f| f.as_ref().map(|f| failure_text(lang.get(), f)))}
+            </p>
+        </section>
+    }
+}
+
+/// In the top bar while nobody is signed in: the way to sign in, from any screen and back.
+#[component]
+pub fn SignInLink() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let account = expect_context::<Account>();
+    let location = leptos_router::hooks::use_location();
+    let href = move || format!("/inloggen?terug={}", location.pathname.get());
+    view! {
+        <A href=href attr:class="signin-link" attr:hidden=move || account.0.with(Option::is_some)
+            attr:data-testid="signin-link">
+            {tr(lang, Text::SignInButton)}
+        </A>
+    }
+}
+
+/// A screen that needs an account, seen by a reader who is not signed in.
+#[component]
+pub fn SignInPrompt(text: Text) -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    view! {
+        <section class="card" data-testid="sign-in-prompt">
+            <p>{tr(lang, text)}</p>
+            <p class="actions">
+                <A href="/inloggen" attr:class="button primary">{tr(lang, Text::SignInButton)}</A>
+                " "
+                <A href="/aanmelden" attr:class="button">{tr(lang, Text::SignUpButton)}</A>
+            </p>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_survives_the_device_cache() {
+        let s = Session {
+            id: "u1".into(),
+            display_name: "Anna de Vries".into(),
+            email: "anna@example.nl".into(),
+        };
+        assert_eq!(Session::from_cache(&s.to_cache()), Some(s));
+        assert_eq!(Session::from_cache("only-an-id"), None);
+    }
+
+    #[test]
+    fn failures_have_texts_in_both_languages() {
+        for code in [
+            "invalid_credentials",
+            "weak_password",
+            "email_taken",
+            "nope",
+        ] {
+            let f = Failure::Code(code.into());
+            assert!(!failure_text(Lang::Nl, &f).is_empty());
+            assert_ne!(failure_text(Lang::Nl, &f), failure_text(Lang::En, &f));
+        }
+        assert_eq!(
+            failure_text(Lang::En, &Failure::Code("password_too_short".into())),
+            t(Lang::En, Text::AccountErrWeak)
+        );
+    }
+}

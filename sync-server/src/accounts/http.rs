@@ -1,0 +1,284 @@
+//! The accounts' HTTP API under `/api` (documented in ARCHITECTURE.md). JSON in and out;
+//! errors are `{ "error": "<code>" }` with a fitting status. The session travels in the
+//! `dk_session` cookie (HttpOnly, SameSite=Strict, Path=/, Secure when the public origin is
+//! https).
+
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{
+    Json, Router,
+    extract::{ConnectInfo, FromRequestParts, Path, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use model::{AssociationId, UserId};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Account, AccountError, Grant, Password, SESSION_COOKIE, SESSION_TTL_MS, SignUp};
+use crate::State as AppState;
+
+type St = State<Arc<AppState>>;
+
+pub(crate) fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/accounts", post(sign_up))
+        .route("/session", post(sign_in).get(session).delete(sign_out))
+        .route("/account/password", post(change_password))
+        .route("/actors", post(register_actor))
+        .route("/invites", post(create_invite))
+        .route("/invites/{token}/accept", post(accept_invite))
+}
+
+impl IntoResponse for AccountError {
+    fn into_response(self) -> Response {
+        use AccountError as E;
+        let status = match &self {
+            E::InvalidEmail
+            | E::InvalidDisplayName
+            | E::WeakPassword(_)
+            | E::InvalidActor
+            | E::InvalidInvite => StatusCode::BAD_REQUEST,
+            E::InvalidCredentials | E::NotSignedIn => StatusCode::UNAUTHORIZED,
+            E::Forbidden => StatusCode::FORBIDDEN,
+            E::EmailTaken | E::ActorTaken => StatusCode::CONFLICT,
+            E::TooManyAttempts { .. } | E::TooManyActors => StatusCode::TOO_MANY_REQUESTS,
+            E::InviteNotFound | E::UnknownTarget => StatusCode::NOT_FOUND,
+            E::InviteUsed | E::InviteExpired => StatusCode::GONE,
+            E::Internal(e) => {
+                tracing::error!("accounts: {e}");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let mut response = (status, Json(json!({ "error": self.code() }))).into_response();
+        if let E::TooManyAttempts { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+        }
+        response
+    }
+}
+
+/// The session token from the request's `dk_session` cookie, if any.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The client's IP address, from the connection (`into_make_service_with_connect_info`);
+/// requests without one (in-process tests) share the key `unknown`.
+struct ClientIp(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+fn cookie(state: &AppState, value: &str, max_age_ms: i64) -> HeaderValue {
+    let secure = if state.accounts.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let text = format!(
+        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        max_age_ms / 1000
+    );
+    // The token is base64url: always a valid header value.
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn signed_in(state: &AppState, status: StatusCode, account: Account, token: &str) -> Response {
+    let mut response = (status, Json(json!({ "user": account }))).into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, cookie(state, token, SESSION_TTL_MS));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The signed-in user of the request, or 401.
+async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<UserId, AccountError> {
+    let token = session_token(headers).ok_or(AccountError::NotSignedIn)?;
+    state
+        .accounts
+        .session(&token)
+        .await?
+        .ok_or(AccountError::NotSignedIn)
+}
+
+async fn sign_up(State(state): St, Json(req): Json<SignUp>) -> Result<Response, AccountError> {
+    let (account, token) = state.accounts.sign_up(req).await?;
+    Ok(signed_in(&state, StatusCode::CREATED, account, &token.0))
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    email: String,
+    password: Password,
+}
+
+async fn sign_in(
+    State(state): St,
+    ip: ClientIp,
+    Json(req): Json<SignIn>,
+) -> Result<Response, AccountError> {
+    let (account, token) = state
+        .accounts
+        .sign_in(&req.email, req.password, &ip.0)
+        .await?;
+    Ok(signed_in(&state, StatusCode::OK, account, &token.0))
+}
+
+async fn session(State(state): St, headers: HeaderMap) -> Result<Response, AccountError> {
+    let user = current_user(&state, &headers).await?;
+    let account = state
+        .accounts
+        .account(user)
+        .await?
+        .ok_or(AccountError::NotSignedIn)?;
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({ "user": account })),
+    )
+        .into_response())
+}
+
+async fn sign_out(State(state): St, headers: HeaderMap) -> Result<Response, AccountError> {
+    if let Some(token) = session_token(&headers) {
+        state.accounts.sign_out(&token).await?;
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, cookie(&state, "", 0))],
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct ChangePassword {
+    old_password: Password,
+    new_password: Password,
+}
+
+async fn change_password(
+    State(state): St,
+    ip: ClientIp,
+    headers: HeaderMap,
+    Json(req): Json<ChangePassword>,
+) -> Result<StatusCode, AccountError> {
+    let token = session_token(&headers).ok_or(AccountError::NotSignedIn)?;
+    state
+        .accounts
+        .change_password(&token, req.old_password, req.new_password, &ip.0)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, Default)]
+struct ActorRequest {
+    #[serde(default)]
+    actor: Option<String>,
+}
+
+async fn register_actor(
+    State(state): St,
+    headers: HeaderMap,
+    body: Option<Json<ActorRequest>>,
+) -> Result<Response, AccountError> {
+    let user = current_user(&state, &headers).await?;
+    let req = body.map(|Json(b)| b).unwrap_or_default();
+    let actor = state
+        .accounts
+        .register_actor(&user, req.actor.as_deref())
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "actor": actor }))).into_response())
+}
+
+#[derive(Deserialize)]
+struct InviteRequest {
+    kind: String,
+    target: String,
+}
+
+async fn create_invite(
+    State(state): St,
+    headers: HeaderMap,
+    Json(req): Json<InviteRequest>,
+) -> Result<Response, AccountError> {
+    let user = current_user(&state, &headers).await?;
+    let villages: Vec<String> = state
+        .bootstrap
+        .villages
+        .iter()
+        .map(|v| v.id.clone())
+        .collect();
+    let token = state
+        .accounts
+        .create_invite(&user, &req.kind, &req.target, &villages)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "url": format!("/uitnodiging/{token}") })),
+    )
+        .into_response())
+}
+
+async fn accept_invite(
+    State(state): St,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response, AccountError> {
+    let user = current_user(&state, &headers).await?;
+    // An association the document does not have cannot be joined (its id was only checked
+    // for form when the invite was made by a municipality admin).
+    if let Grant::AssociationAdmin(a) | Grant::AssociationMember(a) =
+        state.accounts.invite(&token).await?
+        && !association_exists(&state, &a).await?
+    {
+        return Err(AccountError::UnknownTarget);
+    }
+    let grant = state.accounts.accept_invite(&user, &token).await?;
+    let now = state.accounts.clock().now_ms();
+    let written = super::roles::write(
+        &state.hub,
+        state.municipality_doc,
+        state.server_actor.clone(),
+        vec![(user.clone(), grant)],
+        now,
+    )
+    .await;
+    if let Err(e) = written {
+        // The role holds (the accounts are the truth); the next start writes it again.
+        tracing::error!("writing a role into the municipality document: {e}");
+    }
+    let account = state
+        .accounts
+        .account(user)
+        .await?
+        .ok_or(AccountError::NotSignedIn)?;
+    Ok(Json(json!({ "user": account })).into_response())
+}
+
+async fn association_exists(state: &AppState, a: &AssociationId) -> Result<bool, AccountError> {
+    super::roles::association_exists(&state.hub, state.municipality_doc, a).await
+}

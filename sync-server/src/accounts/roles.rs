@@ -1,0 +1,188 @@
+//! Roles into the municipality document: the server writes them (with its own actor) through
+//! the document's task, so connected apps receive them like any change. No client may write
+//! role data (`model`'s rules); the one exception is a new association's creating change,
+//! which names its creator as first admin — [`Accounts::association_registered`] records that
+//! in the accounts, and [`reconcile`] recovers it at start.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use automerge::{ActorId, Automerge, ObjId, ReadDoc};
+use model::{AssociationId, MunicipalityDoc, MunicipalitySeed, UserId, VillageId};
+use sha2::{Digest, Sha256};
+use sync::DocumentId;
+
+use super::{AccountError, Accounts, Grant};
+use crate::hub::Hub;
+
+/// The actor id the server writes role data with: derived from its storage id, so it stays
+/// the same across restarts and is nobody's registered actor.
+pub(crate) fn server_actor(storage_id: &str) -> ActorId {
+    let digest = Sha256::digest(format!("dorpskracht-server:{storage_id}").as_bytes());
+    ActorId::from(&digest[..16])
+}
+
+/// Writes the roles in `grants` into the municipality document (those it already shows are
+/// skipped) and waits until the change is durable. Municipality admin is not written: the
+/// document has no place for it (the app learns it from `GET /api/session`).
+pub(crate) async fn write(
+    hub: &Hub,
+    doc: DocumentId,
+    actor: ActorId,
+    grants: Vec<(UserId, Grant)>,
+    now: i64,
+) -> Result<bool, String> {
+    hub.change(
+        doc,
+        Box::new(move |am: &mut Automerge| {
+            with_municipality(am, actor, |m| {
+                let mut wrote = false;
+                for (user, grant) in &grants {
+                    let result = match grant {
+                        Grant::MunicipalityAdmin => Ok(false),
+                        Grant::Broker(v) => m.grant_broker(v, user, now),
+                        Grant::AssociationAdmin(a) => m.grant_association_admin(a, user, now),
+                        Grant::AssociationMember(a) => m.grant_association_member(a, user, now),
+                    };
+                    match result {
+                        Ok(w) => wrote |= w,
+                        // A role for an association the document lost is kept in the accounts.
+                        Err(e) => tracing::warn!(user = %user, "writing a role: {e}"),
+                    }
+                }
+                Ok(wrote)
+            })
+        }),
+    )
+    .await
+}
+
+/// Whether the municipality document has association `id` (an invite for it can be accepted).
+pub(crate) async fn association_exists(
+    hub: &Hub,
+    doc: DocumentId,
+    id: &AssociationId,
+) -> Result<bool, AccountError> {
+    let found = Arc::new(Mutex::new(false));
+    let (out, id) = (found.clone(), id.clone());
+    hub.change(
+        doc,
+        Box::new(move |am: &mut Automerge| {
+            let exists = am
+                .get(&ObjId::Root, "associations")
+                .ok()
+                .flatten()
+                .and_then(|(_, coll)| am.get(&coll, id.as_str()).ok().flatten())
+                .is_some();
+            *out.lock().unwrap_or_else(PoisonError::into_inner) = exists;
+            Ok(false)
+        }),
+    )
+    .await
+    .map_err(AccountError::Internal)?;
+    Ok(*found.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+/// At start: the seed's brokers with a user id and the associations' creators that are
+/// their admins in the document become roles in the accounts (if not yet), then every role
+/// of the accounts is written into the document (if not yet): the two agree again after a
+/// crash between one write and the other.
+pub(crate) async fn reconcile(
+    accounts: &Accounts,
+    hub: &Hub,
+    doc: DocumentId,
+    actor: ActorId,
+    seed: &MunicipalitySeed,
+) -> Result<(), crate::Error> {
+    let creators = Arc::new(Mutex::new(Vec::new()));
+    let out = creators.clone();
+    hub.change(
+        doc,
+        Box::new(move |am: &mut Automerge| {
+            *out.lock().unwrap_or_else(PoisonError::into_inner) = creator_admins(am);
+            Ok(false)
+        }),
+    )
+    .await
+    .map_err(|e| crate::Error::Io {
+        what: "reading the municipality document".into(),
+        source: std::io::Error::other(e),
+    })?;
+    let mut found: Vec<(UserId, Grant)> =
+        std::mem::take(&mut *creators.lock().unwrap_or_else(PoisonError::into_inner));
+    for broker in &seed.brokers {
+        let Some(user) = broker.user.as_deref().and_then(|u| UserId::new(u).ok()) else {
+            continue;
+        };
+        for v in &broker.villages {
+            if let Ok(v) = VillageId::new(v.clone()) {
+                found.push((user.clone(), Grant::Broker(v)));
+            }
+        }
+    }
+    let this = accounts.clone();
+    tokio::task::spawn_blocking(move || {
+        for (user, grant) in found {
+            this.grant_blocking(&user, &grant)?;
+        }
+        Ok::<_, AccountError>(())
+    })
+    .await
+    .map_err(|_| crate::Error::TaskFailed)?
+    .map_err(|e| crate::Error::Io {
+        what: "recording roles".into(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let now = accounts.clock().now_ms();
+    let wrote = write(hub, doc, actor, accounts.document_roles(), now)
+        .await
+        .map_err(|e| crate::Error::Io {
+            what: "writing roles into the municipality document".into(),
+            source: std::io::Error::other(e),
+        })?;
+    if wrote {
+        tracing::info!("wrote missing roles into the municipality document");
+    }
+    Ok(())
+}
+
+/// (creator, admin of association) for every association whose `admins` lists its `author`.
+fn creator_admins(am: &Automerge) -> Vec<(UserId, Grant)> {
+    let text = |obj: &ObjId, key: &str| match am.get(obj, key) {
+        Ok(Some((automerge::Value::Scalar(s), _))) => s.as_str().map(str::to_owned),
+        _ => None,
+    };
+    let Ok(Some((_, coll))) = am.get(&ObjId::Root, "associations") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in am.map_range(&coll, ..) {
+        let (Ok(a), Some(Ok(u))) = (
+            AssociationId::new(item.key.to_string()),
+            text(&item.id(), "author").map(UserId::new),
+        ) else {
+            continue;
+        };
+        let listed = matches!(am.get(&item.id(), "admins"), Ok(Some((_, admins)))
+            if am.get(&admins, u.as_str()).ok().flatten().is_some());
+        if listed {
+            out.push((u, Grant::AssociationAdmin(a)));
+        }
+    }
+    out
+}
+
+/// Runs `f` on the document as a [`MunicipalityDoc`] written with `actor`, putting it back.
+fn with_municipality(
+    am: &mut Automerge,
+    actor: ActorId,
+    f: impl FnOnce(&mut MunicipalityDoc) -> Result<bool, String>,
+) -> Result<bool, String> {
+    let mut m = MunicipalityDoc::from_automerge(std::mem::take(am))
+        .map_err(|e| format!("not a municipality document: {e}"))?;
+    let previous = m.automerge().get_actor().clone();
+    m.set_actor(actor);
+    let result = f(&mut m);
+    m.set_actor(previous);
+    *am = m.into_automerge();
+    result
+}

@@ -1,0 +1,615 @@
+//! The sync endpoint trusts no one: raw protocol clients (no app code) with real sessions try
+//! what the rules forbid. Every attempt is answered with an `error` naming the document, is
+//! absent from storage (read back after the server stopped) and from an onlooker's copy, and
+//! the server keeps serving everyone else; honest edits made alongside go through and reach
+//! the onlooker.
+
+mod support;
+
+use automerge::{
+    ActorId, Automerge, ChangeHash, ObjId, ROOT, ReadDoc, Value,
+    transaction::{CommitOptions, Transactable},
+};
+use model::{
+    AssociationCategory, AssociationDraft, AssociationId, ConversationDoc, ConversationId,
+    HelpCategory, HelpDraft, HelpPostId, InboxDoc, MessageId, ModerationTarget, MunicipalityDoc,
+    ResponseId, Roles, UserId, VillageDoc, VillageId,
+};
+use support::{
+    Client, ClientError, TestServer,
+    identities::{Account, sign_up},
+    stored_document,
+};
+use sync::DocumentId;
+use sync_server::trust::inbox_document_id;
+
+fn now() -> i64 {
+    support::now().as_millis() as i64
+}
+
+fn village_of(server: &TestServer) -> (VillageId, DocumentId) {
+    let v = &server.server.bootstrap().villages[0];
+    (
+        VillageId::new(v.id.clone()).unwrap(),
+        DocumentId::from_url(&v.doc).unwrap(),
+    )
+}
+
+fn municipality_of(server: &TestServer) -> DocumentId {
+    DocumentId::from_url(&server.server.bootstrap().municipality).unwrap()
+}
+
+/// The object at `path` (map keys from the root).
+fn obj(doc: &Automerge, path: &[&str]) -> ObjId {
+    let mut obj = ROOT;
+    for key in path {
+        obj = match doc.get(&obj, *key).unwrap() {
+            Some((Value::Object(_), id)) => id,
+            other => panic!("no object at {path:?} ({key}): {other:?}"),
+        };
+    }
+    obj
+}
+
+/// Runs a `model` operation on a client's copy of a village document.
+fn in_village(am: &mut Automerge, op: impl FnOnce(&mut VillageDoc)) {
+    let mut doc = VillageDoc::from_automerge(std::mem::take(am)).unwrap();
+    op(&mut doc);
+    *am = doc.into_automerge();
+}
+
+fn in_municipality(am: &mut Automerge, op: impl FnOnce(&mut MunicipalityDoc)) {
+    let mut doc = MunicipalityDoc::from_automerge(std::mem::take(am)).unwrap();
+    op(&mut doc);
+    *am = doc.into_automerge();
+}
+
+/// One raw write with the document's actor.
+fn raw(am: &mut Automerge, write: impl FnOnce(&mut automerge::transaction::Transaction<'_>)) {
+    let mut tx = am.transaction();
+    write(&mut tx);
+    tx.commit_with(CommitOptions::default().with_time(now()));
+}
+
+/// A client of `account` (anonymous when `None`), connected (with `?token=`) and in sync with
+/// `docs`.
+async fn open(
+    server: &TestServer,
+    account: Option<&Account>,
+    actor: Option<ActorId>,
+    docs: &[DocumentId],
+) -> Client {
+    let name = account.map_or("anonymous", |a| a.id().as_str());
+    let mut client = Client::new(name);
+    client.actor = actor.or_else(|| account.map(|a| a.actor.clone()));
+    let url = account.map_or_else(|| server.url(), |a| a.url(server));
+    client.connect(&url).await.unwrap();
+    for &id in docs {
+        client.find(id).await.unwrap();
+        client.pump_until(|c| c.in_sync(id)).await.unwrap();
+    }
+    client
+}
+
+/// Makes an honest change and waits until the server has it; returns its changes.
+async fn honest(
+    client: &mut Client,
+    id: DocumentId,
+    change: impl FnOnce(&mut Automerge),
+) -> Vec<ChangeHash> {
+    let before = client.heads(id);
+    client.apply(id, change).await.unwrap();
+    client.pump_until(|c| c.in_sync(id)).await.unwrap();
+    let made: Vec<ChangeHash> = client.docs[&id]
+        .get_changes(&before)
+        .iter()
+        .map(|c| c.hash())
+        .collect();
+    assert!(
+        !made.is_empty(),
+        "{}: the honest edit made a change",
+        client.name
+    );
+    made
+}
+
+/// Sends `change` from `client` and expects the server to refuse it with an `error` naming the
+/// document; returns the refused changes.
+async fn refused(
+    client: &mut Client,
+    id: DocumentId,
+    change: impl FnOnce(&mut Automerge),
+    reason: &str,
+) -> Vec<ChangeHash> {
+    let before = client.heads(id);
+    change(client.docs.get_mut(&id).unwrap());
+    let made: Vec<ChangeHash> = client.docs[&id]
+        .get_changes(&before)
+        .iter()
+        .map(|c| c.hash())
+        .collect();
+    assert!(
+        !made.is_empty(),
+        "{}: the attempt made a change",
+        client.name
+    );
+    // A change built on earlier refused ones is sent with them (they are all the server lacks).
+    let sent = client.apply(id, |_| {}).await;
+    let error = match sent {
+        Ok(()) => client.pump_until(|_| false).await.unwrap_err(),
+        Err(error) => error,
+    };
+    let ClientError::ServerError(message) = error else {
+        panic!("{}: expected an error message, got {error:?}", client.name);
+    };
+    assert!(
+        message.contains(&id.to_string()) && message.contains(reason),
+        "{}: the error names the document and says {reason:?}: {message}",
+        client.name
+    );
+    made
+}
+
+fn has_all(doc: &Automerge, hashes: &[ChangeHash]) -> bool {
+    hashes.iter().all(|h| doc.get_change_by_hash(h).is_some())
+}
+
+fn has_none(doc: &Automerge, hashes: &[ChangeHash]) -> bool {
+    hashes.iter().all(|h| doc.get_change_by_hash(h).is_none())
+}
+
+#[tokio::test]
+async fn every_forbidden_edit_is_refused_and_honest_ones_go_through() {
+    let server = TestServer::start_trusting(Vec::new()).await;
+    let (village_id, village) = village_of(&server);
+    let municipality = municipality_of(&server);
+    let fanfare = AssociationId::new("fanfare-ulft").unwrap();
+    let anna = sign_up(&server, "anna", Roles::default()).await;
+    let bert = sign_up(&server, "bert", Roles::default()).await;
+    let carl = sign_up(&server, "carl", Roles::default()).await;
+    let bea = sign_up(
+        &server,
+        "bea",
+        Roles {
+            broker_of: [village_id.clone()].into(),
+            ..Roles::default()
+        },
+    )
+    .await;
+    let adam = sign_up(
+        &server,
+        "adam",
+        Roles {
+            admin_of: [fanfare.clone()].into(),
+            ..Roles::default()
+        },
+    )
+    .await;
+
+    // An anonymous onlooker follows both public documents the whole time.
+    let mut onlooker = open(&server, None, None, &[village, municipality]).await;
+    let mut honest_village = Vec::new();
+    let mut honest_municipality = Vec::new();
+    let mut refused_village = Vec::new();
+    let mut refused_municipality = Vec::new();
+
+    // Honest: Anna asks for help twice, Carl responds, Adam registers his association.
+    let mut anna_c = open(&server, Some(&anna), None, &[village]).await;
+    let (p1, p2) = (
+        HelpPostId::new("p1").unwrap(),
+        HelpPostId::new("p2").unwrap(),
+    );
+    let r1 = ResponseId::new("r1").unwrap();
+    let draft = |title: &str| HelpDraft {
+        category: HelpCategory::Shopping,
+        title: title.into(),
+        description: String::new(),
+        when: None,
+    };
+    let user = anna.user.clone();
+    honest_village.extend(
+        honest(&mut anna_c, village, |am| {
+            in_village(am, |d| {
+                d.post_help_request(&user, &p1, &draft("Boodschappen"), now())
+                    .unwrap();
+                d.post_help_request(&user, &p2, &draft("Tuin"), now())
+                    .unwrap();
+            })
+        })
+        .await,
+    );
+    let mut carl_c = open(&server, Some(&carl), None, &[village]).await;
+    let user = carl.user.clone();
+    honest_village.extend(
+        honest(&mut carl_c, village, |am| {
+            in_village(am, |d| {
+                d.respond(&user, &p1, &r1, "Ik help", now()).unwrap()
+            })
+        })
+        .await,
+    );
+    let mut adam_c = open(&server, Some(&adam), None, &[municipality]).await;
+    let user = adam.user.clone();
+    let association = AssociationDraft {
+        name: "Fanfare Ulft".into(),
+        category: AssociationCategory::Music,
+        villages: vec![village_id.clone()],
+        description: String::new(),
+        contacts: Vec::new(),
+        website: String::new(),
+    };
+    honest_municipality.extend(
+        honest(&mut adam_c, municipality, |am| {
+            in_municipality(am, |d| {
+                d.register_association(&user, &fanfare, &association, now())
+                    .unwrap()
+            })
+        })
+        .await,
+    );
+
+    // Writing anonymously.
+    let mut anon = open(&server, None, None, &[village]).await;
+    refused_village.extend(
+        refused(
+            &mut anon,
+            village,
+            |am| {
+                let posts = obj(am, &["help_posts"]);
+                raw(am, |tx| {
+                    tx.put(&posts, "x", "spam").unwrap();
+                })
+            },
+            "anonymous",
+        )
+        .await,
+    );
+
+    // Forging another user's actor id: Bert posts as himself, but with Anna's actor.
+    let mut forger = open(&server, Some(&bert), Some(anna.actor.clone()), &[village]).await;
+    let user = bert.user.clone();
+    let p3 = HelpPostId::new("p3").unwrap();
+    refused_village.extend(
+        refused(
+            &mut forger,
+            village,
+            |am| {
+                in_village(am, |d| {
+                    d.post_help_request(&user, &p3, &draft("Vervoer"), now())
+                        .unwrap()
+                })
+            },
+            "not registered to bert",
+        )
+        .await,
+    );
+
+    // Editing another resident's post.
+    let mut bert_c = open(&server, Some(&bert), None, &[village]).await;
+    let edit_title = |am: &mut Automerge| {
+        let post = obj(am, &["help_posts", "p1"]);
+        raw(am, |tx| {
+            tx.put(&post, "title", "Van mij").unwrap();
+        })
+    };
+    let title_edit = refused(&mut bert_c, village, edit_title, "denied").await;
+    refused_village.extend(title_edit.iter().copied());
+
+    // A valid edit built on top of the refused one: Bert's own response depends on his edit
+    // of Anna's title; sent again after a reconnect, both are refused.
+    bert_c.connect(&bert.url(&server)).await.unwrap();
+    let user = bert.user.clone();
+    let r2 = ResponseId::new("r2").unwrap();
+    let on_top = refused(
+        &mut bert_c,
+        village,
+        |am| in_village(am, |d| d.respond(&user, &p1, &r2, "Ik ook", now()).unwrap()),
+        "denied",
+    )
+    .await;
+    assert!(
+        bert_c.docs[&village]
+            .get_change_by_hash(&on_top[0])
+            .unwrap()
+            .deps()
+            .contains(&title_edit[0]),
+        "the valid response is built on the refused edit"
+    );
+    refused_village.extend(on_top);
+
+    // Deleting another's response.
+    let mut bert_c = open(&server, Some(&bert), None, &[village]).await;
+    refused_village.extend(
+        refused(
+            &mut bert_c,
+            village,
+            |am| {
+                let responses = obj(am, &["help_posts", "p1", "responses"]);
+                raw(am, |tx| tx.delete(&responses, "r1").unwrap())
+            },
+            "denied",
+        )
+        .await,
+    );
+
+    // Hiding a post without being broker.
+    let mut bert_c = open(&server, Some(&bert), None, &[village]).await;
+    refused_village.extend(
+        refused(
+            &mut bert_c,
+            village,
+            |am| {
+                let post = obj(am, &["help_posts", "p1"]);
+                raw(am, |tx| {
+                    tx.put(&post, "hidden", true).unwrap();
+                })
+            },
+            "denied",
+        )
+        .await,
+    );
+
+    // Changing created-at or author fields, even of one's own post.
+    for (field, value) in [
+        ("created_at", automerge::ScalarValue::Int(1)),
+        ("author", "bert".into()),
+    ] {
+        let mut anna_again = open(&server, Some(&anna), None, &[village]).await;
+        refused_village.extend(
+            refused(
+                &mut anna_again,
+                village,
+                |am| {
+                    let post = obj(am, &["help_posts", "p1"]);
+                    raw(am, |tx| {
+                        tx.put(&post, field, value).unwrap();
+                    })
+                },
+                "denied",
+            )
+            .await,
+        );
+    }
+
+    // Making oneself association admin, or broker; editing an association one is not admin of.
+    let attempts: [(&[&str], &str, automerge::ScalarValue); 3] = [
+        (
+            &["associations", fanfare.as_str(), "admins"],
+            "bert",
+            true.into(),
+        ),
+        (
+            &["villages", village_id.as_str(), "brokers"],
+            "bert",
+            true.into(),
+        ),
+        (
+            &["associations", fanfare.as_str()],
+            "name",
+            "Bert's club".into(),
+        ),
+    ];
+    for (path, key, value) in attempts {
+        let mut bert_m = open(&server, Some(&bert), None, &[municipality]).await;
+        refused_municipality.extend(
+            refused(
+                &mut bert_m,
+                municipality,
+                |am| {
+                    let target = obj(am, path);
+                    raw(am, |tx| {
+                        tx.put(&target, key, value).unwrap();
+                    })
+                },
+                "denied",
+            )
+            .await,
+        );
+    }
+
+    // Honest, after all that: the broker hides p2, the admin edits his association.
+    let mut bea_c = open(&server, Some(&bea), None, &[village]).await;
+    let user = bea.user.clone();
+    honest_village.extend(
+        honest(&mut bea_c, village, |am| {
+            in_village(am, |d| {
+                d.hide_for_moderation(
+                    &user,
+                    &ModerationTarget::HelpPost(p2.clone()),
+                    true,
+                    "spam",
+                    now(),
+                )
+                .unwrap()
+            })
+        })
+        .await,
+    );
+    let user = adam.user.clone();
+    let renamed = AssociationDraft {
+        name: "Fanfare Ulft 1923".into(),
+        ..association.clone()
+    };
+    honest_municipality.extend(
+        honest(&mut adam_c, municipality, |am| {
+            in_municipality(am, |d| {
+                d.edit_association(&user, &fanfare, &renamed, now())
+                    .unwrap()
+            })
+        })
+        .await,
+    );
+
+    // The onlooker, connected throughout, got every honest change and none of the others.
+    onlooker
+        .pump_until(|c| {
+            has_all(&c.docs[&village], &honest_village)
+                && has_all(&c.docs[&municipality], &honest_municipality)
+        })
+        .await
+        .unwrap();
+    assert!(has_none(&onlooker.docs[&village], &refused_village));
+    assert!(has_none(
+        &onlooker.docs[&municipality],
+        &refused_municipality
+    ));
+    assert_eq!(refused_village.len(), 8);
+    assert_eq!(refused_municipality.len(), 3);
+
+    // Storage, read back after the server stopped, holds the same.
+    let dir = server.stop().await;
+    let data = dir.path().join("data");
+    let stored = stored_document(&data, village).await.unwrap();
+    assert!(has_all(&stored, &honest_village));
+    assert!(has_none(&stored, &refused_village));
+    let stored = stored_document(&data, municipality).await.unwrap();
+    assert!(has_all(&stored, &honest_municipality));
+    assert!(has_none(&stored, &refused_municipality));
+}
+
+#[tokio::test]
+async fn conversations_and_inboxes_are_served_to_their_readers_only() {
+    let server = TestServer::start_trusting(Vec::new()).await;
+    let (_, village) = village_of(&server);
+    let anna = sign_up(&server, "anna", Roles::default()).await;
+    let bea = sign_up(&server, "bea", Roles::default()).await;
+    let bert = sign_up(&server, "bert", Roles::default()).await;
+    let conversation = support::random_document_id();
+    let bea_inbox = inbox_document_id("bea");
+
+    // Bert asks for the conversation before it exists, and stays connected.
+    let mut early = open(&server, Some(&bert), None, &[village]).await;
+    early.find(conversation).await.unwrap();
+    early
+        .pump_until(|c| c.unavailable(conversation))
+        .await
+        .unwrap();
+
+    // Anna starts a conversation with Bea and tells Bea's inbox (which the server has not
+    // seen yet), then Bert adds one of his own to Bea's inbox, which now exists.
+    let mut anna_c = open(&server, Some(&anna), None, &[]).await;
+    let mut doc = ConversationDoc::with_subject(
+        &anna.user,
+        &[bea.id().clone()],
+        "Bushalte",
+        anna.actor.clone(),
+        now(),
+    )
+    .unwrap();
+    doc.send_message(&anna.user, &MessageId::new("m1").unwrap(), "Hoi Bea", now())
+        .unwrap();
+    anna_c
+        .add(conversation, doc.into_automerge())
+        .await
+        .unwrap();
+    anna_c
+        .pump_until(|c| c.in_sync(conversation))
+        .await
+        .unwrap();
+    let mut inbox = InboxDoc::new(bea.id()).fork(anna.actor.clone());
+    let entry = ConversationId::new(conversation.to_string()).unwrap();
+    inbox.add_conversation(&anna.user, &entry, now()).unwrap();
+    let annas_entry = inbox.heads();
+    anna_c.add(bea_inbox, inbox.into_automerge()).await.unwrap();
+    anna_c.pump_until(|c| c.in_sync(bea_inbox)).await.unwrap();
+
+    let mut bert_c = open(&server, Some(&bert), None, &[]).await;
+    let mut inbox = InboxDoc::new(bea.id()).fork(bert.actor.clone());
+    let berts = ConversationId::new(support::random_document_id().to_string()).unwrap();
+    inbox.add_conversation(&bert.user, &berts, now()).unwrap();
+    let berts_entry = inbox.heads();
+    bert_c.add(bea_inbox, inbox.into_automerge()).await.unwrap();
+    bert_c.pump_until(|c| c.in_sync(bea_inbox)).await.unwrap();
+    // Bert's copy still holds only what he wrote: Anna's entry never reached him.
+    assert!(has_none(&bert_c.docs[&bea_inbox], &annas_entry));
+
+    // Bea reads both.
+    let bea_c = open(&server, Some(&bea), None, &[conversation, bea_inbox]).await;
+    assert!(has_all(&bea_c.docs[&bea_inbox], &annas_entry));
+    assert!(has_all(&bea_c.docs[&bea_inbox], &berts_entry));
+    let conv = ConversationDoc::from_automerge(bea_c.docs[&conversation].clone()).unwrap();
+    assert_eq!(conv.messages().len(), 1);
+
+    // Bert, and anyone anonymous, asking for either is told it is unavailable, as for a
+    // document nobody has.
+    for account in [Some(&bert), None] {
+        for id in [conversation, bea_inbox, inbox_document_id("anna")] {
+            let mut c = open(&server, account, None, &[]).await;
+            c.find(id).await.unwrap();
+            c.pump_until(|c| c.unavailable(id)).await.unwrap();
+            assert!(c.docs[&id].get_heads().is_empty());
+        }
+    }
+    // The early asker never heard of the conversation.
+    let mut anna_v = open(&server, Some(&anna), None, &[village]).await;
+    let user = anna.user.clone();
+    let barrier = honest(&mut anna_v, village, |am| {
+        in_village(am, |d| {
+            d.post_help_request(
+                &user,
+                &HelpPostId::new("barrier").unwrap(),
+                &HelpDraft {
+                    category: HelpCategory::Other,
+                    title: "Later".into(),
+                    description: String::new(),
+                    when: None,
+                },
+                now(),
+            )
+            .unwrap()
+        })
+    })
+    .await;
+    early
+        .pump_until(|c| has_all(&c.docs[&village], &barrier))
+        .await
+        .unwrap();
+    assert!(early.docs[&conversation].get_heads().is_empty());
+
+    // A conversation Bert makes in which he is not the first participant, or one with Bea
+    // that names Anna as its creator, is refused.
+    let mut bert_c = open(&server, Some(&bert), None, &[]).await;
+    let forged = ConversationDoc::new(&anna.user, &[bert.id().clone()], bert.actor.clone(), now());
+    let id = support::random_document_id();
+    bert_c.add(id, forged.into_automerge()).await.unwrap();
+    let error = bert_c.pump_until(|_| false).await.unwrap_err();
+    assert!(
+        matches!(&error, ClientError::ServerError(m) if m.contains("first participant")),
+        "{error:?}"
+    );
+
+    let dir = server.stop().await;
+    let data = dir.path().join("data");
+    assert!(stored_document(&data, id).await.is_none());
+    let stored = stored_document(&data, bea_inbox).await.unwrap();
+    assert!(has_all(&stored, &annas_entry) && has_all(&stored, &berts_entry));
+}
+
+#[tokio::test]
+async fn a_forged_inbox_start_is_refused() {
+    let server = TestServer::start_trusting(Vec::new()).await;
+    let anna = sign_up(&server, "anna", Roles::default()).await;
+    let mut c = open(&server, Some(&anna), None, &[]).await;
+    // Bea's inbox under Bea's id, but its first change made with Anna's actor (not derived
+    // from the owner alone).
+    let bea = UserId::new("bea").unwrap();
+    let mut doc = Automerge::new().with_actor(anna.actor.clone());
+    let mut expected = InboxDoc::new(&bea).into_automerge();
+    doc.merge(&mut expected).unwrap();
+    raw(&mut doc, |tx| {
+        tx.put(ROOT, "owner", "anna").unwrap();
+    });
+    let id = inbox_document_id("bea");
+    c.add(id, doc).await.unwrap();
+    let error = c.pump_until(|_| false).await.unwrap_err();
+    assert!(
+        matches!(&error, ClientError::ServerError(m) if m.contains(&id.to_string())),
+        "{error:?}"
+    );
+    let dir = server.stop().await;
+    assert!(
+        stored_document(&dir.path().join("data"), id)
+            .await
+            .is_none()
+    );
+}

@@ -1,0 +1,80 @@
+// Accounts: a resident signs up (keeping what they made as a local profile), signs out and in
+// again; wrong and weak passwords get a clear message next to the form; both forms are
+// accessible in Dutch and English and fit 320 px.
+import { test, expect } from "@playwright/test";
+import { Server } from "../support/server.js";
+import { expectAccessibleInBothLanguages, expectFitsNarrowScreen } from "../support/resident.js";
+
+let server;
+test.beforeEach(async () => {
+  server = new Server();
+  await server.start();
+});
+test.afterEach(async () => {
+  await server.dispose();
+});
+
+const PASSWORD = "Gendringen-kermis-2026";
+
+async function newPage(browser, path) {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await page.goto(`${server.url}${path}`);
+  return page;
+}
+
+test("sign up keeps the local profile's id, sign out and sign in again", async ({ browser }) => {
+  const page = await newPage(browser, "/ik");
+  await expect(page.getByTestId("account-section")).toContainText("Je bent niet ingelogd");
+  const localId = await page.evaluate(() => localStorage.getItem("dorpskracht.user"));
+  expect(localId).toBeTruthy();
+
+  await page.getByTestId("account-section").getByRole("link", { name: "Account aanmaken" }).click();
+  await expect(page).toHaveURL(/\/aanmelden$/);
+  await page.getByLabel("Je naam, zoals buren die zien").fill("Anna de Vries");
+  await page.getByLabel("E-mailadres").fill("anna@example.nl");
+  await page.getByLabel("Wachtwoord").fill("wachtwoord");
+  await page.getByRole("button", { name: "Account aanmaken" }).click();
+  await expect(page.getByTestId("account-error")).toContainText("sterker wachtwoord");
+
+  await page.getByLabel("Wachtwoord").fill(PASSWORD);
+  await page.getByRole("button", { name: "Account aanmaken" }).click();
+  await expect(page).toHaveURL(/\/ik$/);
+  await expect(page.getByTestId("signed-in-as")).toContainText("Anna de Vries");
+  // The account is the local profile: same id, so what Anna made before stays hers.
+  expect(await page.evaluate(() => localStorage.getItem("dorpskracht.user"))).toBe(localId);
+  // The session cookie is the server's: HttpOnly, SameSite=Strict, invisible to scripts.
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === "dk_session");
+  expect(session.httpOnly).toBe(true);
+  expect(session.sameSite).toBe("Strict");
+  expect(await page.evaluate(() => document.cookie)).not.toContain("dk_session");
+
+  // A reload asks the server and stays signed in.
+  await page.reload();
+  await expect(page.getByTestId("signed-in-as")).toContainText("Anna de Vries");
+
+  await page.getByRole("button", { name: "Uitloggen" }).click();
+  await expect(page.getByTestId("account-section")).toContainText("Je bent niet ingelogd");
+  expect(await page.evaluate(() => localStorage.getItem("dorpskracht.user"))).not.toBe(localId);
+
+  // Signing in on this device makes Anna's account id the resident again.
+  await page.getByTestId("account-section").getByRole("link", { name: "Inloggen" }).click();
+  await page.getByLabel("E-mailadres").fill("anna@example.nl");
+  await page.getByLabel("Wachtwoord").fill("niet-het-goede-wachtwoord");
+  await page.getByRole("button", { name: "Inloggen" }).click();
+  await expect(page.getByTestId("account-error")).toHaveText("E-mailadres of wachtwoord klopt niet.");
+  await page.getByLabel("Wachtwoord").fill(PASSWORD);
+  await page.getByRole("button", { name: "Inloggen" }).click();
+  await expect(page.getByTestId("signed-in-as")).toContainText("Anna de Vries");
+  expect(await page.evaluate(() => localStorage.getItem("dorpskracht.user"))).toBe(localId);
+});
+
+test("the account forms are accessible in Dutch and English and fit 320 px", async ({ browser }) => {
+  for (const path of ["/inloggen", "/aanmelden"]) {
+    const page = await newPage(browser, path);
+    await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+    await expectAccessibleInBothLanguages(page, (p) => p.getByLabel("Email address"));
+    await expectFitsNarrowScreen(page);
+  }
+});
