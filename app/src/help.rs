@@ -1,7 +1,7 @@
 //! The help tab of a village ("Hulp"): open requests and offers, posting one, "Ik help", the
 //! author accepting a response, marking it done or withdrawing it, and matching suggestions.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, task::spawn_local};
 use model::{
     Geography, HelpCategory, HelpDraft, HelpKind, HelpPostId, HelpPostView, HelpStatus, MatchKind,
     MatchPool, ModerationTarget, OpError, Reason, ResponseId, ResponseView, User, VillageDoc,
@@ -19,12 +19,7 @@ use crate::{
 /// How many posts the board shows at first, and how many more each "Meer tonen" adds.
 const PAGE: usize = 30;
 
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    /// `performance.mark(name)`: when the board first showed posts (tests/e2e/perf.spec.js).
-    #[wasm_bindgen(js_namespace = performance, js_name = mark)]
-    fn performance_mark(name: &str);
-}
+use crate::live_doc::performance_mark;
 
 /// `/dorp/:village/hulp`: the form, then the newest posts (of the kind of help chosen), a page
 /// at a time.
@@ -37,14 +32,60 @@ pub fn HelpBoard() -> impl IntoView {
     // What to show lives in this page only: another visit starts from all kinds, first page.
     let filter = RwSignal::new(None::<HelpCategory>);
     let shown = RwSignal::new(PAGE);
-    let board = {
+    let page = {
         let my_id = my_id.clone();
         Memo::new(move |_| {
             let (category, limit) = (filter.get(), shown.get());
-            ctx.read(|d| help_board(d, &my_id, category, limit))
+            let page = ctx.read(|d| {
+                performance_mark("dorpskracht:help-query");
+                help_board(d, &my_id, category, limit)
+            });
+            performance_mark("dorpskracht:help-queried");
+            page.unwrap_or_default()
+        })
+    };
+    // Offers that fit the resident's open requests on the page: matching reads every open offer,
+    // so it starts only once the page has been painted.
+    let matching = RwSignal::new(false);
+    let suggestions = {
+        let my_id = my_id.clone();
+        Memo::new(move |_| {
+            if !matching.get() {
+                return Vec::new();
+            }
+            let wanted: Vec<HelpPostView> = page.with(|p| {
+                p.items
+                    .iter()
+                    .filter(|i| wants_suggestions(&i.post, &my_id))
+                    .map(|i| i.post.clone())
+                    .collect()
+            });
+            if wanted.is_empty() {
+                return Vec::new();
+            }
+            ctx.read(|d| suggestions_for(d, &wanted))
                 .unwrap_or_default()
         })
     };
+    let board = Memo::new(move |_| {
+        let mut board = page.get();
+        suggestions.with(|found| {
+            for item in &mut board.items {
+                if let Some((_, s)) = found.iter().find(|(id, _)| *id == item.post.id) {
+                    item.suggestions.clone_from(s);
+                }
+            }
+        });
+        board
+    });
+    Effect::new(move || {
+        if !matching.get_untracked() && page.with(|p| !p.items.is_empty()) {
+            spawn_local(async move {
+                crate::live_doc::next_paint().await;
+                matching.try_set(true);
+            });
+        }
+    });
     Effect::new(move |marked: Option<bool>| {
         let painted = marked == Some(true) || board.with(|b| !b.items.is_empty());
         if painted && marked != Some(true) {
@@ -52,25 +93,7 @@ pub fn HelpBoard() -> impl IntoView {
         }
         painted
     });
-    // Keep the first page as shown, for the next visit to paint before the document loads.
-    Effect::new(move || {
-        if filter.get().is_none() && shown.get() == PAGE {
-            board.with(|b| snapshot::store(&ctx.id.get_untracked(), &b.items));
-        }
-    });
-    let count = move || {
-        let (lang, (n, total)) = (lang.get(), board.with(|b| (b.items.len(), b.total)));
-        let (n, total) = (n.to_string(), total.to_string());
-        if n == total {
-            tf(lang, Text::HelpCountAll, &[("count", &total)])
-        } else {
-            tf(
-                lang,
-                Text::HelpCountSome,
-                &[("shown", &n), ("count", &total)],
-            )
-        }
-    };
+    let count = move || board.with(|b| count_text(lang.get(), b));
 
     view! {
         <section aria-labelledby="help-heading">
@@ -137,9 +160,26 @@ pub fn HelpBoard() -> impl IntoView {
     }
 }
 
-/// The board's first page as this device last showed it, painted while the village's document
-/// loads (a village of 5,000 posts takes longer to load than the app to start; see
-/// docs/performance.md). Read-only: the live board replaces it once the document is there.
+/// What the help count line says about `page`.
+fn count_text(lang: Lang, page: &HelpBoardPage) -> String {
+    let (n, total) = (page.items.len().to_string(), page.total.to_string());
+    if n == total {
+        tf(lang, Text::HelpCountAll, &[("count", &total)])
+    } else {
+        tf(
+            lang,
+            Text::HelpCountSome,
+            &[("shown", &n), ("count", &total)],
+        )
+    }
+}
+
+/// The board's first page from the view stored next to the village's document (see [`view`]),
+/// painted while the document loads (a village of 5,000 posts takes longer to load than the app
+/// to start; see docs/performance.md). Read-only: the live board replaces it once the document
+/// is there. A view computed from other chunks than the ones stored now (another tab, or
+/// changes that arrived after it was written) shows the resident's last visit, and says it is
+/// being updated.
 #[component]
 pub fn HelpPreview() -> impl IntoView {
     let lang = expect_context::<AppState>().lang;
@@ -147,22 +187,30 @@ pub fn HelpPreview() -> impl IntoView {
     let on_help = leptos_router::hooks::use_location()
         .pathname
         .with_untracked(|p| p.trim_end_matches('/').ends_with("/hulp"));
-    let items = if on_help {
-        snapshot::load(&ctx.id.get_untracked())
-    } else {
-        Vec::new()
-    };
-    (!items.is_empty()).then(|| {
+    move || {
+        let (exact, page) = ctx
+            .preview
+            .with(|v| v.as_ref().map(|v| (v.exact, view::decode(&v.bytes))))
+            .filter(|_| on_help)?;
+        let page = page.filter(|p| !p.items.is_empty())?;
         performance_mark("dorpskracht:help-preview");
         let me = identity::current_user().id.as_str().to_owned();
-        view! {
+        let count = count_text(lang.get_untracked(), &page);
+        Some(view! {
             <section aria-labelledby="help-heading" data-testid="help-preview">
                 <h2 id="help-heading">
                     {move || tf(lang.get(), Text::HelpHeading, &[("village", &ctx.name.get())])}
                 </h2>
                 <p class="muted">{tr(lang, Text::HelpIntro)}</p>
+                {(!exact).then(|| view! {
+                    <p class="muted" role="status" data-testid="help-preview-stale">
+                        {tr(lang, Text::HelpPreviewStale)}
+                    </p>
+                })}
+                <p class="muted" data-testid="help-count">{count}</p>
                 <ul class="cards" data-testid="help-posts">
-                    {items
+                    {page
+                        .items
                         .into_iter()
                         .map(|item| {
                             let mine = item.post.author == me;
@@ -171,34 +219,82 @@ pub fn HelpPreview() -> impl IntoView {
                         .collect_view()}
                 </ul>
             </section>
-        }
-    })
+        })
+    }
 }
 
-/// The help board's first page, kept in localStorage per village: a few KB, read synchronously
-/// when the village page starts, so it paints in the first frame; IndexedDB would answer only
-/// after the page has started loading the document, which then holds the main thread.
-mod snapshot {
+/// The board's first page as a view stored next to the village's document
+/// ([`crate::repo::DocHandle::store_view`]), per resident (it marks the posts they responded
+/// to). Written a moment after each time the app stored the document (whichever tab or screen
+/// keeps it open), and once after opening it when the stored view is not of the stored chunks;
+/// read in the same IndexedDB read as the chunks, and painted before the document loads.
+/// Nothing is ever written to the document from it.
+pub mod view {
+    use std::{cell::RefCell, collections::BTreeSet, rc::Rc};
+
+    use sync::DocumentId;
+
     use super::*;
-    use crate::storage;
+    use crate::{repo::DocHandle, village_doc};
 
     const FIELD: char = '\u{1f}';
     const ITEM: char = '\u{1e}';
-    /// Bumped when the layout below changes; an older snapshot is ignored.
-    const VERSION: &str = "1";
+    /// How long after the last store the view is written: a burst of changes (a sync, typing
+    /// posts) makes one view, computed when the app is idle.
+    const DELAY_MS: i32 = 1_000;
 
-    fn key(village: &str) -> String {
-        format!("dorpskracht.help.{village}")
+    /// The view's name for `user`; the number changes with the layout below, so a view of an
+    /// older layout is not read.
+    pub fn name(user: &str) -> String {
+        format!("help-board.1.{user}")
     }
 
-    /// Stores `items` as the first page of `village`'s board, if it changed.
-    pub fn store(village: &str, items: &[HelpItem]) {
-        if village.is_empty() {
+    thread_local! {
+        static KEPT: RefCell<BTreeSet<DocumentId>> = const { RefCell::new(BTreeSet::new()) };
+    }
+
+    /// Keeps the view of the village document `handle` up to date for as long as the app runs
+    /// (once per document, however many screens hold it).
+    pub fn keep(handle: DocHandle) {
+        if !KEPT.with_borrow_mut(|kept| kept.insert(handle.id())) {
             return;
         }
+        let pending = Rc::new(std::cell::Cell::new(0u64));
+        let schedule = {
+            let handle = handle.clone();
+            move || {
+                let turn = pending.get() + 1;
+                pending.set(turn);
+                let (handle, pending) = (handle.clone(), pending.clone());
+                spawn_local(async move {
+                    crate::live_doc::sleep(DELAY_MS).await;
+                    if pending.get() == turn {
+                        write(&handle).await;
+                    }
+                });
+            }
+        };
+        let user = identity::current_user().id.as_str().to_owned();
+        if !handle.has_current_view(&name(&user)) {
+            schedule();
+        }
+        handle.on_saved(schedule).detach();
+    }
+
+    async fn write(handle: &DocHandle) {
+        let me = identity::current_user().id.as_str().to_owned();
+        // A failure leaves the older view, which then reads as not exact.
+        let _ = handle
+            .store_view(&name(&me), |am| {
+                village_doc::read(am, |d| encode(&help_board(d, &me, None, PAGE)))
+            })
+            .await;
+    }
+
+    fn encode(page: &HelpBoardPage) -> Vec<u8> {
         let clean = |s: &str| s.replace([FIELD, ITEM], " ");
-        let mut out = format!("{VERSION}{FIELD}{}", identity::current_user().id.as_str());
-        for item in items {
+        let mut out = page.total.to_string();
+        for item in &page.items {
             let p = &item.post;
             out.push(ITEM);
             let fields = [
@@ -214,23 +310,15 @@ mod snapshot {
             ];
             out.push_str(&fields.join(&FIELD.to_string()));
         }
-        let key = key(village);
-        if storage::get(&key).as_deref() != Some(out.as_str()) {
-            storage::set(&key, &out);
-        }
+        out.into_bytes()
     }
 
-    /// The first page last stored for `village`, if it was stored for the current resident.
-    pub fn load(village: &str) -> Vec<HelpItem> {
-        let Some(stored) = storage::get(&key(village)) else {
-            return Vec::new();
-        };
-        let mut items = stored.split(ITEM);
-        let me = identity::current_user();
-        if items.next() != Some(format!("{VERSION}{FIELD}{}", me.id.as_str()).as_str()) {
-            return Vec::new();
-        }
-        items.filter_map(item).collect()
+    /// The page a view holds; `None` if it is not one.
+    pub(super) fn decode(bytes: &[u8]) -> Option<HelpBoardPage> {
+        let mut parts = std::str::from_utf8(bytes).ok()?.split(ITEM);
+        let total = parts.next()?.parse().ok()?;
+        let items = parts.map(item).collect::<Option<Vec<_>>>()?;
+        Some(HelpBoardPage { items, total })
     }
 
     fn item(s: &str) -> Option<HelpItem> {
@@ -305,9 +393,8 @@ struct Suggestion {
 /// How many suggestions a request shows.
 const SUGGESTIONS: usize = 3;
 
-/// The newest `limit` visible posts (of `category`), with matching offers for `me`'s open
-/// requests. Only the page's posts are hydrated (see `VillageDoc::help_page`), and the match
-/// pool is built only when one of them needs it.
+/// The newest `limit` visible posts (of `category`), with the responses to `me`'s own posts.
+/// Only the page's posts are hydrated (see `VillageDoc::help_page`).
 fn help_board(
     doc: &VillageDoc,
     me: &str,
@@ -315,36 +402,12 @@ fn help_board(
     limit: usize,
 ) -> HelpBoardPage {
     let page = doc.help_page(category, limit);
-    let village = doc.village_id().map(|v| v.to_string()).unwrap_or_default();
-    let mut pool = None;
-    // This page holds one village's document: matches come from it (neighbouring villages
-    // join once the app follows more than one).
-    let geography = Geography::default();
     let items = page
         .posts
         .into_iter()
         .map(|post| {
-            let mine = post.author == me;
-            let suggestions =
-                if mine && post.kind == HelpKind::Request && post.status == HelpStatus::Open {
-                    let pool = pool.get_or_insert_with(|| MatchPool::from_villages(&[doc]));
-                    match_request(&post, &village, pool, &geography)
-                        .into_iter()
-                        .filter(|m| m.kind == MatchKind::Offer)
-                        .filter_map(|m| {
-                            let offer = pool.offers.iter().find(|(_, o)| o.id == m.id)?;
-                            Some(Suggestion {
-                                title: offer.1.title.clone(),
-                                reasons: m.reasons,
-                            })
-                        })
-                        .take(SUGGESTIONS)
-                        .collect()
-                } else {
-                    Vec::new()
-                };
             let responded = post.responses.iter().any(|r| r.author == me);
-            let responses = if mine {
+            let responses = if post.author == me {
                 post.responses
                     .iter()
                     .filter(|r| !r.hidden)
@@ -358,7 +421,7 @@ fn help_board(
                 post,
                 responded,
                 responses,
-                suggestions,
+                suggestions: Vec::new(),
             }
         })
         .collect();
@@ -366,6 +429,38 @@ fn help_board(
         items,
         total: page.total,
     }
+}
+
+/// Whether the board suggests offers for `post`: `me`'s own open request.
+fn wants_suggestions(post: &HelpPostView, me: &str) -> bool {
+    post.author == me && post.kind == HelpKind::Request && post.status == HelpStatus::Open
+}
+
+/// For each of `requests`, the open offers that fit it, best first (by post id).
+fn suggestions_for(doc: &VillageDoc, requests: &[HelpPostView]) -> Vec<(String, Vec<Suggestion>)> {
+    let village = doc.village_id().map(|v| v.to_string()).unwrap_or_default();
+    let pool = MatchPool::from_villages(&[doc]);
+    // This page holds one village's document: matches come from it (neighbouring villages
+    // join once the app follows more than one).
+    let geography = Geography::default();
+    requests
+        .iter()
+        .map(|post| {
+            let found = match_request(post, &village, &pool, &geography)
+                .into_iter()
+                .filter(|m| m.kind == MatchKind::Offer)
+                .filter_map(|m| {
+                    let offer = pool.offers.iter().find(|(_, o)| o.id == m.id)?;
+                    Some(Suggestion {
+                        title: offer.1.title.clone(),
+                        reasons: m.reasons,
+                    })
+                })
+                .take(SUGGESTIONS)
+                .collect();
+            (post.id.clone(), found)
+        })
+        .collect()
 }
 
 /// An `<option>` per kind of help, `selected` where `is` says so.
@@ -521,7 +616,7 @@ fn HelpForm() -> impl IntoView {
 fn HelpCard(
     item: HelpItem,
     mine: bool,
-    /// Painted from the board's snapshot while the document loads: no actions yet.
+    /// Painted from the stored view while the document loads: no actions yet.
     #[prop(optional)]
     preview: bool,
 ) -> impl IntoView {

@@ -173,6 +173,10 @@ catalogue! {
     FilterAll => ("Alle soorten", "All kinds"),
     HelpCountAll => ("Berichten: {count}", "Posts: {count}"),
     HelpCountSome => ("De nieuwste {shown} van {count} berichten", "The newest {shown} of {count} posts"),
+    HelpPreviewStale => (
+        "Zo stond het er bij je vorige bezoek; bijwerken…",
+        "As it was at your last visit; updating…"
+    ),
     ShowMore => ("Meer tonen", "Show more"),
     NoHelpPostsOfKind => ("Geen berichten van deze soort.", "No posts of this kind."),
     ByName => ("Van {name}", "From {name}"),

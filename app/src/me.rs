@@ -56,7 +56,9 @@ pub fn keep_followed_open() {
             let repo = repo.clone();
             // The repo keeps a found document open (and syncing) for as long as it lives.
             spawn_local(async move {
-                let _ = repo.find(&url).await;
+                if let Ok(handle) = repo.find(&url).await {
+                    crate::help::view::keep(handle);
+                }
             });
         }
     });

@@ -12,6 +12,7 @@ use crate::{
     i18n::{Lang, Text, t, tf, tr},
     live_doc::LiveDoc,
     moderation,
+    repo::StoredView,
     route::{CurrentPage, Page, VillageTab, use_param},
     storage,
     village_doc::{self, EditError},
@@ -28,6 +29,9 @@ pub struct Village {
     /// The last outcome to announce (role="status") or error (role="alert").
     pub notice: RwSignal<Option<Notice>>,
     pub lang: RwSignal<Lang>,
+    /// The help board's first page stored next to the document (see [`help::view`]), as read
+    /// before the document loaded.
+    pub preview: RwSignal<Option<StoredView>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,14 +111,23 @@ pub fn VillagePage() -> impl IntoView {
             .with(|b| b.as_ref().and_then(|b| b.village(&id).cloned()))
     };
 
+    let preview = RwSignal::new(None);
+    let view_name = || help::view::name(crate::identity::current_user().id.as_str());
     let ctx = Village {
-        doc: LiveDoc::open(move || village().map(|v| v.doc)),
+        doc: LiveDoc::open_with_view(move || village().map(|v| v.doc), Some((view_name, preview))),
         id: village_id,
         name: Signal::derive(move || village().map(|v| v.name).unwrap_or_default()),
         notice: RwSignal::new(None),
         lang,
+        preview,
     };
     provide_context(ctx);
+    // Whichever tab shows, the document's help view is kept up to date.
+    Effect::new(move || {
+        if let Some(handle) = ctx.doc.handle.get() {
+            help::view::keep(handle);
+        }
+    });
 
     // Visiting a village makes it the resident's village.
     Effect::new(move || {

@@ -217,6 +217,90 @@ on_each_storage!(
     many_edits_compact_on_their_own
 );
 
+async fn views_next_to_the_document<S: Storage + Clone + 'static>(storage: S) {
+    let phone = repo(&storage, "phone");
+    let doc = phone.find(&url(5)).await.unwrap();
+    let saves = Rc::new(RefCell::new(0));
+    doc.on_saved({
+        let saves = saves.clone();
+        move || *saves.borrow_mut() += 1
+    })
+    .detach();
+    put(&doc, "title", "Dorpshuis").await;
+    assert_eq!(*saves.borrow(), 1, "each stored change is announced");
+    let title_view = |am: Automerge| {
+        let view = am
+            .get(ROOT, "title")
+            .unwrap()
+            .and_then(|(v, _)| v.into_string().ok())
+            .map(String::into_bytes);
+        (am, view)
+    };
+    assert!(doc.store_view("title", title_view).await.unwrap());
+    assert!(doc.has_current_view("title"));
+    assert!(
+        !doc.store_view("title", title_view).await.unwrap(),
+        "unchanged"
+    );
+    assert_eq!(
+        title(&doc, "title").as_deref(),
+        Some("Dorpshuis"),
+        "lent back"
+    );
+
+    // Another tab gets the view before the document loads, exact.
+    let shown = Rc::new(RefCell::new(None));
+    let opened = |name: &'static str| {
+        let shown = shown.clone();
+        let storage = storage.clone();
+        async move {
+            repo(&storage, name)
+                .find_with_view(&url(5), "title", |view| {
+                    *shown.borrow_mut() = Some(view);
+                    async {}
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let tab = opened("tab").await;
+    let view = shown.borrow_mut().take().unwrap().unwrap();
+    assert!(view.exact);
+    assert_eq!(view.bytes, b"Dorpshuis");
+    assert!(tab.has_current_view("title"));
+    assert!(!tab.has_current_view("other"));
+
+    // Stored changes make it older than the document, until it is written again.
+    put(&doc, "title", "Het Dorpshuis").await;
+    assert!(!doc.has_current_view("title"));
+    opened("tab2").await;
+    let view = shown.borrow_mut().take().unwrap().unwrap();
+    assert!(!view.exact);
+    assert_eq!(view.bytes, b"Dorpshuis");
+    assert!(doc.store_view("title", title_view).await.unwrap());
+    opened("tab3").await;
+    let view = shown.borrow_mut().take().unwrap().unwrap();
+    assert!(view.exact);
+    assert_eq!(view.bytes, b"Het Dorpshuis");
+    // The view is not a chunk: a reload reads the same document.
+    let reloaded = opened("tab4").await;
+    assert_eq!(
+        reloaded.with_doc(Automerge::get_heads),
+        doc.with_doc(Automerge::get_heads)
+    );
+    // Compaction stores the document anew; the view follows once written again.
+    doc.compact().await.unwrap();
+    assert_eq!(*saves.borrow(), 3);
+    assert!(!doc.has_current_view("title"));
+    assert!(doc.store_view("title", title_view).await.unwrap());
+    opened("tab5").await;
+    assert!(shown.borrow_mut().take().unwrap().unwrap().exact);
+}
+on_each_storage!(
+    a_view_stored_next_to_a_document_is_exact_until_chunks_change,
+    views_next_to_the_document
+);
+
 async fn one_storage_id_per_device<S: Storage + Clone + 'static>(storage: S) {
     // Made once, kept where automerge-repo keeps it, and the same ever after.
     let id = storage_id(&storage, || "device-1".into()).await.unwrap();

@@ -5,8 +5,14 @@
 //! now and then replaces the chunks it knows of by one snapshot. It deletes only chunks it loaded
 //! or wrote itself, so a chunk another tab wrote meanwhile survives (and is read at the next
 //! load). Compaction writes the snapshot and deletes the old chunks in one transaction.
+//!
+//! Next to the chunks the app may keep views (`[document, "view", name]`): something computed
+//! from the document, recorded with the keys of the chunks it was computed from. Chunk keys name
+//! their content (an incremental chunk by the hash of its bytes, a snapshot by the document's
+//! heads), so when the chunks stored at the next load have the same keys, the view is exactly
+//! the document's state and can be shown before the document is loaded.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ::sync::DocumentId;
 use automerge::{Automerge, ChangeHash, sync};
@@ -30,6 +36,19 @@ pub(crate) struct Chunks {
     known: BTreeMap<StorageKey, (ChunkKind, usize)>,
     /// The heads stored on this device, as far as this tab knows.
     saved_heads: Vec<ChangeHash>,
+    /// Chunks found at the load that automerge rejected: left in storage, so a view lists them.
+    skipped: BTreeSet<StorageKey>,
+}
+
+/// A view stored next to a document (see [`super::Repo::find_with_view`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredView {
+    /// It was computed from exactly the chunks stored now, so it shows the document's state.
+    /// Otherwise chunks were stored since (by another tab, or changes that arrived after the
+    /// view was last written): it shows an older state.
+    pub exact: bool,
+    /// What the app stored.
+    pub bytes: Vec<u8>,
 }
 
 /// A batch for [`super::Storage::write`], and the heads it stores.
@@ -47,6 +66,67 @@ pub(crate) struct Loaded {
     pub chunks: Chunks,
     /// The heads a peer's storage had in common with us, from stored sync states.
     pub shared_heads: Option<Vec<ChangeHash>>,
+    /// The views stored next to it, by name, as stored (chunk list and payload).
+    pub views: BTreeMap<String, Vec<u8>>,
+}
+
+/// The view named `name` among a document's stored entries, and whether it was computed from
+/// exactly the chunks among them.
+pub(crate) fn find_view(entries: &[(StorageKey, Vec<u8>)], name: &str) -> Option<StoredView> {
+    let (_, record) = entries.iter().find(|(k, _)| k.view_name() == Some(name))?;
+    let (listed, payload) = split_view_record(record)?;
+    let stored: BTreeSet<String> = entries
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| is_chunk(k))
+        .map(chunk_label)
+        .collect();
+    Some(StoredView {
+        exact: listed == stored,
+        bytes: payload.to_vec(),
+    })
+}
+
+fn is_chunk(key: &StorageKey) -> bool {
+    matches!(
+        key.kind(),
+        Some(ChunkKind::Snapshot | ChunkKind::Incremental)
+    )
+}
+
+/// A chunk's key without its document: `kind/name`.
+fn chunk_label(key: &StorageKey) -> String {
+    key.parts()[1..].join("/")
+}
+
+/// A view as stored: the labels of the chunks it was computed from, one a line, an empty line,
+/// then the app's bytes.
+fn view_record<'a>(chunks: impl Iterator<Item = &'a StorageKey>, payload: &[u8]) -> Vec<u8> {
+    let mut labels: Vec<String> = chunks.map(chunk_label).collect();
+    labels.sort_unstable();
+    let mut record = Vec::with_capacity(labels.len() * 80 + payload.len() + 1);
+    for label in labels {
+        record.extend_from_slice(label.as_bytes());
+        record.push(b'\n');
+    }
+    record.push(b'\n');
+    record.extend_from_slice(payload);
+    record
+}
+
+/// The chunk labels and the payload of a view record; `None` if it is not one.
+fn split_view_record(record: &[u8]) -> Option<(BTreeSet<String>, &[u8])> {
+    let mut labels = BTreeSet::new();
+    let mut rest = record;
+    loop {
+        let end = rest.iter().position(|&b| b == b'\n')?;
+        let (line, after) = (&rest[..end], &rest[end + 1..]);
+        rest = after;
+        if line.is_empty() {
+            return Some((labels, rest));
+        }
+        labels.insert(std::str::from_utf8(line).ok()?.to_owned());
+    }
 }
 
 /// Builds a document from all entries stored under its prefix: snapshots first, then the
@@ -56,6 +136,8 @@ pub(crate) fn load(document: DocumentId, entries: Vec<(StorageKey, Vec<u8>)>) ->
     let mut doc = Automerge::new();
     let mut known = BTreeMap::new();
     let mut shared_heads = None;
+    let mut views = BTreeMap::new();
+    let mut skipped = BTreeSet::new();
     let (mut snapshots, mut incrementals) = (Vec::new(), Vec::new());
     for (key, bytes) in entries {
         match key.kind() {
@@ -66,13 +148,19 @@ pub(crate) fn load(document: DocumentId, entries: Vec<(StorageKey, Vec<u8>)>) ->
                     shared_heads = Some(state.shared_heads);
                 }
             }
-            None => {}
+            None => {
+                if let Some(name) = key.view_name() {
+                    views.insert(name.to_owned(), bytes);
+                }
+            }
         }
     }
     for (key, bytes) in snapshots.into_iter().chain(incrementals) {
         let kind = key.kind().expect("sorted by kind above");
         if doc.load_incremental(&bytes).is_ok() {
             known.insert(key, (kind, bytes.len()));
+        } else {
+            skipped.insert(key);
         }
     }
     let saved_heads = doc.get_heads();
@@ -82,8 +170,10 @@ pub(crate) fn load(document: DocumentId, entries: Vec<(StorageKey, Vec<u8>)>) ->
             document,
             known,
             saved_heads,
+            skipped,
         },
         shared_heads,
+        views,
     }
 }
 
@@ -95,6 +185,7 @@ impl Chunks {
             document,
             known: BTreeMap::new(),
             saved_heads: Vec::new(),
+            skipped: BTreeSet::new(),
         }
     }
 
@@ -148,6 +239,25 @@ impl Chunks {
             heads,
             kinds: vec![ChunkKind::Snapshot],
         }
+    }
+
+    /// `payload` as a view of `doc` to store, recording the chunks stored now; `None` while `doc`
+    /// has changes not stored yet (the view would show a state no stored chunks hold).
+    pub fn view_record(&self, doc: &Automerge, payload: &[u8]) -> Option<Vec<u8>> {
+        self.is_saved(doc)
+            .then(|| view_record(self.known.keys().chain(&self.skipped), payload))
+    }
+
+    /// Whether a stored view `record` was computed from the chunks stored now (as far as this
+    /// tab knows) and `doc` has nothing more.
+    pub fn is_current_view(&self, doc: &Automerge, record: &[u8]) -> bool {
+        let stored: BTreeSet<String> = self
+            .known
+            .keys()
+            .chain(&self.skipped)
+            .map(chunk_label)
+            .collect();
+        self.is_saved(doc) && split_view_record(record).is_some_and(|(listed, _)| listed == stored)
     }
 
     /// Books a write that storage finished.
@@ -304,5 +414,50 @@ mod tests {
         assert!(loaded.chunks.is_saved(&loaded.doc));
         let compaction = loaded.chunks.compaction(&loaded.doc);
         assert_eq!(compaction.deletes.len(), 3, "all chunks it read");
+    }
+
+    #[test]
+    fn a_view_is_exact_only_for_the_chunks_it_was_computed_from() {
+        let id = DocumentId::from_bytes([4; 16]);
+        let mut doc = Automerge::new();
+        edit(&mut doc, "a", "1");
+        let mut chunks = Chunks::new(id);
+        let write = chunks.next_write(&doc).unwrap();
+        chunks.written(&write);
+        let record = chunks
+            .view_record(&doc, b"page\n\nwith blank lines")
+            .unwrap();
+        assert!(chunks.is_current_view(&doc, &record));
+        let mut entries = write.puts.clone();
+        entries.push((StorageKey::view(id, "board"), record.clone()));
+        entries.push((
+            StorageKey::chunk(id, ChunkKind::SyncState, "server"),
+            vec![0],
+        ));
+        let view = find_view(&entries, "board").unwrap();
+        assert!(view.exact);
+        assert_eq!(view.bytes, b"page\n\nwith blank lines");
+        assert_eq!(find_view(&entries, "other"), None);
+        // Loading keeps the record, and the reloaded tab sees it as current.
+        let loaded = load(id, entries.clone());
+        assert!(
+            loaded
+                .chunks
+                .is_current_view(&loaded.doc, &loaded.views["board"])
+        );
+
+        // An edit not yet stored: no view of it, and the old one is not current.
+        edit(&mut doc, "b", "2");
+        assert_eq!(chunks.view_record(&doc, b"x"), None);
+        assert!(!chunks.is_current_view(&doc, &record));
+        // Stored (by this tab or another): the old view is no longer exact.
+        let write = chunks.next_write(&doc).unwrap();
+        chunks.written(&write);
+        entries.extend(write.puts.clone());
+        assert!(!find_view(&entries, "board").unwrap().exact);
+        // A damaged record is no view.
+        entries.retain(|(k, _)| k.view_name().is_none());
+        entries.push((StorageKey::view(id, "board"), b"no blank line".to_vec()));
+        assert_eq!(find_view(&entries, "board"), None);
     }
 }

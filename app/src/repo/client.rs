@@ -128,6 +128,11 @@ impl Client {
         output
     }
 
+    /// Whether document `id` syncs on the current connection already.
+    pub fn is_syncing(&self, id: DocumentId) -> bool {
+        self.syncs.contains_key(&id)
+    }
+
     /// A document was opened: begin syncing it if connected.
     pub fn opened_doc(&mut self, now: Timestamp, id: DocumentId, open: &mut OpenDoc) -> Output {
         let mut output = Output::default();

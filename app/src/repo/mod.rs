@@ -53,6 +53,7 @@ use automerge::{Automerge, ChangeHash};
 use sync::{BadDocumentId, DocumentId, PeerId, PeerInfo, PeerMetadata, Timestamp};
 
 pub use backoff::Backoff;
+pub use chunks::StoredView;
 pub use idb::{BrowserStorage, DATABASE, IdbStorage, STORE};
 pub use storage::{ChunkKind, MemoryStorage, Storage, StorageError, StorageKey, storage_id};
 pub use ws::SyncConnection;
@@ -88,6 +89,9 @@ struct State {
     link: Option<Rc<Link>>,
     storage_error: Option<StorageError>,
     last_status: Option<RepoStatus>,
+    /// Documents opened by [`Repo::find_with_view`] whose bookkeeping (first sync message,
+    /// status) waits for [`DocHandle::settle`] or the next tick.
+    unsettled: Vec<DocumentId>,
 }
 
 /// One open document.
@@ -101,6 +105,8 @@ pub(crate) struct OpenDoc {
     stored_server_heads: Option<Vec<ChangeHash>>,
     /// Neither we nor the server have it.
     unavailable: bool,
+    /// The views stored next to it, by name, as last read or written.
+    views: BTreeMap<String, Vec<u8>>,
 }
 
 impl OpenDoc {
@@ -223,6 +229,12 @@ impl Repo<BrowserStorage> {
     }
 }
 
+/// `performance.mark(name)` in the browser (steps for tests/e2e/perf.spec.js).
+fn mark(_name: &str) {
+    #[cfg(target_arch = "wasm32")]
+    crate::live_doc::performance_mark(_name);
+}
+
 /// What a repo that keeps nothing across sessions announces.
 const EPHEMERAL: PeerMetadata = PeerMetadata {
     storage_id: None,
@@ -274,6 +286,7 @@ impl<S: Storage + 'static> Repo<S> {
                     link: None,
                     storage_error: None,
                     last_status: None,
+                    unsettled: Vec::new(),
                 }),
                 listeners: Rc::default(),
             }),
@@ -295,48 +308,111 @@ impl<S: Storage + 'static> Repo<S> {
 
     /// [`Repo::find`] by id.
     pub async fn open_document(&self, id: DocumentId) -> Result<DocHandle<S>, RepoError> {
-        let handle = DocHandle {
+        if self.state().docs.contains_key(&id) {
+            return Ok(self.handle(id));
+        }
+        let entries = self.load_entries(id).await?;
+        Ok(self.open_loaded(id, entries, true))
+    }
+
+    /// [`Repo::find`], showing a view first: as soon as storage answered (one read for the
+    /// chunks and the views), and before the document is loaded (for a village of 5,000 posts
+    /// that takes longer than starting the app), `show` gets the view stored under `view` next
+    /// to the document, if any (see [`DocHandle::store_view`]); the future it returns is awaited
+    /// before the load (the app lets the browser paint the view). Not called when the document
+    /// is open already.
+    ///
+    /// What the repo does with a newly opened document besides loading it (its first sync
+    /// message, which for a document with no stored sync state covers every change, and the
+    /// status, which counts the changes the server lacks) waits until [`DocHandle::settle`],
+    /// so the app can first show the document; at the latest it happens at the next
+    /// [`Repo::transport_tick`] or when a connection is established.
+    pub async fn find_with_view<F: Future<Output = ()>>(
+        &self,
+        url: &str,
+        view: &str,
+        show: impl FnOnce(Option<StoredView>) -> F,
+    ) -> Result<DocHandle<S>, RepoError> {
+        let id = DocumentId::from_url(url)?;
+        if self.state().docs.contains_key(&id) {
+            return Ok(self.handle(id));
+        }
+        let entries = self.load_entries(id).await?;
+        show(chunks::find_view(&entries, view)).await;
+        let handle = self.open_loaded(id, entries, false);
+        Ok(handle)
+    }
+
+    fn handle(&self, id: DocumentId) -> DocHandle<S> {
+        DocHandle {
             repo: self.clone(),
             id,
-        };
-        if self.state().docs.contains_key(&id) {
-            return Ok(handle);
         }
-        let entries = self
+    }
+
+    /// Everything stored under the document's prefix, in one read.
+    async fn load_entries(&self, id: DocumentId) -> Result<Vec<(StorageKey, Vec<u8>)>, RepoError> {
+        Ok(self
             .shared
             .storage
             .load_range(&StorageKey::document(id))
-            .await?;
+            .await?)
+    }
+
+    fn open_loaded(
+        &self,
+        id: DocumentId,
+        entries: Vec<(StorageKey, Vec<u8>)>,
+        settle: bool,
+    ) -> DocHandle<S> {
+        let handle = self.handle(id);
+        if self.state().docs.contains_key(&id) {
+            // Another `find` of the same document finished first.
+            return handle;
+        }
         let loaded = chunks::load(id, entries);
+        mark("dorpskracht:repo-loaded");
+        {
+            let mut state = self.state_mut();
+            let mut doc = loaded.doc;
+            if let Some(actor) = &state.actor {
+                doc.set_actor(actor.clone());
+            }
+            state.docs.insert(
+                id,
+                OpenDoc {
+                    doc,
+                    chunks: loaded.chunks,
+                    server_heads: loaded.shared_heads.clone(),
+                    stored_server_heads: loaded.shared_heads,
+                    unavailable: false,
+                    views: loaded.views,
+                },
+            );
+            state.unsettled.push(id);
+        }
+        if settle {
+            handle.settle();
+        }
+        handle
+    }
+
+    /// Begins syncing an opened document (unless a connection did already) and reports the
+    /// status with it.
+    fn settle(&self, id: DocumentId) {
         let now = self.now();
         let output = {
             let mut state = self.state_mut();
-            if state.docs.contains_key(&id) {
-                // Another `find` of the same document finished first.
-                return Ok(handle);
+            let State { docs, client, .. } = &mut *state;
+            match docs.get_mut(&id) {
+                Some(open) if !client.is_syncing(id) => client.opened_doc(now, id, open),
+                _ => Output::default(),
             }
-            let State {
-                docs,
-                client,
-                actor,
-                ..
-            } = &mut *state;
-            let mut doc = loaded.doc;
-            if let Some(actor) = actor {
-                doc.set_actor(actor.clone());
-            }
-            let open = docs.entry(id).or_insert(OpenDoc {
-                doc,
-                chunks: loaded.chunks,
-                server_heads: loaded.shared_heads.clone(),
-                stored_server_heads: loaded.shared_heads,
-                unavailable: false,
-            });
-            client.opened_doc(now, id, open)
         };
         self.dispatch(output);
+        mark("dorpskracht:repo-synced");
         self.notify_status();
-        Ok(handle)
+        mark("dorpskracht:repo-status");
     }
 
     /// Opens document `id` with `initial`'s changes merged in: creates it on this device when
@@ -468,6 +544,10 @@ impl<S: Storage + 'static> Repo<S> {
         let now = self.now();
         let output = self.state_mut().client.tick(now);
         self.dispatch(output);
+        let unsettled = std::mem::take(&mut self.state_mut().unsettled);
+        for id in unsettled {
+            self.settle(id);
+        }
     }
 
     /// The transport closed (or failed to open).
@@ -534,6 +614,9 @@ impl<S: Storage + 'static> Repo<S> {
             }
         }
         self.notify_status();
+        if result.is_ok() {
+            self.notify_saved(id);
+        }
         result
     }
 
@@ -554,6 +637,7 @@ impl<S: Storage + 'static> Repo<S> {
             open.chunks.written(&write);
         }
         self.notify_status();
+        self.notify_saved(id);
         Ok(())
     }
 
@@ -620,11 +704,15 @@ impl<S: Storage + 'static> Repo<S> {
     }
 
     fn notify_doc(&self, id: DocumentId) {
-        let callbacks: Vec<_> = self
-            .shared
-            .listeners
-            .borrow()
-            .docs
+        self.notify(id, |l| &l.docs);
+    }
+
+    fn notify_saved(&self, id: DocumentId) {
+        self.notify(id, |l| &l.saved);
+    }
+
+    fn notify(&self, id: DocumentId, which: impl Fn(&Listeners) -> &Vec<DocListenerEntry>) {
+        let callbacks: Vec<_> = which(&self.shared.listeners.borrow())
             .iter()
             .filter(|(_, doc, _)| *doc == id)
             .map(|(_, _, f)| f.clone())
@@ -718,13 +806,89 @@ impl<S: Storage + 'static> DocHandle<S> {
 
     /// Calls `f` after every change to the document, local or from the server.
     pub fn on_change(&self, f: impl Fn() + 'static) -> Subscription {
+        self.listen(|l| &mut l.docs, f)
+    }
+
+    /// Calls `f` after each write of the document's changes to storage succeeded.
+    pub fn on_saved(&self, f: impl Fn() + 'static) -> Subscription {
+        self.listen(|l| &mut l.saved, f)
+    }
+
+    fn listen(
+        &self,
+        which: impl FnOnce(&mut Listeners) -> &mut Vec<DocListenerEntry>,
+        f: impl Fn() + 'static,
+    ) -> Subscription {
         let mut listeners = self.repo.shared.listeners.borrow_mut();
         let id = listeners.next_id();
-        listeners.docs.push((id, self.id, Rc::new(f)));
+        which(&mut listeners).push((id, self.id, Rc::new(f)));
         Subscription {
             listeners: Rc::downgrade(&self.repo.shared.listeners),
             id,
         }
+    }
+
+    /// Stores what `compute` makes of the document (lent as in [`DocHandle::lend_doc`]; `None`:
+    /// nothing to store) as its view `name`, recording the chunks it was computed from, so a
+    /// later [`Repo::find_with_view`] can tell whether it is still the document's exact state.
+    /// Only while everything is stored (otherwise the next save calls for a new view anyway);
+    /// a view equal to the stored one is not written again. Returns whether it wrote.
+    pub async fn store_view(
+        &self,
+        name: &str,
+        compute: impl FnOnce(Automerge) -> (Automerge, Option<Vec<u8>>),
+    ) -> Result<bool, StorageError> {
+        if !self.with_open(|open| open.chunks.is_saved(&open.doc)) {
+            return Ok(false);
+        }
+        let Some(payload) = self.lend_doc(compute) else {
+            return Ok(false);
+        };
+        let record = self.with_open(|open| {
+            let record = open.chunks.view_record(&open.doc, &payload)?;
+            (open.views.get(name) != Some(&record)).then_some(record)
+        });
+        let Some(record) = record else {
+            return Ok(false);
+        };
+        let key = StorageKey::view(self.id, name);
+        self.repo
+            .shared
+            .storage
+            .write(&[(key, record.clone())], &[])
+            .await?;
+        if let Some(open) = self.repo.state_mut().docs.get_mut(&self.id) {
+            open.views.insert(name.to_owned(), record);
+        }
+        Ok(true)
+    }
+
+    /// Does what waits after [`Repo::find_with_view`] opened the document: its first sync
+    /// message and the status. Once only; a no-op for documents opened otherwise.
+    pub fn settle(&self) {
+        let unsettled = {
+            let mut state = self.repo.state_mut();
+            let before = state.unsettled.len();
+            state.unsettled.retain(|id| *id != self.id);
+            state.unsettled.len() != before
+        };
+        if unsettled {
+            self.repo.settle(self.id);
+        }
+    }
+
+    /// Whether the view `name` stored next to the document was computed from the chunks stored
+    /// now (as far as this tab knows): then there is no need to compute it again.
+    pub fn has_current_view(&self, name: &str) -> bool {
+        self.with_open(|open| {
+            open.views
+                .get(name)
+                .is_some_and(|record| open.chunks.is_current_view(&open.doc, record))
+        })
+    }
+
+    fn with_open<R>(&self, f: impl FnOnce(&OpenDoc) -> R) -> R {
+        f(&self.repo.state().docs[&self.id])
     }
 
     pub fn status(&self) -> DocStatus {
@@ -746,12 +910,14 @@ impl<S: Storage + 'static> DocHandle<S> {
 
 type StatusListener = Rc<dyn Fn(&RepoStatus)>;
 type DocListener = Rc<dyn Fn()>;
+type DocListenerEntry = (u64, DocumentId, DocListener);
 
 #[derive(Default)]
 struct Listeners {
     next: u64,
     status: Vec<(u64, StatusListener)>,
-    docs: Vec<(u64, DocumentId, DocListener)>,
+    docs: Vec<DocListenerEntry>,
+    saved: Vec<DocListenerEntry>,
 }
 
 impl Listeners {
@@ -781,6 +947,7 @@ impl Drop for Subscription {
             let mut listeners = listeners.borrow_mut();
             listeners.status.retain(|(id, _)| *id != self.id);
             listeners.docs.retain(|(id, _, _)| *id != self.id);
+            listeners.saved.retain(|(id, _, _)| *id != self.id);
         }
     }
 }

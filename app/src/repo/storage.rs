@@ -10,6 +10,9 @@ use sync::{DocumentId, StorageId};
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StorageKey(Vec<String>);
 
+/// The kind part of a view's key.
+const VIEW: &str = "view";
+
 /// What a document's storage key holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChunkKind {
@@ -43,6 +46,21 @@ impl StorageKey {
             kind.as_str().to_owned(),
             name.to_owned(),
         ])
+    }
+
+    /// `[document, "view", name]`: something the app computed from the document's stored chunks
+    /// (see [`super::Repo::find_with_view`]). automerge-repo's loaders skip keys of kinds they do
+    /// not know, so a JS repo on the same origin still reads the document.
+    pub fn view(document: DocumentId, name: &str) -> Self {
+        Self(vec![document.to_string(), VIEW.to_owned(), name.to_owned()])
+    }
+
+    /// The name of a `[document, "view", name]` key, if it is one.
+    pub fn view_name(&self) -> Option<&str> {
+        match self.0.as_slice() {
+            [_, kind, name] if kind == VIEW => Some(name),
+            _ => None,
+        }
     }
 
     /// `["storage-adapter-id"]`: where automerge-repo keeps the storage's own id.
