@@ -158,7 +158,7 @@ fn creator_admins(am: &Automerge) -> Vec<(UserId, Grant)> {
         ) else {
             continue;
         };
-        let listed = matches!(am.get(&item.id(), "admins"), Ok(Some((_, admins)))
+        let listed = matches!(am.get(item.id(), "admins"), Ok(Some((_, admins)))
             if am.get(&admins, u.as_str()).ok().flatten().is_some());
         if listed {
             out.push((u, Grant::AssociationAdmin(a)));
