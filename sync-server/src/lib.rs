@@ -122,6 +122,15 @@ impl Server {
         config: Config,
         validator: Arc<dyn ChangeValidator>,
     ) -> Result<Self, Error> {
+        Self::open_with(config, move |_| validator).await
+    }
+
+    /// [`Server::open`], with the validator made from the server's accounts (opened first), so
+    /// it can ask them who owns an actor and which roles a user holds.
+    pub async fn open_with(
+        config: Config,
+        make_validator: impl FnOnce(&Accounts) -> Arc<dyn ChangeValidator>,
+    ) -> Result<Self, Error> {
         let Config {
             data,
             dist,
@@ -173,7 +182,7 @@ impl Server {
         .await?;
         let hub = Hub::new(
             store,
-            validator,
+            make_validator(&accounts),
             limits.clone(),
             lifecycle.clone(),
             StorageId::new(storage_id),
