@@ -217,6 +217,14 @@ impl Server {
             },
         };
         let server_actor = accounts::roles::server_actor(&storage_id);
+        accounts::roles::reconcile(
+            &accounts,
+            &store,
+            municipality_doc,
+            server_actor.clone(),
+            &seed,
+        )
+        .await?;
         let hub = Hub::new(
             store,
             validator,
@@ -224,14 +232,6 @@ impl Server {
             lifecycle.clone(),
             StorageId::new(storage_id),
         );
-        accounts::roles::reconcile(
-            &accounts,
-            &hub,
-            municipality_doc,
-            server_actor.clone(),
-            &seed,
-        )
-        .await?;
         Ok(Self {
             state: Arc::new(State {
                 bootstrap,

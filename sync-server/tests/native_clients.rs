@@ -170,15 +170,6 @@ async fn a_document_nobody_has_open_is_unloaded_and_loads_again() {
         ..SyncLimits::default()
     };
     let server = TestServer::start_with(limits, None).await;
-    // The server writes role data into the municipality document as it starts; that document
-    // unloads too.
-    for _ in 0..400 {
-        if server.server.documents_in_memory() == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert_eq!(server.server.documents_in_memory(), 0);
     let mut anna = Client::new("anna");
     anna.connect(&server.url()).await.unwrap();
     let id = anna

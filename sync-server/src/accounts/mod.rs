@@ -935,7 +935,7 @@ fn check_display_name(name: &str) -> Result<String, AccountError> {
 }
 
 fn parse_actor(hex: &str) -> Option<ActorId> {
-    if hex.is_empty() || hex.len() > 128 || hex.len() % 2 != 0 {
+    if hex.is_empty() || hex.len() > 128 || !hex.len().is_multiple_of(2) {
         return None;
     }
     let bytes = (0..hex.len())
