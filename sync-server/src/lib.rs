@@ -26,12 +26,11 @@ use sync::{PeerId, PeerInfo, PeerMetadata, StorageId};
 use tokio::sync::Semaphore;
 use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 
-pub use accounts::{Accounts, Clock};
+pub use accounts::{Accounts, Clock, SESSION_COOKIE};
 pub use api::Bootstrap;
 pub use limits::SyncLimits;
 pub use trust::{Identities, TrustValidator};
 pub use validate::{AcceptAll, Access, ChangeValidator, Incoming, Principal, Rejection};
-pub use ws::SESSION_COOKIE;
 
 use crate::{
     hub::Hub,
