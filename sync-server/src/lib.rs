@@ -27,12 +27,11 @@ use sync::{PeerId, PeerInfo, PeerMetadata, StorageId};
 use tokio::sync::Semaphore;
 use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 
-pub use accounts::{Accounts, Clock};
+pub use accounts::{Accounts, Clock, SESSION_COOKIE};
 pub use api::Bootstrap;
 pub use limits::SyncLimits;
 pub use trust::{Identities, TrustValidator};
 pub use validate::{AcceptAll, Access, ChangeValidator, Incoming, Principal, Rejection};
-pub use ws::SESSION_COOKIE;
 
 use crate::{
     hub::Hub,
@@ -225,6 +224,14 @@ impl Server {
             },
         };
         let server_actor = accounts::roles::server_actor(&storage_id);
+        accounts::roles::reconcile(
+            &accounts,
+            &store,
+            municipality_doc,
+            server_actor.clone(),
+            &seed,
+        )
+        .await?;
         let hub = Hub::new(
             store,
             validator,
@@ -232,14 +239,6 @@ impl Server {
             lifecycle.clone(),
             StorageId::new(storage_id),
         );
-        accounts::roles::reconcile(
-            &accounts,
-            &hub,
-            municipality_doc,
-            server_actor.clone(),
-            &seed,
-        )
-        .await?;
         Ok(Self {
             state: Arc::new(State {
                 bootstrap,

@@ -48,9 +48,6 @@ pub(crate) struct SyncQuery {
     token: Option<String>,
 }
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "dk_session";
-
 pub(crate) async fn upgrade(
     State(state): State<Arc<crate::State>>,
     headers: HeaderMap,
@@ -66,7 +63,9 @@ pub(crate) async fn upgrade(
     let principal = match &state.identities {
         None => Principal::Anonymous,
         Some(identities) => {
-            let token = query.token.or_else(|| session_cookie(&headers));
+            let token = query
+                .token
+                .or_else(|| crate::accounts::session_token(&headers));
             match token {
                 // An unknown or expired token reads as anonymous, as no token does: the app
                 // learns it is signed out from the accounts API, not from here.
@@ -115,18 +114,6 @@ fn origin_allowed(headers: &HeaderMap, origins: &[String]) -> bool {
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"));
     host.is_some() && origin_host == host
-}
-
-/// The `dk_session` cookie's value, if the request carries it.
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.trim_matches('"').to_owned())
 }
 
 /// Which connection each peer id is on. automerge-repo's server does the same: a peer that

@@ -66,11 +66,15 @@ impl Api {
     }
 
     async fn start_in(dir: tempfile::TempDir, origins: &[&str]) -> Self {
+        Self::start_seeded(dir, origins, DEFAULT_SEED).await
+    }
+
+    async fn start_seeded(dir: tempfile::TempDir, origins: &[&str], seed: &str) -> Self {
         let clock = Clock::manual(1_800_000_000_000);
         let server = Server::open(Config {
             data: dir.path().join("data"),
             dist: dir.path().join("dist"),
-            seed: DEFAULT_SEED.into(),
+            seed: seed.into(),
             limits: SyncLimits::default(),
             origins: origins.iter().map(|o| (*o).to_owned()).collect(),
             clock: clock.clone(),
@@ -921,17 +925,20 @@ async fn association_admins_invite_members_and_admins_of_their_association() {
 
 #[tokio::test]
 async fn seed_brokers_hold_the_role_in_the_accounts() {
-    let api = Api::start(&[]).await;
-    let seed: model::MunicipalitySeed = toml::from_str(DEFAULT_SEED).unwrap();
-    let Some((user, village)) = seed
-        .brokers
-        .iter()
-        .find_map(|b| Some((b.user.clone()?, b.villages.first()?.clone())))
-    else {
-        return; // the default seed names no broker with a user id
-    };
-    let user = api.server.accounts().user(&UserId::new(user).unwrap());
-    assert!(user.is_broker_of(&VillageId::new(village).unwrap()));
+    // The e2e tests' municipality names its Ulft broker's user id.
+    let seed = include_str!("../../tests/seed/e2e.toml");
+    let api = Api::start_seeded(tempfile::tempdir().unwrap(), &[], seed).await;
+    let broker = api
+        .server
+        .accounts()
+        .user(&UserId::new("broker-ulft").unwrap());
+    assert!(broker.is_broker_of(&VillageId::new("ulft").unwrap()));
+    assert!(
+        !api.server
+            .accounts()
+            .user(&UserId::new("anna").unwrap())
+            .is_broker_of(&VillageId::new("ulft").unwrap())
+    );
 }
 
 #[test]
@@ -1081,5 +1088,32 @@ async fn residents_report_items_and_the_villages_broker_resolves_them() {
         list(bea.clone()).await.body["reports"],
         json!([]),
         "a resolved report is no longer open"
+    );
+}
+
+#[tokio::test]
+async fn roles_in_the_accounts_reach_the_document_at_start() {
+    // As after a crash between the accounts' write and the document's.
+    let api = Api::start(&[]).await;
+    assert!(stored_roles(&api, "dirk").await.broker_of.is_empty());
+    let Api { server, dir, .. } = api;
+    drop(server);
+    let api = Api::start_in(dir, &[]).await;
+    api.db()
+        .execute(
+            "INSERT INTO role (user_id, kind, target, granted_at) VALUES ('dirk', 'broker', 'ulft', 0)",
+            [],
+        )
+        .unwrap();
+    let Api { server, dir, .. } = api;
+    drop(server);
+    let api = Api::start_in(dir, &[]).await;
+    let ulft = VillageId::new("ulft").unwrap();
+    assert!(stored_roles(&api, "dirk").await.broker_of.contains(&ulft));
+    assert!(
+        api.server
+            .accounts()
+            .user(&UserId::new("dirk").unwrap())
+            .is_broker_of(&ulft)
     );
 }

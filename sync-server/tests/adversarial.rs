@@ -13,7 +13,7 @@ use automerge::{
 use model::{
     AssociationCategory, AssociationDraft, AssociationId, ConversationDoc, ConversationId,
     HelpCategory, HelpDraft, HelpPostId, InboxDoc, MessageId, ModerationTarget, MunicipalityDoc,
-    ResponseId, Roles, UserId, VillageDoc, VillageId,
+    ResponseId, Roles, User, UserId, VillageDoc, VillageId,
 };
 use support::{
     Client, ClientError, TestServer,
@@ -611,5 +611,80 @@ async fn a_forged_inbox_start_is_refused() {
         stored_document(&dir.path().join("data"), id)
             .await
             .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_creator_of_an_association_administers_it_and_nobody_else_does() {
+    let server = TestServer::start_trusting(Vec::new()).await;
+    let (village_id, _) = village_of(&server);
+    let municipality = municipality_of(&server);
+    let carl = sign_up(&server, "carl", Roles::default()).await;
+    let bert = sign_up(&server, "bert", Roles::default()).await;
+    let koor = AssociationId::new("koor-gendringen").unwrap();
+    let draft = AssociationDraft {
+        name: "Koor Gendringen".into(),
+        category: AssociationCategory::Music,
+        villages: vec![village_id],
+        description: String::new(),
+        contacts: Vec::new(),
+        website: String::new(),
+    };
+    // Carl registers it (no role granted beforehand) and may then edit it: the server
+    // recorded him as its admin when it accepted the registration.
+    let mut carl_c = open(&server, Some(&carl), None, &[municipality]).await;
+    let user = carl.user.clone();
+    let registered = draft.clone();
+    honest(&mut carl_c, municipality, |am| {
+        in_municipality(am, |d| {
+            d.register_association(&user, &koor, &registered, now())
+                .unwrap()
+        })
+    })
+    .await;
+    assert!(
+        server
+            .server
+            .accounts()
+            .roles(carl.id())
+            .admin_of
+            .contains(&koor)
+    );
+    let renamed = AssociationDraft {
+        name: "Gemengd Koor Gendringen".into(),
+        ..draft
+    };
+    // The app knows Carl's roles from the server.
+    let user = User {
+        id: carl.id().clone(),
+        roles: server.server.accounts().roles(carl.id()),
+    };
+    honest(&mut carl_c, municipality, |am| {
+        in_municipality(am, |d| {
+            d.edit_association(&user, &koor, &renamed, now()).unwrap()
+        })
+    })
+    .await;
+    // Bert may not.
+    let mut bert_c = open(&server, Some(&bert), None, &[municipality]).await;
+    refused(
+        &mut bert_c,
+        municipality,
+        |am| {
+            let association = obj(am, &["associations", "koor-gendringen"]);
+            raw(am, |tx| {
+                tx.put(&association, "description", "Van Bert").unwrap();
+            })
+        },
+        "denied",
+    )
+    .await;
+    assert!(
+        !server
+            .server
+            .accounts()
+            .roles(bert.id())
+            .admin_of
+            .contains(&koor)
     );
 }

@@ -10,9 +10,15 @@ const BIN = process.env.DORPSKRACHT_SERVER_BIN ?? resolve(here, "../../target/de
 const DIST = process.env.DORPSKRACHT_DIST ?? resolve(here, "../../dist");
 
 export class Server {
-  /** `seed`: a municipality seed file (TOML) instead of the server's default. */
-  constructor({ seed } = {}) {
+  /**
+   * `seed`: a municipality seed file (TOML) instead of the server's default. `trust`: "on"
+   * (the binary's default, and what the e2e tests run against: anonymous peers only read,
+   * changes need an account and its registered actor; residents sign up first, see
+   * `signedInContext`) or "off" (everyone writes, as automerge-repo's own server).
+   */
+  constructor({ seed, trust = "on" } = {}) {
     this.seed = seed ? resolve(seed) : null;
+    this.trust = trust;
     this.data = mkdtempSync(join(tmpdir(), "dorpskracht-e2e-"));
     this.addr = "127.0.0.1:0";
     this.child = null;
@@ -23,6 +29,7 @@ export class Server {
   async start() {
     const args = ["--addr", this.addr, "--data", this.data, "--dist", DIST];
     if (this.seed) args.push("--seed", this.seed);
+    args.push("--trust", this.trust);
     const child = spawn(BIN, args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use sync::DocumentId;
 
 use super::{AccountError, Accounts, Grant};
-use crate::hub::Hub;
+use crate::{hub::Hub, storage::DocumentStore};
 
 /// The actor id the server writes role data with: derived from its storage id, so it stays
 /// the same across restarts and is nobody's registered actor.
@@ -34,23 +34,7 @@ pub(crate) async fn write(
     hub.change(
         doc,
         Box::new(move |am: &mut Automerge| {
-            with_municipality(am, actor, |m| {
-                let mut wrote = false;
-                for (user, grant) in &grants {
-                    let result = match grant {
-                        Grant::MunicipalityAdmin => Ok(false),
-                        Grant::Broker(v) => m.grant_broker(v, user, now),
-                        Grant::AssociationAdmin(a) => m.grant_association_admin(a, user, now),
-                        Grant::AssociationMember(a) => m.grant_association_member(a, user, now),
-                    };
-                    match result {
-                        Ok(w) => wrote |= w,
-                        // A role for an association the document lost is kept in the accounts.
-                        Err(e) => tracing::warn!(user = %user, "writing a role: {e}"),
-                    }
-                }
-                Ok(wrote)
-            })
+            with_municipality(am, actor, |m| Ok(grant_all(m, &grants, now)))
         }),
     )
     .await
@@ -82,33 +66,21 @@ pub(crate) async fn association_exists(
     Ok(*found.lock().unwrap_or_else(PoisonError::into_inner))
 }
 
-/// At start: the seed's brokers with a user id and the associations' creators that are
-/// their admins in the document become roles in the accounts (if not yet), then every role
-/// of the accounts is written into the document (if not yet): the two agree again after a
-/// crash between one write and the other.
+/// At start, before any peer can reach the document: the seed's brokers with a user id and
+/// the associations' creators that are their admins in the document become roles in the
+/// accounts (if not yet), then every role of the accounts is written into the document (if
+/// not yet), so the two agree again after a crash between one write and the other.
 pub(crate) async fn reconcile(
     accounts: &Accounts,
-    hub: &Hub,
+    store: &DocumentStore,
     doc: DocumentId,
     actor: ActorId,
     seed: &MunicipalitySeed,
 ) -> Result<(), crate::Error> {
-    let creators = Arc::new(Mutex::new(Vec::new()));
-    let out = creators.clone();
-    hub.change(
-        doc,
-        Box::new(move |am: &mut Automerge| {
-            *out.lock().unwrap_or_else(PoisonError::into_inner) = creator_admins(am);
-            Ok(false)
-        }),
-    )
-    .await
-    .map_err(|e| crate::Error::Io {
-        what: "reading the municipality document".into(),
-        source: std::io::Error::other(e),
-    })?;
-    let mut found: Vec<(UserId, Grant)> =
-        std::mem::take(&mut *creators.lock().unwrap_or_else(PoisonError::into_inner));
+    let Some(mut am) = store.load_document(doc).await? else {
+        return Ok(());
+    };
+    let mut found = creator_admins(&am);
     for broker in &seed.brokers {
         let Some(user) = broker.user.as_deref().and_then(|u| UserId::new(u).ok()) else {
             continue;
@@ -132,17 +104,41 @@ pub(crate) async fn reconcile(
         what: "recording roles".into(),
         source: std::io::Error::other(e.to_string()),
     })?;
+    let before = am.get_heads();
+    let grants = accounts.document_roles();
     let now = accounts.clock().now_ms();
-    let wrote = write(hub, doc, actor, accounts.document_roles(), now)
-        .await
-        .map_err(|e| crate::Error::Io {
-            what: "writing roles into the municipality document".into(),
-            source: std::io::Error::other(e),
+    let wrote =
+        with_municipality(&mut am, actor, |m| Ok(grant_all(m, &grants, now))).map_err(|e| {
+            crate::Error::Io {
+                what: "writing roles into the municipality document".into(),
+                source: std::io::Error::other(e),
+            }
         })?;
     if wrote {
+        store.save_incremental(doc, &am, &before).await?;
         tracing::info!("wrote missing roles into the municipality document");
     }
+    store.forget(doc);
     Ok(())
+}
+
+/// Writes each grant the document does not show yet; returns whether it wrote any.
+fn grant_all(m: &mut MunicipalityDoc, grants: &[(UserId, Grant)], now: i64) -> bool {
+    let mut wrote = false;
+    for (user, grant) in grants {
+        let result = match grant {
+            Grant::MunicipalityAdmin => Ok(false),
+            Grant::Broker(v) => m.grant_broker(v, user, now),
+            Grant::AssociationAdmin(a) => m.grant_association_admin(a, user, now),
+            Grant::AssociationMember(a) => m.grant_association_member(a, user, now),
+        };
+        match result {
+            Ok(w) => wrote |= w,
+            // A role for an association the document lost is kept in the accounts.
+            Err(e) => tracing::warn!(user = %user, "writing a role: {e}"),
+        }
+    }
+    wrote
 }
 
 /// (creator, admin of association) for every association whose `admins` lists its `author`.

@@ -690,7 +690,8 @@ impl ChildServer {
         let dist = data.join("dist");
         std::fs::create_dir_all(&dist).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_sync-server"))
-            .args(["--addr", "127.0.0.1:0", "--data"])
+            // Native test clients write without accounts.
+            .args(["--trust", "off", "--addr", "127.0.0.1:0", "--data"])
             .arg(data)
             .arg("--dist")
             .arg(&dist)
