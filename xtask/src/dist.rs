@@ -34,10 +34,12 @@ const COMPRESSIBLE: &[&str] = &[
 pub const FIRST_VISIT_TARGET: u64 = 500_000;
 
 /// What a first visit may transfer before `cargo xtask dist` and `cargo xtask test` fail:
-/// today's size (533,505 B on 2026-11-28) plus a little room, so growth is a decision (raise
-/// it here, with the figure in docs/performance.md) and never an accident. Lower it whenever
-/// bytes are won back; once the first visit is under the target, set it to the target.
-pub const FIRST_VISIT_CEILING: u64 = 540_000;
+/// today's size plus a little room, so growth is a decision (raise it here, with the figure in
+/// docs/performance.md) and never an accident. Lower it whenever bytes are won back; once the
+/// first visit is under the target, set it to the target. Raised on 2026-11-28 from 540,000
+/// (533,505 B with the split) to 560,000 for accounts, moderation and the stored help-board
+/// view in the core (556,869 B).
+pub const FIRST_VISIT_CEILING: u64 = 560_000;
 
 /// Sizes of what a first visit downloads (the app shell the service worker precaches), and of
 /// the split wasm modules fetched later: when a screen is first opened, or in the background on
