@@ -86,6 +86,10 @@ struct Report {
     idle_kib_per_conn: f64,
     rss_idle_mib: f64,
     rss_load_mib: f64,
+    /// CPU time the server and the clients (this process) used during the load phase, per
+    /// second: cores busy.
+    server_cores: f64,
+    clients_cores: f64,
 }
 
 fn main() {
@@ -142,14 +146,14 @@ fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 fn print_header() {
     println!(
-        "| server | clients (observers) | edits | dropped | delivered | p50 | p99 | max | idle RSS / connection | RSS idle | RSS under load |"
+        "| server | clients (observers) | edits | dropped | delivered | p50 | p99 | max | idle RSS / connection | RSS idle | RSS under load | CPU server | CPU clients |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 }
 
 fn print_row(r: &Report) {
     println!(
-        "| {} | {} ({}) | {} | {} | {:.1} % of {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} KiB | {:.1} MiB | {:.1} MiB |",
+        "| {} | {} ({}) | {} | {} | {:.1} % of {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} KiB | {:.1} MiB | {:.1} MiB | {:.2} cores | {:.2} cores |",
         match r.target {
             Target::Ours => "ours (Rust)",
             Target::Js => "JS automerge-repo 2.5",
@@ -166,6 +170,8 @@ fn print_row(r: &Report) {
         r.idle_kib_per_conn,
         r.rss_idle_mib,
         r.rss_load_mib,
+        r.server_cores,
+        r.clients_cores,
     );
 }
 
@@ -232,8 +238,12 @@ async fn run(target: Target, n: usize, observers: usize, seconds: u64) -> Report
             (edits, client.observer, client.latencies, dropped)
         }));
     }
+    tokio::time::sleep_until(start).await;
+    let cpu_start = (cpu_seconds(pid), cpu_seconds(std::process::id()));
     tokio::time::sleep_until(start + (end - start) / 2).await;
     let rss_load = rss_kib(pid);
+    tokio::time::sleep_until(end).await;
+    let cpu_end = (cpu_seconds(pid), cpu_seconds(std::process::id()));
     let mut per_client = Vec::new();
     for task in tasks {
         per_client.push(task.await.unwrap());
@@ -272,6 +282,8 @@ async fn run(target: Target, n: usize, observers: usize, seconds: u64) -> Report
         idle_kib_per_conn: rss_idle.saturating_sub(baseline) as f64 / n as f64,
         rss_idle_mib: rss_idle as f64 / 1024.0,
         rss_load_mib: rss_load as f64 / 1024.0,
+        server_cores: (cpu_end.0 - cpu_start.0) / seconds as f64,
+        clients_cores: (cpu_end.1 - cpu_start.1) / seconds as f64,
     }
 }
 
@@ -569,6 +581,23 @@ async fn stop(proc: Proc) {
         Proc::Ours(server) => server.kill(),
         Proc::Js(server) => drop(server),
     }
+}
+
+/// CPU time (user + system) a process has used, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15 (1-based), i.e. 11 and 12 after the name.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    // Linux reports them in clock ticks of 1/100 s (USER_HZ).
+    ticks as f64 / 100.0
 }
 
 /// Resident memory of a process, in KiB.

@@ -14,10 +14,16 @@
 //! ([`sync::FanOut`]) and shared by every peer caught up with the previous one; only peers in
 //! another state get automerge's own per-peer message.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, atomic::Ordering},
+    time::Duration,
+};
 
 use automerge::{Automerge, ChangeHash};
-use sync::{DocEvent, DocInput, DocMessage, DocSync, DocumentId, FanOut, StorageId, Timestamp};
+use sync::{
+    DocEvent, DocInput, DocMessage, DocSync, DocumentId, FanOut, FannedOut, StorageId, Timestamp,
+};
 use tokio::{
     sync::mpsc::{self, error::TrySendError},
     time::Instant,
@@ -45,9 +51,6 @@ fn fan_out_interval(peers: usize) -> Duration {
         .saturating_mul(u32::try_from(peers).unwrap_or(u32::MAX))
         .min(MAX_FAN_OUT_INTERVAL)
 }
-/// At most this many distinct sets of new changes are encoded for sharing in one fan-out;
-/// peers further behind get automerge's own per-peer message.
-const MAX_SHARED_FAN_OUTS: usize = 8;
 /// While the server stops, how often a document without peers checks whether it may unload.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
 
@@ -67,6 +70,8 @@ pub(crate) struct DocTask {
     /// The document could not be loaded from storage: answer `doc-unavailable`, store nothing.
     broken: bool,
     peers: HashMap<ConnId, Peer>,
+    /// The work the peers' sync messages share.
+    fan_out: FanOut,
 }
 
 struct Peer {
@@ -74,6 +79,8 @@ struct Peer {
     sync: DocSync,
     /// The heads the peer last said it has, and when (for heads gossip about its storage).
     heads: Option<(Vec<ChangeHash>, Timestamp)>,
+    /// Its message was applied without an answer: the next fan-out answers it.
+    owed_reply: bool,
 }
 
 impl Peer {
@@ -82,6 +89,7 @@ impl Peer {
             link,
             sync,
             heads: None,
+            owed_reply: false,
         }
     }
 }
@@ -101,6 +109,8 @@ fn lasting_storage_id(link: &PeerLink) -> Option<&str> {
 struct Batch {
     outgoing: Vec<(ConnId, Outbound)>,
     changed: bool,
+    /// A peer's message awaits its answer from the fan-out.
+    owed: bool,
 }
 
 pub(crate) fn spawn(
@@ -139,6 +149,7 @@ impl DocTask {
             gossiped_heads: Vec::new(),
             broken: false,
             peers: HashMap::new(),
+            fan_out: FanOut::new(),
         }
     }
 
@@ -183,18 +194,16 @@ impl DocTask {
                             Err(_) => break,
                         }
                     }
-                    fan_out_due |= self.handle_batch(batch, fan_out_due).await;
+                    fan_out_due |= self.handle_batch(batch).await;
                     // Checked here too: a queue that is never empty must not starve the timer.
                     if fan_out_due && Instant::now() >= next_fan_out {
-                        self.fan_out();
-                        fan_out_due = false;
+                        fan_out_due = self.fan_out();
                         last_fan_out = Instant::now();
                     }
                     idle_since = Instant::now();
                 }
                 () = tokio::time::sleep_until(next_fan_out), if fan_out_due => {
-                    self.fan_out();
-                    fan_out_due = false;
+                    fan_out_due = self.fan_out();
                     last_fan_out = Instant::now();
                 }
                 () = tokio::time::sleep_until(deadline), if self.peers.is_empty() => {
@@ -214,7 +223,7 @@ impl DocTask {
     /// Applies a batch, stores its changes and answers the senders; returns whether the
     /// document changed (and so a fan-out is due). With `fan_out_due` (or once the batch
     /// changed the document), replies that would only pass on changes are left to the fan-out.
-    async fn handle_batch(&mut self, commands: Vec<DocCommand>, fan_out_due: bool) -> bool {
+    async fn handle_batch(&mut self, commands: Vec<DocCommand>) -> bool {
         self.resume_new_peers(&commands).await;
         let now = now();
         let mut batch = Batch::default();
@@ -222,8 +231,7 @@ impl DocTask {
         for command in commands {
             match command {
                 DocCommand::Message { from, message } => {
-                    let defer_reply = fan_out_due || batch.changed;
-                    self.receive(now, from, message, defer_reply, &mut batch);
+                    self.receive(now, from, message, &mut batch);
                 }
                 DocCommand::Ephemeral {
                     from,
@@ -289,7 +297,7 @@ impl DocTask {
                 tracing::warn!(doc = %self.id, "storing a peer's sync state failed: {error}");
             }
         }
-        batch.changed
+        batch.changed || batch.owed
     }
 
     /// Starts the sync of each peer that appears in `commands` for the first time, from the
@@ -324,57 +332,46 @@ impl DocTask {
         }
     }
 
-    /// Sends every peer what it lacks. Only called between batches, when everything in the
-    /// document is stored.
-    fn fan_out(&mut self) {
+    /// Sends every peer what it lacks, but those whose connection is still writing what it was
+    /// sent before: they are caught up by a later fan-out, with one message. Returns whether
+    /// such a peer is left (another fan-out is due). Only called between batches, when
+    /// everything in the document is stored.
+    fn fan_out(&mut self) -> bool {
         let now = now();
-        let mut outgoing = Vec::new();
-        // The new changes, encoded once per base that peers acknowledged (usually one: the
-        // previous fan-out's heads), for every peer caught up with it.
-        let mut shared: HashMap<Vec<ChangeHash>, FanOut> = HashMap::new();
-        for (&conn, peer) in &mut self.peers {
-            let message = peer.sync.fan_out_base().and_then(|base| {
-                if !shared.contains_key(&base) && shared.len() >= MAX_SHARED_FAN_OUTS {
-                    return None;
-                }
-                let fan_out = shared
-                    .entry(base)
-                    .or_insert_with_key(|base| FanOut::new(&self.doc, base));
-                peer.sync.fan_out(now, fan_out)
-            });
-            let messages = match message {
-                Some(message) => Ok(vec![message]),
-                None => peer
-                    .sync
-                    .handle(now, &mut self.doc, DocInput::doc_changed())
-                    .map(|results| results.outgoing),
-            };
-            match messages {
-                Ok(messages) => outgoing.extend(messages.into_iter().map(|message| {
-                    (
-                        conn,
-                        Outbound::Doc {
-                            document_id: self.id,
-                            message,
-                        },
-                    )
-                })),
-                // Generating a message does not fail; if it ever does, the peer resyncs.
-                Err(error) => outgoing.push((
-                    conn,
-                    Outbound::Fail {
-                        reason: error.to_string(),
-                    },
-                )),
-            }
-        }
         let heads = self.doc.get_heads();
+        self.fan_out.prepare(&self.doc);
+        let mut outgoing = Vec::new();
+        let mut left_behind = false;
+        for (&conn, peer) in &mut self.peers {
+            if !peer.owed_reply && peer.sync.last_sent_heads() == heads.as_slice() {
+                // It was sent our heads and asked nothing since.
+                continue;
+            }
+            if !peer.link.drained() {
+                left_behind = true;
+                continue;
+            }
+            peer.owed_reply = false;
+            let messages = peer.sync.fan_out(now, &mut self.doc, &mut self.fan_out);
+            outgoing.extend(messages.into_iter().map(|message| {
+                let document_id = self.id;
+                let message = match message {
+                    FannedOut::SharedSync(data) => Outbound::SharedSync { document_id, data },
+                    FannedOut::Own(message) => Outbound::Doc {
+                        document_id,
+                        message,
+                    },
+                };
+                (conn, message)
+            }));
+        }
         if heads != self.gossiped_heads {
             let storage_id = self.storage_id.clone();
             self.gossip(None, &storage_id, &heads, now, &mut outgoing);
             self.gossiped_heads = heads;
         }
         self.deliver(outgoing);
+        left_behind
     }
 
     /// Heads gossip (automerge-repo's remote heads): tells every peer of this document (but
@@ -435,7 +432,6 @@ impl DocTask {
         now: Timestamp,
         from: PeerLink,
         message: DocMessage,
-        defer_reply: bool,
         batch: &mut Batch,
     ) {
         let conn = from.conn;
@@ -453,11 +449,10 @@ impl DocTask {
             .entry(conn)
             .or_insert_with(|| Peer::new(from, DocSync::new()));
         let before = self.doc.get_heads();
-        let input = if defer_reply {
-            DocInput::receive_deferring_reply(message)
-        } else {
-            DocInput::receive(message)
-        };
+        // Answered by the next fan-out (but a request): under load every peer's answer then
+        // comes from the work shared by all of them.
+        let is_sync = matches!(message, DocMessage::Sync(_));
+        let input = DocInput::receive_deferring_reply(message);
         let results = match peer.sync.handle(now, &mut self.doc, input) {
             Ok(results) => results,
             Err(error) => {
@@ -465,6 +460,9 @@ impl DocTask {
                 return;
             }
         };
+        // A deferred reply (or one that found nothing to say) is the fan-out's to give.
+        peer.owed_reply = is_sync && results.outgoing.is_empty();
+        batch.owed |= peer.owed_reply;
         let changed = results
             .events
             .iter()
@@ -566,7 +564,13 @@ impl DocTask {
 /// Queues `message` for a connection without waiting. Returns false (and kicks the connection
 /// if it is still there) when it cannot take it: the peer is gone or too slow.
 fn send(link: &PeerLink, message: Outbound) -> bool {
-    match link.outbound.try_send(message) {
+    // Counted before it is queued: the connection may write it (and count it off) at once.
+    link.backlog.fetch_add(1, Ordering::AcqRel);
+    let sent = link.outbound.try_send(message);
+    if sent.is_err() {
+        link.backlog.fetch_sub(1, Ordering::AcqRel);
+    }
+    match sent {
         Ok(()) => true,
         Err(TrySendError::Full(_)) => {
             tracing::info!(peer = %link.peer.peer_id, "closing a connection that reads too slowly");
@@ -584,3 +588,4 @@ pub(crate) fn now() -> Timestamp {
         .map_or(0, |d| d.as_millis() as u64);
     Timestamp::from_millis(millis)
 }
+
