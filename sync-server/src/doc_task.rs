@@ -2,17 +2,19 @@
 //!
 //! It takes the messages waiting in its queue as one batch, applies them, asks the validator
 //! about new changes, makes the batch's changes durable with one storage write, and only then
-//! sends anything: the replies to the senders (which advertise the new heads, so they
-//! acknowledge the changes) and the fan-out to the other peers. Nothing that reflects a change
-//! leaves the server before the change is on disk.
+//! sends anything. Nothing that reflects a change leaves the server before the change is on
+//! disk.
 //!
-//! The fan-out is paced: it costs one sync message per peer however few changes it carries, so
+//! Peers' `sync` messages are answered by the fan-out (`request`s at once): the one round that
+//! sends each peer what it lacks, which acknowledges the senders' changes too. It is paced:
 //! a document fans out at most once per [`fan_out_interval`] (which grows with its number of
-//! peers, up to [`MAX_FAN_OUT_INTERVAL`]). A burst of edits therefore reaches each peer as one
-//! message, and a document's fan-out work per second stays bounded however often it is edited;
-//! an edit after a quiet spell goes out at once. The changes of one fan-out are encoded once
-//! ([`sync::FanOut`]) and shared by every peer caught up with the previous one; only peers in
-//! another state get automerge's own per-peer message.
+//! peers, up to [`MAX_FAN_OUT_INTERVAL`]), so a burst of edits reaches each peer as one message
+//! and a document's fan-out work per second stays bounded however often it is edited; an edit
+//! after a quiet spell goes out at once. A round's messages are built from work shared by all
+//! peers ([`sync::FanOut`]: changes encoded once, peers in the same state share one encoded
+//! message); peers in unusual states get automerge's own. A peer whose connection has not yet
+//! written what it was last queued is skipped and caught up by a later round with one message
+//! (latest state, not a queue of fan-outs), so a slow reader costs at most one message.
 
 use std::{
     collections::HashMap,
@@ -427,13 +429,7 @@ impl DocTask {
     }
 
     /// Applies one peer's message, checking any new changes with the validator.
-    fn receive(
-        &mut self,
-        now: Timestamp,
-        from: PeerLink,
-        message: DocMessage,
-        batch: &mut Batch,
-    ) {
+    fn receive(&mut self, now: Timestamp, from: PeerLink, message: DocMessage, batch: &mut Batch) {
         let conn = from.conn;
         if self.broken {
             // Not a peer of this document: answer directly (there is nothing to store first).
@@ -588,4 +584,3 @@ pub(crate) fn now() -> Timestamp {
         .map_or(0, |d| d.as_millis() as u64);
     Timestamp::from_millis(millis)
 }
-

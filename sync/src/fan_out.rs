@@ -18,7 +18,9 @@ use std::{
 
 use automerge::{
     Automerge, ChangeHash, ReadDoc,
-    sync::{BloomFilter, Capability, ChunkList, Have, Message, MessageFlags, MessageVersion, State},
+    sync::{
+        BloomFilter, Capability, ChunkList, Have, Message, MessageFlags, MessageVersion, State,
+    },
 };
 
 /// Change bytes kept between fan-outs, at most (the oldest go first).
@@ -34,12 +36,16 @@ pub struct FanOut {
     /// The changes after a base (sorted heads), in causal order.
     since: HashMap<Vec<ChangeHash>, Arc<Since>>,
     /// Encoded messages by (V2?, the peer's shared heads, the changes sent).
-    encoded: HashMap<(bool, Vec<ChangeHash>, Vec<ChangeHash>), Arc<[u8]>>,
+    encoded: HashMap<MessageKey, Arc<[u8]>>,
     /// Change bytes by hash, as automerge encodes them.
     bytes: HashMap<ChangeHash, Arc<Vec<u8>>>,
     bytes_order: VecDeque<ChangeHash>,
     bytes_total: usize,
 }
+
+/// What sets a shared message apart: V2 or not, the peer's shared heads (our `have`), and
+/// the hashes of the changes it carries.
+type MessageKey = (bool, Vec<ChangeHash>, Vec<ChangeHash>);
 
 #[derive(Debug)]
 struct Since {
@@ -203,7 +209,10 @@ impl FanOut {
 
         let heads_unchanged = state.last_sent_heads == self.heads;
         let heads_equal = their_heads == self.heads;
-        if heads_unchanged && state.have_responded && ((heads_equal && hashes.is_empty()) || state.in_flight) {
+        if heads_unchanged
+            && state.have_responded
+            && ((heads_equal && hashes.is_empty()) || state.in_flight)
+        {
             return Some(None);
         }
 

@@ -105,7 +105,11 @@ pub(crate) fn known(doc: &Automerge, heads: &[ChangeHash]) -> Vec<ChangeHash> {
             .copied()
             .collect()
     } else {
-        heads.iter().filter(|h| has_change(doc, h)).copied().collect()
+        heads
+            .iter()
+            .filter(|h| has_change(doc, h))
+            .copied()
+            .collect()
     }
 }
 
@@ -324,6 +328,10 @@ mod tests {
             .unwrap();
         receive_sync_message(&mut server, &mut ours, ack).unwrap();
         assert_eq!(ours, their_state);
-        assert_eq!(ours.sent_hashes.len(), 1, "only the first change is acknowledged");
+        assert_eq!(
+            ours.sent_hashes.len(),
+            1,
+            "only the first change is acknowledged"
+        );
     }
 }
