@@ -65,6 +65,9 @@ pub(crate) struct DocTask {
     /// The server's storage id, under which it gossips its heads of the document.
     storage_id: StorageId,
     doc: Automerge,
+    /// `doc`'s heads (automerge sorts them anew on every `get_heads`: with many concurrent
+    /// heads that is not cheap).
+    heads: Vec<ChangeHash>,
     /// The heads of what is durable.
     saved_heads: Vec<ChangeHash>,
     /// The heads last gossiped to the peers subscribed to the server's storage id.
@@ -147,6 +150,7 @@ impl DocTask {
             validator,
             storage_id,
             doc: Automerge::new(),
+            heads: Vec::new(),
             saved_heads: Vec::new(),
             gossiped_heads: Vec::new(),
             broken: false,
@@ -172,7 +176,8 @@ impl DocTask {
                 self.broken = true;
             }
         }
-        self.saved_heads = self.doc.get_heads();
+        self.heads = self.doc.get_heads();
+        self.saved_heads = self.heads.clone();
         self.gossiped_heads = self.saved_heads.clone();
         let mut idle_since = Instant::now();
         // Changes are stored but not yet sent to the peers that did not send them.
@@ -196,7 +201,7 @@ impl DocTask {
                             Err(_) => break,
                         }
                     }
-                    fan_out_due |= self.handle_batch(batch).await;
+                    fan_out_due |= self.handle_batch(batch, fan_out_due).await;
                     // Checked here too: a queue that is never empty must not starve the timer.
                     if fan_out_due && Instant::now() >= next_fan_out {
                         fan_out_due = self.fan_out();
@@ -225,7 +230,7 @@ impl DocTask {
     /// Applies a batch, stores its changes and answers the senders; returns whether the
     /// document changed (and so a fan-out is due). With `fan_out_due` (or once the batch
     /// changed the document), replies that would only pass on changes are left to the fan-out.
-    async fn handle_batch(&mut self, commands: Vec<DocCommand>) -> bool {
+    async fn handle_batch(&mut self, commands: Vec<DocCommand>, fan_out_due: bool) -> bool {
         self.resume_new_peers(&commands).await;
         let now = now();
         let mut batch = Batch::default();
@@ -233,7 +238,10 @@ impl DocTask {
         for command in commands {
             match command {
                 DocCommand::Message { from, message } => {
-                    self.receive(now, from, message, &mut batch);
+                    // With a fan-out due (or coming: the batch changed the document), an
+                    // acknowledgement is answered by it.
+                    let defer_reply = fan_out_due || batch.changed;
+                    self.receive(now, from, message, defer_reply, &mut batch);
                 }
                 DocCommand::Ephemeral {
                     from,
@@ -274,7 +282,7 @@ impl DocTask {
                 .save_incremental(self.id, &self.doc, &self.saved_heads);
             match save.await {
                 Ok(saved) => {
-                    self.saved_heads = self.doc.get_heads();
+                    self.saved_heads = self.heads.clone();
                     compaction_due = saved.compaction_due;
                 }
                 Err(error) => {
@@ -340,7 +348,7 @@ impl DocTask {
     /// everything in the document is stored.
     fn fan_out(&mut self) -> bool {
         let now = now();
-        let heads = self.doc.get_heads();
+        let heads = self.heads.clone();
         self.fan_out.prepare(&self.doc);
         let mut outgoing = Vec::new();
         let mut left_behind = false;
@@ -429,7 +437,14 @@ impl DocTask {
     }
 
     /// Applies one peer's message, checking any new changes with the validator.
-    fn receive(&mut self, now: Timestamp, from: PeerLink, message: DocMessage, batch: &mut Batch) {
+    fn receive(
+        &mut self,
+        now: Timestamp,
+        from: PeerLink,
+        message: DocMessage,
+        defer_reply: bool,
+        batch: &mut Batch,
+    ) {
         let conn = from.conn;
         if self.broken {
             // Not a peer of this document: answer directly (there is nothing to store first).
@@ -444,11 +459,12 @@ impl DocTask {
             .peers
             .entry(conn)
             .or_insert_with(|| Peer::new(from, DocSync::new()));
-        let before = self.doc.get_heads();
-        // Answered by the next fan-out (but a request): under load every peer's answer then
-        // comes from the work shared by all of them.
         let is_sync = matches!(message, DocMessage::Sync(_));
-        let input = DocInput::receive_deferring_reply(message);
+        let input = if defer_reply {
+            DocInput::receive_deferring_reply(message)
+        } else {
+            DocInput::receive(message)
+        };
         let results = match peer.sync.handle(now, &mut self.doc, input) {
             Ok(results) => results,
             Err(error) => {
@@ -456,13 +472,16 @@ impl DocTask {
                 return;
             }
         };
-        // A deferred reply (or one that found nothing to say) is the fan-out's to give.
-        peer.owed_reply = is_sync && results.outgoing.is_empty();
+        // A deferred reply is the fan-out's to give.
+        peer.owed_reply = defer_reply && is_sync && results.outgoing.is_empty();
         batch.owed |= peer.owed_reply;
-        let changed = results
-            .events
-            .iter()
-            .any(|e| matches!(e, DocEvent::DocumentChanged { .. }));
+        // The heads before the message, if it changed the document.
+        let before = results.events.iter().find_map(|e| match e {
+            DocEvent::DocumentChanged { new_heads } => {
+                Some(std::mem::replace(&mut self.heads, new_heads.clone()))
+            }
+            _ => None,
+        });
         let their_heads = results.events.iter().find_map(|e| match e {
             DocEvent::TheirHeads(heads) => Some(heads.clone()),
             _ => None,
@@ -477,7 +496,7 @@ impl DocTask {
         let Some(peer) = self.peers.get_mut(&conn) else {
             return;
         };
-        if changed {
+        if let Some(before) = before {
             let verdict = self.validator.validate(&Incoming {
                 document_id: self.id,
                 peer: &peer.link.peer,
@@ -508,7 +527,10 @@ impl DocTask {
     /// Puts the document back to `heads` (changes after them were never stored or sent).
     fn roll_back(&mut self, heads: &[ChangeHash]) {
         match self.doc.fork_at(heads) {
-            Ok(doc) => self.doc = doc,
+            Ok(doc) => {
+                self.doc = doc;
+                self.heads = self.doc.get_heads();
+            }
             Err(error) => {
                 // Cannot happen for heads the document had; refuse to serve a copy we cannot
                 // vouch for rather than pass the refused changes on.

@@ -50,12 +50,13 @@ impl DocInput {
         })
     }
 
-    /// Like [`DocInput::receive`], for a driver that calls [`DocInput::doc_changed`] (or
-    /// [`DocSync::fan_out`]) on this peer's sync soon after (a server that fans out
-    /// periodically): a `sync` message is applied without an answer, and that call answers
-    /// it. Without it, each peer's acknowledgement of one fan-out would be answered at once
-    /// with the changes that arrived meanwhile, and every peer would poll the document on its
-    /// own instead of sharing one fan-out. `request`s are answered at once as usual.
+    /// Like [`DocInput::receive`], for a driver that will soon call [`DocInput::doc_changed`]
+    /// (or [`DocSync::fan_out`]) on this peer's sync anyway (a server with a fan-out pending):
+    /// a `sync` message that brings no changes is applied without an answer, and that call
+    /// answers it. Without it, each peer's acknowledgement of one fan-out would be answered at
+    /// once with the changes that arrived meanwhile, and every peer would poll the document on
+    /// its own instead of sharing one fan-out. `request`s and messages that change the
+    /// document are answered at once as usual.
     pub fn receive_deferring_reply(message: DocMessage) -> Self {
         Self(Input::Receive {
             message,
@@ -270,19 +271,25 @@ impl DocSync {
         }
 
         let their_heads_before = self.state.their_heads.clone();
+        // Sorted anew by every `get_heads`, which is not cheap with many concurrent heads.
         let heads_before = doc.get_heads();
         // On error automerge may have updated the sync state but not the document; start the
         // sync state over so the next exchange does not build on half-applied bookkeeping.
-        if let Err(e) = crate::receive::receive_sync_message(doc, &mut self.state, message) {
-            self.state = sync::State::new();
-            return Err(DocError::BadChanges(e.to_string()));
-        }
-        let heads_after = doc.get_heads();
-        if heads_after != heads_before {
-            results.events.push(DocEvent::DocumentChanged {
-                new_heads: heads_after.clone(),
-            });
-        }
+        let received =
+            crate::receive::receive_sync_message(doc, &mut self.state, message, &heads_before);
+        let (heads_after, changed) = match received {
+            Ok(Some(heads_after)) if heads_after != heads_before => {
+                results.events.push(DocEvent::DocumentChanged {
+                    new_heads: heads_after.clone(),
+                });
+                (heads_after, true)
+            }
+            Ok(_) => (heads_before, false),
+            Err(e) => {
+                self.state = sync::State::new();
+                return Err(DocError::BadChanges(e.to_string()));
+            }
+        };
         if self.state.their_heads != their_heads_before
             && let Some(theirs) = &self.state.their_heads
         {
@@ -298,7 +305,7 @@ impl DocSync {
             }
             return Ok(());
         }
-        if defer_reply && !is_request {
+        if defer_reply && !is_request && !changed {
             return Ok(());
         }
         self.generate(doc, results);

@@ -160,8 +160,7 @@ impl FanOut {
         }
         self.refresh(doc);
         let all_known = |heads: &[ChangeHash]| {
-            heads.iter().all(|h| self.heads.contains(h))
-                || crate::receive::known(doc, heads).len() == heads.len()
+            heads == self.heads.as_slice() || crate::receive::known(doc, heads).len() == heads.len()
         };
         if !all_known(&their_heads) || !all_known(&have.last_sync) {
             return None;

@@ -22,13 +22,15 @@ use automerge::{
 };
 
 /// What `doc.receive_sync_message(state, message)` does (automerge 0.12), cheaper.
+/// `before_heads` are `doc.get_heads()`; returns the heads after, if the message had changes.
 pub(crate) fn receive_sync_message(
     doc: &mut Automerge,
     state: &mut State,
     message: Message,
-) -> Result<(), AutomergeError> {
+    before_heads: &[ChangeHash],
+) -> Result<Option<Vec<ChangeHash>>, AutomergeError> {
     state.in_flight = false;
-    let before_heads = doc.get_heads();
+    let mut after = None;
 
     let Message {
         heads: message_heads,
@@ -60,7 +62,8 @@ pub(crate) fn receive_sync_message(
         }
         doc.load_incremental(&joined)?;
         let after_heads = doc.get_heads();
-        state.shared_heads = advance_heads(&before_heads, &after_heads, &state.shared_heads);
+        state.shared_heads = advance_heads(before_heads, &after_heads, &state.shared_heads);
+        after = Some(after_heads);
     }
 
     let known_heads = known(doc, &message_heads);
@@ -91,7 +94,7 @@ pub(crate) fn receive_sync_message(
     state.their_have = Some(message_have);
     state.their_heads = Some(message_heads);
     state.their_need = Some(message_need);
-    Ok(())
+    Ok(after)
 }
 
 /// `heads` without those `doc` does not have (applied; queued changes do not count).
@@ -129,13 +132,18 @@ fn trim_sent_hashes(doc: &Automerge, state: &mut State, heads: &[ChangeHash]) {
     // ancestors of `heads`.
     let last = &state.last_sent_heads;
     if !last.is_empty() {
-        let covered = last.iter().all(|h| heads.contains(h)) || {
-            let deps: HashSet<ChangeHash> = heads
-                .iter()
-                .filter_map(|h| doc.get_change_meta_by_hash(h))
-                .flat_map(|meta| meta.deps)
-                .collect();
-            last.iter().all(|h| heads.contains(h) || deps.contains(h))
+        // Usually they acknowledge exactly what we sent last.
+        let covered = last == heads || {
+            let mut covering: HashSet<ChangeHash> = heads.iter().copied().collect();
+            if !last.iter().all(|h| covering.contains(h)) {
+                covering.extend(
+                    heads
+                        .iter()
+                        .filter_map(|h| doc.get_change_meta_by_hash(h))
+                        .flat_map(|meta| meta.deps),
+                );
+            }
+            last.iter().all(|h| covering.contains(h))
         };
         if covered {
             state.sent_hashes.clear();
@@ -166,10 +174,12 @@ fn advance_heads(
     new_heads: &[ChangeHash],
     old_shared: &[ChangeHash],
 ) -> Vec<ChangeHash> {
+    let old_heads: HashSet<&ChangeHash> = old_heads.iter().collect();
+    let new_set: HashSet<&ChangeHash> = new_heads.iter().collect();
     let mut advanced: Vec<ChangeHash> = new_heads
         .iter()
         .filter(|h| !old_heads.contains(h))
-        .chain(old_shared.iter().filter(|h| new_heads.contains(h)))
+        .chain(old_shared.iter().filter(|h| new_set.contains(h)))
         .copied()
         .collect();
     advanced.sort_unstable();
@@ -296,7 +306,8 @@ mod tests {
                             their_doc
                                 .receive_sync_message(&mut their_state, m.clone())
                                 .unwrap();
-                            receive_sync_message(&mut server, &mut peer.ours, m).unwrap();
+                            let before = server.get_heads();
+                            receive_sync_message(&mut server, &mut peer.ours, m, &before).unwrap();
                             prop_assert_eq!(&peer.ours, &their_state);
                             prop_assert_eq!(server.get_heads(), their_doc.get_heads());
                         }
@@ -313,7 +324,8 @@ mod tests {
         put(&mut server, "a", 1);
         let (mut peer, mut peer_state, mut ours) = (Automerge::new(), State::new(), State::new());
         let hello = peer.generate_sync_message(&mut peer_state).unwrap();
-        receive_sync_message(&mut server, &mut ours, hello).unwrap();
+        let before = server.get_heads();
+        receive_sync_message(&mut server, &mut ours, hello, &before).unwrap();
         let first = server.generate_sync_message(&mut ours).unwrap();
         peer.receive_sync_message(&mut peer_state, first).unwrap();
         let ack = peer.generate_sync_message(&mut peer_state).unwrap();
@@ -326,7 +338,8 @@ mod tests {
         their_doc
             .receive_sync_message(&mut their_state, ack.clone())
             .unwrap();
-        receive_sync_message(&mut server, &mut ours, ack).unwrap();
+        let before = server.get_heads();
+        receive_sync_message(&mut server, &mut ours, ack, &before).unwrap();
         assert_eq!(ours, their_state);
         assert_eq!(
             ours.sent_hashes.len(),
