@@ -5,12 +5,13 @@
 //! sends anything. Nothing that reflects a change leaves the server before the change is on
 //! disk.
 //!
-//! Peers' `sync` messages are answered by the fan-out (`request`s at once): the one round that
-//! sends each peer what it lacks, which acknowledges the senders' changes too. It is paced:
-//! a document fans out at most once per [`fan_out_interval`] (which grows with its number of
-//! peers, up to [`MAX_FAN_OUT_INTERVAL`]), so a burst of edits reaches each peer as one message
-//! and a document's fan-out work per second stays bounded however often it is edited; an edit
-//! after a quiet spell goes out at once. A round's messages are built from work shared by all
+//! The fan-out is the round that sends each peer what it lacks; it also answers the peers'
+//! acknowledgements that arrive while it is due (a message that changes the document, and a
+//! request, are answered at once, after the batch is stored). It is paced: a document fans out
+//! at most once per [`fan_out_interval`] (which grows with its number of peers, up to
+//! [`MAX_FAN_OUT_INTERVAL`]), so a burst of edits reaches each peer as one message and a
+//! document's fan-out work per second stays bounded however often it is edited; an edit after
+//! a quiet spell goes out at once. A round's messages are built from work shared by all
 //! peers ([`sync::FanOut`]: changes encoded once, peers in the same state share one encoded
 //! message); peers in unusual states get automerge's own. A peer whose connection has not yet
 //! written what it was last queued is skipped and caught up by a later round with one message
