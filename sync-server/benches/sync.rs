@@ -86,6 +86,14 @@ struct Report {
     idle_kib_per_conn: f64,
     rss_idle_mib: f64,
     rss_load_mib: f64,
+    /// What one observer received per second (load and drain), in MiB.
+    observer_mib_s: f64,
+    /// The mean number of dependencies of the changes the observers received.
+    deps_per_change: f64,
+    /// CPU time the server and the clients (this process) used during the load phase, per
+    /// second: cores busy.
+    server_cores: f64,
+    clients_cores: f64,
 }
 
 fn main() {
@@ -142,14 +150,14 @@ fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
 
 fn print_header() {
     println!(
-        "| server | clients (observers) | edits | dropped | delivered | p50 | p99 | max | idle RSS / connection | RSS idle | RSS under load |"
+        "| server | clients (observers) | edits | dropped | delivered | p50 | p99 | max | idle RSS / connection | RSS idle | RSS under load | CPU server | CPU clients | to one client | deps / change |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 }
 
 fn print_row(r: &Report) {
     println!(
-        "| {} | {} ({}) | {} | {} | {:.1} % of {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} KiB | {:.1} MiB | {:.1} MiB |",
+        "| {} | {} ({}) | {} | {} | {:.1} % of {} | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} KiB | {:.1} MiB | {:.1} MiB | {:.2} cores | {:.2} cores | {:.2} MiB/s | {:.1} |",
         match r.target {
             Target::Ours => "ours (Rust)",
             Target::Js => "JS automerge-repo 2.5",
@@ -166,6 +174,10 @@ fn print_row(r: &Report) {
         r.idle_kib_per_conn,
         r.rss_idle_mib,
         r.rss_load_mib,
+        r.server_cores,
+        r.clients_cores,
+        r.observer_mib_s,
+        r.deps_per_change,
     );
 }
 
@@ -229,26 +241,39 @@ async fn run(target: Target, n: usize, observers: usize, seconds: u64) -> Report
             if !dropped && client.pump_until(drain).await.is_err() {
                 dropped = true;
             }
-            (edits, client.observer, client.latencies, dropped)
+            let traffic = (client.received_bytes, client.changes_seen, client.deps_seen);
+            (edits, client.observer, client.latencies, dropped, traffic)
         }));
     }
+    tokio::time::sleep_until(start).await;
+    let cpu_start = (cpu_seconds(pid), cpu_seconds(std::process::id()));
     tokio::time::sleep_until(start + (end - start) / 2).await;
     let rss_load = rss_kib(pid);
+    tokio::time::sleep_until(end).await;
+    let cpu_end = (cpu_seconds(pid), cpu_seconds(std::process::id()));
     let mut per_client = Vec::new();
     for task in tasks {
         per_client.push(task.await.unwrap());
     }
     stop(proc).await;
 
+    // What the observers received: bytes, and the dependencies per change (each change names
+    // every head its author knew, so they grow with how many edits are concurrent).
+    let (bytes, changes, deps) = per_client
+        .iter()
+        .filter(|(_, observer, ..)| *observer)
+        .fold((0, 0, 0), |(b, c, d), (.., (rb, rc, rd))| {
+            (b + rb, c + rc, d + rd)
+        });
     let edits: usize = per_client.iter().map(|(e, ..)| e).sum();
-    let dropped = per_client.iter().filter(|(.., d)| *d).count();
+    let dropped = per_client.iter().filter(|(_, _, _, d, _)| *d).count();
     // Each observer should have seen every edit but its own.
     let expected: usize = per_client
         .iter()
         .filter(|(_, observer, ..)| *observer)
         .map(|(own, ..)| edits - own)
         .sum();
-    let mut latencies: Vec<u32> = per_client.into_iter().flat_map(|(_, _, l, _)| l).collect();
+    let mut latencies: Vec<u32> = per_client.into_iter().flat_map(|(_, _, l, ..)| l).collect();
     latencies.sort_unstable();
     let pct = |p: f64| {
         if latencies.is_empty() {
@@ -272,6 +297,10 @@ async fn run(target: Target, n: usize, observers: usize, seconds: u64) -> Report
         idle_kib_per_conn: rss_idle.saturating_sub(baseline) as f64 / n as f64,
         rss_idle_mib: rss_idle as f64 / 1024.0,
         rss_load_mib: rss_load as f64 / 1024.0,
+        observer_mib_s: bytes as f64 / observers.max(1) as f64 / (seconds + 3) as f64 / 1048576.0,
+        deps_per_change: deps as f64 / changes.max(1) as f64,
+        server_cores: (cpu_end.0 - cpu_start.0) / seconds as f64,
+        clients_cores: (cpu_end.1 - cpu_start.1) / seconds as f64,
     }
 }
 
@@ -302,6 +331,10 @@ struct LeanClient {
     epoch: Instant,
     /// Microseconds from an edit's send to its first arrival here (observers only).
     latencies: Vec<u32>,
+    /// Bytes of the frames received, changes decoded and their dependencies (observers only).
+    received_bytes: u64,
+    changes_seen: u64,
+    deps_seen: u64,
     /// The changes that arrived here (observers only): the server may send one twice.
     seen: HashSet<ChangeHash>,
 }
@@ -342,6 +375,9 @@ impl LeanClient {
             observer,
             epoch,
             latencies: Vec::new(),
+            received_bytes: 0,
+            changes_seen: 0,
+            deps_seen: 0,
             seen: HashSet::new(),
         };
         let start = client
@@ -374,6 +410,7 @@ impl LeanClient {
         }
         // Arrivals before the load are the document's history, not edits.
         client.latencies.clear();
+        (client.received_bytes, client.changes_seen, client.deps_seen) = (0, 0, 0);
         client
     }
 
@@ -399,6 +436,9 @@ impl LeanClient {
             }
             _ => return Err(Dropped),
         };
+        if self.observer {
+            self.received_bytes += bytes.len() as u64;
+        }
         let results = self
             .connection
             .handle(support::now(), ConnectionInput::receive(bytes.to_vec()));
@@ -429,6 +469,8 @@ impl LeanClient {
                 if !self.seen.insert(change.hash()) {
                     continue;
                 }
+                self.changes_seen += 1;
+                self.deps_seen += change.deps().len() as u64;
                 if let Some(sent) = change.message().and_then(|m| m.parse::<u64>().ok()) {
                     self.latencies.push(arrived.saturating_sub(sent) as u32);
                 }
@@ -569,6 +611,23 @@ async fn stop(proc: Proc) {
         Proc::Ours(server) => server.kill(),
         Proc::Js(server) => drop(server),
     }
+}
+
+/// CPU time (user + system) a process has used, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15 (1-based), i.e. 11 and 12 after the name.
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<u64>().ok())
+        .sum();
+    // Linux reports them in clock ticks of 1/100 s (USER_HZ).
+    ticks as f64 / 100.0
 }
 
 /// Resident memory of a process, in KiB.

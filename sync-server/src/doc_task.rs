@@ -2,22 +2,31 @@
 //!
 //! It takes the messages waiting in its queue as one batch, applies them, asks the validator
 //! about new changes, makes the batch's changes durable with one storage write, and only then
-//! sends anything: the replies to the senders (which advertise the new heads, so they
-//! acknowledge the changes) and the fan-out to the other peers. Nothing that reflects a change
-//! leaves the server before the change is on disk.
+//! sends anything. Nothing that reflects a change leaves the server before the change is on
+//! disk.
 //!
-//! The fan-out is paced: it costs one sync message per peer however few changes it carries, so
-//! a document fans out at most once per [`fan_out_interval`] (which grows with its number of
-//! peers, up to [`MAX_FAN_OUT_INTERVAL`]). A burst of edits therefore reaches each peer as one
-//! message, and a document's fan-out work per second stays bounded however often it is edited;
-//! an edit after a quiet spell goes out at once. The changes of one fan-out are encoded once
-//! ([`sync::FanOut`]) and shared by every peer caught up with the previous one; only peers in
-//! another state get automerge's own per-peer message.
+//! The fan-out is the round that sends each peer what it lacks; it also answers the peers'
+//! acknowledgements that arrive while it is due (a message that changes the document, and a
+//! request, are answered at once, after the batch is stored). It is paced: a document fans out
+//! at most once per [`fan_out_interval`] (which grows with its number of peers, up to
+//! [`MAX_FAN_OUT_INTERVAL`]), so a burst of edits reaches each peer as one message and a
+//! document's fan-out work per second stays bounded however often it is edited; an edit after
+//! a quiet spell goes out at once. A round's messages are built from work shared by all
+//! peers ([`sync::FanOut`]: changes encoded once, peers in the same state share one encoded
+//! message); peers in unusual states get automerge's own. A peer whose connection has not yet
+//! written what it was last queued is skipped and caught up by a later round with one message
+//! (latest state, not a queue of fan-outs), so a slow reader costs at most one message.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, atomic::Ordering},
+    time::Duration,
+};
 
 use automerge::{Automerge, Change, ChangeHash, ReadDoc};
-use sync::{DocEvent, DocInput, DocMessage, DocSync, DocumentId, FanOut, StorageId, Timestamp};
+use sync::{
+    DocEvent, DocInput, DocMessage, DocSync, DocumentId, FanOut, FannedOut, StorageId, Timestamp,
+};
 use tokio::{
     sync::mpsc::{self, error::TrySendError},
     time::Instant,
@@ -45,9 +54,6 @@ fn fan_out_interval(peers: usize) -> Duration {
         .saturating_mul(u32::try_from(peers).unwrap_or(u32::MAX))
         .min(MAX_FAN_OUT_INTERVAL)
 }
-/// At most this many distinct sets of new changes are encoded for sharing in one fan-out;
-/// peers further behind get automerge's own per-peer message.
-const MAX_SHARED_FAN_OUTS: usize = 8;
 /// While the server stops, how often a document without peers checks whether it may unload.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
 
@@ -60,6 +66,9 @@ pub(crate) struct DocTask {
     /// The server's storage id, under which it gossips its heads of the document.
     storage_id: StorageId,
     doc: Automerge,
+    /// `doc`'s heads (automerge sorts them anew on every `get_heads`: with many concurrent
+    /// heads that is not cheap).
+    heads: Vec<ChangeHash>,
     /// The heads of what is durable.
     saved_heads: Vec<ChangeHash>,
     /// The heads last gossiped to the peers subscribed to the server's storage id.
@@ -70,6 +79,8 @@ pub(crate) struct DocTask {
     peers: HashMap<ConnId, Peer>,
     /// The peers that may add to it without reading it ([`Access::WriteOnly`]).
     writers: HashMap<ConnId, Writer>,
+    /// The work the peers' sync messages share.
+    fan_out: FanOut,
 }
 
 /// A peer that adds to the document without reading it: it syncs with `view`, which holds
@@ -85,6 +96,8 @@ struct Peer {
     sync: DocSync,
     /// The heads the peer last said it has, and when (for heads gossip about its storage).
     heads: Option<(Vec<ChangeHash>, Timestamp)>,
+    /// Its message was applied without an answer: the next fan-out answers it.
+    owed_reply: bool,
 }
 
 impl Peer {
@@ -93,6 +106,7 @@ impl Peer {
             link,
             sync,
             heads: None,
+            owed_reply: false,
         }
     }
 }
@@ -112,6 +126,8 @@ fn lasting_storage_id(link: &PeerLink) -> Option<&str> {
 struct Batch {
     outgoing: Vec<(ConnId, Outbound)>,
     changed: bool,
+    /// A peer's message awaits its answer from the fan-out.
+    owed: bool,
 }
 
 pub(crate) fn spawn(
@@ -146,11 +162,13 @@ impl DocTask {
             validator,
             storage_id,
             doc: Automerge::new(),
+            heads: Vec::new(),
             saved_heads: Vec::new(),
             gossiped_heads: Vec::new(),
             broken: false,
             peers: HashMap::new(),
             writers: HashMap::new(),
+            fan_out: FanOut::new(),
         }
     }
 
@@ -171,7 +189,8 @@ impl DocTask {
                 self.broken = true;
             }
         }
-        self.saved_heads = self.doc.get_heads();
+        self.heads = self.doc.get_heads();
+        self.saved_heads = self.heads.clone();
         self.gossiped_heads = self.saved_heads.clone();
         let mut idle_since = Instant::now();
         // Changes are stored but not yet sent to the peers that did not send them.
@@ -198,15 +217,13 @@ impl DocTask {
                     fan_out_due |= self.handle_batch(batch, fan_out_due).await;
                     // Checked here too: a queue that is never empty must not starve the timer.
                     if fan_out_due && Instant::now() >= next_fan_out {
-                        self.fan_out();
-                        fan_out_due = false;
+                        fan_out_due = self.fan_out();
                         last_fan_out = Instant::now();
                     }
                     idle_since = Instant::now();
                 }
                 () = tokio::time::sleep_until(next_fan_out), if fan_out_due => {
-                    self.fan_out();
-                    fan_out_due = false;
+                    fan_out_due = self.fan_out();
                     last_fan_out = Instant::now();
                 }
                 () = tokio::time::sleep_until(deadline), if self.peers.is_empty() => {
@@ -235,6 +252,8 @@ impl DocTask {
         for command in commands {
             match command {
                 DocCommand::Message { from, message } => {
+                    // With a fan-out due (or coming: the batch changed the document), an
+                    // acknowledgement is answered by it.
                     let defer_reply = fan_out_due || batch.changed;
                     self.receive(now, from, message, defer_reply, &mut batch);
                 }
@@ -291,7 +310,7 @@ impl DocTask {
                 .save_incremental(self.id, &self.doc, &self.saved_heads);
             match save.await {
                 Ok(saved) => {
-                    self.saved_heads = self.doc.get_heads();
+                    self.saved_heads = self.heads.clone();
                     compaction_due = saved.compaction_due;
                 }
                 Err(error) => {
@@ -325,7 +344,7 @@ impl DocTask {
                 tracing::warn!(doc = %self.id, "storing a peer's sync state failed: {error}");
             }
         }
-        batch.changed
+        batch.changed || batch.owed
     }
 
     /// After a change: peers that may no longer (or never could) read the document stop
@@ -369,57 +388,46 @@ impl DocTask {
         }
     }
 
-    /// Sends every peer what it lacks. Only called between batches, when everything in the
-    /// document is stored.
-    fn fan_out(&mut self) {
+    /// Sends every peer what it lacks, but those whose connection is still writing what it was
+    /// sent before: they are caught up by a later fan-out, with one message. Returns whether
+    /// such a peer is left (another fan-out is due). Only called between batches, when
+    /// everything in the document is stored.
+    fn fan_out(&mut self) -> bool {
         let now = now();
+        let heads = self.heads.clone();
+        self.fan_out.prepare(&self.doc);
         let mut outgoing = Vec::new();
-        // The new changes, encoded once per base that peers acknowledged (usually one: the
-        // previous fan-out's heads), for every peer caught up with it.
-        let mut shared: HashMap<Vec<ChangeHash>, FanOut> = HashMap::new();
+        let mut left_behind = false;
         for (&conn, peer) in &mut self.peers {
-            let message = peer.sync.fan_out_base().and_then(|base| {
-                if !shared.contains_key(&base) && shared.len() >= MAX_SHARED_FAN_OUTS {
-                    return None;
-                }
-                let fan_out = shared
-                    .entry(base)
-                    .or_insert_with_key(|base| FanOut::new(&self.doc, base));
-                peer.sync.fan_out(now, fan_out)
-            });
-            let messages = match message {
-                Some(message) => Ok(vec![message]),
-                None => peer
-                    .sync
-                    .handle(now, &mut self.doc, DocInput::doc_changed())
-                    .map(|results| results.outgoing),
-            };
-            match messages {
-                Ok(messages) => outgoing.extend(messages.into_iter().map(|message| {
-                    (
-                        conn,
-                        Outbound::Doc {
-                            document_id: self.id,
-                            message,
-                        },
-                    )
-                })),
-                // Generating a message does not fail; if it ever does, the peer resyncs.
-                Err(error) => outgoing.push((
-                    conn,
-                    Outbound::Fail {
-                        reason: error.to_string(),
-                    },
-                )),
+            if !peer.owed_reply && peer.sync.last_sent_heads() == heads.as_slice() {
+                // It was sent our heads and asked nothing since.
+                continue;
             }
+            if !peer.link.drained() {
+                left_behind = true;
+                continue;
+            }
+            peer.owed_reply = false;
+            let messages = peer.sync.fan_out(now, &mut self.doc, &mut self.fan_out);
+            outgoing.extend(messages.into_iter().map(|message| {
+                let document_id = self.id;
+                let message = match message {
+                    FannedOut::SharedSync(data) => Outbound::SharedSync { document_id, data },
+                    FannedOut::Own(message) => Outbound::Doc {
+                        document_id,
+                        message,
+                    },
+                };
+                (conn, message)
+            }));
         }
-        let heads = self.doc.get_heads();
         if heads != self.gossiped_heads {
             let storage_id = self.storage_id.clone();
             self.gossip(None, &storage_id, &heads, now, &mut outgoing);
             self.gossiped_heads = heads;
         }
         self.deliver(outgoing);
+        left_behind
     }
 
     /// Heads gossip (automerge-repo's remote heads): tells every peer of this document (but
@@ -523,7 +531,7 @@ impl DocTask {
             .peers
             .entry(conn)
             .or_insert_with(|| Peer::new(from, DocSync::new()));
-        let before = self.doc.get_heads();
+        let is_sync = matches!(message, DocMessage::Sync(_));
         let input = if defer_reply {
             DocInput::receive_deferring_reply(message)
         } else {
@@ -536,10 +544,16 @@ impl DocTask {
                 return;
             }
         };
-        let changed = results
-            .events
-            .iter()
-            .any(|e| matches!(e, DocEvent::DocumentChanged { .. }));
+        // A deferred reply is the fan-out's to give.
+        peer.owed_reply = defer_reply && is_sync && results.outgoing.is_empty();
+        batch.owed |= peer.owed_reply;
+        // The heads before the message, if it changed the document.
+        let before = results.events.iter().find_map(|e| match e {
+            DocEvent::DocumentChanged { new_heads } => {
+                Some(std::mem::replace(&mut self.heads, new_heads.clone()))
+            }
+            _ => None,
+        });
         let their_heads = results.events.iter().find_map(|e| match e {
             DocEvent::TheirHeads(heads) => Some(heads.clone()),
             _ => None,
@@ -554,7 +568,7 @@ impl DocTask {
         let Some(peer) = self.peers.get_mut(&conn) else {
             return;
         };
-        if changed {
+        if let Some(before) = before {
             let verdict = self.validator.validate(&Incoming {
                 document_id: self.id,
                 peer: &peer.link.peer,
@@ -679,7 +693,10 @@ impl DocTask {
     /// Puts the document back to `heads` (changes after them were never stored or sent).
     fn roll_back(&mut self, heads: &[ChangeHash]) {
         match self.doc.fork_at(heads) {
-            Ok(doc) => self.doc = doc,
+            Ok(doc) => {
+                self.doc = doc;
+                self.heads = self.doc.get_heads();
+            }
             Err(error) => {
                 // Cannot happen for heads the document had; refuse to serve a copy we cannot
                 // vouch for rather than pass the refused changes on.
@@ -742,7 +759,13 @@ impl DocTask {
 /// Queues `message` for a connection without waiting. Returns false (and kicks the connection
 /// if it is still there) when it cannot take it: the peer is gone or too slow.
 fn send(link: &PeerLink, message: Outbound) -> bool {
-    match link.outbound.try_send(message) {
+    // Counted before it is queued: the connection may write it (and count it off) at once.
+    link.backlog.fetch_add(1, Ordering::AcqRel);
+    let sent = link.outbound.try_send(message);
+    if sent.is_err() {
+        link.backlog.fetch_sub(1, Ordering::AcqRel);
+    }
+    match sent {
         Ok(()) => true,
         Err(TrySendError::Full(_)) => {
             tracing::info!(peer = %link.peer.peer_id, "closing a connection that reads too slowly");

@@ -18,7 +18,7 @@ use std::{
     collections::{HashMap, HashSet},
     sync::{
         Arc, Mutex, MutexGuard, PoisonError,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
 };
 
@@ -48,9 +48,18 @@ pub(crate) struct PeerLink {
     pub(crate) kick: Arc<Notify>,
     /// The storage ids whose heads the peer wants to hear about (`remote-subscription-change`).
     pub(crate) subscriptions: Arc<Mutex<HashSet<StorageId>>>,
+    /// How many messages are queued on `outbound` and not yet written to the socket. A
+    /// document does not fan out to a connection that is still writing: it catches it up
+    /// with one message once the queue is empty, so a slow reader never piles up fan-outs.
+    pub(crate) backlog: Arc<AtomicUsize>,
 }
 
 impl PeerLink {
+    /// Whether everything queued for the connection has been written.
+    pub(crate) fn drained(&self) -> bool {
+        self.backlog.load(Ordering::Acquire) == 0
+    }
+
     /// Whether the peer subscribed to heads gossip about `storage_id`.
     pub(crate) fn subscribed_to(&self, storage_id: &StorageId) -> bool {
         self.subscriptions
@@ -66,6 +75,11 @@ pub(crate) enum Outbound {
     Doc {
         document_id: DocumentId,
         message: DocMessage,
+    },
+    /// A `sync` message whose data the document shares between several connections.
+    SharedSync {
+        document_id: DocumentId,
+        data: Arc<[u8]>,
     },
     Ephemeral {
         document_id: DocumentId,

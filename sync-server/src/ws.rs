@@ -8,7 +8,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError, atomic::Ordering},
     time::Duration,
 };
 
@@ -265,7 +265,11 @@ impl ConnectionTask {
                     }
                 }
                 Some(out) = self.outbound.recv() => {
-                    if let Some(end) = self.write(out).await {
+                    let end = self.write(out).await;
+                    if let Some(link) = &self.link {
+                        link.backlog.fetch_sub(1, Ordering::AcqRel);
+                    }
+                    if let Some(end) = end {
                         return end;
                     }
                 }
@@ -400,6 +404,7 @@ impl ConnectionTask {
             outbound: self.outbound_tx.clone(),
             kick: self.kick.clone(),
             subscriptions: Arc::default(),
+            backlog: Arc::default(),
         });
     }
 
@@ -429,6 +434,9 @@ impl ConnectionTask {
             } => self
                 .connection
                 .encode_document_message(document_id, message),
+            Outbound::SharedSync { document_id, data } => self
+                .connection
+                .encode_document_message(document_id, sync::DocMessage::Sync(data.to_vec())),
             Outbound::Ephemeral {
                 document_id,
                 session_id,

@@ -51,12 +51,12 @@ impl DocInput {
     }
 
     /// Like [`DocInput::receive`], for a driver that will soon call [`DocInput::doc_changed`]
-    /// on this peer's sync anyway (a server with a fan-out pending): a `sync` message that
-    /// brings no changes is applied without an answer, and that call answers it. Without it,
-    /// each peer's acknowledgement of one fan-out would be answered at once with the changes
-    /// that arrived meanwhile, and every peer would poll the document on its own instead of
-    /// sharing one fan-out. `request`s and messages that change the document are answered at
-    /// once as usual.
+    /// (or [`DocSync::fan_out`]) on this peer's sync anyway (a server with a fan-out pending):
+    /// a `sync` message that brings no changes is applied without an answer, and that call
+    /// answers it. Without it, each peer's acknowledgement of one fan-out would be answered at
+    /// once with the changes that arrived meanwhile, and every peer would poll the document on
+    /// its own instead of sharing one fan-out. `request`s and messages that change the
+    /// document are answered at once as usual.
     pub fn receive_deferring_reply(message: DocMessage) -> Self {
         Self(Input::Receive {
             message,
@@ -77,6 +77,16 @@ pub struct DocResults {
     /// [`crate::Connection::encode_document_message`].
     pub outgoing: Vec<DocMessage>,
     pub events: Vec<DocEvent>,
+}
+
+/// A message from [`DocSync::fan_out`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FannedOut {
+    /// A `sync` message with this data, which other peers of the document may be sent too
+    /// (keep one copy).
+    SharedSync(std::sync::Arc<[u8]>),
+    /// A message for this peer alone.
+    Own(DocMessage),
 }
 
 /// What a document's sync with one peer tells its driver.
@@ -168,19 +178,32 @@ impl DocSync {
         self.status
     }
 
-    /// The heads this peer has acknowledged, if it is caught up with them: build a
-    /// [`crate::FanOut`] from them (one per distinct base, shared by the peers at it).
-    pub fn fan_out_base(&self) -> Option<Vec<ChangeHash>> {
-        crate::fan_out::caught_up_base(&self.state)
+    /// What [`DocSync::handle`] with `DocInput::doc_changed()` would send, built from the
+    /// work `fan_out` shares between the document's peers where the peer's state allows:
+    /// then it is one `sync` message whose data other peers may share.
+    pub fn fan_out(
+        &mut self,
+        now: Timestamp,
+        doc: &mut Automerge,
+        fan_out: &mut crate::FanOut,
+    ) -> Vec<FannedOut> {
+        let outgoing = match fan_out.generate(doc, &mut self.state) {
+            Some(message) => message.map(FannedOut::SharedSync).into_iter().collect(),
+            None => {
+                let mut results = DocResults::default();
+                self.generate(doc, &mut results);
+                results.outgoing.into_iter().map(FannedOut::Own).collect()
+            }
+        };
+        if !Vec::is_empty(&outgoing) {
+            self.last_sent = Some(now);
+        }
+        outgoing
     }
 
-    /// Sends this peer `fan_out`'s changes, exactly as `DocInput::doc_changed` would, without
-    /// encoding them again; `None` (nothing done) if its state is not the plain caught-up one
-    /// `fan_out` serves: then call [`DocSync::handle`] with `DocInput::doc_changed()`.
-    pub fn fan_out(&mut self, now: Timestamp, fan_out: &crate::FanOut) -> Option<DocMessage> {
-        let message = fan_out.message_for(&mut self.state)?;
-        self.last_sent = Some(now);
-        Some(DocMessage::Sync(message.encode()))
+    /// The heads we last advertised to the peer.
+    pub fn last_sent_heads(&self) -> &[ChangeHash] {
+        &self.state.last_sent_heads
     }
 
     /// The heads the peer last told us it has.
@@ -248,19 +271,25 @@ impl DocSync {
         }
 
         let their_heads_before = self.state.their_heads.clone();
+        // Sorted anew by every `get_heads`, which is not cheap with many concurrent heads.
         let heads_before = doc.get_heads();
         // On error automerge may have updated the sync state but not the document; start the
         // sync state over so the next exchange does not build on half-applied bookkeeping.
-        if let Err(e) = doc.receive_sync_message(&mut self.state, message) {
-            self.state = sync::State::new();
-            return Err(DocError::BadChanges(e.to_string()));
-        }
-        let heads_after = doc.get_heads();
-        if heads_after != heads_before {
-            results.events.push(DocEvent::DocumentChanged {
-                new_heads: heads_after.clone(),
-            });
-        }
+        let received =
+            crate::receive::receive_sync_message(doc, &mut self.state, message, &heads_before);
+        let (heads_after, changed) = match received {
+            Ok(Some(heads_after)) if heads_after != heads_before => {
+                results.events.push(DocEvent::DocumentChanged {
+                    new_heads: heads_after.clone(),
+                });
+                (heads_after, true)
+            }
+            Ok(_) => (heads_before, false),
+            Err(e) => {
+                self.state = sync::State::new();
+                return Err(DocError::BadChanges(e.to_string()));
+            }
+        };
         if self.state.their_heads != their_heads_before
             && let Some(theirs) = &self.state.their_heads
         {
@@ -276,7 +305,7 @@ impl DocSync {
             }
             return Ok(());
         }
-        if defer_reply && !is_request && heads_after == heads_before {
+        if defer_reply && !is_request && !changed {
             return Ok(());
         }
         self.generate(doc, results);

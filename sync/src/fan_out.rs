@@ -1,111 +1,278 @@
-//! One fan-out's new changes, encoded once and shared by the peers that are caught up.
+//! Sync messages for many peers of one document, from work shared between them.
+//!
+//! automerge's `generate_sync_message` works out, for each peer separately, which changes it
+//! lacks, and encodes and hashes each of them again from the op set; at one edit per second
+//! from each of 1,000 peers that is a million change encodings a second on one document. A
+//! [`FanOut`] belongs to one document and is handed to [`crate::DocSync::fan_out`] for each of
+//! its peers. For the usual states (the peer's heads and `have` are known to us, it needs
+//! nothing) it builds exactly the message automerge would, from what it computed once for the
+//! document as it is now: the changes since each base the peers acknowledged (their hashes and
+//! dependencies, from automerge's change graph), the changes' bytes (encoded once and kept),
+//! and whole encoded messages, which peers in the same state share. Any other state is left to
+//! automerge.
 
-use automerge::{
-    Automerge, ChangeHash,
-    sync::{BloomFilter, ChunkList, Have, Message, MessageFlags, MessageVersion, State},
+use std::{
+    collections::{HashMap, HashSet, VecDeque},
+    sync::Arc,
 };
 
-/// The changes a document gained since `base` (heads a peer acknowledged), with what every
-/// sync message that sends exactly them carries: encoded once, for all the peers at `base`.
-///
-/// automerge's `generate_sync_message` works out, for each peer separately, which changes it
-/// lacks, and encodes and hashes each of them again; at one edit per second from each of
-/// 1,000 peers that is a million change encodings a second on one document. A server builds
-/// one `FanOut` per distinct acknowledged base instead (usually one) and calls
-/// [`crate::DocSync::fan_out`] on each peer's sync, which sends what automerge would send
-/// whenever the peer's state is the plain "caught up with `base`, nothing of its own since"
-/// and otherwise says it cannot (the caller then uses `DocInput::doc_changed`).
-#[derive(Debug)]
+use automerge::{
+    Automerge, ChangeHash, ReadDoc,
+    sync::{
+        BloomFilter, Capability, ChunkList, Have, Message, MessageFlags, MessageVersion, State,
+    },
+};
+
+/// Change bytes kept between fan-outs, at most (the oldest go first).
+const MAX_CACHED_BYTES: usize = 32 * 1024 * 1024;
+
+/// One document's shared fan-out work; see the module docs. Keep one per document and pass it
+/// to every [`crate::DocSync::fan_out`] of that document.
+#[derive(Debug, Default)]
 pub struct FanOut {
-    base: Vec<ChangeHash>,
+    /// The document's heads that `since` and `encoded` describe.
     heads: Vec<ChangeHash>,
-    /// The new changes in causal order, with their hashes.
-    changes: Vec<(ChangeHash, Vec<u8>)>,
-    /// Our `have` for a peer whose shared heads are `base`: the changes since then.
+    num_changes: usize,
+    /// The changes after a base (sorted heads), in causal order.
+    since: HashMap<Vec<ChangeHash>, Arc<Since>>,
+    /// Encoded messages by (V2?, the peer's shared heads, the changes sent).
+    encoded: HashMap<MessageKey, Arc<[u8]>>,
+    /// Change bytes by hash, as automerge encodes them.
+    bytes: HashMap<ChangeHash, Arc<Vec<u8>>>,
+    bytes_order: VecDeque<ChangeHash>,
+    bytes_total: usize,
+}
+
+/// What sets a shared message apart: V2 or not, the peer's shared heads (our `have`), and
+/// the hashes of the changes it carries.
+type MessageKey = (bool, Vec<ChangeHash>, Vec<ChangeHash>);
+
+#[derive(Debug)]
+struct Since {
+    hashes: Vec<ChangeHash>,
+    deps: Vec<Vec<ChangeHash>>,
     bloom: BloomFilter,
 }
 
 impl FanOut {
-    /// The changes of `doc` after `base` (heads `doc` has).
-    pub fn new(doc: &Automerge, base: &[ChangeHash]) -> Self {
-        let changes: Vec<(ChangeHash, Vec<u8>)> = doc
-            .get_changes(base)
-            .into_iter()
-            .map(|c| (c.hash(), c.raw_bytes().to_vec()))
-            .collect();
-        let bloom = BloomFilter::from_hashes(changes.iter().map(|(h, _)| h));
-        Self {
-            base: sorted(base),
-            heads: sorted(&doc.get_heads()),
-            changes,
-            bloom,
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Call before a round of [`crate::DocSync::fan_out`] calls whenever `doc` may have
+    /// changed (or been replaced) since the last: forgets what described an older version.
+    pub fn prepare(&mut self, doc: &Automerge) {
+        let heads = doc.get_heads();
+        if heads != self.heads {
+            self.heads = heads;
+            self.num_changes = doc.stats().num_changes as usize;
+            self.since.clear();
+            self.encoded.clear();
         }
     }
 
-    /// The heads the changes build on.
-    pub fn base(&self) -> &[ChangeHash] {
-        &self.base
+    /// A cheap check for a driver that forgot [`Self::prepare`] after adding changes.
+    fn refresh(&mut self, doc: &Automerge) {
+        if doc.stats().num_changes as usize != self.num_changes {
+            self.prepare(doc);
+        }
     }
 
-    /// What automerge's `generate_sync_message` would return for `state`, if `state` is caught
-    /// up with [`Self::base`] (they told us they have exactly it, have nothing of their own
-    /// since, need nothing, and we already answered them) and our heads moved since we last
-    /// wrote to them; `None` (and `state` untouched) otherwise.
-    pub(crate) fn message_for(&self, state: &mut State) -> Option<Message> {
-        if state.read_only
-            || state.peer_read_only
-            || state.needs_reset
-            || !state.have_responded
-            || sorted(&state.last_sent_heads) == self.heads
-            || sorted(&state.shared_heads) != self.base
-            || sorted(state.their_heads.as_deref()?) != self.base
-            || state.their_need.as_ref().is_some_and(|n| !n.is_empty())
-        {
-            return None;
+    fn since(&mut self, doc: &Automerge, base: &[ChangeHash]) -> Arc<Since> {
+        let mut key = base.to_vec();
+        key.sort_unstable();
+        key.dedup();
+        self.since
+            .entry(key)
+            .or_insert_with_key(|base| {
+                let (hashes, deps): (Vec<_>, Vec<_>) = doc
+                    .get_changes_meta(base)
+                    .into_iter()
+                    .map(|meta| (meta.hash, meta.deps))
+                    .unzip();
+                let bloom = BloomFilter::from_hashes(hashes.iter());
+                Arc::new(Since {
+                    hashes,
+                    deps,
+                    bloom,
+                })
+            })
+            .clone()
+    }
+
+    /// The bytes of `hashes` (changes after `base`), encoding those not kept yet.
+    fn bytes(
+        &mut self,
+        doc: &Automerge,
+        base: &[ChangeHash],
+        hashes: &[ChangeHash],
+    ) -> Vec<Arc<Vec<u8>>> {
+        if hashes.iter().any(|h| !self.bytes.contains_key(h)) {
+            for change in doc.get_changes(base) {
+                let hash = change.hash();
+                if self.bytes.contains_key(&hash) {
+                    continue;
+                }
+                let bytes = change.raw_bytes().to_vec();
+                self.bytes_total += bytes.len();
+                self.bytes.insert(hash, Arc::new(bytes));
+                self.bytes_order.push_back(hash);
+            }
         }
+        let out = hashes
+            .iter()
+            .map(|h| self.bytes[h].clone())
+            .collect::<Vec<_>>();
+        while self.bytes_total > MAX_CACHED_BYTES {
+            let Some(old) = self.bytes_order.pop_front() else {
+                break;
+            };
+            if let Some(bytes) = self.bytes.remove(&old) {
+                self.bytes_total -= bytes.len();
+            }
+        }
+        out
+    }
+
+    /// What `doc.generate_sync_message(state)` returns (encoded), with `state` updated as it
+    /// would; `None` (and `state` untouched) if `state` is not one this serves.
+    pub(crate) fn generate(
+        &mut self,
+        doc: &Automerge,
+        state: &mut State,
+    ) -> Option<Option<Arc<[u8]>>> {
+        // The states served: plain read-write sync with a peer whose heads, `have` and shared
+        // heads we know and that needs nothing of us.
+        let their_heads = state.their_heads.clone()?;
         let [have] = state.their_have.as_deref()? else {
             return None;
         };
-        if sorted(&have.last_sync) != self.base || !have.bloom.to_bytes().is_empty() {
+        let have = have.clone();
+        if state.read_only
+            || state.peer_read_only
+            || state.needs_reset
+            || their_heads.is_empty()
+            || state.shared_heads.is_empty()
+            || have.last_sync.is_empty()
+            || !state.their_need.as_ref()?.is_empty()
+        {
             return None;
         }
-        // Everything since `base` that this session has not sent them yet, in causal order.
-        let (hashes, chunks): (Vec<ChangeHash>, Vec<Vec<u8>>) = self
-            .changes
+        self.refresh(doc);
+        let all_known = |heads: &[ChangeHash]| {
+            heads == self.heads.as_slice() || crate::receive::known(doc, heads).len() == heads.len()
+        };
+        if !all_known(&their_heads) || !all_known(&have.last_sync) {
+            return None;
+        }
+
+        // automerge's `get_hashes_to_send`: the changes since their last sync that their bloom
+        // filter does not claim, and everything depending on those.
+        let since = self.since(doc, &have.last_sync);
+        let mut to_send: HashSet<ChangeHash> = since
+            .hashes
             .iter()
-            .filter(|(hash, _)| !state.sent_hashes.contains(hash))
-            .cloned()
-            .unzip();
+            .filter(|h| !have.bloom.contains_hash(h))
+            .copied()
+            .collect();
+        if to_send.len() < since.hashes.len() {
+            let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
+            for (hash, deps) in since.hashes.iter().zip(&since.deps) {
+                for dep in deps {
+                    dependents.entry(*dep).or_default().push(*hash);
+                }
+            }
+            let mut stack: Vec<ChangeHash> = to_send.iter().copied().collect();
+            while let Some(hash) = stack.pop() {
+                for dependent in dependents.get(&hash).into_iter().flatten() {
+                    if to_send.insert(*dependent) {
+                        stack.push(*dependent);
+                    }
+                }
+            }
+        }
+        let hashes: Vec<ChangeHash> = since
+            .hashes
+            .iter()
+            .filter(|h| to_send.contains(h) && !state.sent_hashes.contains(h))
+            .copied()
+            .collect();
+        let v2 = state
+            .their_capabilities
+            .as_ref()
+            .is_some_and(|caps| caps.contains(&Capability::MessageV2));
+        if v2 && hashes.len() > self.num_changes / 3 {
+            // automerge sends the whole document instead.
+            return None;
+        }
+
+        let heads_unchanged = state.last_sent_heads == self.heads;
+        let heads_equal = their_heads == self.heads;
+        if heads_unchanged
+            && state.have_responded
+            && ((heads_equal && hashes.is_empty()) || state.in_flight)
+        {
+            return Some(None);
+        }
+
+        let key = (v2, state.shared_heads.clone(), hashes);
+        let encoded = match self.encoded.get(&key) {
+            Some(encoded) => encoded.clone(),
+            None => {
+                let ours = self.since(doc, &state.shared_heads);
+                let bytes = self.bytes(doc, &have.last_sync, &key.2);
+                let encoded: Arc<[u8]> =
+                    message(&self.heads, &state.shared_heads, &ours.bloom, &bytes, v2).into();
+                self.encoded.insert(key.clone(), encoded.clone());
+                encoded
+            }
+        };
         state.have_responded = true;
         state.last_sent_heads.clone_from(&self.heads);
-        state.sent_hashes.extend(hashes);
+        state.sent_hashes.extend(key.2);
         state.in_flight = true;
-        let mut flags = MessageFlags::new();
-        flags.set(MessageFlags::SUPPORTS_SYNC_RESET);
-        Some(Message {
-            heads: self.heads.clone(),
-            need: Vec::new(),
-            have: vec![Have {
-                last_sync: state.shared_heads.clone(),
-                bloom: self.bloom.clone(),
-            }],
-            changes: ChunkList::from(chunks),
-            flags: Some(flags),
-            version: MessageVersion::V1,
-        })
+        Some(Some(encoded))
     }
 }
 
-/// The heads a peer is caught up with, if its state is one [`FanOut::message_for`] can serve.
-pub(crate) fn caught_up_base(state: &State) -> Option<Vec<ChangeHash>> {
-    let theirs = sorted(state.their_heads.as_deref()?);
-    (sorted(&state.shared_heads) == theirs).then_some(theirs)
-}
-
-fn sorted(heads: &[ChangeHash]) -> Vec<ChangeHash> {
-    let mut heads = heads.to_vec();
-    heads.sort_unstable();
-    heads
+/// The sync message automerge builds for a peer that needs nothing and lacks `changes`.
+fn message(
+    heads: &[ChangeHash],
+    shared_heads: &[ChangeHash],
+    bloom: &BloomFilter,
+    changes: &[Arc<Vec<u8>>],
+    v2: bool,
+) -> Vec<u8> {
+    let mut flags = MessageFlags::new();
+    flags.set(MessageFlags::SUPPORTS_SYNC_RESET);
+    let (changes, version) = if v2 {
+        // V2 carries the changes as one chunk.
+        let chunks = if changes.is_empty() {
+            Vec::new()
+        } else {
+            let mut joined = Vec::with_capacity(changes.iter().map(|c| c.len()).sum());
+            for change in changes {
+                joined.extend_from_slice(change);
+            }
+            vec![joined]
+        };
+        (chunks, MessageVersion::V2)
+    } else {
+        let chunks = changes.iter().map(|c| c.as_ref().clone()).collect();
+        (chunks, MessageVersion::V1)
+    };
+    Message {
+        heads: heads.to_vec(),
+        need: Vec::new(),
+        have: vec![Have {
+            last_sync: shared_heads.to_vec(),
+            bloom: bloom.clone(),
+        }],
+        changes: ChunkList::from(changes),
+        flags: Some(flags),
+        version,
+    }
+    .encode()
 }
 
 #[cfg(test)]
@@ -113,7 +280,6 @@ mod tests {
     use automerge::{ROOT, sync::SyncDoc, transaction::Transactable};
 
     use super::*;
-    use crate::{DocInput, DocMessage, DocSync, Timestamp};
 
     fn put(doc: &mut Automerge, key: &str) {
         let mut tx = doc.transaction();
@@ -121,72 +287,64 @@ mod tests {
         tx.commit();
     }
 
-    /// Syncs a peer (plain automerge) with our document through `ours` until both are quiet.
-    fn settle(doc: &mut Automerge, ours: &mut DocSync, peer: &mut Automerge, state: &mut State) {
-        let now = Timestamp::from_millis(0);
-        let mut to_us = peer.generate_sync_message(state).map(|m| m.encode());
-        while let Some(data) = to_us.take() {
-            let out = ours
-                .handle(now, doc, DocInput::receive(DocMessage::Sync(data)))
-                .unwrap();
-            for message in out.outgoing {
-                let DocMessage::Sync(bytes) = message else {
-                    panic!("{message:?}")
-                };
-                peer.receive_sync_message(state, Message::decode(&bytes).unwrap())
-                    .unwrap();
+    /// Syncs a peer with `doc` (both plain automerge) until both are quiet.
+    fn settle(doc: &mut Automerge, ours: &mut State, peer: &mut Automerge, theirs: &mut State) {
+        for _ in 0..10 {
+            let a = peer.generate_sync_message(theirs);
+            if let Some(m) = a.clone() {
+                doc.receive_sync_message(ours, m).unwrap();
             }
-            to_us = peer.generate_sync_message(state).map(|m| m.encode());
+            let b = doc.generate_sync_message(ours);
+            if let Some(m) = b.clone() {
+                peer.receive_sync_message(theirs, m).unwrap();
+            }
+            if a.is_none() && b.is_none() {
+                return;
+            }
         }
+        panic!("sync did not settle");
     }
 
     #[test]
-    fn a_caught_up_peer_gets_the_shared_changes_once() {
-        let (mut doc, mut peer) = (Automerge::new(), Automerge::new());
-        put(&mut doc, "title");
-        let (mut ours, mut state) = (DocSync::new(), State::new());
-        settle(&mut doc, &mut ours, &mut peer, &mut state);
-        assert_eq!(peer.get_heads(), doc.get_heads());
-
-        let base = doc.get_heads();
+    fn caught_up_peers_share_one_encoded_message() {
+        let mut doc = Automerge::new();
+        // Big enough that two new changes are not worth sending the whole document for.
+        for i in 0..10 {
+            put(&mut doc, &format!("k{i}"));
+        }
+        let mut peers: Vec<(Automerge, State, State)> = (0..3)
+            .map(|_| (Automerge::new(), State::new(), State::new()))
+            .collect();
+        for (peer, theirs, ours) in &mut peers {
+            settle(&mut doc, ours, peer, theirs);
+        }
         put(&mut doc, "one");
         put(&mut doc, "two");
-        assert_eq!(ours.fan_out_base(), Some(base.clone()));
-        let fan_out = FanOut::new(&doc, &base);
-        let now = Timestamp::from_millis(0);
-        let Some(DocMessage::Sync(bytes)) = ours.fan_out(now, &fan_out) else {
-            panic!("a caught-up peer is served from the shared changes");
-        };
-        let message = Message::decode(&bytes).unwrap();
-        assert_eq!(message.changes.len(), 2);
-        peer.receive_sync_message(&mut state, message).unwrap();
-        assert_eq!(peer.get_heads(), doc.get_heads());
-        // Sent once: the same fan-out again is automerge's business (nothing new to send).
-        assert_eq!(ours.fan_out(now, &fan_out), None);
-        settle(&mut doc, &mut ours, &mut peer, &mut state);
-        assert_eq!(peer.get_heads(), doc.get_heads());
-    }
-
-    #[test]
-    fn a_peer_with_changes_of_its_own_is_left_to_automerge() {
-        let (mut doc, mut peer) = (Automerge::new(), Automerge::new());
-        put(&mut doc, "title");
-        let (mut ours, mut state) = (DocSync::new(), State::new());
-        settle(&mut doc, &mut ours, &mut peer, &mut state);
-        let base = doc.get_heads();
-        put(&mut doc, "ours");
-        put(&mut peer, "theirs");
-        // The peer announces its change without sending it yet: its heads are not the base.
-        let mut announce = peer.generate_sync_message(&mut state).unwrap();
-        announce.changes = ChunkList::empty();
-        let now = Timestamp::from_millis(0);
-        ours.handle(
-            now,
-            &mut doc,
-            DocInput::receive_deferring_reply(DocMessage::Sync(announce.encode())),
-        )
-        .unwrap();
-        let fan_out = FanOut::new(&doc, &base);
-        assert_eq!(ours.fan_out(now, &fan_out), None);
+        let mut fan_out = FanOut::new();
+        fan_out.prepare(&doc);
+        let mut sent = Vec::new();
+        for (peer, theirs, ours) in &mut peers {
+            let mut expected_state = ours.clone();
+            let expected = doc.generate_sync_message(&mut expected_state).unwrap();
+            let data = fan_out
+                .generate(&doc, ours)
+                .expect("a caught-up peer is served")
+                .expect("it lacks two changes");
+            assert_eq!(*ours, expected_state);
+            assert_eq!(data.to_vec(), expected.encode());
+            let message = Message::decode(&data).unwrap();
+            assert_eq!(message.changes.len(), 1, "V2: the changes in one chunk");
+            peer.receive_sync_message(theirs, message).unwrap();
+            assert_eq!(peer.get_heads(), doc.get_heads());
+            sent.push(data);
+        }
+        assert!(
+            Arc::ptr_eq(&sent[0], &sent[1]) && Arc::ptr_eq(&sent[1], &sent[2]),
+            "one copy of the message for all three"
+        );
+        // Nothing new: nothing more to say, as automerge would say nothing.
+        for (_, _, ours) in &mut peers {
+            assert_eq!(fan_out.generate(&doc, ours), Some(None));
+        }
     }
 }

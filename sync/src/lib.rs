@@ -127,13 +127,16 @@ mod fan_out;
 mod heads;
 mod message;
 mod peer_id;
+mod receive;
 mod timestamp;
 
 pub use connection::{
     Connection, ConnectionConfig, ConnectionError, ConnectionEvent, ConnectionInput,
     ConnectionResults, PeerInfo,
 };
-pub use doc_sync::{DocError, DocEvent, DocInput, DocMessage, DocResults, DocSync, PeerDocStatus};
+pub use doc_sync::{
+    DocError, DocEvent, DocInput, DocMessage, DocResults, DocSync, FannedOut, PeerDocStatus,
+};
 pub use document_id::{BadDocumentId, DocumentId};
 pub use fan_out::FanOut;
 pub use heads::{BadHead, decode_heads, encode_heads};
