@@ -288,6 +288,8 @@ impl DocTask {
                     };
                     if matches!(result, Ok(true)) {
                         batch.changed = true;
+                        // The task keeps the heads rather than asking automerge per message.
+                        self.heads = self.doc.get_heads();
                     }
                     local_done.push((done, result));
                 }
@@ -668,7 +670,8 @@ impl DocTask {
                 self.fail_writer(conn, format!("{}: {rejection}", self.id), batch);
                 return;
             }
-            batch.changed |= self.doc.get_heads() != before;
+            self.heads = self.doc.get_heads();
+            batch.changed |= self.heads != before;
         }
         batch
             .outgoing
