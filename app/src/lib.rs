@@ -118,7 +118,7 @@ struct SyncState {
 
 impl SyncState {
     /// Opens device storage and keeps a connection to the server for the app's lifetime.
-    fn start(signed_in: bool) -> Self {
+    fn start() -> Self {
         let sync = Self {
             repo: RwSignal::new_local(None),
             status: RwSignal::new(RepoStatus::default()),
@@ -127,13 +127,18 @@ impl SyncState {
         leptos::task::spawn_local(async move {
             let repo = Repo::open().await;
             repo.set_actor(identity::session_actor());
-            // A signed-in resident's new actors are registered before anything is sent as
-            // them (offline this fails quietly and is retried at the next start or sign-in).
-            if signed_in {
-                account::register_pending_actors().await;
-            }
             // The connection keeps going (and reconnecting) for as long as the page lives.
-            sync.connection.set_value(Some(repo.connect()));
+            // Before each attempt, a signed-in resident's actors are registered, so nothing is
+            // sent as an actor the server does not know (offline this fails quietly and is
+            // tried again before the next attempt).
+            sync.connection
+                .set_value(Some(repo.connect_prepared(std::rc::Rc::new(|| {
+                    Box::pin(async {
+                        if identity::signed_in() {
+                            account::register_pending_actors().await;
+                        }
+                    })
+                }))));
             sync.status.set(repo.status());
             repo.on_status(move |s| {
                 if s.waiting > 0 {
@@ -196,7 +201,7 @@ pub fn App() -> impl IntoView {
     state.refresh();
     let account = account::Account::start();
     provide_context(account);
-    let sync = SyncState::start(account.0.with_untracked(Option::is_some));
+    let sync = SyncState::start();
     provide_context(sync);
     // Signing in (here or in another tab, or the server saying the session ended) changes who
     // the connection is for: register this device's actors with the account, then reconnect.

@@ -490,9 +490,20 @@ impl<S: Storage + 'static> Repo<S> {
         self.connect_to(&url, Backoff::default())
     }
 
+    /// [`Repo::connect`], finishing `prepare` before each attempt to connect.
+    pub fn connect_prepared(&self, prepare: ws::Prepare) -> SyncConnection {
+        let url = ws::sync_url().unwrap_or_else(|| "ws://localhost/sync".to_owned());
+        ws::connect(
+            Box::new(self.clone()),
+            url,
+            Backoff::default(),
+            Some(prepare),
+        )
+    }
+
     /// [`Repo::connect`] to another URL or with another schedule.
     pub fn connect_to(&self, url: &str, backoff: Backoff) -> SyncConnection {
-        ws::connect(Box::new(self.clone()), url.to_owned(), backoff)
+        ws::connect(Box::new(self.clone()), url.to_owned(), backoff, None)
     }
 
     /// The transport is open: starts the handshake, after which every open document syncs.

@@ -95,6 +95,7 @@ struct Driver {
     repo: Box<dyn Endpoint>,
     url: String,
     backoff: Backoff,
+    prepare: Option<Prepare>,
     attempt: Cell<u32>,
     /// When the current connection's handshake finished (`Date.now()`).
     online_since: Cell<Option<f64>>,
@@ -124,11 +125,21 @@ impl Socket {
     }
 }
 
-pub(super) fn connect(repo: Box<dyn Endpoint>, url: String, backoff: Backoff) -> SyncConnection {
+/// Work to finish before each attempt to connect (the app registers the device's actors with
+/// the account, so the server accepts what it is about to send).
+pub type Prepare = Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>>;
+
+pub(super) fn connect(
+    repo: Box<dyn Endpoint>,
+    url: String,
+    backoff: Backoff,
+    prepare: Option<Prepare>,
+) -> SyncConnection {
     let driver = Rc::new(Driver {
         repo,
         url,
         backoff,
+        prepare,
         attempt: Cell::new(0),
         online_since: Cell::new(None),
         stopped: Cell::new(false),
@@ -172,6 +183,23 @@ pub(super) fn connect(repo: Box<dyn Endpoint>, url: String, backoff: Backoff) ->
 
 fn dial(driver: &Rc<Driver>) {
     if driver.stopped.get() {
+        return;
+    }
+    let Some(prepare) = driver.prepare.clone() else {
+        open_socket(driver);
+        return;
+    };
+    let weak = Rc::downgrade(driver);
+    wasm_bindgen_futures::spawn_local(async move {
+        prepare().await;
+        if let Some(driver) = weak.upgrade() {
+            open_socket(&driver);
+        }
+    });
+}
+
+fn open_socket(driver: &Rc<Driver>) {
+    if driver.stopped.get() || driver.socket.borrow().is_some() {
         return;
     }
     let Ok(ws) = WebSocket::new(&driver.url) else {
