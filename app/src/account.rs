@@ -62,18 +62,26 @@ impl Session {
     }
 }
 
-/// The signed-in account (`None`: reading only), in context for every screen.
+/// The signed-in account (`None`: reading only), in context for every screen; the second field
+/// counts sign-ins and sign-outs on this page, so an answer to an earlier question about the
+/// session cannot undo a later one.
 #[derive(Clone, Copy)]
-pub struct Account(pub RwSignal<Option<Session>>);
+pub struct Account(pub RwSignal<Option<Session>>, StoredValue<u32>);
 
 impl Account {
     /// Starts from the device's copy and asks the server whether the session still holds.
     pub fn start() -> Account {
         let cached = storage::get(CACHE_KEY).and_then(|s| Session::from_cache(&s));
         identity::set_signed_in(cached.is_some());
-        let account = Account(RwSignal::new(cached));
+        let account = Account(RwSignal::new(cached), StoredValue::new(0));
         spawn_local(async move {
-            match request("GET", SESSION, None).await {
+            let asked = account.1.get_value();
+            let answer = request("GET", SESSION, None).await;
+            if account.1.get_value() != asked {
+                // The resident signed in or out meanwhile: that is newer than this answer.
+                return;
+            }
+            match answer {
                 Ok((200, body)) => account.signed_in(Session::from_json(&body)),
                 Ok((401, _)) => account.signed_in(None),
                 // Offline or the server is away: keep what the device knew.
@@ -84,6 +92,7 @@ impl Account {
     }
 
     fn signed_in(self, session: Option<Session>) {
+        self.1.update_value(|n| *n += 1);
         identity::set_signed_in(session.is_some());
         match &session {
             Some(s) => {
