@@ -212,11 +212,16 @@ fn answer(result: Result<(u16, JsValue), Failure>) -> Result<Session, Failure> {
     {
         return Ok(session);
     }
-    Err(Failure::Code(
-        field(&body, "error")
+    Err(failure_of(status, &body))
+}
+
+/// The failure an answer that is not a success reports: its `error` code, else its status.
+pub(crate) fn failure_of(status: u16, body: &JsValue) -> Failure {
+    Failure::Code(
+        field(body, "error")
             .and_then(|e| e.as_string())
             .unwrap_or_else(|| format!("http_{status}")),
-    ))
+    )
 }
 
 /// Which of the two forms.

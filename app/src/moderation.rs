@@ -15,7 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::{
     Me,
-    account::{Account, Failure, failure_text, field, object, request},
+    account::{Account, Failure, failure_of, failure_text, field, object, request},
     i18n::{Text, t, tf, tr},
     identity,
     village::Village,
@@ -104,11 +104,7 @@ pub fn Moderate(target: ModerationTarget, path: String, #[prop(into)] id: String
             let body = object(&[("village", &village), ("target", &path), ("reason", &why)]);
             let outcome = match request("POST", "/api/reports", Some(body)).await {
                 Ok((status, _)) if (200..300).contains(&status) => Ok(()),
-                Ok((status, body)) => Err(Failure::Code(
-                    field(&body, "error")
-                        .and_then(|e| e.as_string())
-                        .unwrap_or_else(|| format!("http_{status}")),
-                )),
+                Ok((status, body)) => Err(failure_of(status, &body)),
                 Err(f) => Err(f),
             };
             match outcome {
@@ -216,11 +212,7 @@ pub fn ReportsTab() -> impl IntoView {
                     failure.try_set(None);
                 }
                 Ok((status, body)) => {
-                    failure.try_set(Some(Failure::Code(
-                        field(&body, "error")
-                            .and_then(|e| e.as_string())
-                            .unwrap_or_else(|| format!("http_{status}")),
-                    )));
+                    failure.try_set(Some(failure_of(status, &body)));
                 }
                 Err(f) => {
                     failure.try_set(Some(f));
