@@ -581,7 +581,7 @@ impl DocTask {
             if let Err(rejection) = verdict {
                 tracing::info!(doc = %self.id, peer = %peer.link.peer.peer_id, "{rejection}");
                 self.roll_back(&before);
-                self.fail_peer(conn, format!("{}: {rejection}", self.id), batch);
+                self.fail_peer(conn, rejection.to_refusal(self.id).to_string(), batch);
                 return;
             }
             batch.changed = true;
@@ -667,7 +667,7 @@ impl DocTask {
             if let Err(rejection) = verdict {
                 tracing::info!(doc = %self.id, peer = %link.peer.peer_id, "{rejection}");
                 self.roll_back(&before);
-                self.fail_writer(conn, format!("{}: {rejection}", self.id), batch);
+                self.fail_writer(conn, rejection.to_refusal(self.id).to_string(), batch);
                 return;
             }
             self.heads = self.doc.get_heads();

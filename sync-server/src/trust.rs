@@ -92,7 +92,7 @@ pub fn inbox_document_id(user: &str) -> DocumentId {
 }
 
 fn refuse(reason: impl Into<String>) -> Rejection {
-    Rejection(reason.into())
+    Rejection::new(reason)
 }
 
 fn now_ms() -> i64 {
@@ -310,15 +310,15 @@ impl ChangeValidator for TrustValidator {
             }
             if self.identities.actor_owner(change.actor_id()).as_ref() != Some(sender) {
                 return Err(refuse(format!(
-                    "change {}: its actor {} is not registered to {sender}",
-                    change.hash(),
+                    "its actor {} is not registered to {sender}",
                     change.actor_id()
-                )));
+                ))
+                .of_change(change.hash()));
             }
         }
         let user = self.identities.user(sender);
         model::validate_incoming(doc, &settled.heads, settled.kind, &user, now_ms())
-            .map_err(|violation| refuse(violation.to_string()))?;
+            .map_err(|violation| refuse(violation.to_string()).of_change(violation.change))?;
         if settled.kind == DocKind::Municipality {
             for association in new_associations(doc, incoming.before) {
                 self.identities.association_registered(&association, sender);

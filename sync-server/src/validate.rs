@@ -69,10 +69,41 @@ impl Incoming<'_> {
     }
 }
 
-/// Why changes were refused; the text goes to the peer in an `error` message.
+/// Why changes were refused; it goes to the peer in an `error` message (a [`sync::Refusal`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("change refused: {0}")]
-pub struct Rejection(pub String);
+#[error("change refused: {reason}")]
+pub struct Rejection {
+    /// The first change that broke a rule, if the validator knows it: the peer drops it and
+    /// rebuilds what depends on it (see the app's recovery).
+    pub change: Option<ChangeHash>,
+    pub reason: String,
+}
+
+impl Rejection {
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            change: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// The same rejection, naming the change that broke the rule.
+    pub fn of_change(self, change: ChangeHash) -> Self {
+        Self {
+            change: Some(change),
+            ..self
+        }
+    }
+
+    /// The `error` message's text for a peer whose changes to `document_id` this refused.
+    pub fn to_refusal(&self, document_id: DocumentId) -> sync::Refusal {
+        sync::Refusal {
+            document_id,
+            change: self.change,
+            reason: self.reason.clone(),
+        }
+    }
+}
 
 /// Judges incoming changes. Called on the document's task, with the document in memory: keep
 /// it quick and do no I/O.

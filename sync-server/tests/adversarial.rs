@@ -147,6 +147,18 @@ async fn refused(
         "{}: the error names the document and says {reason:?}: {message}",
         client.name
     );
+    // The app recovers from what the message says: which document, and which change first
+    // (for an attempt built on an earlier refused change, that earlier one).
+    let refusal = sync::Refusal::parse(&message)
+        .unwrap_or_else(|| panic!("{}: a refusal the app can read: {message}", client.name));
+    assert_eq!(refusal.document_id, id);
+    if let Some(change) = refusal.change {
+        assert!(
+            client.docs[&id].get_change_by_hash(&change).is_some(),
+            "{}: the change named is one the client sent",
+            client.name
+        );
+    }
     made
 }
 

@@ -291,7 +291,7 @@ struct NoForbidden;
 impl ChangeValidator for NoForbidden {
     fn validate(&self, incoming: &Incoming<'_>) -> Result<(), Rejection> {
         match incoming.doc.get(ROOT, "forbidden") {
-            Ok(Some(_)) => Err(Rejection("`forbidden` may not be written".into())),
+            Ok(Some(_)) => Err(Rejection::new("`forbidden` may not be written")),
             _ => Ok(()),
         }
     }

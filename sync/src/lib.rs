@@ -36,7 +36,9 @@
 //!    - `Ephemeral`, `RemoteSubscriptionChange`, `RemoteHeadsChanged`: optional features; a
 //!      server relays ephemeral data to the document's other peers with
 //!      [`Connection::encode_ephemeral`].
-//!    - `Left`, `RemoteError`, `Failed`: the connection is over; drop its `DocSync`s.
+//!    - `Left`, `RemoteError`, `Failed`: the connection is over; drop its `DocSync`s. A
+//!      `RemoteError` whose text parses as a [`Refusal`] names a document whose changes a
+//!      checking server refused.
 //! 3. A `DocSync` returned [`DocResults`]: encode each of `outgoing` with
 //!    [`Connection::encode_document_message`] and send it. For each event:
 //!    - `DocumentChanged`: the peer's changes are in the document. Store them durably before
@@ -128,6 +130,7 @@ mod heads;
 mod message;
 mod peer_id;
 mod receive;
+mod refusal;
 mod timestamp;
 
 pub use connection::{
@@ -144,4 +147,5 @@ pub use message::{
     DEFAULT_MAX_MESSAGE_SIZE, DecodeError, Message, PROTOCOL_VERSION, PeerMetadata, RemoteHeads,
 };
 pub use peer_id::{PeerId, StorageId};
+pub use refusal::Refusal;
 pub use timestamp::Timestamp;
