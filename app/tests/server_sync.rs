@@ -7,13 +7,15 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use app::repo::{DocHandle, Link, MemoryStorage, Repo};
+use app::repo::{DocHandle, Link, MemoryStorage, Repo, Storage, StorageKey};
 use automerge::{ROOT, ReadDoc, transaction::Transactable};
 use futures_util::{SinkExt, StreamExt};
 use sync::PeerId;
-use sync_server::{Config, DEFAULT_SEED, Server, SyncLimits};
+use sync_server::{
+    AcceptAll, ChangeValidator, Config, DEFAULT_SEED, Incoming, Rejection, Server, SyncLimits,
+};
 use tokio::{sync::mpsc, task::JoinHandle};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -34,16 +36,23 @@ struct Running {
 }
 
 async fn start_server(data: &std::path::Path) -> Running {
+    start_server_with(data, Arc::new(AcceptAll)).await
+}
+
+async fn start_server_with(data: &std::path::Path, validator: Arc<dyn ChangeValidator>) -> Running {
     let dist = data.join("dist");
     std::fs::create_dir_all(&dist).unwrap();
-    let server = Server::open(Config {
-        data: data.join("data"),
-        dist,
-        seed: DEFAULT_SEED.into(),
-        limits: SyncLimits::default(),
-        origins: Vec::new(),
-        clock: sync_server::Clock::system(),
-    })
+    let server = Server::open_with_validator(
+        Config {
+            data: data.join("data"),
+            dist,
+            seed: DEFAULT_SEED.into(),
+            limits: SyncLimits::default(),
+            origins: Vec::new(),
+            clock: sync_server::Clock::system(),
+        },
+        validator,
+    )
     .await
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -184,6 +193,107 @@ fn an_edit_reaches_the_server_and_another_device_even_when_made_offline() {
             value(&on_laptop, "test-note").as_deref() == Some("Dorpshuis dicht")
         })
         .await;
+        running.stop().await;
+    });
+}
+
+/// Refuses every change that writes the root key `forbidden`, naming it.
+struct NoForbidden;
+
+impl ChangeValidator for NoForbidden {
+    fn validate(&self, incoming: &Incoming<'_>) -> Result<(), Rejection> {
+        for change in incoming.changes() {
+            let writes_it = change.decode().operations.iter().any(|op| {
+                op.obj == automerge::legacy::ObjectId::Root
+                    && op.key == automerge::legacy::Key::Map("forbidden".into())
+            });
+            if writes_it {
+                return Err(
+                    Rejection::new("`forbidden` may not be written").of_change(change.hash())
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn after_a_refusal_the_device_rebuilds_the_document_and_its_later_edits_still_arrive() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    tokio::task::LocalSet::new().block_on(&runtime, async {
+        let dir = tempfile::tempdir().unwrap();
+        let running = start_server_with(dir.path(), Arc::new(NoForbidden)).await;
+        let url = running.server.bootstrap().villages[0].doc.clone();
+
+        let storage = MemoryStorage::new();
+        let phone = Repo::new(storage.clone(), PeerId::new("phone"), now_ms);
+        let refusals = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let seen = refusals.clone();
+        phone
+            .on_refused(move |refusal| seen.borrow_mut().push(refusal.clone()))
+            .detach();
+        connect(&phone, running.addr).await;
+        let village = phone.find(&url).await.unwrap();
+        until("the village arrives", || {
+            phone.status().online && village.with_doc(|d| !d.get_heads().is_empty())
+        })
+        .await;
+        put(&village, "test-note", "before").await;
+        until("the server has the first edit", || phone.status().synced()).await;
+
+        // Offline: a forbidden edit, then, built on it, an honest one.
+        running.stop().await;
+        until("the phone notices", || !phone.status().online).await;
+        put(&village, "forbidden", "sneaky").await;
+        put(&village, "test-note", "after").await;
+        assert_eq!(phone.status().waiting, 2);
+
+        let running = start_server_with(dir.path(), Arc::new(NoForbidden)).await;
+        connect(&phone, running.addr).await;
+        until("the server refuses", || !refusals.borrow().is_empty()).await;
+        let refusal = refusals.borrow()[0].clone();
+        assert_eq!(refusal.document_id, village.id());
+        let named = refusal.change.expect("the server names the change");
+        assert!(village.with_doc(|d| d.get_change_by_hash(&named).is_some()));
+        until("the connection is closed", || !phone.status().online).await;
+
+        let recovery = village.recover(&refusal, |_, _| true).await.unwrap();
+        assert_eq!(recovery.dropped, vec![named]);
+        assert_eq!((recovery.kept, recovery.replayed), (0, 1));
+        assert_eq!(value(&village, "forbidden"), None);
+        assert_eq!(value(&village, "test-note").as_deref(), Some("after"));
+        assert_eq!(phone.status().waiting, 1);
+
+        // Storage holds the rebuilt document, and the refused change aside.
+        let stored = storage
+            .load_range(&StorageKey::document(village.id()))
+            .await
+            .unwrap();
+        assert!(stored.iter().any(|(k, bytes)| k.parts()[1] == "refused"
+            && automerge::Change::from_bytes(bytes.clone()).unwrap().hash() == named));
+        let reloaded = Repo::new(storage.clone(), PeerId::new("phone-again"), now_ms);
+        let again = reloaded.find(&url).await.unwrap();
+        assert_eq!(value(&again, "forbidden"), None);
+        assert_eq!(value(&again, "test-note").as_deref(), Some("after"));
+
+        // Back online, the honest edit goes through; another device gets it and not the other.
+        connect(&phone, running.addr).await;
+        until("the honest edit reaches the server", || {
+            phone.status().online && phone.status().synced()
+        })
+        .await;
+        assert_eq!(refusals.borrow().len(), 1, "refused once only");
+        let tablet = Repo::new(MemoryStorage::new(), PeerId::new("tablet"), now_ms);
+        connect(&tablet, running.addr).await;
+        let on_tablet = tablet.find(&url).await.unwrap();
+        until("the tablet sees the honest edit", || {
+            value(&on_tablet, "test-note").as_deref() == Some("after")
+        })
+        .await;
+        assert_eq!(value(&on_tablet, "forbidden"), None);
         running.stop().await;
     });
 }

@@ -35,6 +35,18 @@ pub enum DocKind {
 }
 
 impl DocKind {
+    /// The kind whose [`DocKind::as_str`] is `name`.
+    pub fn from_name(name: &str) -> Option<DocKind> {
+        [
+            DocKind::Municipality,
+            DocKind::Village,
+            DocKind::Conversation,
+            DocKind::Inbox,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+
     /// The string stored under `kind`.
     pub fn as_str(self) -> &'static str {
         match self {

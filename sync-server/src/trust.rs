@@ -108,14 +108,7 @@ fn parse_kind(value: Option<(Value<'_>, ObjId)>) -> Option<DocKind> {
     let ScalarValue::Str(s) = s.as_ref() else {
         return None;
     };
-    [
-        DocKind::Municipality,
-        DocKind::Village,
-        DocKind::Conversation,
-        DocKind::Inbox,
-    ]
-    .into_iter()
-    .find(|k| k.as_str() == s.as_str())
+    DocKind::from_name(s)
 }
 
 fn root_str(doc: &Automerge, key: &str) -> Option<String> {

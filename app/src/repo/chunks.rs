@@ -260,11 +260,19 @@ impl Chunks {
         self.is_saved(doc) && split_view_record(record).is_some_and(|(listed, _)| listed == stored)
     }
 
+    /// The document was rebuilt from `base` (heads stored chunks hold) after the server
+    /// refused changes: what is stored beyond `base` is no longer the document's, so the next
+    /// write must not count on it (see [`Chunks::compaction`], which replaces it all).
+    pub fn rebased(&mut self, base: &[ChangeHash]) {
+        self.saved_heads = base.to_vec();
+    }
+
     /// Books a write that storage finished.
     pub fn written(&mut self, write: &Write) {
         for key in &write.deletes {
             self.known.remove(key);
         }
+        // Puts beyond `kinds` are not chunks (refused changes kept aside).
         for ((key, bytes), kind) in write.puts.iter().zip(&write.kinds) {
             self.known.insert(key.clone(), (*kind, bytes.len()));
         }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use sync::{
     Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocEvent, DocInput, DocResults,
-    DocSync, DocumentId, PeerInfo, Timestamp,
+    DocSync, DocumentId, PeerInfo, Refusal, Timestamp,
 };
 
 use super::OpenDoc;
@@ -22,6 +22,8 @@ pub(crate) struct Output {
     pub changed: Vec<DocumentId>,
     /// Documents whose server heads we learned: store the sync state, update the status.
     pub their_heads: Vec<DocumentId>,
+    /// Changes the server refused (it closed the connection): recover the document.
+    pub refused: Vec<Refusal>,
 }
 
 #[derive(Debug)]
@@ -114,9 +116,11 @@ impl Client {
                         self.handle_doc(now, document_id, open, input, &mut output);
                     }
                 }
-                ConnectionEvent::Left
-                | ConnectionEvent::RemoteError(_)
-                | ConnectionEvent::Failed(_) => output.close = true,
+                ConnectionEvent::RemoteError(text) => {
+                    output.refused.extend(Refusal::parse(&text));
+                    output.close = true;
+                }
+                ConnectionEvent::Left | ConnectionEvent::Failed(_) => output.close = true,
                 ConnectionEvent::Ephemeral { .. }
                 | ConnectionEvent::RemoteSubscriptionChange { .. }
                 | ConnectionEvent::RemoteHeadsChanged { .. } => {}

@@ -39,6 +39,7 @@ mod backoff;
 mod chunks;
 mod client;
 mod idb;
+mod rebase;
 mod storage;
 mod ws;
 
@@ -50,7 +51,7 @@ use std::{
 };
 
 use automerge::{Automerge, ChangeHash};
-use sync::{BadDocumentId, DocumentId, PeerId, PeerInfo, PeerMetadata, Timestamp};
+use sync::{BadDocumentId, DocumentId, PeerId, PeerInfo, PeerMetadata, Refusal, Timestamp};
 
 pub use backoff::Backoff;
 pub use chunks::StoredView;
@@ -190,6 +191,18 @@ pub struct DocStatus {
     pub waiting: usize,
     /// Neither this device nor the server has the document.
     pub unavailable: bool,
+}
+
+/// What [`DocHandle::recover`] did with the changes the server did not have.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Kept as they were.
+    pub kept: usize,
+    /// Made again as new changes (they were built on a left-out one).
+    pub replayed: usize,
+    /// Left out: the one the server named, what the rules refuse, what could not be made
+    /// again.
+    pub dropped: Vec<ChangeHash>,
 }
 
 /// Why a document could not be opened.
@@ -526,6 +539,8 @@ impl<S: Storage + 'static> Repo<S> {
             let State { docs, client, .. } = &mut *state;
             client.receive(now, bytes, docs)
         };
+        let mut output = output;
+        let refused = std::mem::take(&mut output.refused);
         let mut changed = output.changed.clone();
         let mut their_heads = output.their_heads.clone();
         changed.sort();
@@ -537,6 +552,11 @@ impl<S: Storage + 'static> Repo<S> {
             self.notify_doc(*id);
         }
         self.notify_status();
+        for refusal in refused {
+            if self.state().docs.contains_key(&refusal.document_id) {
+                self.notify_refused(&refusal);
+            }
+        }
         let repo = self.clone();
         async move {
             for id in changed {
@@ -733,6 +753,38 @@ impl<S: Storage + 'static> Repo<S> {
         }
     }
 
+    fn notify_refused(&self, refusal: &Refusal) {
+        let callbacks: Vec<_> = self
+            .shared
+            .listeners
+            .borrow()
+            .refused
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect();
+        for f in callbacks {
+            f(refusal);
+        }
+    }
+
+    /// Calls `f` when the server refused changes to an open document (and closed the
+    /// connection). Recover with [`DocHandle::recover`] before the next connection, or the same
+    /// changes are sent, and refused, again.
+    pub fn on_refused(&self, f: impl Fn(&Refusal) + 'static) -> Subscription {
+        let mut listeners = self.shared.listeners.borrow_mut();
+        let id = listeners.next_id();
+        listeners.refused.push((id, Rc::new(f)));
+        Subscription {
+            listeners: Rc::downgrade(&self.shared.listeners),
+            id,
+        }
+    }
+
+    /// The handle of an open document, if it is open.
+    pub fn open_handle(&self, id: DocumentId) -> Option<DocHandle<S>> {
+        self.state().docs.contains_key(&id).then(|| self.handle(id))
+    }
+
     fn notify_status(&self) {
         let status = self.status();
         {
@@ -912,6 +964,64 @@ impl<S: Storage + 'static> DocHandle<S> {
         }
     }
 
+    /// Recovers from the server refusing changes to this document (see [`Repo::on_refused`]):
+    /// rebuilds it from the heads the server is known to have, leaves out the change the
+    /// server named, and puts this device's later changes back on top — as they were where
+    /// they do not depend on a left-out change, otherwise made again as new operations by this
+    /// device's actor — each only if `keep(doc, before)` accepts the changes `doc` has beyond
+    /// `before` (the app's own rules, the server's). Subscribers hear of the new state at once.
+    ///
+    /// Storage then holds the rebuilt document as one snapshot in place of every chunk, and
+    /// each left-out change under `[doc, "refused", hash]` (written in the same transaction),
+    /// so nothing typed is lost though it is no longer shown or sent.
+    pub async fn recover(
+        &self,
+        refusal: &Refusal,
+        keep: impl FnMut(&Automerge, &[ChangeHash]) -> bool,
+    ) -> Result<Recovery, StorageError> {
+        let (recovery, write) = {
+            let mut state = self.repo.state_mut();
+            let actor = state.actor.clone();
+            let Some(open) = state.docs.get_mut(&self.id) else {
+                return Ok(Recovery::default());
+            };
+            let base = open.known_server_heads();
+            let actor = actor.unwrap_or_else(|| open.doc.get_actor().clone());
+            let Ok(rebased) = rebase::rebase(&open.doc, &base, refusal.change, &actor, keep) else {
+                // Only if the server's heads were not in the document: nothing to rebuild from.
+                return Ok(Recovery::default());
+            };
+            open.doc = rebased.doc;
+            open.chunks.rebased(&base);
+            let mut write = open.chunks.compaction(&open.doc);
+            for change in &rebased.dropped {
+                write.puts.push((
+                    StorageKey::refused(self.id, &change.hash()),
+                    change.raw_bytes().to_vec(),
+                ));
+            }
+            let recovery = Recovery {
+                kept: rebased.kept,
+                replayed: rebased.replayed,
+                dropped: rebased.dropped.iter().map(|c| c.hash()).collect(),
+            };
+            (recovery, write)
+        };
+        self.repo.notify_doc(self.id);
+        self.repo.notify_status();
+        self.repo
+            .shared
+            .storage
+            .write(&write.puts, &write.deletes)
+            .await?;
+        if let Some(open) = self.repo.state_mut().docs.get_mut(&self.id) {
+            open.chunks.written(&write);
+        }
+        self.repo.notify_status();
+        self.repo.notify_saved(self.id);
+        Ok(recovery)
+    }
+
     /// Replaces the chunks this tab loaded or wrote by one snapshot, in one transaction
     /// (saves also compact on their own once incremental chunks outgrow the snapshot).
     pub async fn compact(&self) -> Result<(), StorageError> {
@@ -920,6 +1030,7 @@ impl<S: Storage + 'static> DocHandle<S> {
 }
 
 type StatusListener = Rc<dyn Fn(&RepoStatus)>;
+type RefusedListener = Rc<dyn Fn(&Refusal)>;
 type DocListener = Rc<dyn Fn()>;
 type DocListenerEntry = (u64, DocumentId, DocListener);
 
@@ -929,6 +1040,7 @@ struct Listeners {
     status: Vec<(u64, StatusListener)>,
     docs: Vec<DocListenerEntry>,
     saved: Vec<DocListenerEntry>,
+    refused: Vec<(u64, RefusedListener)>,
 }
 
 impl Listeners {
@@ -959,6 +1071,7 @@ impl Drop for Subscription {
             listeners.status.retain(|(id, _)| *id != self.id);
             listeners.docs.retain(|(id, _, _)| *id != self.id);
             listeners.saved.retain(|(id, _, _)| *id != self.id);
+            listeners.refused.retain(|(id, _)| *id != self.id);
         }
     }
 }

@@ -13,6 +13,9 @@ pub struct StorageKey(Vec<String>);
 /// The kind part of a view's key.
 const VIEW: &str = "view";
 
+/// The kind part of a refused change's key.
+const REFUSED: &str = "refused";
+
 /// What a document's storage key holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChunkKind {
@@ -53,6 +56,17 @@ impl StorageKey {
     /// not know, so a JS repo on the same origin still reads the document.
     pub fn view(document: DocumentId, name: &str) -> Self {
         Self(vec![document.to_string(), VIEW.to_owned(), name.to_owned()])
+    }
+
+    /// `[document, "refused", hash]`: a change of this device's that the server refused, kept
+    /// (not loaded) so that what a resident typed is never silently lost. Like views, a kind
+    /// automerge-repo's loaders skip.
+    pub fn refused(document: DocumentId, change: &automerge::ChangeHash) -> Self {
+        Self(vec![
+            document.to_string(),
+            REFUSED.to_owned(),
+            change.to_string(),
+        ])
     }
 
     /// The name of a `[document, "view", name]` key, if it is one.
