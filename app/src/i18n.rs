@@ -111,6 +111,14 @@ catalogue! {
         "De opslag van dit apparaat is vol. Je wijzigingen blijven bewaard zolang de app open is; maak ruimte vrij.",
         "This device's storage is full. Your changes are kept while the app is open; free up some space."
     ),
+    Refused => (
+        "De server heeft een wijziging van je niet aangenomen: {reason}. Die wijziging is teruggedraaid; je andere wijzigingen blijven staan en worden verstuurd.",
+        "The server did not accept one of your changes: {reason}. That change was undone; your other changes stay and are sent."
+    ),
+    RefusedDetails => ("Wat de server zei", "What the server said"),
+    RefusedNotAllowed => ("je mag dit niet (meer) wijzigen", "you may not (or no longer) change this"),
+    RefusedSignIn => ("je bent niet (meer) ingelogd", "you are not (or no longer) signed in"),
+    Dismiss => ("Sluiten", "Close"),
     // Help (hulp).
     HelpHeading => ("Hulp in {village}", "Help in {village}"),
     HelpIntro => (

@@ -114,6 +114,10 @@ struct SyncState {
     status: RwSignal<RepoStatus>,
     /// The connection to the server; it stops when this is dropped, so the root keeps it.
     connection: StoredValue<Option<SyncConnection>, LocalStorage>,
+    /// The server's last refusal of a change of ours, until the resident closes the message.
+    refused: RwSignal<Option<sync::Refusal>>,
+    /// Who the resident is, with their roles (set once [`Me`] exists): recovery judges by it.
+    me: StoredValue<Option<Me>>,
 }
 
 impl SyncState {
@@ -123,6 +127,8 @@ impl SyncState {
             repo: RwSignal::new_local(None),
             status: RwSignal::new(RepoStatus::default()),
             connection: StoredValue::new_local(None),
+            refused: RwSignal::new(None),
+            me: StoredValue::new(None),
         };
         leptos::task::spawn_local(async move {
             let repo = Repo::open().await;
@@ -140,6 +146,28 @@ impl SyncState {
                     })
                 }))));
             sync.status.set(repo.status());
+            // The server refused a change (and closed the connection): rebuild that document
+            // from the server's copy with this device's other edits on top, judged by the same
+            // rules the server applies, before the next connection sends it again.
+            let recovering = repo.clone();
+            repo.on_refused(move |refusal| {
+                sync.refused.try_set(Some(refusal.clone()));
+                let (repo, refusal) = (recovering.clone(), refusal.clone());
+                let me = sync.me.get_value().map(|me| me.0.get_untracked());
+                leptos::task::spawn_local(async move {
+                    let Some(handle) = repo.open_handle(refusal.document_id) else {
+                        return;
+                    };
+                    let user = me.unwrap_or_else(identity::current_user);
+                    let now = js_sys::Date::now() as i64;
+                    let _ = handle
+                        .recover(&refusal, |doc, before| {
+                            village_doc::allowed_by_rules(doc, before, &user, now)
+                        })
+                        .await;
+                });
+            })
+            .detach();
             repo.on_status(move |s| {
                 if s.waiting > 0 {
                     identity::session_actor_used();
@@ -226,7 +254,9 @@ pub fn App() -> impl IntoView {
             .with(|b| b.as_ref().map(|b| b.municipality.clone()))
     }));
     provide_context(municipality);
-    provide_context(Me::start(municipality, account));
+    let me = Me::start(municipality, account);
+    provide_context(me);
+    sync.me.set_value(Some(me));
     me::keep_followed_open();
 
     // Keep the page's language and the stored choice in step with the toggle.
@@ -378,7 +408,60 @@ fn SyncStatusBar() -> impl IntoView {
                 <span data-testid="synced">{synced}</span>
             </div>
             <p class="error-line" role="alert">{storage_problem}</p>
+            <RefusedNotice />
         </Show>
+    }
+}
+
+/// Says, as an alert, that the server refused a change of the resident's and that it was
+/// undone while their other changes stay; the server's own words are behind "details".
+#[component]
+fn RefusedNotice() -> impl IntoView {
+    let lang = expect_context::<AppState>().lang;
+    let refused = expect_context::<SyncState>().refused;
+    let message = move || {
+        refused.with(|r| {
+            r.as_ref().map(|r| {
+                let gist = if r.reason.contains("sign in") || r.reason.contains("not registered") {
+                    Text::RefusedSignIn
+                } else {
+                    Text::RefusedNotAllowed
+                };
+                (
+                    tf(
+                        lang.get(),
+                        Text::Refused,
+                        &[("reason", t(lang.get(), gist))],
+                    ),
+                    r.reason.clone(),
+                )
+            })
+        })
+    };
+    view! {
+        <div role="alert" data-testid="refused">
+            {move || {
+                message()
+                    .map(|(text, reason)| {
+                        view! {
+                            <div class="error-line refused">
+                                <p>{text}</p>
+                                <details>
+                                    <summary>{tr(lang, Text::RefusedDetails)}</summary>
+                                    <p lang="en">{reason}</p>
+                                </details>
+                                <button
+                                    type="button"
+                                    data-testid="refused-dismiss"
+                                    on:click=move |_| refused.set(None)
+                                >
+                                    {tr(lang, Text::Dismiss)}
+                                </button>
+                            </div>
+                        }
+                    })
+            }}
+        </div>
     }
 }
 
