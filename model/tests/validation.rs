@@ -751,7 +751,8 @@ fn only_the_server_takes_roles_away() {
     }
     // Nor may a client drop a whole role list.
     let wipe = raw(server.automerge(), |tx, am| {
-        tx.delete(obj(am, "associations/fanfare"), "admins").unwrap()
+        tx.delete(obj(am, "associations/fanfare"), "admins")
+            .unwrap()
     });
     refused_at(
         judge(&fanfare_admin(), &wipe),
