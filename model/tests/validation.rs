@@ -708,7 +708,8 @@ fn only_the_server_takes_roles_away() {
     // Each revocation made with the model's own operation on a client's copy, by whoever
     // would be allowed to ask the server for it: the association's admin, the municipality
     // admin, the member leaving.
-    let attempts: [(User, &str, Box<dyn Fn(&mut MunicipalityDoc)>); 4] = [
+    type Revoke<'a> = Box<dyn Fn(&mut MunicipalityDoc) + 'a>;
+    let attempts: [(User, &str, Revoke); 4] = [
         (
             fanfare_admin(),
             "associations/fanfare/admins/bert",
