@@ -10,7 +10,8 @@
 //!
 //! The check reads every public document (the municipality's and the villages') on its own task,
 //! walking all maps once: sign-up is rare, and it needs no index kept up to date on every
-//! accepted change. Role lists (`brokers`, `admins`, `members`) are not looked at: roles come
+//! accepted change. One check runs at a time ([`SCANS`]), so a burst of sign-ups holds up each
+//! document's task for one walk at a time rather than piling walks onto it. Role lists (`brokers`, `admins`, `members`) are not looked at: roles come
 //! from the accounts, and a seed naming a broker's user id means that id is theirs to claim.
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -18,6 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use automerge::{Automerge, ObjId, ObjType, ReadDoc, ScalarValueRef, ValueRef};
 use model::UserId;
 use sync::DocumentId;
+use tokio::sync::Semaphore;
 
 use super::AccountError;
 use crate::hub::Hub;
@@ -27,6 +29,9 @@ const PERSON_FIELDS: &[&str] = &["author", "filled_by", "added_by"];
 /// Maps whose keys are user ids, each entry that person's.
 const PERSON_MAPS: &[&str] = &["volunteers", "signups", "reactions", "participants"];
 
+/// One check at a time in this process.
+static SCANS: Semaphore = Semaphore::const_new(1);
+
 /// Whether any of `docs` names `user` as the person behind something. Loads the documents
 /// that are not in memory; a document that cannot be read fails the check.
 pub(crate) async fn named_in(
@@ -34,6 +39,10 @@ pub(crate) async fn named_in(
     docs: &[DocumentId],
     user: &UserId,
 ) -> Result<bool, AccountError> {
+    let _one_at_a_time = SCANS
+        .acquire()
+        .await
+        .map_err(|_| AccountError::Internal("scans closed".into()))?;
     for &doc in docs {
         let found = Arc::new(Mutex::new(false));
         let (out, id) = (found.clone(), user.clone());

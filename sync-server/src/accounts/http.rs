@@ -129,7 +129,9 @@ async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<UserId, A
 }
 
 async fn sign_up(State(state): St, Json(req): Json<SignUp>) -> Result<Response, AccountError> {
-    // A proposed id that no account has but the public documents name is someone else's.
+    // A proposed id that no account has but the public documents name is someone else's
+    // (checked after the cheap checks, as it reads every public document).
+    super::Accounts::check_sign_up(&req)?;
     if let Some(id) = req.user_id.as_deref().and_then(|id| UserId::new(id).ok())
         && !state.accounts.has_account(&id).await?
         && super::claims::named_in(&state.hub, &public_documents(&state), &id).await?

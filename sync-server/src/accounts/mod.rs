@@ -385,6 +385,14 @@ impl Accounts {
         self.inner.secure_cookies
     }
 
+    /// The checks of [`Self::sign_up`] that need no hashing and no database, so a request
+    /// they refuse costs nothing more.
+    pub(crate) fn check_sign_up(req: &SignUp) -> Result<(), AccountError> {
+        let email = normalize_email(&req.email)?;
+        check_display_name(&req.display_name)?;
+        password::check_strength(&req.password, &email).map_err(AccountError::WeakPassword)
+    }
+
     /// Creates an account and signs it in.
     pub async fn sign_up(&self, req: SignUp) -> Result<(Account, SessionToken), AccountError> {
         let email = normalize_email(&req.email)?;
