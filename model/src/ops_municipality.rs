@@ -194,6 +194,67 @@ impl MunicipalityDoc {
         Ok(true)
     }
 
+    /// The server takes the area broker role of `village` from `broker` (role data is written
+    /// by the server only, like [`Self::grant_broker`]). Returns whether anything was removed
+    /// (false: the document did not list them).
+    pub fn revoke_broker(
+        &mut self,
+        village: &VillageId,
+        broker: &UserId,
+        now: i64,
+    ) -> Result<bool, OpError> {
+        self.writable()?;
+        let v = self.find("villages", village.as_str(), "village")?;
+        self.remove_role(get_obj(&self.am, &v, "brokers"), broker, now)
+    }
+
+    /// The server takes the admin role of `association` from `user` (see
+    /// [`Self::revoke_broker`]).
+    pub fn revoke_association_admin(
+        &mut self,
+        association: &AssociationId,
+        user: &UserId,
+        now: i64,
+    ) -> Result<bool, OpError> {
+        self.revoke_in_association(association, "admins", user, now)
+    }
+
+    /// The server ends `user`'s membership of `association` (see [`Self::revoke_broker`]).
+    pub fn revoke_association_member(
+        &mut self,
+        association: &AssociationId,
+        user: &UserId,
+        now: i64,
+    ) -> Result<bool, OpError> {
+        self.revoke_in_association(association, "members", user, now)
+    }
+
+    fn revoke_in_association(
+        &mut self,
+        association: &AssociationId,
+        list: &'static str,
+        user: &UserId,
+        now: i64,
+    ) -> Result<bool, OpError> {
+        self.writable()?;
+        let o = self.find("associations", association.as_str(), "association")?;
+        self.remove_role(get_obj(&self.am, &o, list), user, now)
+    }
+
+    /// Deletes `user`'s key from the role list `list`, if it has one.
+    fn remove_role(
+        &mut self,
+        list: Option<ObjId>,
+        user: &UserId,
+        now: i64,
+    ) -> Result<bool, OpError> {
+        let Some(list) = list.filter(|l| has_key(&self.am, l, user.as_str())) else {
+            return Ok(false);
+        };
+        self.write(now, |tx| tx.delete(&list, user.as_str()))?;
+        Ok(true)
+    }
+
     fn check_association(&self, draft: &AssociationDraft) -> Result<(), OpError> {
         check_text("name", &draft.name, limits::TITLE, true)?;
         check_text("description", &draft.description, limits::BODY, false)?;

@@ -980,6 +980,70 @@ fn register_and_edit_association() {
 }
 
 #[test]
+fn revoking_takes_roles_away_and_granting_gives_them_back() {
+    let mut m = municipality();
+    let a = fanfare();
+    m.register_association(&anna(), &a, &association_draft(&["ulft"]), NOW)
+        .unwrap();
+    m.grant_broker(&ulft(), &uid("bea"), NOW).unwrap();
+    m.grant_association_admin(&a, &uid("bert"), NOW).unwrap();
+    m.grant_association_member(&a, &uid("cor"), NOW).unwrap();
+
+    assert_eq!(m.revoke_broker(&ulft(), &uid("bea"), NOW + 1), Ok(true));
+    assert_eq!(m.revoke_broker(&ulft(), &uid("bea"), NOW + 1), Ok(false));
+    assert!(m.roles_of(&uid("bea"), false).broker_of.is_empty());
+    let brokers = |m: &MunicipalityDoc| {
+        m.villages()
+            .into_iter()
+            .find(|v| v.id == "ulft")
+            .unwrap()
+            .brokers
+    };
+    assert!(brokers(&m).is_empty());
+    assert!(matches!(
+        m.revoke_broker(&VillageId::new("nope").unwrap(), &uid("bea"), NOW),
+        Err(OpError::NotFound { .. })
+    ));
+
+    assert_eq!(
+        m.revoke_association_admin(&a, &uid("bert"), NOW + 2),
+        Ok(true)
+    );
+    assert_eq!(
+        m.revoke_association_admin(&a, &uid("bert"), NOW + 2),
+        Ok(false)
+    );
+    assert!(m.roles_of(&uid("bert"), false).admin_of.is_empty());
+    assert_eq!(m.association("fanfare").unwrap().admins, vec!["anna"]);
+    // Taking one role leaves the others: Cor is still a member, Anna still admin.
+    assert!(m.roles_of(&uid("cor"), false).member_of.contains(&a));
+    assert_eq!(
+        m.revoke_association_member(&a, &uid("cor"), NOW + 3),
+        Ok(true)
+    );
+    assert!(m.roles_of(&uid("cor"), false).member_of.is_empty());
+    assert!(m.roles_of(&uid("anna"), false).admin_of.contains(&a));
+    // No members list at all (nobody ever joined): nothing to take.
+    assert_eq!(
+        m.revoke_association_member(&a, &uid("anna"), NOW + 3),
+        Ok(false)
+    );
+    assert!(matches!(
+        m.revoke_association_admin(&vv(), &uid("anna"), NOW),
+        Err(OpError::NotFound { .. })
+    ));
+
+    // Granted again after being taken away.
+    assert_eq!(m.grant_broker(&ulft(), &uid("bea"), NOW + 4), Ok(true));
+    assert_eq!(brokers(&m), vec!["bea"]);
+    assert_eq!(
+        m.grant_association_admin(&a, &uid("bert"), NOW + 4),
+        Ok(true)
+    );
+    assert!(m.roles_of(&uid("bert"), false).admin_of.contains(&a));
+}
+
+#[test]
 fn news_and_knowledge_by_municipality_and_brokers() {
     let mut m = municipality();
     let art = ArticleDraft {

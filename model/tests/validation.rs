@@ -655,6 +655,139 @@ fn promoting_yourself_to_admin_and_editing_a_foreign_association_are_refused() {
 }
 
 #[test]
+fn only_the_server_takes_roles_away() {
+    let fanfare = AssociationId::new("fanfare").unwrap();
+    let mut server = municipality();
+    server
+        .register_association(
+            &fanfare_admin(),
+            &fanfare,
+            &AssociationDraft {
+                name: "Fanfare".into(),
+                category: AssociationCategory::Music,
+                villages: vec![ulft()],
+                description: String::new(),
+                contacts: vec![],
+                website: String::new(),
+            },
+            NOW,
+        )
+        .unwrap();
+    server.grant_broker(&ulft(), &uid("bea"), NOW).unwrap();
+    server
+        .grant_association_admin(&fanfare, &uid("bert"), NOW)
+        .unwrap();
+    server
+        .grant_association_member(&fanfare, &uid("carla"), NOW)
+        .unwrap();
+    let judge = |user: &User, changes: &[model::automerge::Change]| {
+        judge_both(
+            server.automerge(),
+            DocKind::Municipality,
+            user,
+            changes,
+            NOW,
+        )
+    };
+    let refused_at = |r: Result<(), Violation>, path: &str| {
+        let v = r.expect_err("a client's revocation is refused");
+        assert_eq!(v.path.to_string(), path);
+        assert!(
+            matches!(
+                v.reason,
+                ViolationReason::Denied(DenyReason::NotAllowed { .. })
+            ),
+            "{v}"
+        );
+    };
+    let carla_member = {
+        let mut u = carla();
+        u.roles.member_of.insert(fanfare.clone());
+        u
+    };
+    // Each revocation made with the model's own operation on a client's copy, by whoever
+    // would be allowed to ask the server for it: the association's admin, the municipality
+    // admin, the member leaving.
+    type Revoke<'a> = Box<dyn Fn(&mut MunicipalityDoc) + 'a>;
+    let attempts: [(User, &str, Revoke); 4] = [
+        (
+            fanfare_admin(),
+            "associations/fanfare/admins/bert",
+            Box::new(|m| {
+                m.revoke_association_admin(&fanfare, &uid("bert"), NOW)
+                    .unwrap();
+            }),
+        ),
+        (
+            muni_admin(),
+            "associations/fanfare/members/carla",
+            Box::new(|m| {
+                m.revoke_association_member(&fanfare, &uid("carla"), NOW)
+                    .unwrap();
+            }),
+        ),
+        (
+            carla_member,
+            "associations/fanfare/members/carla",
+            Box::new(|m| {
+                m.revoke_association_member(&fanfare, &uid("carla"), NOW)
+                    .unwrap();
+            }),
+        ),
+        (
+            muni_admin(),
+            "villages/ulft/brokers/bea",
+            Box::new(|m| {
+                m.revoke_broker(&ulft(), &uid("bea"), NOW).unwrap();
+            }),
+        ),
+    ];
+    for (user, path, revoke) in &attempts {
+        let mut phone = server.fork(actor(80));
+        let heads = phone.heads();
+        revoke(&mut phone);
+        let changes = phone.changes_since(&heads);
+        assert_eq!(changes.len(), 1);
+        refused_at(judge(user, &changes), path);
+    }
+    // Nor may a client drop a whole role list.
+    let wipe = raw(server.automerge(), |tx, am| {
+        tx.delete(obj(am, "associations/fanfare"), "admins")
+            .unwrap()
+    });
+    refused_at(
+        judge(&fanfare_admin(), &wipe),
+        "associations/fanfare/admins",
+    );
+
+    // The server's own revocation is what the app reads.
+    assert!(
+        server
+            .roles_of(&uid("bert"), false)
+            .admin_of
+            .contains(&fanfare)
+    );
+    server
+        .revoke_association_admin(&fanfare, &uid("bert"), NOW + 1)
+        .unwrap();
+    server.revoke_broker(&ulft(), &uid("bea"), NOW + 1).unwrap();
+    assert!(server.roles_of(&uid("bert"), false).admin_of.is_empty());
+    assert!(server.roles_of(&uid("bea"), false).broker_of.is_empty());
+    assert!(
+        server
+            .roles_of(&uid("carla"), false)
+            .member_of
+            .contains(&fanfare)
+    );
+    assert!(
+        server
+            .roles_of(&uid("arie"), false)
+            .admin_of
+            .contains(&fanfare)
+    );
+}
+
+#[test]
 fn a_broker_cannot_open_a_consultation_for_another_village() {
     let m = municipality();
     let mut other = resident("otto");

@@ -76,6 +76,17 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 4: reports of posts and responses for the village's broker (see reports.rs).
     crate::reports::MIGRATION,
+    // 5: roles taken away (see accounts/), so the start's reconciliation neither grants a
+    // revoked role again (from the seed or the municipality document) nor leaves it in the
+    // document. Granting the role again deletes the row.
+    "CREATE TABLE role_revocation (
+         user_id    TEXT NOT NULL,
+         kind       TEXT NOT NULL,
+         target     TEXT NOT NULL,
+         revoked_by TEXT NOT NULL,
+         revoked_at INTEGER NOT NULL,
+         PRIMARY KEY (user_id, kind, target)
+     );",
 ];
 
 pub struct Db {

@@ -1,6 +1,8 @@
 //! Accounts through the real HTTP surface (`Server::router`, in process) on a real SQLite
 //! database: sign-up, sign-in, sign-out, password changes, cookies, session expiry, rate
-//! limits, actors, invites and roles, and the `admin create` command of the binary.
+//! limits, actors, invites, granting and revoking roles (and what the sync endpoint then
+//! refuses), user ids that sign-up will not hand out, and the `admin create` command of the
+//! binary.
 
 mod support;
 
@@ -98,34 +100,7 @@ impl Api {
         ip: Option<[u8; 4]>,
         body: Option<Value>,
     ) -> Reply {
-        let mut req = Request::builder().method(method).uri(path);
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        let body = match body {
-            Some(b) => {
-                req = req.header(header::CONTENT_TYPE, "application/json");
-                Body::from(b.to_string())
-            }
-            None => Body::empty(),
-        };
-        let mut req = req.body(body).unwrap();
-        if let Some(ip) = ip {
-            req.extensions_mut()
-                .insert(ConnectInfo(SocketAddr::from((ip, 40000))));
-        }
-        let response = tower::ServiceExt::oneshot(self.router.clone(), req)
-            .await
-            .unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        call(&self.router, method, path, cookie, ip, body).await
     }
 
     async fn sign_up(&self, email: &str, name: &str, user_id: Option<&str>) -> Reply {
@@ -171,6 +146,45 @@ impl Api {
 
     fn db(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.dir.path().join("data/dorpskracht.sqlite3")).unwrap()
+    }
+}
+
+/// One request through `router`, in process.
+async fn call(
+    router: &Router,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    ip: Option<[u8; 4]>,
+    body: Option<Value>,
+) -> Reply {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let body = match body {
+        Some(b) => {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+            Body::from(b.to_string())
+        }
+        None => Body::empty(),
+    };
+    let mut req = req.body(body).unwrap();
+    if let Some(ip) = ip {
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from((ip, 40000))));
+    }
+    let response = tower::ServiceExt::oneshot(router.clone(), req)
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
     }
 }
 
@@ -1116,4 +1130,583 @@ async fn roles_in_the_accounts_reach_the_document_at_start() {
             .user(&UserId::new("dirk").unwrap())
             .is_broker_of(&ulft)
     );
+}
+
+// ---- taking roles away ----------------------------------------------------------------------
+
+const FANFARE: &str = "fanfare";
+
+fn fanfare_draft(description: &str) -> model::AssociationDraft {
+    model::AssociationDraft {
+        name: "Fanfare Ulft".into(),
+        category: model::AssociationCategory::Music,
+        villages: vec![VillageId::new("ulft").unwrap()],
+        description: description.into(),
+        contacts: vec![],
+        website: String::new(),
+    }
+}
+
+fn now_ms() -> i64 {
+    support::now().as_millis() as i64
+}
+
+fn in_municipality(am: &mut automerge::Automerge, op: impl FnOnce(&mut MunicipalityDoc)) {
+    let mut doc = MunicipalityDoc::from_automerge(std::mem::take(am)).unwrap();
+    op(&mut doc);
+    *am = doc.into_automerge();
+}
+
+async fn revoke(
+    router: &Router,
+    cookie: Option<&str>,
+    user: &str,
+    kind: &str,
+    target: &str,
+) -> Reply {
+    call(
+        router,
+        "DELETE",
+        "/api/roles",
+        cookie,
+        None,
+        Some(json!({ "user_id": user, "kind": kind, "target": target })),
+    )
+    .await
+}
+
+fn grant(api: &Api, user: &str, kind: &str, target: &str) {
+    api.server
+        .accounts()
+        .grant_blocking(
+            &UserId::new(user).unwrap(),
+            &sync_server::accounts::Grant::parse(kind, target).unwrap(),
+        )
+        .unwrap();
+}
+
+#[tokio::test]
+async fn who_may_take_which_role_away() {
+    let api = Api::start(&[]).await;
+    let r = &api.router;
+    let wethouder = admin(&api).await;
+    let mut s = std::collections::HashMap::new();
+    for name in ["anna", "bert", "cor", "dirk", "sanne", "bea"] {
+        let up = api
+            .sign_up(&format!("{name}@example.nl"), name, Some(name))
+            .await;
+        assert_eq!(up.status, StatusCode::CREATED, "{:?}", up.body);
+        s.insert(name, up.session());
+    }
+    let s = |name: &str| Some(s[name].clone());
+    grant(&api, "anna", "association_admin", FANFARE);
+    grant(&api, "bert", "association_admin", FANFARE);
+    grant(&api, "cor", "association_member", FANFARE);
+    grant(&api, "dirk", "association_member", FANFARE);
+    grant(&api, "sanne", "association_admin", "schutterij");
+    grant(&api, "bea", "broker", "ulft");
+    let member = ("association_member", FANFARE);
+    let admin_role = ("association_admin", FANFARE);
+
+    let r1 = revoke(r, None, "cor", member.0, member.1).await;
+    assert_eq!(
+        (r1.status, r1.error()),
+        (StatusCode::UNAUTHORIZED, "not_signed_in")
+    );
+    for (user, kind, target) in [
+        ("cor", "king", FANFARE),
+        ("cor", "association_member", "Not An Id!"),
+        ("", "association_member", FANFARE),
+        ("anna", "municipality_admin", ""),
+    ] {
+        let bad = revoke(r, Some(&wethouder), user, kind, target).await;
+        assert_eq!(
+            (bad.status, bad.error()),
+            (StatusCode::BAD_REQUEST, "invalid_role"),
+            "{user} {kind} {target}"
+        );
+    }
+    // A member cannot remove another member; another association's admin cannot either.
+    for asker in ["cor", "sanne"] {
+        let no = revoke(r, s(asker).as_deref(), "dirk", member.0, member.1).await;
+        assert_eq!(
+            (no.status, no.error()),
+            (StatusCode::FORBIDDEN, "forbidden"),
+            "{asker}"
+        );
+    }
+    // Nobody learns whether a role they may not touch exists.
+    let no = revoke(r, s("cor").as_deref(), "dirk", admin_role.0, admin_role.1).await;
+    assert_eq!(no.status, StatusCode::FORBIDDEN);
+
+    // Leaving: Cor ends his own membership; twice is 404.
+    let left = revoke(r, s("cor").as_deref(), "cor", member.0, member.1).await;
+    assert_eq!(left.status, StatusCode::NO_CONTENT, "{:?}", left.body);
+    let again = revoke(r, s("cor").as_deref(), "cor", member.0, member.1).await;
+    assert_eq!(
+        (again.status, again.error()),
+        (StatusCode::NOT_FOUND, "role_not_found")
+    );
+    assert_eq!(
+        api.me(&s("cor").unwrap()).await.body["user"]["roles"]["member_of"],
+        json!([])
+    );
+    // An admin removes a member and another admin of their own association.
+    let removed = revoke(r, s("anna").as_deref(), "dirk", member.0, member.1).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let removed = revoke(r, s("anna").as_deref(), "bert", admin_role.0, admin_role.1).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert!(
+        !api.server
+            .accounts()
+            .user(&UserId::new("bert").unwrap())
+            .is_admin_of(&AssociationId::new(FANFARE).unwrap())
+    );
+    // Bert is no admin any more: he may not remove Anna.
+    let no = revoke(r, s("bert").as_deref(), "anna", admin_role.0, admin_role.1).await;
+    assert_eq!(no.status, StatusCode::FORBIDDEN);
+    // Anna is the last admin: neither she nor the municipality can remove her.
+    for asker in [s("anna").unwrap(), wethouder.clone()] {
+        let last = revoke(r, Some(&asker), "anna", admin_role.0, admin_role.1).await;
+        assert_eq!(
+            (last.status, last.error()),
+            (StatusCode::CONFLICT, "last_admin")
+        );
+    }
+    assert!(
+        api.server
+            .accounts()
+            .user(&UserId::new("anna").unwrap())
+            .is_admin_of(&AssociationId::new(FANFARE).unwrap()),
+        "a refused revocation leaves the role"
+    );
+
+    // The broker role: only the municipality admin takes it (not an association admin, not
+    // the broker herself).
+    for asker in ["anna", "bea"] {
+        let no = revoke(r, s(asker).as_deref(), "bea", "broker", "ulft").await;
+        assert_eq!(no.status, StatusCode::FORBIDDEN, "{asker}");
+    }
+    assert!(
+        stored_roles(&api, "bea").await.broker_of.is_empty(),
+        "granted in the accounts only"
+    );
+    // (Written into the document first, so its removal shows.)
+    let doc_grant = invite(&api, &wethouder, "broker", "ulft").await;
+    let accepted = api
+        .call(
+            "POST",
+            &format!("/api/invites/{}/accept", token_of(&doc_grant.body["url"])),
+            s("bea").as_deref(),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::OK);
+    let ulft = VillageId::new("ulft").unwrap();
+    assert!(stored_roles(&api, "bea").await.broker_of.contains(&ulft));
+    let gone = revoke(r, Some(&wethouder), "bea", "broker", "ulft").await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert!(stored_roles(&api, "bea").await.broker_of.is_empty());
+    assert_eq!(
+        api.me(&s("bea").unwrap()).await.body["user"]["roles"]["broker_of"],
+        json!([])
+    );
+    let none = revoke(r, Some(&wethouder), "bea", "broker", "ulft").await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+
+    // The database: the rows are gone, each revocation is remembered.
+    let db = api.db();
+    let held: i64 = db
+        .query_row(
+            "SELECT count(*) FROM role WHERE user_id IN ('bert', 'cor', 'dirk', 'bea')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(held, 0);
+    let revoked: i64 = db
+        .query_row("SELECT count(*) FROM role_revocation", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(revoked, 4);
+}
+
+#[tokio::test]
+async fn revocations_hold_across_restarts_and_reach_the_document_at_start() {
+    // The e2e municipality names `broker-ulft` as Ulft's broker: the seed grants it at start.
+    let seed = include_str!("../../tests/seed/e2e.toml");
+    let api = Api::start_seeded(tempfile::tempdir().unwrap(), &[], seed).await;
+    let wethouder = admin(&api).await;
+    let ulft = VillageId::new("ulft").unwrap();
+    assert!(
+        stored_roles(&api, "broker-ulft")
+            .await
+            .broker_of
+            .contains(&ulft)
+    );
+    let r = revoke(
+        &api.router,
+        Some(&wethouder),
+        "broker-ulft",
+        "broker",
+        "ulft",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    assert!(stored_roles(&api, "broker-ulft").await.broker_of.is_empty());
+
+    // The seed does not grant it again at the next start.
+    let Api { server, dir, .. } = api;
+    drop(server);
+    let api = Api::start_seeded(dir, &[], seed).await;
+    let broker = UserId::new("broker-ulft").unwrap();
+    assert!(!api.server.accounts().user(&broker).is_broker_of(&ulft));
+    assert!(stored_roles(&api, "broker-ulft").await.broker_of.is_empty());
+
+    // As after a crash between the accounts' revocation and the document's: Dirk's role is
+    // revoked in the database but still in the document. The start removes it.
+    grant(&api, "dirk", "broker", "ulft");
+    let Api { server, dir, .. } = api;
+    drop(server);
+    let api = Api::start_seeded(dir, &[], seed).await;
+    assert!(stored_roles(&api, "dirk").await.broker_of.contains(&ulft));
+    let Api { server, dir, .. } = api;
+    drop(server);
+    {
+        let db = rusqlite::Connection::open(dir.path().join("data/dorpskracht.sqlite3")).unwrap();
+        db.execute("DELETE FROM role WHERE user_id = 'dirk'", [])
+            .unwrap();
+        db.execute(
+            "INSERT INTO role_revocation (user_id, kind, target, revoked_by, revoked_at)
+             VALUES ('dirk', 'broker', 'ulft', 'wethouder', 0)",
+            [],
+        )
+        .unwrap();
+    }
+    let api = Api::start_seeded(dir, &[], seed).await;
+    assert!(stored_roles(&api, "dirk").await.broker_of.is_empty());
+    assert!(
+        !api.server
+            .accounts()
+            .user(&UserId::new("dirk").unwrap())
+            .is_broker_of(&ulft)
+    );
+
+    // Granted again (the broker signs up with the id the seed names, and is invited): the
+    // revocation is forgotten and the role holds across a restart.
+    let wethouder = api
+        .sign_in("wethouder@gemeente.example", GOOD, [10, 9, 9, 9])
+        .await
+        .session();
+    let up = api
+        .sign_up("sanne@example.org", "Sanne", Some("broker-ulft"))
+        .await;
+    assert_eq!(up.status, StatusCode::CREATED, "{:?}", up.body);
+    assert_eq!(up.body["user"]["id"], "broker-ulft");
+    let made = invite(&api, &wethouder, "broker", "ulft").await;
+    let accepted = api
+        .call(
+            "POST",
+            &format!("/api/invites/{}/accept", token_of(&made.body["url"])),
+            Some(&up.session()),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(accepted.body["user"]["roles"]["broker_of"], json!(["ulft"]));
+    let Api { server, dir, .. } = api;
+    drop(server);
+    let api = Api::start_seeded(dir, &[], seed).await;
+    assert!(api.server.accounts().user(&broker).is_broker_of(&ulft));
+    assert!(
+        stored_roles(&api, "broker-ulft")
+            .await
+            .broker_of
+            .contains(&ulft)
+    );
+    let left: i64 = api
+        .db()
+        .query_row(
+            "SELECT count(*) FROM role_revocation WHERE user_id = 'broker-ulft'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+/// A device of `account` on the trusting `server`, in sync with `doc`.
+async fn device(
+    server: &support::TestServer,
+    account: &support::identities::Account,
+    doc: DocumentId,
+) -> support::Client {
+    let mut client = support::Client::with_actor(account.id().as_str(), account.actor.clone());
+    client.connect(&account.url(server)).await.unwrap();
+    client.find(doc).await.unwrap();
+    client.pump_until(|c| c.in_sync(doc)).await.unwrap();
+    client
+}
+
+fn shows_admin(client: &support::Client, doc: DocumentId, user: &str) -> bool {
+    MunicipalityDoc::from_automerge(client.doc(doc).clone()).is_ok_and(|m| {
+        m.roles_of(&UserId::new(user).unwrap(), false)
+            .admin_of
+            .contains(&AssociationId::new(FANFARE).unwrap())
+    })
+}
+
+#[tokio::test]
+async fn a_revoked_admin_is_refused_by_the_sync_endpoint_and_devices_hear_of_it_live() {
+    use support::identities::{Account, sign_up};
+    let server = support::TestServer::start_trusting(Vec::new()).await;
+    let router = server.server.router();
+    let doc = DocumentId::from_url(&server.server.bootstrap().municipality).unwrap();
+    let fanfare = AssociationId::new(FANFARE).unwrap();
+    let anna = sign_up(&server, "anna", model::Roles::default()).await;
+    let bert = sign_up(&server, "bert", model::Roles::default()).await;
+    let cookie = |a: &Account| format!("{}={}", sync_server::SESSION_COOKIE, a.token);
+
+    // Anna registers the fanfare from her device (its creating change makes her first admin)
+    // and invites Bert as a second admin.
+    let mut anna_device = device(&server, &anna, doc).await;
+    let user = anna.user.clone();
+    let draft = fanfare_draft("Muziek sinds 1901");
+    anna_device
+        .apply(doc, |am| {
+            in_municipality(am, |m| {
+                m.register_association(&user, &fanfare, &draft, now_ms())
+                    .unwrap()
+            })
+        })
+        .await
+        .unwrap();
+    anna_device.pump_until(|c| c.in_sync(doc)).await.unwrap();
+    assert!(
+        server
+            .server
+            .accounts()
+            .user(anna.id())
+            .is_admin_of(&fanfare)
+    );
+    let made = call(
+        &router,
+        "POST",
+        "/api/invites",
+        Some(&cookie(&anna)),
+        None,
+        Some(json!({ "kind": "association_admin", "target": FANFARE })),
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+    let accept = format!("/api/invites/{}/accept", token_of(&made.body["url"]));
+    let accepted = call(&router, "POST", &accept, Some(&cookie(&bert)), None, None).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{:?}", accepted.body);
+
+    // Bert, admin, edits the profile: accepted.
+    let mut bert_device = device(&server, &bert, doc).await;
+    bert_device
+        .pump_until(|c| shows_admin(c, doc, "bert"))
+        .await
+        .unwrap();
+    let bert_as_admin = model::User {
+        id: bert.id().clone(),
+        roles: model::Roles {
+            admin_of: [fanfare.clone()].into(),
+            ..model::Roles::default()
+        },
+    };
+    let (admin, edit) = (bert_as_admin.clone(), fanfare_draft("Nu ook met slagwerk"));
+    bert_device
+        .apply(doc, |am| {
+            in_municipality(am, |m| {
+                m.edit_association(&admin, &fanfare, &edit, now_ms())
+                    .unwrap()
+            })
+        })
+        .await
+        .unwrap();
+    bert_device.pump_until(|c| c.in_sync(doc)).await.unwrap();
+    let description = |c: &support::Client| {
+        MunicipalityDoc::from_automerge(c.doc(doc).clone())
+            .unwrap()
+            .association(FANFARE)
+            .unwrap()
+            .description
+    };
+    anna_device
+        .pump_until(|c| description(c) == "Nu ook met slagwerk")
+        .await
+        .unwrap();
+
+    // Anna takes Bert's admin role away. Both devices receive the server's change live.
+    let r = revoke(
+        &router,
+        Some(&cookie(&anna)),
+        "bert",
+        "association_admin",
+        FANFARE,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    for device in [&mut anna_device, &mut bert_device] {
+        device
+            .pump_until(|c| !shows_admin(c, doc, "bert") && shows_admin(c, doc, "anna"))
+            .await
+            .unwrap();
+    }
+
+    // The same kind of edit from Bert's device (whose app still thinks him admin) is refused,
+    // with an error naming the document, and reaches nobody.
+    let edit = fanfare_draft("Alleen nog slagwerk");
+    let sent = bert_device
+        .apply(doc, |am| {
+            in_municipality(am, |m| {
+                m.edit_association(&bert_as_admin, &fanfare, &edit, now_ms())
+                    .unwrap()
+            })
+        })
+        .await;
+    let error = match sent {
+        Ok(()) => bert_device.pump_until(|_| false).await.unwrap_err(),
+        Err(error) => error,
+    };
+    let support::ClientError::ServerError(message) = error else {
+        panic!("expected an error message, got {error:?}");
+    };
+    assert!(
+        message.contains(&doc.to_string()) && message.contains("associations/fanfare"),
+        "{message}"
+    );
+    // Anna's edit afterwards goes through; Bert's never arrived.
+    let user = model::User {
+        id: anna.id().clone(),
+        roles: model::Roles {
+            admin_of: [fanfare.clone()].into(),
+            ..model::Roles::default()
+        },
+    };
+    let edit = fanfare_draft("Muziek voor heel Ulft");
+    anna_device
+        .apply(doc, |am| {
+            in_municipality(am, |m| {
+                m.edit_association(&user, &fanfare, &edit, now_ms())
+                    .unwrap()
+            })
+        })
+        .await
+        .unwrap();
+    anna_device.pump_until(|c| c.in_sync(doc)).await.unwrap();
+    assert_eq!(description(&anna_device), "Muziek voor heel Ulft");
+    anna_device.disconnect();
+    let dir = server.stop().await;
+    let stored = support::stored_document(&dir.path().join("data"), doc)
+        .await
+        .unwrap();
+    let stored = MunicipalityDoc::from_automerge(stored).unwrap();
+    assert_eq!(
+        stored.association(FANFARE).unwrap().description,
+        "Muziek voor heel Ulft"
+    );
+    assert!(
+        !stored
+            .roles_of(&UserId::new("bert").unwrap(), false)
+            .admin_of
+            .contains(&fanfare)
+    );
+}
+
+// ---- user ids sign-up will not hand out ------------------------------------------------------
+
+#[tokio::test]
+async fn sign_up_refuses_a_user_id_the_public_documents_name() {
+    // The e2e municipality's knowledge page is authored by the municipality's id.
+    let seed = include_str!("../../tests/seed/e2e.toml");
+    let api = Api::start_seeded(tempfile::tempdir().unwrap(), &[], seed).await;
+    let taken = api
+        .sign_up("mallory@example.nl", "Mallory", Some("testgemeente"))
+        .await;
+    assert_eq!(
+        (taken.status, taken.error()),
+        (StatusCode::CONFLICT, "user_id_in_use")
+    );
+
+    // With trust off, a device writes as anyone: Zoe's help request and Yara's volunteer
+    // profile are stored with no account behind them.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/sync", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(api.server.clone().run(listener, async move {
+        let _ = stopped.await;
+    }));
+    let village = DocumentId::from_url(&api.server.bootstrap().villages[0].doc).unwrap();
+    let mut device = support::Client::new("old-device");
+    device.connect(&url).await.unwrap();
+    device.find(village).await.unwrap();
+    device.pump_until(|c| c.in_sync(village)).await.unwrap();
+    device
+        .apply(village, |am| {
+            let mut v = model::VillageDoc::from_automerge(std::mem::take(am)).unwrap();
+            let draft = model::HelpDraft {
+                category: model::HelpCategory::Garden,
+                title: "Heg snoeien".into(),
+                description: String::new(),
+                when: None,
+            };
+            let zoe = model::User::resident(UserId::new("zoe").unwrap());
+            v.post_help_request(
+                &zoe,
+                &model::HelpPostId::new("p1").unwrap(),
+                &draft,
+                now_ms(),
+            )
+            .unwrap();
+            let yara = model::User::resident(UserId::new("yara").unwrap());
+            v.set_volunteer_profile(&yara, &Default::default(), now_ms())
+                .unwrap();
+            *am = v.into_automerge();
+        })
+        .await
+        .unwrap();
+    device.pump_until(|c| c.in_sync(village)).await.unwrap();
+
+    for (n, id) in ["zoe", "yara"].into_iter().enumerate() {
+        let r = api
+            .sign_up(&format!("claim{n}@example.nl"), "Claimer", Some(id))
+            .await;
+        assert_eq!(
+            (r.status, r.error()),
+            (StatusCode::CONFLICT, "user_id_in_use"),
+            "{id}"
+        );
+    }
+    let accounts: i64 = api
+        .db()
+        .query_row("SELECT count(*) FROM account", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(accounts, 0, "no account was made for a refused id");
+
+    // A fresh id that appears nowhere is kept, as the app relies on; so is one that only a
+    // title or a role list mentions.
+    let fresh = api
+        .sign_up("nieuw@example.nl", "Nieuw", Some("r1x9k2m0q7"))
+        .await;
+    assert_eq!(fresh.status, StatusCode::CREATED, "{:?}", fresh.body);
+    assert_eq!(fresh.body["user"]["id"], "r1x9k2m0q7");
+    let broker = api
+        .sign_up("sanne@example.org", "Sanne", Some("broker-ulft"))
+        .await;
+    assert_eq!(broker.body["user"]["id"], "broker-ulft");
+    // Without a proposal, or with an account's id, a random one as before.
+    let plain = api.sign_up("zoe@example.nl", "Zoe", None).await;
+    assert_eq!(plain.status, StatusCode::CREATED);
+    let other = api
+        .sign_up("z2@example.nl", "Zoe", Some("r1x9k2m0q7"))
+        .await;
+    assert_eq!(other.status, StatusCode::CREATED);
+    assert_ne!(other.body["user"]["id"], "r1x9k2m0q7");
+
+    device.disconnect();
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
 }

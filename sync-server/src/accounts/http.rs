@@ -10,7 +10,7 @@ use axum::{
     extract::{ConnectInfo, FromRequestParts, Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
-    routing::post,
+    routing::{delete, post},
 };
 use model::{AssociationId, UserId};
 use serde::Deserialize;
@@ -29,6 +29,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/actors", post(register_actor))
         .route("/invites", post(create_invite))
         .route("/invites/{token}/accept", post(accept_invite))
+        .route("/roles", delete(revoke_role))
 }
 
 impl IntoResponse for AccountError {
@@ -39,12 +40,13 @@ impl IntoResponse for AccountError {
             | E::InvalidDisplayName
             | E::WeakPassword(_)
             | E::InvalidActor
-            | E::InvalidInvite => StatusCode::BAD_REQUEST,
+            | E::InvalidInvite
+            | E::InvalidRole => StatusCode::BAD_REQUEST,
             E::InvalidCredentials | E::NotSignedIn => StatusCode::UNAUTHORIZED,
             E::Forbidden => StatusCode::FORBIDDEN,
-            E::EmailTaken | E::ActorTaken => StatusCode::CONFLICT,
+            E::EmailTaken | E::ActorTaken | E::LastAdmin | E::UserIdInUse => StatusCode::CONFLICT,
             E::TooManyAttempts { .. } | E::TooManyActors => StatusCode::TOO_MANY_REQUESTS,
-            E::InviteNotFound | E::UnknownTarget => StatusCode::NOT_FOUND,
+            E::InviteNotFound | E::UnknownTarget | E::RoleNotFound => StatusCode::NOT_FOUND,
             E::InviteUsed | E::InviteExpired => StatusCode::GONE,
             E::Internal(e) => {
                 tracing::error!("accounts: {e}");
@@ -127,6 +129,15 @@ async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<UserId, A
 }
 
 async fn sign_up(State(state): St, Json(req): Json<SignUp>) -> Result<Response, AccountError> {
+    // A proposed id that no account has but the public documents name is someone else's
+    // (checked after the cheap checks, as it reads every public document).
+    super::Accounts::check_sign_up(&req)?;
+    if let Some(id) = req.user_id.as_deref().and_then(|id| UserId::new(id).ok())
+        && !state.accounts.has_account(&id).await?
+        && super::claims::named_in(&state.hub, &public_documents(&state), &id).await?
+    {
+        return Err(AccountError::UserIdInUse);
+    }
     let (account, token) = state.accounts.sign_up(req).await?;
     Ok(signed_in(&state, StatusCode::CREATED, account, &token.0))
 }
@@ -281,4 +292,59 @@ async fn accept_invite(
 
 async fn association_exists(state: &AppState, a: &AssociationId) -> Result<bool, AccountError> {
     super::roles::association_exists(&state.hub, state.municipality_doc, a).await
+}
+
+/// The documents everyone reads: the municipality's and the villages'.
+fn public_documents(state: &AppState) -> Vec<sync::DocumentId> {
+    std::iter::once(state.municipality_doc)
+        .chain(
+            state
+                .bootstrap
+                .villages
+                .iter()
+                .filter_map(|v| sync::DocumentId::from_url(&v.doc).ok()),
+        )
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct RoleRequest {
+    user_id: String,
+    kind: String,
+    target: String,
+}
+
+/// `DELETE /api/roles`: takes a role away (who may: [`super::Accounts::revoke_role`]), then
+/// writes the removal into the municipality document, from where connected apps receive it.
+async fn revoke_role(
+    State(state): St,
+    headers: HeaderMap,
+    Json(req): Json<RoleRequest>,
+) -> Result<StatusCode, AccountError> {
+    let by = current_user(&state, &headers).await?;
+    let (Ok(user), Some(grant)) = (
+        UserId::new(req.user_id),
+        Grant::parse(&req.kind, &req.target),
+    ) else {
+        return Err(AccountError::InvalidRole);
+    };
+    state
+        .accounts
+        .revoke_role(&by, &user, grant.clone())
+        .await?;
+    let now = state.accounts.clock().now_ms();
+    let written = super::roles::revoke(
+        &state.hub,
+        state.municipality_doc,
+        state.server_actor.clone(),
+        vec![(user, grant)],
+        now,
+    )
+    .await;
+    if let Err(e) = written {
+        // The accounts no longer hold the role (what the validator enforces); the next start
+        // removes it from the document.
+        tracing::error!("removing a role from the municipality document: {e}");
+    }
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -8,10 +8,16 @@
 //! endpoint enforces ([`Identities::user`]); the server also writes them into the municipality
 //! document (`roles.rs`) so the app can show them.
 //!
+//! Roles are taken away through [`Accounts::revoke_role`] (`DELETE /api/roles`): the row goes
+//! from `role`, a row in `role_revocation` remembers it (so the start's reconciliation in
+//! `roles.rs` neither grants it again from the seed or the document nor leaves it in the
+//! document), and the server writes the removal into the municipality document.
+//!
 //! [`Accounts`] keeps the roles and the actor registry in memory, in step with the database
 //! (written to the database first, then to memory), so [`Identities::user`] and
 //! [`Identities::actor_owner`] do no I/O.
 
+mod claims;
 mod clock;
 pub(crate) mod http;
 mod limit;
@@ -85,6 +91,14 @@ pub enum AccountError {
     InviteExpired,
     #[error("the invite's village or association does not exist")]
     UnknownTarget,
+    #[error("the role's kind or target is not valid")]
+    InvalidRole,
+    #[error("the user does not hold that role")]
+    RoleNotFound,
+    #[error("the association's last admin cannot be removed")]
+    LastAdmin,
+    #[error("the user id already names someone in the public documents")]
+    UserIdInUse,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -109,6 +123,10 @@ impl AccountError {
             AccountError::InviteUsed => "invite_used",
             AccountError::InviteExpired => "invite_expired",
             AccountError::UnknownTarget => "unknown_target",
+            AccountError::InvalidRole => "invalid_role",
+            AccountError::RoleNotFound => "role_not_found",
+            AccountError::LastAdmin => "last_admin",
+            AccountError::UserIdInUse => "user_id_in_use",
             AccountError::Internal(_) => "internal",
         }
     }
@@ -156,6 +174,21 @@ impl Grant {
             "association_member" => Grant::AssociationMember(AssociationId::new(target).ok()?),
             _ => return None,
         })
+    }
+
+    fn remove_from(&self, roles: &mut Roles) {
+        match self {
+            Grant::MunicipalityAdmin => roles.municipality_admin = false,
+            Grant::Broker(v) => {
+                roles.broker_of.remove(v);
+            }
+            Grant::AssociationAdmin(a) => {
+                roles.admin_of.remove(a);
+            }
+            Grant::AssociationMember(a) => {
+                roles.member_of.remove(a);
+            }
+        }
     }
 
     fn add_to(&self, roles: &mut Roles) {
@@ -220,7 +253,10 @@ pub struct SignUp {
     pub email: String,
     pub password: Password,
     pub display_name: String,
-    /// The app's local profile id, kept if it is well-formed and no account has it.
+    /// The app's local profile id, kept if it is well-formed and no account has it (another
+    /// account's id gets a random one instead). One that already names someone in the public
+    /// documents but has no account is refused (`user_id_in_use`, checked by the HTTP layer
+    /// before this: see `claims.rs`).
     #[serde(default)]
     pub user_id: Option<String>,
 }
@@ -347,6 +383,14 @@ impl Accounts {
     /// Whether session cookies are `Secure`.
     pub fn secure_cookies(&self) -> bool {
         self.inner.secure_cookies
+    }
+
+    /// The checks of [`Self::sign_up`] that need no hashing and no database, so a request
+    /// they refuse costs nothing more.
+    pub(crate) fn check_sign_up(req: &SignUp) -> Result<(), AccountError> {
+        let email = normalize_email(&req.email)?;
+        check_display_name(&req.display_name)?;
+        password::check_strength(&req.password, &email).map_err(AccountError::WeakPassword)
     }
 
     /// Creates an account and signs it in.
@@ -764,6 +808,114 @@ impl Accounts {
         });
     }
 
+    /// Takes `grant` away from `user`, as `by` asks: a municipality admin may take any role
+    /// but municipality admin (made on the command line only), an association's admin the
+    /// admin and member roles of that association, and anyone their own association roles
+    /// (leaving). An association's last admin is never removed. The role leaves the database
+    /// (a `role_revocation` row stays) and memory, so the validator refuses what needed it from
+    /// now on; writing the removal into the municipality document is the caller's next step
+    /// (`roles::revoke`).
+    pub async fn revoke_role(
+        &self,
+        by: &UserId,
+        user: &UserId,
+        grant: Grant,
+    ) -> Result<(), AccountError> {
+        let roles = self.roles(by);
+        let allowed = roles.municipality_admin
+            || match &grant {
+                Grant::AssociationAdmin(a) | Grant::AssociationMember(a) => {
+                    by == user || roles.admin_of.contains(a)
+                }
+                Grant::Broker(_) | Grant::MunicipalityAdmin => false,
+            };
+        if grant == Grant::MunicipalityAdmin {
+            return Err(AccountError::InvalidRole);
+        }
+        if !allowed {
+            return Err(AccountError::Forbidden);
+        }
+        let (id, asker, taken) = (user.clone(), by.clone(), grant.clone());
+        self.with_db(move |conn, now| {
+            let tx = conn.transaction()?;
+            let removed = tx.execute(
+                "DELETE FROM role WHERE user_id = ?1 AND kind = ?2 AND target = ?3",
+                params![id.as_str(), taken.kind(), taken.target()],
+            )?;
+            if removed == 0 {
+                return Err(AccountError::RoleNotFound);
+            }
+            if let Grant::AssociationAdmin(_) = &taken {
+                let left: i64 = tx.query_row(
+                    "SELECT count(*) FROM role WHERE kind = ?1 AND target = ?2",
+                    params![taken.kind(), taken.target()],
+                    |r| r.get(0),
+                )?;
+                if left == 0 {
+                    // Dropping the transaction puts the row back.
+                    return Err(AccountError::LastAdmin);
+                }
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO role_revocation
+                     (user_id, kind, target, revoked_by, revoked_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    id.as_str(),
+                    taken.kind(),
+                    taken.target(),
+                    asker.as_str(),
+                    now
+                ],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+        if let Some(roles) = self.cache_mut().roles.get_mut(user) {
+            grant.remove_from(roles);
+        }
+        tracing::info!(user = %user, by = %by, role = grant.kind(), target = grant.target(), "role revoked");
+        Ok(())
+    }
+
+    /// The roles taken away and not granted again since. Blocking.
+    pub(crate) fn revocations_blocking(&self) -> Result<Vec<(UserId, Grant)>, AccountError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT user_id, kind, target FROM role_revocation")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (user, kind, target) = row?;
+            if let (Ok(user), Some(grant)) = (UserId::new(user), Grant::parse(&kind, &target)) {
+                out.push((user, grant));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether an account has user id `user`.
+    pub async fn has_account(&self, user: &UserId) -> Result<bool, AccountError> {
+        let id = user.clone();
+        self.with_db(move |conn, _| {
+            Ok(conn
+                .query_row(
+                    "SELECT 1 FROM account WHERE user_id = ?1",
+                    [id.as_str()],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some())
+        })
+        .await
+    }
+
     /// Every stored role that the municipality document shows (all but municipality admin).
     pub(crate) fn document_roles(&self) -> Vec<(UserId, Grant)> {
         let cache = self
@@ -887,6 +1039,11 @@ fn insert_role(
     conn.execute(
         "INSERT OR IGNORE INTO role (user_id, kind, target, granted_at) VALUES (?1, ?2, ?3, ?4)",
         params![user.as_str(), grant.kind(), grant.target(), now],
+    )?;
+    // Granted again: no longer a revocation the start's reconciliation repeats.
+    conn.execute(
+        "DELETE FROM role_revocation WHERE user_id = ?1 AND kind = ?2 AND target = ?3",
+        params![user.as_str(), grant.kind(), grant.target()],
     )?;
     Ok(())
 }

@@ -2,8 +2,10 @@
 //! the document's task, so connected apps receive them like any change. No client may write
 //! role data (`model`'s rules); the one exception is a new association's creating change,
 //! which names its creator as first admin — [`Accounts::association_registered`] records that
-//! in the accounts, and [`reconcile`] recovers it at start.
+//! in the accounts, and [`reconcile`] recovers it at start. Revoked roles ([`revoke`]) leave
+//! the document the same way.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use automerge::{ActorId, Automerge, ObjId, ReadDoc};
@@ -40,6 +42,24 @@ pub(crate) async fn write(
     .await
 }
 
+/// Removes the roles in `revocations` from the municipality document (those it does not show
+/// are skipped) and waits until the change is durable.
+pub(crate) async fn revoke(
+    hub: &Hub,
+    doc: DocumentId,
+    actor: ActorId,
+    revocations: Vec<(UserId, Grant)>,
+    now: i64,
+) -> Result<bool, String> {
+    hub.change(
+        doc,
+        Box::new(move |am: &mut Automerge| {
+            with_municipality(am, actor, |m| Ok(revoke_all(m, &revocations, now)))
+        }),
+    )
+    .await
+}
+
 /// Whether the municipality document has association `id` (an invite for it can be accepted).
 pub(crate) async fn association_exists(
     hub: &Hub,
@@ -68,8 +88,9 @@ pub(crate) async fn association_exists(
 
 /// At start, before any peer can reach the document: the seed's brokers with a user id and
 /// the associations' creators that are their admins in the document become roles in the
-/// accounts (if not yet), then every role of the accounts is written into the document (if
-/// not yet), so the two agree again after a crash between one write and the other.
+/// accounts (if not yet, and unless that role was revoked), then every role of the accounts
+/// is written into the document and every revoked one removed from it (if not yet), so the two
+/// agree again after a crash between one write and the other.
 pub(crate) async fn reconcile(
     accounts: &Accounts,
     store: &DocumentStore,
@@ -92,11 +113,14 @@ pub(crate) async fn reconcile(
         }
     }
     let this = accounts.clone();
-    tokio::task::spawn_blocking(move || {
+    let revoked = tokio::task::spawn_blocking(move || {
+        let revoked: HashSet<(UserId, Grant)> = this.revocations_blocking()?.into_iter().collect();
         for (user, grant) in found {
-            this.grant_blocking(&user, &grant)?;
+            if !revoked.contains(&(user.clone(), grant.clone())) {
+                this.grant_blocking(&user, &grant)?;
+            }
         }
-        Ok::<_, AccountError>(())
+        Ok::<_, AccountError>(revoked)
     })
     .await
     .map_err(|_| crate::Error::TaskFailed)?
@@ -107,16 +131,19 @@ pub(crate) async fn reconcile(
     let before = am.get_heads();
     let grants = accounts.document_roles();
     let now = accounts.clock().now_ms();
-    let wrote =
-        with_municipality(&mut am, actor, |m| Ok(grant_all(m, &grants, now))).map_err(|e| {
-            crate::Error::Io {
-                what: "writing roles into the municipality document".into(),
-                source: std::io::Error::other(e),
-            }
-        })?;
+    let revoked: Vec<(UserId, Grant)> = revoked.into_iter().collect();
+    let wrote = with_municipality(&mut am, actor, |m| {
+        let granted = grant_all(m, &grants, now);
+        let removed = revoke_all(m, &revoked, now);
+        Ok(granted || removed)
+    })
+    .map_err(|e| crate::Error::Io {
+        what: "writing roles into the municipality document".into(),
+        source: std::io::Error::other(e),
+    })?;
     if wrote {
         store.save_incremental(doc, &am, &before).await?;
-        tracing::info!("wrote missing roles into the municipality document");
+        tracing::info!("brought the municipality document's roles in line with the accounts");
     }
     store.forget(doc);
     Ok(())
@@ -136,6 +163,25 @@ fn grant_all(m: &mut MunicipalityDoc, grants: &[(UserId, Grant)], now: i64) -> b
             Ok(w) => wrote |= w,
             // A role for an association the document lost is kept in the accounts.
             Err(e) => tracing::warn!(user = %user, "writing a role: {e}"),
+        }
+    }
+    wrote
+}
+
+/// Removes each revoked role the document still shows; returns whether it removed any.
+fn revoke_all(m: &mut MunicipalityDoc, revocations: &[(UserId, Grant)], now: i64) -> bool {
+    let mut wrote = false;
+    for (user, grant) in revocations {
+        let result = match grant {
+            Grant::MunicipalityAdmin => Ok(false),
+            Grant::Broker(v) => m.revoke_broker(v, user, now),
+            Grant::AssociationAdmin(a) => m.revoke_association_admin(a, user, now),
+            Grant::AssociationMember(a) => m.revoke_association_member(a, user, now),
+        };
+        match result {
+            Ok(w) => wrote |= w,
+            // The village or association is gone from the document: nothing to remove.
+            Err(e) => tracing::warn!(user = %user, "removing a role: {e}"),
         }
     }
     wrote
