@@ -7,6 +7,9 @@
 //!   [`Repo::create`] makes a new one (or adds known first changes to one).
 //! - [`DocHandle`]: one open document. [`DocHandle::change`] applies a local edit, stores it,
 //!   then sends it; [`DocHandle::on_change`] reports every change (local or from the server).
+//! - [`Repo::on_refused`] hears that the server refused changes to a document;
+//!   [`DocHandle::recover`] rebuilds it from the server's copy with the device's other edits on
+//!   top (`rebase`), keeping the refused change aside in storage.
 //! - [`RepoStatus`]: what the UI always shows: online or not, saved on this device, synced or
 //!   how many changes wait for the server. [`Repo::on_status`] reports each new status.
 //!
