@@ -162,15 +162,18 @@ test("two residents write the plan at the same time and both keep their text", a
   await expect(anna.getByTestId("partners")).toHaveText("Partners: Fanfare Ulft");
   await expect(anna.getByTestId("plan-editors")).toContainText("Fanfare Ulft");
 
-  // Both type a paragraph at the end, keystroke by keystroke, at the same time.
+  // Both put the caret at the end, then type a paragraph there, keystroke by keystroke, at the
+  // same time. (The carets go first: Control+End pressed while the other's first letters are
+  // arriving would, rightly, put the caret after them, in the middle of their paragraph.)
   const annaText = "Anna regelt de springkussens en de kramen.";
   const bertText = "De fanfare speelt om drie uur op het plein.";
-  const type = async (page, text) => {
+  const toEnd = async (page) => {
     const editor = page.getByTestId("plan-editor");
     await editor.click();
     await editor.press("Control+End");
-    await editor.pressSequentially(text, { delay: 40 });
   };
+  await Promise.all([toEnd(anna), toEnd(bert)]);
+  const type = (page, text) => page.getByTestId("plan-editor").pressSequentially(text, { delay: 40 });
   await Promise.all([type(anna, annaText), type(bert, bertText)]);
 
   // Both end with the same plan, holding both paragraphs whole.
