@@ -21,6 +21,7 @@ mod me;
 mod messages;
 mod moderation;
 pub mod municipality_doc;
+mod refusal;
 pub mod repo;
 pub mod route;
 mod storage;
@@ -146,28 +147,7 @@ impl SyncState {
                     })
                 }))));
             sync.status.set(repo.status());
-            // The server refused a change (and closed the connection): rebuild that document
-            // from the server's copy with this device's other edits on top, judged by the same
-            // rules the server applies, before the next connection sends it again.
-            let recovering = repo.clone();
-            repo.on_refused(move |refusal| {
-                sync.refused.try_set(Some(refusal.clone()));
-                let (repo, refusal) = (recovering.clone(), refusal.clone());
-                let me = sync.me.get_value().map(|me| me.0.get_untracked());
-                leptos::task::spawn_local(async move {
-                    let Some(handle) = repo.open_handle(refusal.document_id) else {
-                        return;
-                    };
-                    let user = me.unwrap_or_else(identity::current_user);
-                    let now = js_sys::Date::now() as i64;
-                    let _ = handle
-                        .recover(&refusal, |doc, before| {
-                            village_doc::allowed_by_rules(doc, before, &user, now)
-                        })
-                        .await;
-                });
-            })
-            .detach();
+            refusal::watch(&repo, sync.refused, sync.me);
             repo.on_status(move |s| {
                 if s.waiting > 0 {
                     identity::session_actor_used();
@@ -408,60 +388,8 @@ fn SyncStatusBar() -> impl IntoView {
                 <span data-testid="synced">{synced}</span>
             </div>
             <p class="error-line" role="alert">{storage_problem}</p>
-            <RefusedNotice />
+            <refusal::RefusedNotice refused=sync.refused />
         </Show>
-    }
-}
-
-/// Says, as an alert, that the server refused a change of the resident's and that it was
-/// undone while their other changes stay; the server's own words are behind "details".
-#[component]
-fn RefusedNotice() -> impl IntoView {
-    let lang = expect_context::<AppState>().lang;
-    let refused = expect_context::<SyncState>().refused;
-    let message = move || {
-        refused.with(|r| {
-            r.as_ref().map(|r| {
-                let gist = if r.reason.contains("sign in") || r.reason.contains("not registered") {
-                    Text::RefusedSignIn
-                } else {
-                    Text::RefusedNotAllowed
-                };
-                (
-                    tf(
-                        lang.get(),
-                        Text::Refused,
-                        &[("reason", t(lang.get(), gist))],
-                    ),
-                    r.reason.clone(),
-                )
-            })
-        })
-    };
-    view! {
-        <div role="alert" data-testid="refused">
-            {move || {
-                message()
-                    .map(|(text, reason)| {
-                        view! {
-                            <div class="error-line refused">
-                                <p>{text}</p>
-                                <details>
-                                    <summary>{tr(lang, Text::RefusedDetails)}</summary>
-                                    <p lang="en">{reason}</p>
-                                </details>
-                                <button
-                                    type="button"
-                                    data-testid="refused-dismiss"
-                                    on:click=move |_| refused.set(None)
-                                >
-                                    {tr(lang, Text::Dismiss)}
-                                </button>
-                            </div>
-                        }
-                    })
-            }}
-        </div>
     }
 }
 
