@@ -141,13 +141,18 @@ async fn put(doc: &DocHandle<MemoryStorage>, key: &str, text: &str) {
     .unwrap();
 }
 
-#[test]
-fn an_edit_reaches_the_server_and_another_device_even_when_made_offline() {
+/// Runs `test` on a single-threaded runtime (the repo is `!Send`, like the browser's).
+fn on_one_thread(test: impl std::future::Future<Output = ()>) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    tokio::task::LocalSet::new().block_on(&runtime, async {
+    tokio::task::LocalSet::new().block_on(&runtime, test);
+}
+
+#[test]
+fn an_edit_reaches_the_server_and_another_device_even_when_made_offline() {
+    on_one_thread(async {
         let dir = tempfile::tempdir().unwrap();
         let running = start_server(dir.path()).await;
         let url = running.server.bootstrap().villages[0].doc.clone();
@@ -219,11 +224,7 @@ impl ChangeValidator for NoForbidden {
 
 #[test]
 fn after_a_refusal_the_device_rebuilds_the_document_and_its_later_edits_still_arrive() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    tokio::task::LocalSet::new().block_on(&runtime, async {
+    on_one_thread(async {
         let dir = tempfile::tempdir().unwrap();
         let running = start_server_with(dir.path(), Arc::new(NoForbidden)).await;
         let url = running.server.bootstrap().villages[0].doc.clone();
