@@ -77,6 +77,12 @@ pub fn build(sh: &Shell, dist: &Path) -> Result<Wasm> {
     .run()?;
     std::fs::remove_file(&main_split)?;
 
+    // The main module keeps its function names until wasm-opt: a copy outside `dist/` lets
+    // `twiggy top target/wasm-names/app_bg.wasm` say what the first visit downloads.
+    let names = target_dir().join("wasm-names");
+    std::fs::create_dir_all(&names)?;
+    std::fs::copy(work.join("app_bg.wasm"), names.join("app_bg.wasm"))?;
+
     step("wasm-opt on every module");
     let path = tools::path_with_node_bins()?;
     let mut modules = vec![work.join("app_bg.wasm")];
