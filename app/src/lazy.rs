@@ -152,14 +152,6 @@ impl Screen {
     }
 }
 
-/// Fetches `screen`'s module in the background, so it is on the device (and in the service
-/// worker's cache) before it is opened; a failure is left to [`Lazy`] when it is opened.
-pub fn preload(screen: Screen) {
-    spawn_local(async move {
-        let _ = screen.load().await;
-    });
-}
-
 /// Polls `future` once; `None` if it would have to wait.
 fn now<F: Future>(future: F) -> Option<F::Output> {
     let future = pin!(future);

@@ -18,7 +18,7 @@ use crate::{
     account::{Account, Failure, failure_of, failure_text, field, object, request},
     i18n::{Text, t, tf, tr},
     identity,
-    lazy::{self, Lazy, Screen},
+    lazy::{Lazy, Screen},
     village::Village,
 };
 
@@ -84,8 +84,9 @@ struct Item {
 
 /// Under an item: for the village's broker a control to hide it with a reason; for a signed-in
 /// resident one to report it; nothing for a reader who is not signed in. Only the summary is in
-/// the core: the form is the `moderation` split module ([`ModerateForm`]), fetched as soon as
-/// the control is shown (so it is on the device before it is opened) and rendered once opened.
+/// the core: the form is in the `moderation` split module ([`ModerateForm`]), fetched when the
+/// control is first opened (like a lazy screen: offline, it is there once the service worker
+/// holds it, see app/src/lazy.rs).
 #[component]
 pub fn Moderate(target: ModerationTarget, path: String, #[prop(into)] id: String) -> impl IntoView {
     let ctx = expect_context::<Village>();
@@ -94,21 +95,22 @@ pub fn Moderate(target: ModerationTarget, path: String, #[prop(into)] id: String
     let lang = ctx.lang;
     let broker = is_broker(ctx.id, me);
     let shown = Memo::new(move |_| broker.get() || account.0.with(Option::is_some));
-    Effect::new(move |_| {
-        if shown.get() {
-            lazy::preload(Screen::ModerateForm);
-        }
-    });
     let open = RwSignal::new(false);
     // Rendered at the first opening and kept, so a reason typed survives closing the control.
     let opened = RwSignal::new(false);
-    let item = Item { target, path, id, broker, open };
+    let item = Item {
+        target,
+        path,
+        id,
+        broker,
+        open,
+    };
     view! {
         <details class="moderate" hidden=move || !shown.get()
             prop:open=move || open.get() on:toggle=move |ev| {
                 if let Some(d) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok()) {
                     open.set(d.open());
-                    if d.open() {
+                    if d.open() && !opened.get_untracked() {
                         opened.set(true);
                     }
                 }
@@ -130,7 +132,13 @@ pub fn ModerateForm() -> impl IntoView {
     let ctx = expect_context::<Village>();
     let me = expect_context::<Me>().0;
     let lang = ctx.lang;
-    let Item { target, path, id, broker, open } = expect_context::<Item>();
+    let Item {
+        target,
+        path,
+        id,
+        broker,
+        open,
+    } = expect_context::<Item>();
     let reason = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let field_id = format!("moderate-{id}");
