@@ -81,6 +81,7 @@ split_screens! {
     account, preload_sign_in, render_sign_in => account::SignInPage;
     account, preload_sign_up, render_sign_up => account::SignUpPage;
     moderation, preload_reports, render_reports => moderation::ReportsTab;
+    moderation, preload_moderate, render_moderate => moderation::ModerateForm;
 }
 
 /// A screen whose code loads when it is first opened.
@@ -100,6 +101,8 @@ pub enum Screen {
     SignIn,
     SignUp,
     Reports,
+    /// The form under a board or help post that hides or reports it (`moderation::Moderate`).
+    ModerateForm,
 }
 
 impl Screen {
@@ -120,6 +123,7 @@ impl Screen {
             Screen::SignIn => preload_sign_in().await,
             Screen::SignUp => preload_sign_up().await,
             Screen::Reports => preload_reports().await,
+            Screen::ModerateForm => preload_moderate().await,
         };
         loaded.map_err(|_| LoadError)
     }
@@ -142,6 +146,7 @@ impl Screen {
             Screen::SignIn => now(render_sign_in()),
             Screen::SignUp => now(render_sign_up()),
             Screen::Reports => now(render_reports()),
+            Screen::ModerateForm => now(render_moderate()),
         }
         .and_then(Result::ok)
     }

@@ -18,6 +18,7 @@ use crate::{
     account::{Account, Failure, failure_of, failure_text, field, object, request},
     i18n::{Text, t, tf, tr},
     identity,
+    lazy::{Lazy, Screen},
     village::Village,
 };
 
@@ -70,8 +71,22 @@ fn hide(
     );
 }
 
+/// What the lazily loaded form under one item works on (a context, since a split screen takes
+/// no props).
+#[derive(Debug, Clone)]
+struct Item {
+    target: ModerationTarget,
+    path: String,
+    id: String,
+    broker: Memo<bool>,
+    open: RwSignal<bool>,
+}
+
 /// Under an item: for the village's broker a control to hide it with a reason; for a signed-in
-/// resident one to report it; nothing for a reader who is not signed in.
+/// resident one to report it; nothing for a reader who is not signed in. Only the summary is in
+/// the core: the form is in the `moderation` split module ([`ModerateForm`]), fetched when the
+/// control is first opened (like a lazy screen: offline, it is there once the service worker
+/// holds it, see app/src/lazy.rs).
 #[component]
 pub fn Moderate(target: ModerationTarget, path: String, #[prop(into)] id: String) -> impl IntoView {
     let ctx = expect_context::<Village>();
@@ -79,10 +94,53 @@ pub fn Moderate(target: ModerationTarget, path: String, #[prop(into)] id: String
     let account = expect_context::<Account>();
     let lang = ctx.lang;
     let broker = is_broker(ctx.id, me);
-    let signed_in = Memo::new(move |_| account.0.with(Option::is_some));
+    let shown = Memo::new(move |_| broker.get() || account.0.with(Option::is_some));
+    let open = RwSignal::new(false);
+    // Rendered at the first opening and kept, so a reason typed survives closing the control.
+    let opened = RwSignal::new(false);
+    let item = Item {
+        target,
+        path,
+        id,
+        broker,
+        open,
+    };
+    view! {
+        <details class="moderate" hidden=move || !shown.get()
+            prop:open=move || open.get() on:toggle=move |ev| {
+                if let Some(d) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok()) {
+                    open.set(d.open());
+                    if d.open() && !opened.get_untracked() {
+                        opened.set(true);
+                    }
+                }
+            }
+            data-testid="moderate">
+            <summary>{move || t(lang.get(), if broker.get() { Text::ModerateSummary } else { Text::ReportSummary })}</summary>
+            {move || opened.get().then(|| view! {
+                <leptos::context::Provider value=item.clone()>
+                    <Lazy screen=Screen::ModerateForm />
+                </leptos::context::Provider>
+            })}
+        </details>
+    }
+}
+
+/// The form inside [`Moderate`]: the broker hides the item with a reason, a resident reports it.
+#[component]
+pub fn ModerateForm() -> impl IntoView {
+    let ctx = expect_context::<Village>();
+    let me = expect_context::<Me>().0;
+    let lang = ctx.lang;
+    let Item {
+        target,
+        path,
+        id,
+        broker,
+        open,
+    } = expect_context::<Item>();
     let reason = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let open = RwSignal::new(false);
     let field_id = format!("moderate-{id}");
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -125,28 +183,19 @@ pub fn Moderate(target: ModerationTarget, path: String, #[prop(into)] id: String
         });
     };
     view! {
-        <details class="moderate" hidden=move || !signed_in.get() && !broker.get()
-            prop:open=move || open.get() on:toggle=move |ev| {
-                if let Some(d) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok()) {
-                    open.set(d.open());
-                }
-            }
-            data-testid="moderate">
-            <summary>{move || t(lang.get(), if broker.get() { Text::ModerateSummary } else { Text::ReportSummary })}</summary>
-            <form class="form" on:submit=submit novalidate>
-                <label for=field_id.clone()>
-                    {move || t(lang.get(), if broker.get() { Text::ModerateReasonLabel } else { Text::ReportReasonLabel })}
-                </label>
-                <input id=field_id.clone() type="text" maxlength="2000"
-                    aria-describedby=format!("{field_id}-error")
-                    prop:value=move || reason.get()
-                    on:input=move |ev| reason.set(event_target_value(&ev)) />
-                <p class="field-error" id=format!("{field_id}-error")>{move || error.get()}</p>
-                <button type="submit">
-                    {move || t(lang.get(), if broker.get() { Text::ModerateButton } else { Text::ReportButton })}
-                </button>
-            </form>
-        </details>
+        <form class="form" on:submit=submit novalidate>
+            <label for=field_id.clone()>
+                {move || t(lang.get(), if broker.get() { Text::ModerateReasonLabel } else { Text::ReportReasonLabel })}
+            </label>
+            <input id=field_id.clone() type="text" maxlength="2000"
+                aria-describedby=format!("{field_id}-error")
+                prop:value=move || reason.get()
+                on:input=move |ev| reason.set(event_target_value(&ev)) />
+            <p class="field-error" id=format!("{field_id}-error")>{move || error.get()}</p>
+            <button type="submit">
+                {move || t(lang.get(), if broker.get() { Text::ModerateButton } else { Text::ReportButton })}
+            </button>
+        </form>
     }
 }
 

@@ -166,3 +166,54 @@ test("the board has no accessibility violations in Dutch and English, works at 3
   await expect(anna.getByTestId("notice")).toHaveText("Your post is on the board.");
   await expect(post(anna, "Small screens work too.")).toBeVisible();
 });
+
+test("a neighbour reports a post: the form is a split module, fetched when first opened", async ({ browser }) => {
+  const anna = await openBoard(browser);
+  const text = "Fietsen te koop, spotgoedkoop, alleen contant.";
+  await anna.getByLabel("Wat wil je delen?").fill(text);
+  await anna.getByRole("button", { name: "Plaatsen" }).click();
+  await expect(post(anna, text)).toBeVisible();
+
+  // Bert is signed in, so the control shows under the post; its form's module is fetched only
+  // when he first opens it.
+  const context = await signedInContext(browser, server);
+  const bert = await context.newPage();
+  const fetched = [];
+  bert.on("request", (r) => fetched.push(new URL(r.url()).pathname));
+  await bert.goto(`${server.url}/dorp/ulft`);
+  const report = post(bert, text).getByTestId("moderate");
+  await expect(report.locator("summary")).toHaveText("Melden");
+  await expect(bert.getByTestId("synced")).toHaveText("Alles gesynchroniseerd");
+  expect(fetched.filter((p) => p.endsWith("/split_moderation.wasm"))).toEqual([]);
+
+  await report.locator("summary").click();
+  const send = report.getByRole("button", { name: "Melding versturen" });
+  await expect(send).toBeVisible();
+  expect(fetched.filter((p) => p.endsWith("/split_moderation.wasm"))).toHaveLength(1);
+  await send.click();
+  await expect(report.locator(".field-error")).toHaveText("Geef een reden op.");
+  // A reason typed survives closing and opening the control.
+  await report.getByLabel("Wat is er mis mee?").fill("Dit lijkt op oplichting.");
+  await report.locator("summary").click();
+  await report.locator("summary").click();
+  await expect(report.getByLabel("Wat is er mis mee?")).toHaveValue("Dit lijkt op oplichting.");
+  await send.click();
+  await expect(bert.getByTestId("notice")).toHaveText("Bedankt. De gebiedsmakelaar bekijkt je melding.");
+  await expect(send).toBeHidden();
+
+  // Twice is refused, in the form.
+  await report.locator("summary").click();
+  await report.getByLabel("Wat is er mis mee?").fill("Nog steeds.");
+  await send.click();
+  await expect(report.locator(".field-error")).toHaveText("Je hebt dit al gemeld.");
+
+  // A reader who is not signed in sees no control, and does not fetch its module.
+  const reader = await (await browser.newContext()).newPage();
+  const modules = [];
+  reader.on("request", (r) => modules.push(new URL(r.url()).pathname));
+  await reader.goto(`${server.url}/dorp/ulft`);
+  await expect(post(reader, text)).toBeVisible();
+  await expect(post(reader, text).getByTestId("moderate")).toBeHidden();
+  await expect(reader.getByTestId("synced")).toHaveText("Alles gesynchroniseerd");
+  expect(modules.filter((p) => p.endsWith("split_moderation.wasm"))).toEqual([]);
+});

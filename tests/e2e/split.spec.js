@@ -102,4 +102,12 @@ test("after a second start, every lazy screen opens with the server stopped", as
     await expect(anna.locator(heading)).toHaveText(text);
     await expect(anna.getByTestId("screen-unavailable")).toHaveCount(0);
   }
+  // The report form under a post (a split module too) opens as well.
+  await anna.getByTestId("tab-board").click();
+  await anna.getByLabel("Wat wil je delen?").fill("Offline geschreven.");
+  await anna.getByRole("button", { name: "Plaatsen" }).click();
+  const moderate = anna.getByTestId("board-post").filter({ hasText: "Offline geschreven." }).getByTestId("moderate");
+  await moderate.locator("summary").click();
+  await expect(moderate.getByRole("button", { name: "Melding versturen" })).toBeVisible();
+  await expect(anna.getByTestId("screen-unavailable")).toHaveCount(0);
 });
