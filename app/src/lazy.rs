@@ -19,7 +19,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     AppState, account, agenda, associations, consultations,
     i18n::{Text, tr},
-    initiatives, knowledge, me, messages, moderation,
+    initiatives, invite, knowledge, me, messages, moderation,
 };
 
 #[cfg(wasm_split)]
@@ -80,6 +80,7 @@ split_screens! {
     initiatives, preload_initiative, render_initiative => initiatives::InitiativePage;
     account, preload_sign_in, render_sign_in => account::SignInPage;
     account, preload_sign_up, render_sign_up => account::SignUpPage;
+    account, preload_invite, render_invite => invite::InvitePage;
     moderation, preload_reports, render_reports => moderation::ReportsTab;
 }
 
@@ -99,6 +100,7 @@ pub enum Screen {
     Initiative,
     SignIn,
     SignUp,
+    Invite,
     Reports,
 }
 
@@ -119,6 +121,7 @@ impl Screen {
             Screen::Initiative => preload_initiative().await,
             Screen::SignIn => preload_sign_in().await,
             Screen::SignUp => preload_sign_up().await,
+            Screen::Invite => preload_invite().await,
             Screen::Reports => preload_reports().await,
         };
         loaded.map_err(|_| LoadError)
@@ -141,6 +144,7 @@ impl Screen {
             Screen::Initiative => now(render_initiative()),
             Screen::SignIn => now(render_sign_in()),
             Screen::SignUp => now(render_sign_up()),
+            Screen::Invite => now(render_invite()),
             Screen::Reports => now(render_reports()),
         }
         .and_then(Result::ok)
