@@ -12,7 +12,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::{
     AppState, Me, Municipality,
     account::{self, Account, Failure, failure_text, field, object, request},
-    i18n::{Lang, Text, t, tf, tr},
+    i18n::{Text, t, tf, tr},
     route::use_param,
 };
 
@@ -36,12 +36,12 @@ impl Grant {
         })
     }
 
-    /// The role before accepting ("you become …") and after ("you are now …").
+    /// What accepting does ("you become …") and the role as Ik names it.
     fn texts(&self) -> (Text, Text) {
         match self {
-            Grant::AssociationMember(_) => (Text::InviteGrantsMember, Text::InviteDoneMember),
-            Grant::AssociationAdmin(_) => (Text::InviteGrantsAdmin, Text::InviteDoneAdmin),
-            Grant::Broker(_) => (Text::InviteGrantsBroker, Text::InviteDoneBroker),
+            Grant::AssociationMember(_) => (Text::InviteGrantsMember, Text::RoleMemberOf),
+            Grant::AssociationAdmin(_) => (Text::InviteGrantsAdmin, Text::RoleAdminOf),
+            Grant::Broker(_) => (Text::InviteGrantsBroker, Text::RoleBrokerOf),
         }
     }
 
@@ -56,12 +56,12 @@ impl Grant {
     }
 }
 
-/// The display name of association `id` (tracked), or "an association" while the document has
-/// not arrived or lacks it.
-fn association_name(lang: Lang, muni: Municipality, id: &str) -> String {
+/// The display name of association `id` (tracked), or its id while the document has not
+/// arrived or lacks it.
+fn association_name(muni: Municipality, id: &str) -> String {
     muni.read(|m| m.association(id).map(|a| a.name))
         .flatten()
-        .unwrap_or_else(|| t(lang, Text::AnAssociation).to_owned())
+        .unwrap_or_else(|| id.to_owned())
 }
 
 /// The name of village `id` (tracked), or its id.
@@ -78,9 +78,7 @@ fn village_name(state: AppState, id: &str) -> String {
 
 fn target_name(state: AppState, muni: Municipality, grant: &Grant) -> String {
     match grant {
-        Grant::AssociationMember(a) | Grant::AssociationAdmin(a) => {
-            association_name(state.lang.get(), muni, a)
-        }
+        Grant::AssociationMember(a) | Grant::AssociationAdmin(a) => association_name(muni, a),
         Grant::Broker(v) => village_name(state, v),
     }
 }
@@ -158,22 +156,21 @@ pub fn InvitePage() -> impl IntoView {
     let body = move || {
         match invite.get() {
         None => view! {
-            <p class="muted" role="status" data-testid="invite-loading">{tr(lang, Text::InviteLoading)}</p>
+            <p class="muted" role="status" data-testid="invite-loading">{tr(lang, Text::ScreenLoading)}</p>
         }
         .into_any(),
         Some(Err(f)) => view! {
             <p class="error-line" role="alert" data-testid="invite-error">{move || failure_text(lang.get(), &f)}</p>
-            <p><A href="/">{tr(lang, Text::InviteToStart)}</A></p>
         }
         .into_any(),
         Some(Ok(grant)) => {
-            let (grants, done) = grant.texts();
+            let (grants, role) = grant.texts();
             let href = grant.href();
             let grant_name = grant.clone();
             let name = Memo::new(move |_| target_name(state, muni, &grant_name));
             view! {
                 <section class="card" data-testid="invite">
-                    <p class="lead" data-testid="invite-grant">
+                    <p data-testid="invite-grant">
                         {move || tf(lang.get(), grants, &[("name", &name.get())])}
                     </p>
                     <Show when=move || !accepted.get() && !signed_in()>
@@ -195,10 +192,13 @@ pub fn InvitePage() -> impl IntoView {
                         </button>
                     </Show>
                     <p class="notice-line" role="status" data-testid="invite-accepted">
-                        {move || accepted.get().then(|| tf(lang.get(), done, &[("name", &name.get())]))}
+                        {move || accepted.get().then(|| {
+                            let role = tf(lang.get(), role, &[("name", &name.get())]);
+                            tf(lang.get(), Text::InviteDone, &[("role", &role)])
+                        })}
                     </p>
                     <p hidden=move || !accepted.get()>
-                        <A href=href.clone()>{move || tf(lang.get(), Text::InviteGoTo, &[("name", &name.get())])}</A>
+                        <A href=href.clone()>{move || tf(lang.get(), Text::ToVillage, &[("village", &name.get())])}</A>
                     </p>
                     <p class="field-error" role="alert" data-testid="invite-error">
                         {move || failure.with(|f| f.as_ref().map(|f| failure_text(lang.get(), f)))}
@@ -299,7 +299,7 @@ pub fn InviteMaker(
     let radios = (kinds.len() > 1).then(|| {
         let name = format!("{id}-kind");
         view! {
-            <fieldset class="field">
+            <fieldset class="choices">
                 <legend>{tr(lang, Text::InviteAsLegend)}</legend>
                 {kinds
                     .iter()
@@ -309,7 +309,7 @@ pub fn InviteMaker(
                                 <input type="radio" name=name.clone() value=k
                                     prop:checked=move || kind.get() == k
                                     on:change=move |_| kind.set(k) />
-                                " " {tr(lang, label)}
+                                <span>{tr(lang, label)}</span>
                             </label>
                         }
                     })
@@ -411,11 +411,11 @@ pub fn MyRoles() -> impl IntoView {
                 lines.push(tf(lang.get(), Text::RoleBrokerOf, &[("name", &name)]));
             }
             for a in &r.admin_of {
-                let name = association_name(lang.get(), muni, a.as_str());
+                let name = association_name(muni, a.as_str());
                 lines.push(tf(lang.get(), Text::RoleAdminOf, &[("name", &name)]));
             }
             for a in r.member_of.iter().filter(|a| !r.admin_of.contains(*a)) {
-                let name = association_name(lang.get(), muni, a.as_str());
+                let name = association_name(muni, a.as_str());
                 lines.push(tf(lang.get(), Text::RoleMemberOf, &[("name", &name)]));
             }
             lines
@@ -464,10 +464,10 @@ pub fn MyRoles() -> impl IntoView {
             </section>
         </Show>
         <Show when=move || villages.with(|v| !v.is_empty())>
-            <InviteMaker heading=Text::InviteBrokerHeading kinds=&[("broker", Text::InviteAsBroker)]
+            <InviteMaker heading=Text::InviteBrokerHeading kinds=&[("broker", Text::InviteBrokerHeading)]
                 target id="broker-invite">
                 <div class="field">
-                    <label for="broker-invite-village">{tr(lang, Text::InviteVillageLabel)}</label>
+                    <label for="broker-invite-village">{tr(lang, Text::FilterVillage)}</label>
                     <select id="broker-invite-village" on:change=move |ev| chosen.set(event_target_value(&ev))>
                         {move || {
                             let current = target.get();
@@ -490,6 +490,7 @@ pub fn MyRoles() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
 
     #[test]
     fn grants_parse_as_the_server_names_them() {

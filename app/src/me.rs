@@ -126,6 +126,7 @@ fn ProfileSection() -> impl IntoView {
         if dirty.get_untracked() {
             return;
         }
+        let fresh = profile.is_none();
         let profile = profile.unwrap_or_else(|| model::VolunteerProfileView {
             user: String::new(),
             home_village: String::new(),
@@ -134,9 +135,9 @@ fn ProfileSection() -> impl IntoView {
             villages: Vec::new(),
             availability: Vec::new(),
         });
-        // No name yet: what the resident shares carries their account's name (see
-        // `village_doc::edit`), so that is the one to show and keep.
-        let shown = if profile.display_name.is_empty() {
+        // No profile yet: what the resident shares carries their account's name (see
+        // `village_doc::edit`), so that is the one to propose.
+        let shown = if fresh {
             account
                 .0
                 .with(|s| s.as_ref().map(|s| s.display_name.clone()))

@@ -2,9 +2,7 @@
 //! [`VillageDoc`]: reads hydrate views, writes run model operations in place.
 
 use automerge::{Automerge, ROOT, ReadDoc, Value};
-use model::{
-    DocKind, OpError, SCHEMA_VERSION, VillageDoc, VillageId, VolunteerProfile, schema_version_of,
-};
+use model::{DocKind, OpError, SCHEMA_VERSION, VillageDoc, schema_version_of};
 
 /// Why an edit did not happen; the document is unchanged in every case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,36 +77,13 @@ pub fn edit<R>(
     Ok(result?)
 }
 
-/// The account's display name is the name on what the resident shares: where their profile in
-/// this village names none yet, the edit also writes `name` into it (keeping what the profile
-/// holds besides). Best effort: the edit stands even if this cannot be written.
+/// The account's display name is the name on what the resident shares: a resident without a
+/// profile in this village gets one with `name` by this edit. A profile they saved themselves
+/// is left as they chose it (an empty name there shows "a neighbour"). Best effort: the edit
+/// stands even if the profile cannot be written.
 fn sign_with(doc: &mut VillageDoc, name: &str) {
     let me = crate::identity::current_user();
-    if doc.display_name(me.id.as_str()).is_some() {
-        return;
-    }
-    let profile = doc
-        .volunteer_profiles()
-        .into_iter()
-        .find(|p| p.user == me.id.as_str());
-    let profile = VolunteerProfile {
-        display_name: name.to_owned(),
-        categories: profile
-            .as_ref()
-            .map(|p| p.categories.clone())
-            .unwrap_or_default(),
-        villages: profile
-            .as_ref()
-            .map(|p| {
-                p.villages
-                    .iter()
-                    .filter_map(|v| VillageId::new(v).ok())
-                    .collect()
-            })
-            .unwrap_or_default(),
-        availability: profile.map(|p| p.availability).unwrap_or_default(),
-    };
-    let _ = doc.set_volunteer_profile(&me, &profile, crate::identity::now());
+    let _ = doc.name_new_profile(&me, name, crate::identity::now());
 }
 
 #[cfg(test)]
