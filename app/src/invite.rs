@@ -356,13 +356,13 @@ async fn copy_text(text: &str) -> bool {
         return false;
     };
     let Ok(write) = js_sys::Reflect::get(&clipboard, &"writeText".into())
-        .and_then(|f| f.dyn_into::<js_sys::Function>().map_err(JsValue::from))
+        .and_then(|f| f.dyn_into::<js_sys::Function>())
     else {
         return false;
     };
     let Ok(promise) = write
         .call1(&clipboard, &JsValue::from_str(text))
-        .and_then(|p| p.dyn_into::<js_sys::Promise>().map_err(JsValue::from))
+        .and_then(|p| p.dyn_into::<js_sys::Promise>())
     else {
         return false;
     };
@@ -377,7 +377,7 @@ fn select(id: &str) {
     if let Some(input) = input {
         for method in ["focus", "select"] {
             if let Ok(f) = js_sys::Reflect::get(&input, &method.into())
-                .and_then(|f| f.dyn_into::<js_sys::Function>().map_err(JsValue::from))
+                .and_then(|f| f.dyn_into::<js_sys::Function>())
             {
                 let _ = f.call0(&input);
             }
