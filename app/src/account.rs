@@ -34,30 +34,42 @@ pub struct Session {
     pub id: String,
     pub display_name: String,
     pub email: String,
+    /// A municipality admin (the accounts know; the municipality document does not say).
+    pub municipality_admin: bool,
 }
 
 impl Session {
-    fn from_json(value: &JsValue) -> Option<Session> {
+    pub(crate) fn from_json(value: &JsValue) -> Option<Session> {
         let user = field(value, "user")?;
+        let municipality_admin = field(&user, "roles")
+            .and_then(|r| field(&r, "municipality_admin"))
+            .and_then(|a| a.as_bool())
+            .unwrap_or(false);
         Some(Session {
             id: field(&user, "id")?.as_string()?,
             display_name: field(&user, "display_name")?.as_string()?,
             email: field(&user, "email")?.as_string()?,
+            municipality_admin,
         })
     }
 
     fn to_cache(&self) -> String {
+        let admin = if self.municipality_admin { "admin" } else { "" };
         [&self.id, &self.display_name, &self.email]
             .map(String::as_str)
             .join("\n")
+            + "\n"
+            + admin
     }
 
     fn from_cache(s: &str) -> Option<Session> {
-        let mut parts = s.splitn(3, '\n').map(str::to_owned);
+        let mut parts = s.splitn(4, '\n').map(str::to_owned);
         Some(Session {
             id: parts.next()?,
             display_name: parts.next()?,
             email: parts.next()?,
+            // Absent in a copy from before roles were cached.
+            municipality_admin: parts.next().is_some_and(|a| a == "admin"),
         })
     }
 }
@@ -72,7 +84,7 @@ impl Account {
     /// Starts from the device's copy and asks the server whether the session still holds.
     pub fn start() -> Account {
         let cached = storage::get(CACHE_KEY).and_then(|s| Session::from_cache(&s));
-        identity::set_signed_in(cached.is_some());
+        identity::set_signed_in(cached.as_ref().map(|s| s.display_name.clone()));
         let account = Account(RwSignal::new(cached), StoredValue::new(0));
         spawn_local(async move {
             let asked = account.1.get_value();
@@ -91,9 +103,10 @@ impl Account {
         account
     }
 
-    fn signed_in(self, session: Option<Session>) {
+    /// Who is signed in from now on (`None`: nobody), as an answer from the server says.
+    pub(crate) fn signed_in(self, session: Option<Session>) {
         self.1.update_value(|n| *n += 1);
-        identity::set_signed_in(session.is_some());
+        identity::set_signed_in(session.as_ref().map(|s| s.display_name.clone()));
         match &session {
             Some(s) => {
                 storage::set(CACHE_KEY, &s.to_cache());
@@ -150,6 +163,12 @@ pub fn failure_text(lang: Lang, failure: &Failure) -> &'static str {
             "invalid_email" => Text::AccountErrEmail,
             "invalid_display_name" => Text::AccountErrName,
             "too_many_attempts" | "rate_limited" => Text::AccountErrTooMany,
+            "invite_not_found" => Text::InviteErrNotFound,
+            "invite_used" => Text::InviteErrUsed,
+            "invite_expired" => Text::InviteErrExpired,
+            "unknown_target" => Text::InviteErrUnknownTarget,
+            "forbidden" => Text::InviteErrForbidden,
+            "not_signed_in" => Text::InviteErrSignedOut,
             _ => Text::AccountErrOther,
         },
     };
@@ -258,6 +277,14 @@ pub fn AccountPage(mode: Mode) -> impl IntoView {
     let failure = RwSignal::new(None::<Failure>);
     let busy = RwSignal::new(false);
     let sign_up = mode == Mode::SignUp;
+    // Back to where the resident came from (`?terug=/dorp/ulft`), else their own page.
+    let back = query
+        .with_untracked(|q| q.get("terug"))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//"));
+    let back_to = back.clone();
+    if sign_up {
+        propose_profile_name(name);
+    }
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -279,11 +306,7 @@ pub fn AccountPage(mode: Mode) -> impl IntoView {
             return;
         }
         busy.set(true);
-        // Back to where the resident came from (`?terug=/dorp/ulft`), else their own page.
-        let back = query
-            .with_untracked(|q| q.get("terug"))
-            .filter(|p| p.starts_with('/') && !p.starts_with("//"))
-            .unwrap_or_else(|| "/ik".to_owned());
+        let back = back.clone().unwrap_or_else(|| "/ik".to_owned());
         let navigate = navigate.clone();
         spawn_local(async move {
             let result = if sign_up {
@@ -314,7 +337,7 @@ pub fn AccountPage(mode: Mode) -> impl IntoView {
         });
     };
 
-    let (heading, button, other_text, other_href) = if sign_up {
+    let (heading, button, other_text, other_path) = if sign_up {
         (
             Text::SignUpHeading,
             Text::SignUpButton,
@@ -328,6 +351,11 @@ pub fn AccountPage(mode: Mode) -> impl IntoView {
             Text::NoAccountYet,
             "/aanmelden",
         )
+    };
+    // The other form brings the resident back to the same place.
+    let other_href = match &back_to {
+        Some(back) => format!("{other_path}?terug={back}"),
+        None => other_path.to_owned(),
     };
     view! {
         <h1>{tr(lang, heading)}</h1>
@@ -359,6 +387,35 @@ pub fn AccountPage(mode: Mode) -> impl IntoView {
         </form>
         <p><A href=other_href>{tr(lang, other_text)}</A></p>
     }
+}
+
+/// Fills the sign-up form's empty name with the name the resident's profile in their village
+/// already shows, once that document is here (they may change it before signing up).
+fn propose_profile_name(name: RwSignal<String>) {
+    let state = expect_context::<AppState>();
+    let village = crate::live_doc::LiveDoc::open(move || {
+        let id = state.village.get()?;
+        state
+            .bootstrap
+            .with(|b| Some(b.as_ref()?.village(&id)?.doc.clone()))
+    });
+    let me = identity::current_user().id.to_string();
+    Effect::new(move |proposed: Option<bool>| {
+        if proposed == Some(true) {
+            return true;
+        }
+        let found = village
+            .lend(|am| crate::village_doc::read(am, |d| d.display_name(&me)))
+            .flatten()
+            .flatten();
+        match found {
+            Some(n) if name.with_untracked(String::is_empty) => {
+                name.set(n);
+                true
+            }
+            _ => false,
+        }
+    });
 }
 
 /// The account part of `/ik`: who is signed in and signing out, or where to sign in.
@@ -452,8 +509,19 @@ mod tests {
             id: "u1".into(),
             display_name: "Anna de Vries".into(),
             email: "anna@example.nl".into(),
+            municipality_admin: true,
         };
-        assert_eq!(Session::from_cache(&s.to_cache()), Some(s));
+        assert_eq!(Session::from_cache(&s.to_cache()), Some(s.clone()));
+        let resident = Session {
+            municipality_admin: false,
+            ..s
+        };
+        assert_eq!(Session::from_cache(&resident.to_cache()), Some(resident));
+        // A copy cached before roles were (id, name, e-mail) still reads.
+        assert_eq!(
+            Session::from_cache("u1\nAnna\nanna@example.nl").map(|s| s.municipality_admin),
+            Some(false)
+        );
         assert_eq!(Session::from_cache("only-an-id"), None);
     }
 

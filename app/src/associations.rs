@@ -679,6 +679,10 @@ pub fn AssociationPage() -> impl IntoView {
                     }}
                 </section>
             </Show>
+            <Show when=move || is_admin.get() || me.0.with(|u| u.roles.municipality_admin)>
+                <crate::invite::InviteMaker heading=Text::InviteMakeHeading
+                    kinds=crate::invite::ASSOCIATION_KINDS target=id id="association-invite" />
+            </Show>
         }
         .into_any(),
     }

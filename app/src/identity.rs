@@ -22,16 +22,24 @@ pub fn current_user() -> User {
 }
 
 thread_local! {
-    static SIGNED_IN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The signed-in account's display name; `None` while nobody is signed in.
+    static SIGNED_IN: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Whether an account is signed in on this device (kept by [`crate::account::Account`]).
 pub fn signed_in() -> bool {
-    SIGNED_IN.with(std::cell::Cell::get)
+    SIGNED_IN.with(|s| s.borrow().is_some())
 }
 
-pub(crate) fn set_signed_in(on: bool) {
-    SIGNED_IN.with(|s| s.set(on));
+/// The signed-in account's display name: the name on what the resident shares wherever their
+/// village profile names none (see [`crate::village_doc::edit`]).
+pub fn account_name() -> Option<String> {
+    SIGNED_IN.with(|s| s.borrow().clone())
+}
+
+/// Who is signed in now: the account's display name, or `None`.
+pub(crate) fn set_signed_in(account_name: Option<String>) {
+    SIGNED_IN.with(|s| *s.borrow_mut() = account_name);
 }
 
 const PENDING_ACTORS: &str = "dorpskracht.actors.pending";

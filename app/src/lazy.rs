@@ -19,7 +19,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     AppState, account, agenda, associations, consultations,
     i18n::{Text, tr},
-    initiatives, knowledge, me, messages, moderation,
+    initiatives, invite, knowledge, me, messages, moderation,
 };
 
 #[cfg(wasm_split)]
@@ -80,6 +80,7 @@ split_screens! {
     initiatives, preload_initiative, render_initiative => initiatives::InitiativePage;
     account, preload_sign_in, render_sign_in => account::SignInPage;
     account, preload_sign_up, render_sign_up => account::SignUpPage;
+    account, preload_invite, render_invite => invite::InvitePage;
     moderation, preload_reports, render_reports => moderation::ReportsTab;
     moderation, preload_moderate, render_moderate => moderation::ModerateForm;
 }
@@ -100,6 +101,7 @@ pub enum Screen {
     Initiative,
     SignIn,
     SignUp,
+    Invite,
     Reports,
     /// The form under a board or help post that hides or reports it (`moderation::Moderate`).
     ModerateForm,
@@ -122,6 +124,7 @@ impl Screen {
             Screen::Initiative => preload_initiative().await,
             Screen::SignIn => preload_sign_in().await,
             Screen::SignUp => preload_sign_up().await,
+            Screen::Invite => preload_invite().await,
             Screen::Reports => preload_reports().await,
             Screen::ModerateForm => preload_moderate().await,
         };
@@ -145,6 +148,7 @@ impl Screen {
             Screen::Initiative => now(render_initiative()),
             Screen::SignIn => now(render_sign_in()),
             Screen::SignUp => now(render_sign_up()),
+            Screen::Invite => now(render_invite()),
             Screen::Reports => now(render_reports()),
             Screen::ModerateForm => now(render_moderate()),
         }

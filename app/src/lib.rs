@@ -14,6 +14,7 @@ mod help;
 pub mod i18n;
 mod identity;
 mod initiatives;
+mod invite;
 mod knowledge;
 mod lazy;
 pub mod live_doc;
@@ -193,7 +194,12 @@ impl Me {
             // Signing in or out changes who the resident is.
             account.0.track();
             let mut user = identity::current_user();
-            if let Some(roles) = municipality.read(|m| m.roles_of(&user.id, false)) {
+            // Municipality admin is known from the account only (not in the document).
+            let admin = account
+                .0
+                .with(|s| s.as_ref().is_some_and(|s| s.municipality_admin));
+            user.roles.municipality_admin = admin;
+            if let Some(roles) = municipality.read(|m| m.roles_of(&user.id, admin)) {
                 user.roles = roles;
             }
             user
@@ -312,6 +318,7 @@ fn Screen() -> impl IntoView {
         Page::Me => view! { <lazy::Lazy screen=lazy::Screen::Me /> }.into_any(),
         Page::SignIn => view! { <lazy::Lazy screen=lazy::Screen::SignIn /> }.into_any(),
         Page::SignUp => view! { <lazy::Lazy screen=lazy::Screen::SignUp /> }.into_any(),
+        Page::Invite(_) => view! { <lazy::Lazy screen=lazy::Screen::Invite /> }.into_any(),
         Page::NotFound => view! { <h1>{tr(lang, Text::NotFound)}</h1> }.into_any(),
     }
 }

@@ -85,6 +85,7 @@ pub fn MePage() -> impl IntoView {
         <ProfileSection />
         <MyActivity />
         <Settings />
+        <crate::invite::MyRoles />
         <crate::account::AccountSection />
     }
 }
@@ -114,6 +115,7 @@ fn ProfileSection() -> impl IntoView {
             .unwrap_or(false)
     });
 
+    let account = expect_context::<crate::account::Account>();
     let name = RwSignal::new(String::new());
     let categories = RwSignal::new(Vec::<HelpCategory>::new());
     let windows = RwSignal::new(Vec::<TimeWindow>::new());
@@ -124,6 +126,7 @@ fn ProfileSection() -> impl IntoView {
         if dirty.get_untracked() {
             return;
         }
+        let fresh = profile.is_none();
         let profile = profile.unwrap_or_else(|| model::VolunteerProfileView {
             user: String::new(),
             home_village: String::new(),
@@ -132,7 +135,16 @@ fn ProfileSection() -> impl IntoView {
             villages: Vec::new(),
             availability: Vec::new(),
         });
-        name.set(profile.display_name);
+        // No profile yet: what the resident shares carries their account's name (see
+        // `village_doc::edit`), so that is the one to propose.
+        let shown = if fresh {
+            account
+                .0
+                .with(|s| s.as_ref().map(|s| s.display_name.clone()))
+        } else {
+            None
+        };
+        name.set(shown.unwrap_or(profile.display_name));
         categories.set(profile.categories);
         windows.set(profile.availability);
     });

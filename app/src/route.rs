@@ -39,6 +39,8 @@ pub enum Page {
     SignIn,
     /// `/aanmelden`.
     SignUp,
+    /// `/uitnodiging/:token`: an invite link.
+    Invite(String),
     NotFound,
 }
 
@@ -89,6 +91,7 @@ impl Page {
             ["ik"] => Page::Me,
             ["inloggen"] => Page::SignIn,
             ["aanmelden"] => Page::SignUp,
+            ["uitnodiging", token] => Page::Invite(owned(token)),
             _ => Page::NotFound,
         }
     }
@@ -119,7 +122,7 @@ impl CurrentPage {
 }
 
 /// The id a page's path carries under `name` ("village", "initiative", "association",
-/// "conversation"), empty when it has none; re-read when the URL changes.
+/// "conversation", "invite"), empty when it has none; re-read when the URL changes.
 pub fn use_param(name: &'static str) -> Signal<String> {
     let page = expect_context::<CurrentPage>().0;
     Signal::derive(move || {
@@ -134,6 +137,7 @@ pub fn use_param(name: &'static str) -> Signal<String> {
             ) => id.clone(),
             ("association", Page::Association(id)) => id.clone(),
             ("conversation", Page::Conversation(id)) => id.clone(),
+            ("invite", Page::Invite(token)) => token.clone(),
             _ => String::new(),
         })
     })
@@ -172,6 +176,8 @@ mod tests {
             ("/ik", Page::Me),
             ("/inloggen", Page::SignIn),
             ("/aanmelden", Page::SignUp),
+            ("/uitnodiging/abc", Page::Invite("abc".into())),
+            ("/uitnodiging", Page::NotFound),
             ("/ik/extra", Page::NotFound),
             ("/elders", Page::NotFound),
         ] {

@@ -88,8 +88,22 @@ pub fn edit<R>(
     let mut doc =
         VillageDoc::from_automerge(std::mem::take(am)).map_err(|_| EditError::Unsupported)?;
     let result = op(&mut doc);
+    if result.is_ok()
+        && let Some(name) = crate::identity::account_name()
+    {
+        sign_with(&mut doc, &name);
+    }
     *am = doc.into_automerge();
     Ok(result?)
+}
+
+/// The account's display name is the name on what the resident shares: a resident without a
+/// profile in this village gets one with `name` by this edit. A profile they saved themselves
+/// is left as they chose it (an empty name there shows "a neighbour"). Best effort: the edit
+/// stands even if the profile cannot be written.
+fn sign_with(doc: &mut VillageDoc, name: &str) {
+    let me = crate::identity::current_user();
+    let _ = doc.name_new_profile(&me, name, crate::identity::now());
 }
 
 #[cfg(test)]

@@ -1037,6 +1037,26 @@ impl VillageDoc {
 
     // ---- volunteers -----------------------------------------------------------------------
 
+    /// Gives `user` a profile in this village showing `name`, if they have none (the app
+    /// names what a signed-in resident shares by their account). Returns whether it wrote one;
+    /// a profile they made, even one without a name, is left alone.
+    pub fn name_new_profile(&mut self, user: &User, name: &str, now: i64) -> Result<bool, OpError> {
+        self.writable()?;
+        check_text("display_name", name, limits::TITLE, true)?;
+        let coll = self.root_map("volunteers")?;
+        if get_obj(&self.am, &coll, user.id.as_str()).is_some() {
+            return Ok(false);
+        }
+        let path = Path::new(["volunteers", user.id.as_str()]);
+        self.may(user, Action::Create, &path, None)?;
+        self.write(now, |tx| {
+            let o = new_object(tx, &coll, user.id.as_str(), user.id.as_str(), now)?;
+            tx.put(&o, "display_name", name.trim())?;
+            Ok(())
+        })?;
+        Ok(true)
+    }
+
     /// Creates or replaces the user's volunteer profile in this village.
     pub fn set_volunteer_profile(
         &mut self,

@@ -282,6 +282,9 @@ fn village_operations() {
             T,
         )
     });
+    honest_and_forged("name_new_profile", &v, &bert(), &carla(), |d, u| {
+        d.name_new_profile(u, "Bert", T).map(|_| ())
+    });
     let mut profiled = v.clone();
     profiled
         .set_volunteer_profile(&bert(), &VolunteerProfile::default(), T)

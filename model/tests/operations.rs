@@ -854,6 +854,25 @@ fn volunteer_profile_is_set_and_replaced() {
 }
 
 #[test]
+fn a_new_profile_is_named_once_and_a_chosen_one_is_kept() {
+    let mut d = village();
+    assert_eq!(d.name_new_profile(&bert(), " Bert ", NOW), Ok(true));
+    assert_eq!(d.display_name("bert").as_deref(), Some("Bert"));
+    assert_eq!(d.volunteer_profiles()[0].categories, vec![]);
+    // Named already, or a profile made without a name: left as it is.
+    assert_eq!(d.name_new_profile(&bert(), "Bertus", NOW + 1), Ok(false));
+    assert_eq!(d.display_name("bert").as_deref(), Some("Bert"));
+    d.set_volunteer_profile(&carla(), &VolunteerProfile::default(), NOW)
+        .unwrap();
+    assert_eq!(d.name_new_profile(&carla(), "Carla", NOW + 1), Ok(false));
+    assert_eq!(d.display_name("carla"), None);
+    assert!(matches!(
+        d.name_new_profile(&anna(), "   ", NOW),
+        Err(OpError::EmptyText { .. })
+    ));
+}
+
+#[test]
 fn display_name_is_shown_trimmed_and_bounded() {
     let mut d = village();
     assert_eq!(d.display_name("bert"), None);

@@ -781,6 +781,46 @@ async fn invites_expire_after_seven_days() {
 }
 
 #[tokio::test]
+async fn an_invite_link_says_what_it_grants_until_it_is_used_or_expired() {
+    let api = Api::start(&[]).await;
+    let wethouder = admin(&api).await;
+    let bea = api.sign_up("bea@example.nl", "Bea", None).await.session();
+    let token = token_of(&invite(&api, &wethouder, "broker", "ulft").await.body["url"]);
+    let show = format!("/api/invites/{token}");
+    // Anyone holding the link may see what it grants, signed in or not.
+    let shown = api.call("GET", &show, None, None, None).await;
+    assert_eq!(shown.status, StatusCode::OK, "{:?}", shown.body);
+    assert_eq!(shown.body, json!({ "kind": "broker", "target": "ulft" }));
+    let unknown = api.call("GET", "/api/invites/nope", None, None, None).await;
+    assert_eq!(
+        (unknown.status, unknown.error()),
+        (StatusCode::NOT_FOUND, "invite_not_found")
+    );
+    let accept = format!("/api/invites/{token}/accept");
+    assert_eq!(
+        api.call("POST", &accept, Some(&bea), None, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let used = api.call("GET", &show, None, None, None).await;
+    assert_eq!(
+        (used.status, used.error()),
+        (StatusCode::GONE, "invite_used")
+    );
+
+    let late = token_of(&invite(&api, &wethouder, "broker", "ulft").await.body["url"]);
+    api.clock.advance(DAY * 7);
+    let expired = api
+        .call("GET", &format!("/api/invites/{late}"), None, None, None)
+        .await;
+    assert_eq!(
+        (expired.status, expired.error()),
+        (StatusCode::GONE, "invite_expired")
+    );
+}
+
+#[tokio::test]
 async fn association_admins_invite_members_and_admins_of_their_association() {
     let api = Api::start(&[]).await;
     let wethouder = admin(&api).await;

@@ -55,8 +55,12 @@ test("sign up keeps the local profile's id, sign out and sign in again", async (
   await expect(page.getByTestId("signed-in-as")).toContainText("Anna de Vries");
 
   await page.getByRole("button", { name: "Uitloggen" }).click();
+  // The section's text is all in the DOM (the other half hidden): wait for the switch itself.
+  await expect(page.getByTestId("signed-in-as")).toBeHidden();
   await expect(page.getByTestId("account-section")).toContainText("Je bent niet ingelogd");
-  expect(await page.evaluate(() => localStorage.getItem("dorpskracht.user"))).not.toBe(localId);
+  await expect
+    .poll(() => page.evaluate(() => localStorage.getItem("dorpskracht.user")))
+    .not.toBe(localId);
 
   // Signing in on this device makes Anna's account id the resident again.
   await page.getByTestId("account-section").getByRole("link", { name: "Inloggen" }).click();

@@ -15,8 +15,8 @@ test.afterEach(async () => {
   await server.dispose();
 });
 
-async function openAgenda(browser) {
-  const context = await signedInContext(browser, server, { viewport: { width: 390, height: 844 } });
+async function openAgenda(browser, name) {
+  const context = await signedInContext(browser, server, { viewport: { width: 390, height: 844 } }, { name });
   const page = await context.newPage();
   await page.goto(`${server.url}/dorp/ulft/agenda`);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Ulft");
@@ -52,8 +52,8 @@ async function addEvent(page, { title, days, start, end = "", place = "", needed
 }
 
 test("an activity needing two volunteers fills up and empties across three residents", async ({ browser }) => {
-  const anna = await openAgenda(browser);
-  const bert = await openAgenda(browser);
+  const anna = await openAgenda(browser, "Anna");
+  const bert = await openAgenda(browser, "Bert");
   await expect(anna.getByTestId("no-events")).toBeVisible();
 
   // Validation shows next to the fields, the first one gets the focus, nothing is added.
@@ -89,7 +89,8 @@ test("an activity needing two volunteers fills up and empties across three resid
 
   // Bert sees it live and signs up; both see the count move.
   const his = event(bert, "Zwerfvuil prikken");
-  await expect(his).toContainText("Organisatie: een buurtbewoner");
+  // The organiser is named by her account's name.
+  await expect(his).toContainText("Organisatie: Anna");
   await expect(his).toContainText("Grijpers en zakken liggen klaar.");
   await his.getByRole("button", { name: "Ik help mee" }).click();
   await expect(bert.getByTestId("notice")).toHaveText("Je helpt mee bij Zwerfvuil prikken. Bedankt!");
@@ -97,7 +98,7 @@ test("an activity needing two volunteers fills up and empties across three resid
   for (const card of [mine, his]) {
     await expect(card.getByTestId("volunteers")).toHaveText("1 van 2 vrijwilligers aangemeld");
   }
-  await expect(mine.getByTestId("volunteer-names")).toHaveText("Aangemeld: een buurtbewoner");
+  await expect(mine.getByTestId("volunteer-names")).toHaveText("Aangemeld: Bert");
 
   // Carla takes the last place: the activity is full for everyone.
   const carla = await openAgenda(browser);

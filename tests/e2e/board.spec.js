@@ -15,8 +15,8 @@ test.afterEach(async () => {
   await server.dispose();
 });
 
-async function openBoard(browser) {
-  const context = await signedInContext(browser, server, { viewport: { width: 390, height: 844 } });
+async function openBoard(browser, name) {
+  const context = await signedInContext(browser, server, { viewport: { width: 390, height: 844 } }, { name });
   const page = await context.newPage();
   await page.goto(`${server.url}/dorp/ulft`);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Ulft");
@@ -31,8 +31,8 @@ function post(page, text) {
 }
 
 test("a post is seen live by a neighbour, who comments and reacts; the author sees both", async ({ browser }) => {
-  const anna = await openBoard(browser);
-  const bert = await openBoard(browser);
+  const anna = await openBoard(browser, "Anna");
+  const bert = await openBoard(browser, "Bert");
   await expect(anna.getByTestId("no-board-posts")).toBeVisible();
 
   // Validation shows next to the field, and nothing is posted.
@@ -50,8 +50,8 @@ test("a post is seen live by a neighbour, who comments and reacts; the author se
   await expect(anna.locator("#board-body-error")).toHaveText("");
   await expect(post(anna, text).getByRole("heading", { level: 3 })).toHaveText("Jij");
 
-  // Bert sees it without reloading, from a neighbour.
-  await expect(post(bert, text).getByRole("heading", { level: 3 })).toHaveText("Een buurtbewoner");
+  // Bert sees it without reloading, under the name of Anna's account.
+  await expect(post(bert, text).getByRole("heading", { level: 3 })).toHaveText("Anna");
   await expect(post(bert, text).getByRole("heading", { level: 4 })).toHaveText("Reacties (0)");
 
   // An empty comment is refused next to its field.
@@ -70,7 +70,7 @@ test("a post is seen live by a neighbour, who comments and reacts; the author se
 
   // Anna sees both without reloading.
   await expect(post(anna, text).getByTestId("comment")).toHaveCount(1);
-  await expect(post(anna, text).getByTestId("comment")).toContainText("Een buurtbewoner");
+  await expect(post(anna, text).getByTestId("comment")).toContainText("Bert");
   await expect(post(anna, text).getByTestId("comment")).toContainText("Ik denk dat het de kat van de bakker is.");
   await expect(post(anna, text).getByRole("heading", { level: 4 })).toHaveText("Reacties (1)");
   const annaLike = post(anna, text).getByTestId("like");

@@ -14,8 +14,8 @@ test.afterEach(async () => {
   await server.dispose();
 });
 
-async function openVillage(browser, path = "/dorp/ulft/hulp") {
-  const context = await signedInContext(browser, server);
+async function openVillage(browser, name, path = "/dorp/ulft/hulp") {
+  const context = await signedInContext(browser, server, {}, { name });
   const page = await context.newPage();
   await page.goto(`${server.url}${path}`);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Ulft");
@@ -30,8 +30,8 @@ function card(page, title) {
 }
 
 test("a request is answered, accepted and matched across two residents", async ({ browser }) => {
-  const anna = await openVillage(browser);
-  const bert = await openVillage(browser);
+  const anna = await openVillage(browser, "Anna");
+  const bert = await openVillage(browser, "Bert");
 
   // Validation shows next to the field, and nothing is posted.
   await anna.getByRole("button", { name: "Plaatsen" }).click();
@@ -50,15 +50,16 @@ test("a request is answered, accepted and matched across two residents", async (
   await expect(card(anna, title)).toContainText("Van jou");
 
   // Bert sees it without reloading, and responds.
-  await expect(card(bert, title)).toContainText("Van een buurtbewoner");
+  // Under the name of Anna's account.
+  await expect(card(bert, title)).toContainText("Van Anna");
   await expect(card(bert, title)).toContainText("Ik kan zelf niet meer fietsen.");
   await card(bert, title).getByRole("button", { name: "Ik help" }).click();
   await expect(card(bert, title)).toContainText("Je hebt gereageerd.");
 
-  // Anna sees the response (Bert chose no display name) and can write to Bert about it.
+  // Anna sees the response (under Bert's account name) and can write to Bert about it.
   const response = card(anna, title).getByTestId("response");
   await expect(response).toHaveCount(1);
-  await expect(response).toContainText("Een buurtbewoner reageerde");
+  await expect(response).toContainText("Bert reageerde");
   const bertId = await bert.evaluate(() => localStorage.getItem("dorpskracht.user"));
   await expect(response.getByRole("link", { name: "Stuur een bericht" })).toHaveAttribute(
     "href",
@@ -202,15 +203,15 @@ test("after posting a request, the offers that fit it are suggested, with why", 
 });
 
 test("installed: after one online visit, a reload with the network off shows the board last seen", async ({ browser }) => {
-  const bert = await openVillage(browser);
+  const bert = await openVillage(browser, "Bert");
   await bert.getByLabel("Waarmee?").fill("Wie wil mijn gras maaien?");
   await bert.getByLabel("Soort hulp").selectOption({ label: "Tuin" });
   await bert.getByRole("button", { name: "Plaatsen" }).click();
   await expect(bert.getByTestId("synced")).toHaveText("Alles gesynchroniseerd");
 
   // Anna visits once, online: the service worker takes over, Bert's post arrives on the device.
-  const anna = await openVillage(browser);
-  await expect(card(anna, "Wie wil mijn gras maaien?")).toContainText("Van een buurtbewoner");
+  const anna = await openVillage(browser, "Anna");
+  await expect(card(anna, "Wie wil mijn gras maaien?")).toContainText("Van Bert");
   await anna.evaluate(() => navigator.serviceWorker.ready);
   await anna.waitForFunction(() => navigator.serviceWorker.controller !== null);
   await expect(anna.getByTestId("saved")).toHaveText("Opgeslagen op dit apparaat");
@@ -222,7 +223,7 @@ test("installed: after one online visit, a reload with the network off shows the
   await anna.reload();
   await expect(anna.getByRole("heading", { level: 1 })).toHaveText("Ulft");
   await expect(anna.getByTestId("online")).toHaveText("Offline");
-  await expect(card(anna, "Wie wil mijn gras maaien?")).toContainText("Van een buurtbewoner");
+  await expect(card(anna, "Wie wil mijn gras maaien?")).toContainText("Van Bert");
   await expect(card(anna, "Wie wil mijn gras maaien?").getByTestId("help-status")).toHaveText("Open");
   // The board works as before: choosing a kind of help needs no network either.
   await anna.getByLabel("Welke hulp tonen?").selectOption({ label: "Vervoer" });

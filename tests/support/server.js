@@ -1,6 +1,6 @@
 // Starts the real sync server (the binary `cargo xtask test` built) on a free loopback port,
 // with its own data folder, and stops or restarts it on demand.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -65,6 +65,21 @@ export class Server {
     child.kill("SIGTERM");
     await exited;
     this.child = null;
+  }
+
+  /**
+   * Makes a municipality admin the way an operator does (`sync-server admin create`, password
+   * on stdin). The server learns of it when it starts, so this stops and restarts it.
+   */
+  async createAdmin({ email, name, password }) {
+    await this.stop();
+    const made = spawnSync(
+      BIN,
+      ["--data", this.data, "admin", "create", "--email", email, "--display-name", name],
+      { input: `${password}\n`, encoding: "utf8" },
+    );
+    if (made.status !== 0) throw new Error(`admin create: ${made.stderr}`);
+    await this.start();
   }
 
   async dispose() {

@@ -10,7 +10,7 @@ use axum::{
     extract::{ConnectInfo, FromRequestParts, Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
-    routing::{delete, post},
+    routing::{delete, get, post},
 };
 use model::{AssociationId, UserId};
 use serde::Deserialize;
@@ -28,6 +28,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/account/password", post(change_password))
         .route("/actors", post(register_actor))
         .route("/invites", post(create_invite))
+        .route("/invites/{token}", get(show_invite))
         .route("/invites/{token}/accept", post(accept_invite))
         .route("/roles", delete(revoke_role))
 }
@@ -250,6 +251,20 @@ async fn create_invite(
     Ok((
         StatusCode::CREATED,
         Json(json!({ "url": format!("/uitnodiging/{token}") })),
+    )
+        .into_response())
+}
+
+/// What an invite grants, for the page its link opens (no session needed: the token is the
+/// secret): `{kind, target}`, or 404 `invite_not_found`, 410 `invite_used` / `invite_expired`.
+async fn show_invite(
+    State(state): St,
+    Path(token): Path<String>,
+) -> Result<Response, AccountError> {
+    let grant = state.accounts.invite(&token).await?;
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({ "kind": grant.kind(), "target": grant.target() })),
     )
         .into_response())
 }
