@@ -311,13 +311,22 @@ pub fn AccountPage(mode: Mode) -> impl IntoView {
         spawn_local(async move {
             let result = if sign_up {
                 let me = identity::current_user().id.to_string();
-                let body = object(&[
-                    ("email", &e),
-                    ("password", &p),
+                let mut fields = vec![
+                    ("email", e.as_str()),
+                    ("password", p.as_str()),
                     ("display_name", n.trim()),
-                    ("user_id", &me),
-                ]);
-                answer(request("POST", ACCOUNT, Some(body)).await)
+                    ("user_id", me.as_str()),
+                ];
+                let first = answer(request("POST", ACCOUNT, Some(object(&fields))).await);
+                match first {
+                    // The server's documents name this device's id already (content from
+                    // before accounts): it cannot be claimed, so take the id the server gives.
+                    Err(Failure::Code(code)) if code == "user_id_in_use" => {
+                        fields.pop();
+                        answer(request("POST", ACCOUNT, Some(object(&fields))).await)
+                    }
+                    other => other,
+                }
             } else {
                 let body = object(&[("email", &e), ("password", &p)]);
                 answer(request("POST", SESSION, Some(body)).await)

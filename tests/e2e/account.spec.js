@@ -74,6 +74,31 @@ test("sign up keeps the local profile's id, sign out and sign in again", async (
   expect(await page.evaluate(() => localStorage.getItem("dorpskracht.user"))).toBe(localId);
 });
 
+test("a device whose id already names content on the server signs up under a fresh id", async ({ browser }) => {
+  // The seed's knowledge pages are authored by the municipality's id, which has no account:
+  // nobody may claim it, so the app signs up without it and takes the server's.
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    if (!sessionStorage.getItem("seeded")) {
+      sessionStorage.setItem("seeded", "1");
+      localStorage.setItem("dorpskracht.user", "oude-ijsselstreek");
+    }
+  });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/aanmelden`);
+  await page.getByLabel("Je naam, zoals buren die zien").fill("Mallory");
+  await page.getByLabel("E-mailadres").fill("mallory@example.nl");
+  await page.getByLabel("Wachtwoord").fill(PASSWORD);
+  await page.getByRole("button", { name: "Account aanmaken" }).click();
+  await expect(page).toHaveURL(/\/ik$/);
+  await expect(page.getByTestId("signed-in-as")).toContainText("Mallory");
+  const id = await page.evaluate(() => localStorage.getItem("dorpskracht.user"));
+  expect(id).toBeTruthy();
+  expect(id).not.toBe("oude-ijsselstreek");
+  const session = await (await context.request.get(`${server.url}/api/session`)).json();
+  expect(session.user.id).toBe(id);
+});
+
 test("the account forms are accessible in Dutch and English and fit 320 px", async ({ browser }) => {
   for (const path of ["/inloggen", "/aanmelden"]) {
     const page = await newPage(browser, path);
