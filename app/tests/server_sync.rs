@@ -261,12 +261,22 @@ fn after_a_refusal_the_device_rebuilds_the_document_and_its_later_edits_still_ar
         assert!(village.with_doc(|d| d.get_change_by_hash(&named).is_some()));
         until("the connection is closed", || !phone.status().online).await;
 
+        // Connected again before the app recovered: the document waits, nothing is sent again.
+        connect(&phone, running.addr).await;
+        until("the phone is back online", || phone.status().online).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            refusals.borrow().len(),
+            1,
+            "the refused changes were not sent again"
+        );
+        assert_eq!(phone.status().waiting, 2);
+
         let recovery = village.recover(&refusal, |_, _| true).await.unwrap();
         assert_eq!(recovery.dropped, vec![named]);
         assert_eq!((recovery.kept, recovery.replayed), (0, 1));
         assert_eq!(value(&village, "forbidden"), None);
         assert_eq!(value(&village, "test-note").as_deref(), Some("after"));
-        assert_eq!(phone.status().waiting, 1);
 
         // Storage holds the rebuilt document, and the refused change aside.
         let stored = storage
@@ -280,8 +290,8 @@ fn after_a_refusal_the_device_rebuilds_the_document_and_its_later_edits_still_ar
         assert_eq!(value(&again, "forbidden"), None);
         assert_eq!(value(&again, "test-note").as_deref(), Some("after"));
 
-        // Back online, the honest edit goes through; another device gets it and not the other.
-        connect(&phone, running.addr).await;
+        // The rebuilt document syncs on the open connection: the honest edit goes through, and
+        // another device gets it and not the refused one.
         until("the honest edit reaches the server", || {
             phone.status().online && phone.status().synced()
         })

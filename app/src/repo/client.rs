@@ -102,7 +102,7 @@ impl Client {
         for event in results.events {
             match event {
                 ConnectionEvent::Established(_) => {
-                    for (id, open) in docs.iter_mut() {
+                    for (id, open) in docs.iter_mut().filter(|(_, open)| !open.paused) {
                         self.handle_doc(now, *id, open, DocInput::begin(), &mut output);
                     }
                 }
@@ -110,8 +110,9 @@ impl Client {
                     document_id,
                     message,
                 } => {
-                    // Only documents this device opened are synced; anything else is ignored.
-                    if let Some(open) = docs.get_mut(&document_id) {
+                    // Only documents this device opened are synced; anything else is ignored,
+                    // as is a paused one until it is rebuilt.
+                    if let Some(open) = docs.get_mut(&document_id).filter(|open| !open.paused) {
                         let input = DocInput::receive(message);
                         self.handle_doc(now, document_id, open, input, &mut output);
                     }
@@ -137,10 +138,15 @@ impl Client {
         self.syncs.contains_key(&id)
     }
 
+    /// Drops the document's sync state on this connection (it was rebuilt; begin it again).
+    pub fn forget_doc(&mut self, id: DocumentId) {
+        self.syncs.remove(&id);
+    }
+
     /// A document was opened: begin syncing it if connected.
     pub fn opened_doc(&mut self, now: Timestamp, id: DocumentId, open: &mut OpenDoc) -> Output {
         let mut output = Output::default();
-        if self.is_established() {
+        if self.is_established() && !open.paused {
             self.handle_doc(now, id, open, DocInput::begin(), &mut output);
         }
         output
@@ -149,7 +155,7 @@ impl Client {
     /// A document changed here: send the server what is new, if connected.
     pub fn changed_doc(&mut self, now: Timestamp, id: DocumentId, open: &mut OpenDoc) -> Output {
         let mut output = Output::default();
-        if self.is_established() {
+        if self.is_established() && !open.paused {
             self.handle_doc(now, id, open, DocInput::doc_changed(), &mut output);
         }
         output

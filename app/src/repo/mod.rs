@@ -109,6 +109,9 @@ pub(crate) struct OpenDoc {
     stored_server_heads: Option<Vec<ChangeHash>>,
     /// Neither we nor the server have it.
     unavailable: bool,
+    /// The server refused changes to it: it does not sync until [`DocHandle::recover`] rebuilt
+    /// it (sending the same changes again would only be refused again).
+    paused: bool,
     /// The views stored next to it, by name, as last read or written.
     views: BTreeMap<String, Vec<u8>>,
 }
@@ -402,6 +405,7 @@ impl<S: Storage + 'static> Repo<S> {
                     server_heads: loaded.shared_heads.clone(),
                     stored_server_heads: loaded.shared_heads,
                     unavailable: false,
+                    paused: false,
                     views: loaded.views,
                 },
             );
@@ -556,7 +560,14 @@ impl<S: Storage + 'static> Repo<S> {
         }
         self.notify_status();
         for refusal in refused {
-            if self.state().docs.contains_key(&refusal.document_id) {
+            let open = match self.state_mut().docs.get_mut(&refusal.document_id) {
+                Some(open) => {
+                    open.paused = true;
+                    true
+                }
+                None => false,
+            };
+            if open {
                 self.notify_refused(&refusal);
             }
         }
@@ -771,8 +782,8 @@ impl<S: Storage + 'static> Repo<S> {
     }
 
     /// Calls `f` when the server refused changes to an open document (and closed the
-    /// connection). Recover with [`DocHandle::recover`] before the next connection, or the same
-    /// changes are sent, and refused, again.
+    /// connection). The document stops syncing (the other documents go on, on the next
+    /// connection) until [`DocHandle::recover`] rebuilt it.
     pub fn on_refused(&self, f: impl Fn(&Refusal) + 'static) -> Subscription {
         let mut listeners = self.shared.listeners.borrow_mut();
         let id = listeners.next_id();
@@ -1012,6 +1023,21 @@ impl<S: Storage + 'static> DocHandle<S> {
         };
         self.repo.notify_doc(self.id);
         self.repo.notify_status();
+        // Sync the rebuilt document afresh (at once if connected, else on the next connection).
+        let now = self.repo.now();
+        let output = {
+            let mut state = self.repo.state_mut();
+            let State { docs, client, .. } = &mut *state;
+            client.forget_doc(self.id);
+            match docs.get_mut(&self.id) {
+                Some(open) => {
+                    open.paused = false;
+                    client.opened_doc(now, self.id, open)
+                }
+                None => Output::default(),
+            }
+        };
+        self.repo.dispatch(output);
         self.repo
             .shared
             .storage
