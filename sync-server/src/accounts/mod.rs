@@ -307,20 +307,8 @@ impl Accounts {
     fn reload_cache(&self) -> Result<(), rusqlite::Error> {
         let conn = self.conn();
         let mut cache = Cache::default();
-        let mut stmt = conn.prepare("SELECT user_id, kind, target FROM role")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (user, kind, target) = row?;
-            match (UserId::new(user), Grant::parse(&kind, &target)) {
-                (Ok(user), Some(grant)) => grant.add_to(cache.roles.entry(user).or_default()),
-                _ => tracing::warn!(kind, target, "ignoring a stored role that does not parse"),
-            }
+        for (user, grant) in stored_grants(&conn, "role")? {
+            grant.add_to(cache.roles.entry(user).or_default());
         }
         let mut stmt = conn.prepare("SELECT actor_id, user_id FROM actor")?;
         let rows = stmt.query_map([], |r| {
@@ -881,23 +869,7 @@ impl Accounts {
 
     /// The roles taken away and not granted again since. Blocking.
     pub(crate) fn revocations_blocking(&self) -> Result<Vec<(UserId, Grant)>, AccountError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT user_id, kind, target FROM role_revocation")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (user, kind, target) = row?;
-            if let (Ok(user), Some(grant)) = (UserId::new(user), Grant::parse(&kind, &target)) {
-                out.push((user, grant));
-            }
-        }
-        Ok(out)
+        Ok(stored_grants(&self.conn(), "role_revocation")?)
     }
 
     /// Whether an account has user id `user`.
@@ -1115,6 +1087,33 @@ fn new_token() -> Result<SessionToken, AccountError> {
 
 fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
+}
+
+/// The `(user_id, kind, target)` rows of `table` (`role` or `role_revocation`); a row that does
+/// not parse is logged and skipped.
+fn stored_grants(conn: &Connection, table: &str) -> Result<Vec<(UserId, Grant)>, rusqlite::Error> {
+    let mut stmt = conn.prepare(&format!("SELECT user_id, kind, target FROM {table}"))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut grants = Vec::new();
+    for row in rows {
+        let (user, kind, target) = row?;
+        match (UserId::new(user), Grant::parse(&kind, &target)) {
+            (Ok(user), Some(grant)) => grants.push((user, grant)),
+            _ => tracing::warn!(
+                table,
+                kind,
+                target,
+                "ignoring a stored role that does not parse"
+            ),
+        }
+    }
+    Ok(grants)
 }
 
 #[cfg(test)]
