@@ -100,16 +100,22 @@ async fn honest(
     let before = client.heads(id);
     client.apply(id, change).await.unwrap();
     client.pump_until(|c| c.in_sync(id)).await.unwrap();
+    made_since(client, id, &before, "the honest edit")
+}
+
+/// The changes `client` has in `id` beyond `before`; there must be some (`what` made them).
+fn made_since(
+    client: &Client,
+    id: DocumentId,
+    before: &[ChangeHash],
+    what: &str,
+) -> Vec<ChangeHash> {
     let made: Vec<ChangeHash> = client.docs[&id]
-        .get_changes(&before)
+        .get_changes(before)
         .iter()
         .map(|c| c.hash())
         .collect();
-    assert!(
-        !made.is_empty(),
-        "{}: the honest edit made a change",
-        client.name
-    );
+    assert!(!made.is_empty(), "{}: {what} made a change", client.name);
     made
 }
 
@@ -123,16 +129,7 @@ async fn refused(
 ) -> Vec<ChangeHash> {
     let before = client.heads(id);
     change(client.docs.get_mut(&id).unwrap());
-    let made: Vec<ChangeHash> = client.docs[&id]
-        .get_changes(&before)
-        .iter()
-        .map(|c| c.hash())
-        .collect();
-    assert!(
-        !made.is_empty(),
-        "{}: the attempt made a change",
-        client.name
-    );
+    let made = made_since(client, id, &before, "the attempt");
     // A change built on earlier refused ones is sent with them (they are all the server lacks).
     let sent = client.apply(id, |_| {}).await;
     let error = match sent {
