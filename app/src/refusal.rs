@@ -6,7 +6,9 @@
 //! Refusals are rare, so the recovery's code (the rebuild and the model's validator) is a
 //! split wasm module of its own, fetched when one happens (the server is reachable then).
 
+use automerge::{Automerge, ROOT, ReadDoc, Value};
 use leptos::prelude::*;
+use model::DocKind;
 use sync::Refusal;
 
 use crate::{
@@ -68,10 +70,30 @@ fn start_recovery(
         // A storage failure shows in the status bar; the rebuilt document is in memory.
         let _ = handle
             .recover(&refusal, |doc, before| {
-                crate::village_doc::allowed_by_rules(doc, before, &user, now)
+                allowed_by_rules(doc, before, &user, now)
             })
             .await;
     }))
+}
+
+/// Whether the changes `doc` has beyond `before` keep the model's rules for `user` at time
+/// `now` (milliseconds) — what the server checks before it takes them. For recovering after the
+/// server refused a change: what the rules refuse is left out, the rest kept. A document whose
+/// kind is unknown has no rules to judge by here.
+fn allowed_by_rules(
+    doc: &Automerge,
+    before: &[automerge::ChangeHash],
+    user: &model::User,
+    now: i64,
+) -> bool {
+    let kind = match doc.get(ROOT, model::schema::KEY_KIND) {
+        Ok(Some((Value::Scalar(s), _))) => s.as_str().and_then(DocKind::from_name),
+        _ => None,
+    };
+    match kind {
+        Some(kind) => model::validate_incoming(doc, before, kind, user, now).is_ok(),
+        None => true,
+    }
 }
 
 async fn recover(

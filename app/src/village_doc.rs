@@ -34,26 +34,6 @@ impl From<OpError> for EditError {
     }
 }
 
-/// Whether the changes `doc` has beyond `before` keep the model's rules for `user` at time
-/// `now` (milliseconds) — what the server checks before it takes them. For recovering after the
-/// server refused a change: what the rules refuse is left out, the rest kept. A document whose
-/// kind is unknown has no rules to judge by here.
-pub fn allowed_by_rules(
-    doc: &Automerge,
-    before: &[automerge::ChangeHash],
-    user: &model::User,
-    now: i64,
-) -> bool {
-    let kind = match doc.get(ROOT, model::schema::KEY_KIND) {
-        Ok(Some((Value::Scalar(s), _))) => s.as_str().and_then(DocKind::from_name),
-        _ => None,
-    };
-    match kind {
-        Some(kind) => model::validate_incoming(doc, before, kind, user, now).is_ok(),
-        None => true,
-    }
-}
-
 /// Whether the document holds a village (schema present, kind `village`, a version we know).
 pub fn is_loaded_village(am: &Automerge) -> bool {
     let version = schema_version_of(am);
