@@ -61,7 +61,32 @@ impl Reply {
     }
 }
 
+/// The API's server on a loopback port, for WebSocket clients.
+struct Serving {
+    url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    running: tokio::task::JoinHandle<Result<(), sync_server::Error>>,
+}
+
+impl Serving {
+    async fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.running.await.unwrap().unwrap();
+    }
+}
+
 impl Api {
+    /// Serves the API's server on a free loopback port until [`Serving::stop`].
+    async fn serve(&self) -> Serving {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/sync", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(self.server.clone().run(listener, async move {
+            let _ = stopped.await;
+        }));
+        Serving { url, stop, running }
+    }
+
     async fn start(origins: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         Self::start_in(dir, origins).await
@@ -855,12 +880,8 @@ async fn association_admins_invite_members_and_admins_of_their_association() {
 
     // Anna registers the fanfare from her device (the creating change names her its first
     // admin; the validator reports that to the accounts), over a real WebSocket.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/sync", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(api.server.clone().run(listener, async move {
-        let _ = stopped.await;
-    }));
+    let serving = api.serve().await;
+    let url = serving.url.clone();
     let doc = api.municipality_doc();
     let mut device = support::Client::new("anna");
     device.connect(&url).await.unwrap();
@@ -949,8 +970,7 @@ async fn association_admins_invite_members_and_admins_of_their_association() {
     // After a restart, the roles come back from the database, and the creator's admin role
     // is recovered from the document even if the accounts never heard of it.
     device.disconnect();
-    stop.send(()).unwrap();
-    running.await.unwrap().unwrap();
+    serving.stop().await;
     api.db()
         .execute("DELETE FROM role WHERE user_id = 'anna'", [])
         .unwrap();
@@ -1673,12 +1693,8 @@ async fn sign_up_refuses_a_user_id_the_public_documents_name() {
 
     // With trust off, a device writes as anyone: Zoe's help request and Yara's volunteer
     // profile are stored with no account behind them.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/sync", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(api.server.clone().run(listener, async move {
-        let _ = stopped.await;
-    }));
+    let serving = api.serve().await;
+    let url = serving.url.clone();
     let village = DocumentId::from_url(&api.server.bootstrap().villages[0].doc).unwrap();
     let mut device = support::Client::new("old-device");
     device.connect(&url).await.unwrap();
@@ -1747,6 +1763,5 @@ async fn sign_up_refuses_a_user_id_the_public_documents_name() {
     assert_ne!(other.body["user"]["id"], "r1x9k2m0q7");
 
     device.disconnect();
-    stop.send(()).unwrap();
-    running.await.unwrap().unwrap();
+    serving.stop().await;
 }
