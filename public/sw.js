@@ -4,8 +4,8 @@
 //
 // - precache on install: index.html, the main .js and .wasm, the split loader, CSS, manifest,
 //   icons: everything a first visit needs (PRECACHE);
-// - the split wasm modules (LAZY: the screens that load when first opened, app/src/lazy.rs)
-//   are not precached, so a first visit does not download them. Each is cached when the app
+// - the split wasm modules (LAZY: the screens that load when first opened, app/src/lazy.rs,
+//   and `en.txt`, the English texts, fetched when a resident chooses English) are not precached, so a first visit does not download them. Each is cached when the app
 //   first fetches it, and on the app's next start (a navigation this worker answers, which
 //   never happens on a first visit) the worker fetches the ones still missing in the
 //   background: from the second start on, every screen works offline;

@@ -46,10 +46,17 @@ use crate::{
 pub fn start() {
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    if let Some(shell) = document().get_element_by_id("shell") {
-        shell.remove();
+    // A resident who chose English gets it from the first paint: fetch its texts first (from
+    // the service worker's cache, once it holds them). Without them the app starts in Dutch.
+    if i18n::ready(stored_lang()) {
+        mount();
+    } else {
+        // Not leptos's spawn_local: its executor starts with the mount.
+        wasm_bindgen_futures::spawn_local(async {
+            i18n::load_english().await;
+            mount();
+        });
     }
-    mount_to_body(App);
     if !cfg!(debug_assertions) {
         // Dev builds (trunk serve) would otherwise be served stale from the cache.
         let _ = window().navigator().service_worker().register("/sw.js");
@@ -64,10 +71,26 @@ enum Fetch {
     Failed,
 }
 
+fn mount() {
+    if let Some(shell) = document().get_element_by_id("shell") {
+        shell.remove();
+    }
+    mount_to_body(App);
+}
+
+/// The language the resident chose last (stored on the device), Dutch by default.
+fn stored_lang() -> Lang {
+    storage::get(storage::keys::LANG)
+        .and_then(|c| Lang::from_code(&c))
+        .unwrap_or_default()
+}
+
 /// The app's state that several components read.
 #[derive(Clone, Copy)]
 struct AppState {
     lang: RwSignal<Lang>,
+    /// The English texts could not be fetched when the resident asked for them.
+    english_failed: RwSignal<bool>,
     bootstrap: RwSignal<Option<Bootstrap>>,
     fetch: RwSignal<Fetch>,
     village: RwSignal<Option<String>>,
@@ -77,14 +100,24 @@ impl AppState {
     fn restore() -> Self {
         Self {
             lang: RwSignal::new(
-                storage::get(storage::keys::LANG)
-                    .and_then(|c| Lang::from_code(&c))
+                Some(stored_lang())
+                    .filter(|&l| i18n::ready(l))
                     .unwrap_or_default(),
             ),
+            english_failed: RwSignal::new(!i18n::ready(stored_lang())),
             bootstrap: RwSignal::new(bootstrap::cached()),
             fetch: RwSignal::new(Fetch::Loading),
             village: RwSignal::new(storage::get(storage::keys::VILLAGE)),
         }
+    }
+
+    /// Switches the app to `to` once its texts are at hand (English may have to be fetched
+    /// first), or says that they cannot be had.
+    fn choose_lang(self, to: Lang) {
+        leptos::task::spawn_local(async move {
+            let ok = i18n::switch(self.lang, to).await;
+            self.english_failed.set(!ok);
+        });
     }
 
     /// The municipality's display name, once known (reactive).
@@ -245,13 +278,17 @@ pub fn App() -> impl IntoView {
     sync.me.set_value(Some(me));
     me::keep_followed_open();
 
-    // Keep the page's language and the stored choice in step with the toggle.
-    Effect::new(move || {
+    // Keep the page's language and the stored choice in step with the toggle. Only a change is
+    // stored: a start in Dutch because English could not be fetched keeps the choice of English.
+    Effect::new(move |before: Option<Lang>| {
         let lang = state.lang.get();
         if let Some(html) = document().document_element() {
             let _ = html.set_attribute("lang", lang.code());
         }
-        storage::set(storage::keys::LANG, lang.code());
+        if before.is_some_and(|before| before != lang) {
+            storage::set(storage::keys::LANG, lang.code());
+        }
+        lang
     });
 
     let lang = state.lang;
@@ -263,6 +300,14 @@ pub fn App() -> impl IntoView {
                 <account::SignInLink />
                 <LanguageToggle />
             </header>
+            <div role="alert" data-testid="english-unavailable">
+                {move || {
+                    state
+                        .english_failed
+                        .get()
+                        .then(|| view! { <p class="error-line">{tr(lang, Text::EnglishUnavailable)}</p> })
+                }}
+            </div>
             <MainNav />
             <SyncStatusBar />
             <main id="main" class="page" tabindex="-1">
@@ -403,7 +448,8 @@ fn SyncStatusBar() -> impl IntoView {
 /// Switches between Dutch and English; labelled in the language it switches to.
 #[component]
 fn LanguageToggle() -> impl IntoView {
-    let lang = expect_context::<AppState>().lang;
+    let state = expect_context::<AppState>();
+    let lang = state.lang;
     view! {
         <button
             type="button"
@@ -411,7 +457,7 @@ fn LanguageToggle() -> impl IntoView {
             data-testid="language-toggle"
             lang=move || lang.get().other().code()
             aria-label=tr(lang, Text::SwitchLanguage)
-            on:click=move |_| lang.update(|l| *l = l.other())
+            on:click=move |_| state.choose_lang(lang.get_untracked().other())
         >
             {tr(lang, Text::OtherLanguage)}
         </button>

@@ -610,7 +610,7 @@ fn Settings() -> impl IntoView {
                     type="radio"
                     name="me-lang"
                     prop:checked=move || lang.get() == value
-                    on:change=move |_| lang.set(value)
+                    on:change=move |_| state.choose_lang(value)
                 />
                 <span lang=value.code()>{t(value, label)}</span>
             </label>

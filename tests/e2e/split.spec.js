@@ -7,6 +7,7 @@ import {
   resident,
   expectAccessibleInBothLanguages,
   splitModules,
+  englishTexts,
   cachedByServiceWorker as cached,
   startAgainOnline,
 } from "../support/resident.js";
@@ -46,6 +47,12 @@ test("offline, a screen never opened says so and opens once it can be fetched", 
   await expect(anna.getByTestId("board-posts")).toHaveCount(1);
   await anna.evaluate(() => navigator.serviceWorker.ready);
   await anna.waitForFunction(() => navigator.serviceWorker.controller !== null);
+
+  // She read the app in English once while online, so its English texts are on the device
+  // (the test below covers English never fetched).
+  await anna.getByRole("button", { name: "Switch to English" }).click();
+  await expect(anna.getByRole("button", { name: "Schakel over naar het Nederlands" })).toBeVisible();
+  await anna.getByRole("button", { name: "Schakel over naar het Nederlands" }).click();
 
   await server.stop();
   await anna.getByTestId("nav-me").click();
@@ -110,4 +117,47 @@ test("after a second start, every lazy screen opens with the server stopped", as
   await moderate.locator("summary").click();
   await expect(moderate.getByRole("button", { name: "Melding versturen" })).toBeVisible();
   await expect(anna.getByTestId("screen-unavailable")).toHaveCount(0);
+});
+
+test("English texts are fetched when chosen; offline before that the app says so and stays Dutch", async ({ browser }) => {
+  server = new Server({ seed: SEED });
+  await server.start();
+  const english = englishTexts();
+  const anna = await resident(browser, server, { user: "anna", path: "/dorp/ulft" });
+  const fetched = [];
+  anna.on("request", (request) => fetched.push(new URL(request.url()).pathname));
+  const received = [];
+  anna.on("response", (response) => response.ok() && received.push(new URL(response.url()).pathname));
+  await expect(anna.getByTestId("board-posts")).toHaveCount(1);
+  await anna.evaluate(() => navigator.serviceWorker.ready);
+  await anna.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  // A Dutch first visit does not download the English texts.
+  expect(fetched).not.toContain(english);
+  expect(await cached(anna, [english])).toEqual([]);
+
+  // Cut off before English was ever fetched: the app says so, in Dutch, and stays Dutch.
+  await server.stop();
+  await anna.getByRole("button", { name: "Switch to English" }).click();
+  const unavailable = anna.getByTestId("english-unavailable");
+  await expect(unavailable).toHaveAttribute("role", "alert");
+  await expect(unavailable).toContainText("De Engelse teksten konden niet geladen worden");
+  await expect(anna.locator("html")).toHaveAttribute("lang", "nl");
+  await expect(anna.getByTestId("tab-board")).toHaveText("Prikbord");
+
+  // Back online, the same button switches, and the message goes.
+  await server.start();
+  await anna.getByRole("button", { name: "Switch to English" }).click();
+  await expect(anna.locator("html")).toHaveAttribute("lang", "en");
+  await expect(anna.getByTestId("tab-board")).toHaveText("Board");
+  await expect(unavailable).toHaveText("");
+  expect(received.filter((path) => path === english)).toHaveLength(1);
+  expect(await cached(anna, [english])).toEqual([english]);
+
+  // The service worker keeps them: she starts in English with the server gone.
+  await server.stop();
+  await anna.reload();
+  await expect(anna.getByTestId("tab-board")).toHaveText("Board");
+  await expect(anna.locator("html")).toHaveAttribute("lang", "en");
+  await expect(unavailable).toHaveText("");
+  await server.start();
 });

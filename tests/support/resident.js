@@ -49,6 +49,14 @@ export function splitModules() {
     .map((name) => `/${folder}/${name}`);
 }
 
+/** The URL path of the English texts (`en.txt`, fetched when a resident chooses English). */
+export function englishTexts() {
+  const dist = process.env.DORPSKRACHT_DIST;
+  const folder = readdirSync(dist).find((name) => /^wasm-[0-9a-f]{16}$/.test(name));
+  expect(readdirSync(join(dist, folder))).toContain("en.txt");
+  return `/${folder}/en.txt`;
+}
+
 /** Which of `urls` the service worker's cache holds now. */
 export async function cachedByServiceWorker(page, urls) {
   return page.evaluate(async (urls) => {

@@ -42,8 +42,10 @@ pub const FIRST_VISIT_TARGET: u64 = 500_000;
 /// a split module, wasm-opt went from `-Oz` to `-O2` and Trunk minifies (553,143 B). Raised the
 /// same day to 560,000 for what joined the core then: the refused-change alert and the
 /// refusal plumbing (the recovery itself is a split module), invites and the account's name on
-/// what a resident shares (559,093 B).
-pub const FIRST_VISIT_CEILING: u64 = 560_000;
+/// what a resident shares (559,093 B). Set to the target on 2026-11-29 when the first visit
+/// came under it (494,906 B: the release wasm's own std with immediate-abort panics, the
+/// English texts apart, short import names, minified scripts; docs/performance.md).
+pub const FIRST_VISIT_CEILING: u64 = FIRST_VISIT_TARGET;
 
 /// Sizes of what a first visit downloads (the app shell the service worker precaches), and of
 /// the split wasm modules fetched later: when a screen is first opened, or in the background on
@@ -64,7 +66,7 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "dist (build {}):\n  first visit: {} files precached, {} bytes raw, {} bytes with brotli where it helps\n  \
+            "dist (build {}):\n  first visit: {} files (the precache and sw.js), {} bytes raw, {} bytes with brotli where it helps\n  \
              later: {} split modules fetched when first opened or on the next start, {} bytes raw, {} bytes with brotli\n  \
              everything: {} bytes with brotli",
             self.version,
@@ -80,7 +82,10 @@ impl fmt::Display for Report {
 }
 
 /// `lazy`: the URL paths of the split modules, which the first visit does not fetch.
-pub fn finalize(dist: &Path, lazy: &[String]) -> Result<Report> {
+/// `minify` shrinks the filled-in service worker in place (`tools::minify_js`; its markers are
+/// comments, so it can only run after they are filled). The first visit counts the service
+/// worker too: the page registers it, so the browser fetches it on every first visit.
+pub fn finalize(dist: &Path, lazy: &[String], minify: impl Fn(&Path) -> Result) -> Result<Report> {
     let (lazy_files, files): (Vec<_>, Vec<_>) = app_files(dist)?
         .into_iter()
         .partition(|(url, _)| lazy.contains(url));
@@ -116,7 +121,11 @@ pub fn finalize(dist: &Path, lazy: &[String]) -> Result<Report> {
     let sw = std::fs::read_to_string(&sw_path)?;
     let sw = fill_service_worker(&sw, &files, &lazy_files, &report.version)?;
     std::fs::write(&sw_path, &sw)?;
-    compress(&sw_path, sw.as_bytes())?;
+    minify(&sw_path)?;
+    let sw = std::fs::read(&sw_path)?;
+    report.files += 1;
+    report.raw_bytes += sw.len() as u64;
+    report.brotli_bytes += compress(&sw_path, &sw)? as u64;
     Ok(report)
 }
 
@@ -246,9 +255,21 @@ mod tests {
         )
         .unwrap();
 
-        let report = finalize(&dir, &lazy).unwrap();
+        let minified = std::cell::Cell::new(0);
+        let minify = |path: &Path| {
+            assert_eq!(path, dir.join("sw.js"));
+            minified.set(minified.get() + 1);
+            Ok(())
+        };
+        let report = finalize(&dir, &lazy, minify).unwrap();
         let sw = std::fs::read_to_string(dir.join("sw.js")).unwrap();
-        assert_eq!(report.files, 3);
+        assert_eq!(
+            minified.get(),
+            1,
+            "the filled-in service worker is minified"
+        );
+        // index.html, the script, the icon, and the service worker itself.
+        assert_eq!(report.files, 4);
         assert!(sw.contains(
             r#"const PRECACHE = ["/app-1234abcd5678ef90.js","/icons/icon-192.png","/index.html"];"#
         ));
@@ -257,7 +278,7 @@ mod tests {
         assert_eq!(report.lazy_files, 1);
         assert_eq!(report.lazy_raw_bytes, 300);
         assert!(report.lazy_brotli_bytes > 0 && report.lazy_brotli_bytes < 300);
-        assert!(finalize(&dir, &["/wasm-ab/missing.wasm".to_owned()]).is_err());
+        assert!(finalize(&dir, &["/wasm-ab/missing.wasm".to_owned()], minify).is_err());
         assert_eq!(report.version.len(), 16);
         assert!(dir.join("index.html.br").exists());
         assert!(dir.join("app-1234abcd5678ef90.js.gz").exists());
@@ -273,7 +294,10 @@ mod tests {
             ),
         )
         .unwrap();
-        assert_eq!(finalize(&dir, &lazy).unwrap().version, report.version);
+        assert_eq!(
+            finalize(&dir, &lazy, minify).unwrap().version,
+            report.version
+        );
         std::fs::write(dir.join("index.html"), "<html>changed").unwrap();
         std::fs::write(
             dir.join("sw.js"),
@@ -282,7 +306,10 @@ mod tests {
             ),
         )
         .unwrap();
-        assert_ne!(finalize(&dir, &lazy).unwrap().version, report.version);
+        assert_ne!(
+            finalize(&dir, &lazy, minify).unwrap().version,
+            report.version
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

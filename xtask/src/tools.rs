@@ -11,13 +11,19 @@ const TRUNK_VERSION: &str = "0.21.14";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// What `cargo xtask run` needs: the wasm32 target, trunk, wasm-bindgen-cli matching
+/// What `cargo xtask run` needs: the wasm32 target and rust-src, trunk, wasm-bindgen-cli matching
 /// Cargo.lock, and wasm-opt (npm `binaryen`, in tests/node_modules).
 pub fn ensure_build_tools(sh: &Shell) -> Result {
     let targets = cmd!(sh, "rustup target list --installed").read()?;
     if !targets.lines().any(|t| t == "wasm32-unknown-unknown") {
         step("installing the wasm32-unknown-unknown target");
         cmd!(sh, "rustup target add wasm32-unknown-unknown").run()?;
+    }
+    // The release wasm compiles its own standard library from source (wasm::OWN_STD).
+    let components = cmd!(sh, "rustup component list --installed").read()?;
+    if !components.lines().any(|c| c == "rust-src") {
+        step("installing the standard library's source (rust-src)");
+        cmd!(sh, "rustup component add rust-src").run()?;
     }
 
     if !has_version(sh, "trunk", TRUNK_VERSION) {
@@ -64,6 +70,22 @@ pub fn ensure_test_tools(sh: &Shell) -> Result {
     cmd!(sh, "apt-get install -y chromium chromium-driver")
         .env("DEBIAN_FRONTEND", "noninteractive")
         .run()?;
+    Ok(())
+}
+
+/// Minifies a JavaScript file in place with esbuild (npm `esbuild`, in tests/node_modules):
+/// whitespace, comments and local names go, exports and imports stay as they are. Used for
+/// what wasm-bindgen and the splitter write and for the service worker (Trunk minifies only
+/// the HTML and CSS it builds).
+pub fn minify_js(sh: &Shell, path: &std::path::Path) -> Result {
+    let out = path.with_extension("min.js");
+    cmd!(
+        sh,
+        "esbuild {path} --minify --legal-comments=none --log-level=warning --outfile={out}"
+    )
+    .env("PATH", path_with_node_bins()?)
+    .run()?;
+    std::fs::rename(&out, path)?;
     Ok(())
 }
 

@@ -10,7 +10,8 @@
 //!    loader `__wasm_split.js` that fetches a module the first time a split needs it;
 //! 3. wasm-bindgen runs on the main module only (`--keep-lld-exports`: the split modules
 //!    import the main module's functions by their linker names);
-//! 4. wasm-opt shrinks every module;
+//! 4. the main module's imports from the glue get short names (imports.rs), wasm-opt shrinks
+//!    every module and esbuild the two scripts;
 //! 5. all of it lands in `dist/wasm-<hash>/` (the hash covers every file, so a new build is a
 //!    new folder and the loader's relative URLs stay right), and index.html gets the script
 //!    that starts the app.
@@ -22,10 +23,14 @@ use xshell::{Shell, cmd};
 
 use crate::{Result, root, step, target_dir, tools};
 
+/// The English texts' file, next to the modules (english.rs).
+const ENGLISH: &str = "en.txt";
+
 /// What the build wrote into `dist/`, as URL paths.
 #[derive(Debug, Default)]
 pub struct Wasm {
-    /// Split modules: fetched when a screen is first opened, never on a first visit.
+    /// Split modules and the English texts: fetched when a screen is first opened or English
+    /// chosen, never on a first visit.
     pub lazy: Vec<String>,
 }
 
@@ -46,13 +51,36 @@ const WASM_OPT: &[&str] = &[
     "--strip-target-features",
 ];
 
+/// The release wasm is built with a standard library of its own (cargo's `build-std`), compiled
+/// with `-Cpanic=immediate-abort` and std's `optimize_for_size`: a panic becomes a trap at the
+/// spot, so the panic machinery (messages, locations, the `Debug` and float formatting only
+/// panics reach) is not in the download. 559,086 → 508,220 B brotli for a first visit
+/// (docs/performance.md). Behaviour does not change: the release build aborts on a panic either
+/// way, and wasm32-unknown-unknown has nowhere to print the message (the panic hook that does
+/// is linked in debug builds only).
+///
+/// Both are unstable; `RUSTC_BOOTSTRAP=1` lets the pinned stable compiler (rust-toolchain.toml)
+/// use them for this one build, so the app's wasm and everything else come from the same
+/// compiler. The decision and its way back are in ARCHITECTURE.md.
+pub const OWN_STD: [(&str, &str); 4] = [
+    ("RUSTC_BOOTSTRAP", "1"),
+    ("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort"),
+    ("CARGO_UNSTABLE_BUILD_STD_FEATURES", "optimize_for_size"),
+    // Added to the wasm32 rustflags of .cargo/config.toml (cargo merges the two lists).
+    (
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+        "-Zunstable-options -Cpanic=immediate-abort",
+    ),
+];
+
 pub fn build(sh: &Shell, dist: &Path) -> Result<Wasm> {
-    step("building the app's wasm (cargo, profile wasm-release, split points on)");
+    step("building the app's wasm (cargo, profile wasm-release, own std, split points on)");
     cmd!(
         sh,
         "cargo build --offline --package app --bin app --target wasm32-unknown-unknown --profile wasm-release"
     )
     .env("DORPSKRACHT_WASM_SPLIT", "1")
+    .envs(OWN_STD)
     .run()?;
     let linked = target_dir().join("wasm32-unknown-unknown/wasm-release/app.wasm");
 
@@ -79,6 +107,17 @@ pub fn build(sh: &Shell, dist: &Path) -> Result<Wasm> {
     )
     .run()?;
     std::fs::remove_file(&main_split)?;
+    let (wasm, js) = crate::imports::shorten(
+        &std::fs::read(work.join("app_bg.wasm"))?,
+        &std::fs::read_to_string(work.join("app.js"))?,
+    )?;
+    std::fs::write(work.join("app_bg.wasm"), wasm)?;
+    std::fs::write(work.join("app.js"), js)?;
+    for script in ["app.js", "__wasm_split.js"] {
+        tools::minify_js(sh, &work.join(script))?;
+    }
+    // The English texts, fetched when chosen (english.rs); a split file like the modules.
+    std::fs::write(work.join(ENGLISH), crate::english::file()?)?;
 
     // The main module keeps its function names until wasm-opt: a copy outside `dist/` lets
     // `twiggy top target/wasm-names/app_bg.wasm` say what the first visit downloads.
@@ -132,6 +171,7 @@ pub fn build(sh: &Shell, dist: &Path) -> Result<Wasm> {
     let mut lazy: Vec<String> = split
         .split_modules
         .iter()
+        .chain([&work.join(ENGLISH)])
         .map(|module| {
             let name = module
                 .file_name()
@@ -155,7 +195,8 @@ fn start_script(index: &str, dir: &str) -> Result<String> {
         return Err("index.html has no </head>".into());
     }
     let tags = format!(
-        "<link rel=\"modulepreload\" href=\"{dir}/app.js\" />\n\
+        "<meta name=\"dorpskracht-assets\" content=\"{dir}\" />\n\
+         <link rel=\"modulepreload\" href=\"{dir}/app.js\" />\n\
          <link rel=\"preload\" href=\"{dir}/app_bg.wasm\" as=\"fetch\" type=\"application/wasm\" crossorigin />\n\
          <script type=\"module\">import init from \"{dir}/app.js\"; init({{ module_or_path: \"{dir}/app_bg.wasm\" }});</script>\n\
          {MARKER}"
@@ -192,6 +233,8 @@ mod tests {
             "<script type=\"module\">import init from \"/wasm-ab/app.js\"; init({ module_or_path: \"/wasm-ab/app_bg.wasm\" });</script>\n</head>"
         ));
         assert!(out.find("modulepreload").unwrap() < out.find("<body>").unwrap());
+        // The app finds `en.txt` through it (app/src/i18n.rs).
+        assert!(out.contains("<meta name=\"dorpskracht-assets\" content=\"/wasm-ab\" />"));
         assert!(start_script("<html>", "/wasm-ab").is_err());
     }
 }
