@@ -23,7 +23,7 @@ use std::{
     time::Duration,
 };
 
-use automerge::{Automerge, Change, ChangeHash, ReadDoc};
+use automerge::{Automerge, Change, ChangeHash, ReadDoc, transaction::CommitOptions};
 use sync::{
     DocEvent, DocInput, DocMessage, DocSync, DocumentId, FanOut, FannedOut, StorageId, Timestamp,
 };
@@ -54,6 +54,10 @@ fn fan_out_interval(peers: usize) -> Duration {
         .saturating_mul(u32::try_from(peers).unwrap_or(u32::MAX))
         .min(MAX_FAN_OUT_INTERVAL)
 }
+/// A batch that leaves the document with this many heads or more ends with a merge change
+/// ([`DocTask::merge_heads`]). Fewer are left alone: two residents editing at once is ordinary
+/// and costs their next changes a dependency or two.
+const MERGE_AT_HEADS: usize = 4;
 /// While the server stops, how often a document without peers checks whether it may unload.
 const SHUTDOWN_POLL: Duration = Duration::from_millis(20);
 
@@ -128,6 +132,8 @@ struct Batch {
     changed: bool,
     /// A peer's message awaits its answer from the fan-out.
     owed: bool,
+    /// Peers owed an answer at the end of the batch (after its merge change, if any).
+    reply_due: Vec<ConnId>,
 }
 
 pub(crate) fn spawn(
@@ -304,6 +310,11 @@ impl DocTask {
             }
         }
 
+        if batch.changed {
+            self.merge_heads(now);
+        }
+        self.answer(&mut batch, now);
+
         let mut compaction_due = false;
         if batch.changed {
             // Durable first: every message below advertises the new heads.
@@ -347,6 +358,62 @@ impl DocTask {
             }
         }
         batch.changed || batch.owed
+    }
+
+    /// Ties the document's heads together with an empty change of the server's (automerge's
+    /// "merge commit") when a batch leaves many of them. A change depends on every head its
+    /// author's copy has: N residents editing one document at once give each of their next
+    /// changes about N dependencies of 32 bytes, which every one of the N peers is sent, so
+    /// without merges the sync traffic of a busy document grows with N³ (docs/performance.md).
+    /// After a merge, a peer that has it builds its next change on the merge alone. The merge
+    /// is stored with the batch, so it is durable before anything advertises it, and the
+    /// batch's answers are given after it ([`DocTask::answer`]), so they carry it.
+    ///
+    /// The server's actor is the document task's own (random per load): it never makes any
+    /// other change, so its sequence numbers cannot collide with another load's.
+    fn merge_heads(&mut self, now: Timestamp) {
+        if self.broken || self.heads.len() < MERGE_AT_HEADS {
+            return;
+        }
+        let time = i64::try_from(now.as_millis()).unwrap_or(i64::MAX);
+        self.doc
+            .empty_commit(CommitOptions::default().with_time(time));
+        self.heads = self.doc.get_heads();
+    }
+
+    /// The answers the batch's messages are owed (in the order the peers sent them), now that
+    /// everything in the batch is applied.
+    fn answer(&mut self, batch: &mut Batch, now: Timestamp) {
+        for conn in std::mem::take(&mut batch.reply_due) {
+            self.answer_peer(conn, batch, now);
+        }
+    }
+
+    /// Gives `conn` the answer its messages are owed.
+    fn answer_peer(&mut self, conn: ConnId, batch: &mut Batch, now: Timestamp) {
+        let Some(peer) = self.peers.get_mut(&conn) else {
+            return;
+        };
+        match peer
+            .sync
+            .handle(now, &mut self.doc, DocInput::doc_changed())
+        {
+            Ok(results) => {
+                let document_id = self.id;
+                batch
+                    .outgoing
+                    .extend(results.outgoing.into_iter().map(|message| {
+                        (
+                            conn,
+                            Outbound::Doc {
+                                document_id,
+                                message,
+                            },
+                        )
+                    }));
+            }
+            Err(error) => self.fail_peer(conn, error.to_string(), batch),
+        }
     }
 
     /// After a change: peers that may no longer (or never could) read the document stop
@@ -529,16 +596,23 @@ impl DocTask {
                 }
             }
         }
+        // A peer that sends again within the batch gets the answer owed to its earlier message
+        // first: automerge takes a message whose heads equal ours for a sign that the peer
+        // has what we advertised, so answering both at the end could advertise nothing.
+        if let Some(at) = batch.reply_due.iter().position(|&c| c == conn) {
+            batch.reply_due.remove(at);
+            self.answer_peer(conn, batch, now);
+            if !self.peers.contains_key(&conn) {
+                return;
+            }
+        }
         let peer = self
             .peers
             .entry(conn)
             .or_insert_with(|| Peer::new(from, DocSync::new()));
         let is_sync = matches!(message, DocMessage::Sync(_));
-        let input = if defer_reply {
-            DocInput::receive_deferring_reply(message)
-        } else {
-            DocInput::receive(message)
-        };
+        // Answered once the whole batch is applied (`answer`).
+        let input = DocInput::receive_replying_later(message, defer_reply);
         let results = match peer.sync.handle(now, &mut self.doc, input) {
             Ok(results) => results,
             Err(error) => {
@@ -547,7 +621,7 @@ impl DocTask {
             }
         };
         // A deferred reply is the fan-out's to give.
-        peer.owed_reply = defer_reply && is_sync && results.outgoing.is_empty();
+        peer.owed_reply = defer_reply && is_sync && !results.reply_due;
         batch.owed |= peer.owed_reply;
         // The heads before the message, if it changed the document.
         let before = results.events.iter().find_map(|e| match e {
@@ -585,6 +659,9 @@ impl DocTask {
                 return;
             }
             batch.changed = true;
+        }
+        if results.reply_due {
+            batch.reply_due.push(conn);
         }
         batch
             .outgoing

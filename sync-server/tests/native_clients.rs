@@ -392,3 +392,124 @@ async fn ephemeral_messages_are_relayed_to_the_documents_other_peers() {
     assert_eq!(data, vec![0xa1, 0x61, 0x78, 0x01]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn many_concurrent_edits_are_tied_by_one_merge_change_that_the_next_edit_builds_on() {
+    let server = TestServer::start().await;
+    let mut anna = Client::new("anna");
+    anna.connect(&server.url()).await.unwrap();
+    let id = anna
+        .create(|tx| {
+            tx.put(ROOT, "title", "Kermis").unwrap();
+        })
+        .await
+        .unwrap();
+    anna.pump_until(|c| c.in_sync(id)).await.unwrap();
+    let mut others = Vec::new();
+    for name in ["bert", "carla", "daan"] {
+        let mut client = Client::new(name);
+        client.connect(&server.url()).await.unwrap();
+        client.find(id).await.unwrap();
+        client
+            .pump_until(|c| text(c, id, "title").is_some())
+            .await
+            .unwrap();
+        others.push(client);
+    }
+
+    // Four residents edit at once, offline: four concurrent changes on the same heads.
+    let mut clients: Vec<Client> = std::iter::once(anna).chain(others).collect();
+    let mut edits = Vec::new();
+    for client in &mut clients {
+        client.disconnect();
+        let key = client.name.clone();
+        client
+            .edit(id, |tx| {
+                tx.put(ROOT, key.as_str(), "doet mee").unwrap();
+            })
+            .await
+            .unwrap();
+        edits.extend(client.heads(id));
+    }
+    // Back online one after the other: each sends its edit (and gets what the server has).
+    for client in &mut clients {
+        client.connect(&server.url()).await.unwrap();
+        client.pump_until(|c| c.in_sync(id)).await.unwrap();
+    }
+    for client in &mut clients {
+        client
+            .pump_until(|c| {
+                ["anna", "bert", "carla", "daan"]
+                    .iter()
+                    .all(|key| text(c, id, key).is_some())
+                    && c.in_sync(id)
+            })
+            .await
+            .unwrap();
+    }
+
+    // Everyone has one head: the server's merge, an empty change on the four edits.
+    let heads = clients[0].heads(id);
+    assert_eq!(heads.len(), 1, "the merge ties the four heads together");
+    for client in &clients {
+        assert_eq!(client.heads(id), heads);
+    }
+    let merge = clients[0]
+        .doc(id)
+        .get_change_by_hash(&heads[0])
+        .unwrap()
+        .clone();
+    assert_eq!(merge.len(), 0, "a merge has no operations");
+    let mut deps = merge.deps().to_vec();
+    deps.sort();
+    edits.sort();
+    assert_eq!(deps, edits);
+    let residents: Vec<_> = clients
+        .iter()
+        .map(|c| c.doc(id).get_actor().clone())
+        .collect();
+    assert!(!residents.contains(merge.actor_id()), "the server made it");
+
+    // The next edit builds on the merge (and, as automerge always does, on its author's own
+    // previous change): two dependencies, not five.
+    let own = clients[1].heads(id);
+    let own_previous = edits
+        .iter()
+        .copied()
+        .find(|edit| {
+            clients[1]
+                .doc(id)
+                .get_change_by_hash(edit)
+                .unwrap()
+                .actor_id()
+                == clients[1].doc(id).get_actor()
+        })
+        .unwrap();
+    assert_eq!(own, heads);
+    clients[1]
+        .edit(id, |tx| {
+            tx.put(ROOT, "when", "zondag").unwrap();
+        })
+        .await
+        .unwrap();
+    let next = clients[1].heads(id)[0];
+    let next = clients[1]
+        .doc(id)
+        .get_change_by_hash(&next)
+        .unwrap()
+        .clone();
+    let mut deps = next.deps().to_vec();
+    deps.sort();
+    let mut expected = vec![heads[0], own_previous];
+    expected.sort();
+    assert_eq!(deps, expected);
+    clients[0]
+        .pump_until(|c| text(c, id, "when").is_some())
+        .await
+        .unwrap();
+
+    // The merge is durable like any change.
+    let dir = server.stop().await;
+    let stored = stored_document(&dir.path().join("data"), id).await.unwrap();
+    assert!(stored.get_change_by_hash(&heads[0]).is_some());
+}

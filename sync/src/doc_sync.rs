@@ -31,6 +31,8 @@ enum Input {
         message: DocMessage,
         /// Answer with the next `DocChanged` instead of now.
         defer_reply: bool,
+        /// Never answer here; say in `DocResults::reply_due` whether an answer is due.
+        reply_later: bool,
     },
     DocChanged,
 }
@@ -47,6 +49,7 @@ impl DocInput {
         Self(Input::Receive {
             message,
             defer_reply: false,
+            reply_later: false,
         })
     }
 
@@ -61,6 +64,21 @@ impl DocInput {
         Self(Input::Receive {
             message,
             defer_reply: true,
+            reply_later: false,
+        })
+    }
+
+    /// Like [`DocInput::receive`] (or, with `defer_reply`, [`DocInput::receive_deferring_reply`])
+    /// but the answer it would send now is left to the driver: [`DocResults::reply_due`] says
+    /// whether one is due, and the driver's next [`DocInput::doc_changed`] for this peer gives
+    /// it. For a server that takes several messages as one batch and answers after the batch,
+    /// so that the answers carry what the whole batch changed (see the sync server's merge
+    /// changes). An `unavailable` answer is still sent at once.
+    pub fn receive_replying_later(message: DocMessage, defer_reply: bool) -> Self {
+        Self(Input::Receive {
+            message,
+            defer_reply,
+            reply_later: true,
         })
     }
 
@@ -77,6 +95,9 @@ pub struct DocResults {
     /// [`crate::Connection::encode_document_message`].
     pub outgoing: Vec<DocMessage>,
     pub events: Vec<DocEvent>,
+    /// After [`DocInput::receive_replying_later`]: the peer is owed an answer, which the driver's
+    /// next [`DocInput::doc_changed`] gives.
+    pub reply_due: bool,
 }
 
 /// A message from [`DocSync::fan_out`].
@@ -232,9 +253,10 @@ impl DocSync {
             Input::Receive {
                 message,
                 defer_reply,
+                reply_later,
             } => {
                 self.last_received = Some(now);
-                self.receive(doc, message, defer_reply, &mut results)?;
+                self.receive(doc, message, defer_reply, reply_later, &mut results)?;
             }
         }
         if !results.outgoing.is_empty() {
@@ -248,6 +270,7 @@ impl DocSync {
         doc: &mut Automerge,
         message: DocMessage,
         defer_reply: bool,
+        reply_later: bool,
         results: &mut DocResults,
     ) -> Result<(), DocError> {
         let (data, is_request) = match message {
@@ -306,6 +329,10 @@ impl DocSync {
             return Ok(());
         }
         if defer_reply && !is_request && !changed {
+            return Ok(());
+        }
+        if reply_later {
+            results.reply_due = true;
             return Ok(());
         }
         self.generate(doc, results);

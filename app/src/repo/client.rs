@@ -173,7 +173,9 @@ impl Client {
             return;
         };
         let sync = self.syncs.entry(id).or_default();
-        let DocResults { outgoing, events } = match sync.handle(now, &mut open.doc, input) {
+        let DocResults {
+            outgoing, events, ..
+        } = match sync.handle(now, &mut open.doc, input) {
             Ok(results) => results,
             Err(_) => {
                 // The server sent something that does not apply: start over on a new
