@@ -102,6 +102,8 @@ struct Peer {
     heads: Option<(Vec<ChangeHash>, Timestamp)>,
     /// Its message was applied without an answer: the next fan-out answers it.
     owed_reply: bool,
+    /// ... and that message brought changes: answered before its next message is applied.
+    owed_change_answer: bool,
 }
 
 impl Peer {
@@ -111,6 +113,7 @@ impl Peer {
             sync,
             heads: None,
             owed_reply: false,
+            owed_change_answer: false,
         }
     }
 }
@@ -389,31 +392,23 @@ impl DocTask {
         }
     }
 
-    /// Gives `conn` the answer its messages are owed.
+    /// Gives `conn` the answer its messages are owed, from the work the document's peers share
+    /// ([`FanOut`]) where its state allows: automerge's own answer encodes again every change
+    /// the peer lacks, once per edit.
     fn answer_peer(&mut self, conn: ConnId, batch: &mut Batch, now: Timestamp) {
         let Some(peer) = self.peers.get_mut(&conn) else {
             return;
         };
-        match peer
-            .sync
-            .handle(now, &mut self.doc, DocInput::doc_changed())
-        {
-            Ok(results) => {
-                let document_id = self.id;
-                batch
-                    .outgoing
-                    .extend(results.outgoing.into_iter().map(|message| {
-                        (
-                            conn,
-                            Outbound::Doc {
-                                document_id,
-                                message,
-                            },
-                        )
-                    }));
-            }
-            Err(error) => self.fail_peer(conn, error.to_string(), batch),
-        }
+        peer.owed_reply = false;
+        peer.owed_change_answer = false;
+        self.fan_out.prepare(&self.doc);
+        let messages = peer.sync.fan_out(now, &mut self.doc, &mut self.fan_out);
+        let document_id = self.id;
+        batch.outgoing.extend(
+            messages
+                .into_iter()
+                .map(|message| (conn, outbound(document_id, message))),
+        );
     }
 
     /// After a change: peers that may no longer (or never could) read the document stop
@@ -477,18 +472,14 @@ impl DocTask {
                 continue;
             }
             peer.owed_reply = false;
+            peer.owed_change_answer = false;
             let messages = peer.sync.fan_out(now, &mut self.doc, &mut self.fan_out);
-            outgoing.extend(messages.into_iter().map(|message| {
-                let document_id = self.id;
-                let message = match message {
-                    FannedOut::SharedSync(data) => Outbound::SharedSync { document_id, data },
-                    FannedOut::Own(message) => Outbound::Doc {
-                        document_id,
-                        message,
-                    },
-                };
-                (conn, message)
-            }));
+            let document_id = self.id;
+            outgoing.extend(
+                messages
+                    .into_iter()
+                    .map(|message| (conn, outbound(document_id, message))),
+            );
         }
         if heads != self.gossiped_heads {
             let storage_id = self.storage_id.clone();
@@ -596,11 +587,15 @@ impl DocTask {
                 }
             }
         }
-        // A peer that sends again within the batch gets the answer owed to its earlier message
-        // first: automerge takes a message whose heads equal ours for a sign that the peer
-        // has what we advertised, so answering both at the end could advertise nothing.
-        if let Some(at) = batch.reply_due.iter().position(|&c| c == conn) {
-            batch.reply_due.remove(at);
+        // A peer owed the answer to changes it sent (at the end of the batch, or by the
+        // fan-out) gets it before its next message is applied: automerge takes a message whose
+        // heads equal ours for a sign that the peer has what we advertised, so an answer given
+        // after it could advertise nothing, and the peer would never hear its changes arrived.
+        // Only then: answers given at once cost what the fan-out shares.
+        let owed = batch.reply_due.contains(&conn)
+            || self.peers.get(&conn).is_some_and(|p| p.owed_change_answer);
+        if owed && says_it_has(&message, &self.heads) {
+            batch.reply_due.retain(|&c| c != conn);
             self.answer_peer(conn, batch, now);
             if !self.peers.contains_key(&conn) {
                 return;
@@ -620,9 +615,6 @@ impl DocTask {
                 return;
             }
         };
-        // A deferred reply is the fan-out's to give.
-        peer.owed_reply = defer_reply && is_sync && !results.reply_due;
-        batch.owed |= peer.owed_reply;
         // The heads before the message, if it changed the document.
         let before = results.events.iter().find_map(|e| match e {
             DocEvent::DocumentChanged { new_heads } => {
@@ -644,6 +636,7 @@ impl DocTask {
         let Some(peer) = self.peers.get_mut(&conn) else {
             return;
         };
+        let changed = before.is_some();
         if let Some(before) = before {
             let verdict = self.validator.validate(&Incoming {
                 document_id: self.id,
@@ -660,8 +653,14 @@ impl DocTask {
             }
             batch.changed = true;
         }
-        if results.reply_due {
+        // With a fan-out due, it gives the answer, from work the peers share (an
+        // acknowledgement's, and an edit's); else the answer comes at the end of the batch.
+        if results.reply_due && !(defer_reply && is_sync && changed) {
             batch.reply_due.push(conn);
+        } else if defer_reply && is_sync {
+            peer.owed_reply = true;
+            peer.owed_change_answer |= changed;
+            batch.owed = true;
         }
         batch
             .outgoing
@@ -857,6 +856,32 @@ fn send(link: &PeerLink, message: Outbound) -> bool {
 }
 
 /// The wall clock, for the sync state machines.
+/// Whether `message` is a sync message without changes whose heads are `heads`.
+fn says_it_has(message: &DocMessage, heads: &[ChangeHash]) -> bool {
+    let DocMessage::Sync(data) = message else {
+        return false;
+    };
+    match automerge::sync::Message::decode(data) {
+        Ok(message) => {
+            let mut theirs = message.heads;
+            theirs.sort_unstable();
+            message.changes.is_empty() && theirs == heads
+        }
+        Err(_) => false,
+    }
+}
+
+/// A message for one peer from [`DocSync::fan_out`], addressed to `document_id`.
+fn outbound(document_id: DocumentId, message: FannedOut) -> Outbound {
+    match message {
+        FannedOut::SharedSync(data) => Outbound::SharedSync { document_id, data },
+        FannedOut::Own(message) => Outbound::Doc {
+            document_id,
+            message,
+        },
+    }
+}
+
 pub(crate) fn now() -> Timestamp {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -23,6 +23,9 @@ use automerge::{
     },
 };
 
+/// Up to this many changes missing from the kept bytes are encoded one by one; more, with
+/// everything after the peer's base in one pass.
+const MAX_ENCODED_ONE_BY_ONE: usize = 16;
 /// Change bytes kept between fan-outs, at most (the oldest go first).
 const MAX_CACHED_BYTES: usize = 32 * 1024 * 1024;
 
@@ -107,17 +110,30 @@ impl FanOut {
         base: &[ChangeHash],
         hashes: &[ChangeHash],
     ) -> Vec<Arc<Vec<u8>>> {
-        if hashes.iter().any(|h| !self.bytes.contains_key(h)) {
-            for change in doc.get_changes(base) {
-                let hash = change.hash();
-                if self.bytes.contains_key(&hash) {
-                    continue;
-                }
-                let bytes = change.raw_bytes().to_vec();
-                self.bytes_total += bytes.len();
-                self.bytes.insert(hash, Arc::new(bytes));
-                self.bytes_order.push_back(hash);
+        let missing: Vec<ChangeHash> = hashes
+            .iter()
+            .filter(|h| !self.bytes.contains_key(h))
+            .copied()
+            .collect();
+        // A few new changes are encoded one by one; many at once (a peer far behind, a cold
+        // cache) in one pass over what came after `base`.
+        let changes = if missing.len() <= MAX_ENCODED_ONE_BY_ONE {
+            missing
+                .iter()
+                .filter_map(|h| doc.get_change_by_hash(h))
+                .collect()
+        } else {
+            doc.get_changes(base)
+        };
+        for change in changes {
+            let hash = change.hash();
+            if self.bytes.contains_key(&hash) {
+                continue;
             }
+            let bytes = change.raw_bytes().to_vec();
+            self.bytes_total += bytes.len();
+            self.bytes.insert(hash, Arc::new(bytes));
+            self.bytes_order.push_back(hash);
         }
         let out = hashes
             .iter()

@@ -150,7 +150,19 @@ fn trim_sent_hashes(doc: &Automerge, state: &mut State, heads: &[ChangeHash]) {
             return;
         }
     }
-    // Walk the ancestors, until nothing is left to trim.
+    // Walk the ancestors, until nothing is left to trim. A change's operations come after
+    // those of its dependencies, so an ancestor's `max_op` is at most its descendant's (equal
+    // only through empty changes such as merges): below the smallest `max_op` of the sent
+    // changes, no change leads to one of them, and the walk stops there. Without that floor a
+    // sent change that is not an ancestor of `heads` (the peer is a fan-out behind) sent the
+    // walk through the document's whole history, on every message.
+    let floor = state
+        .sent_hashes
+        .iter()
+        .filter_map(|h| doc.get_change_meta_by_hash(h))
+        .map(|meta| meta.max_op)
+        .min()
+        .unwrap_or(0);
     let mut stack: Vec<ChangeHash> = heads.to_vec();
     let mut visited = HashSet::new();
     while let Some(hash) = stack.pop() {
@@ -161,7 +173,9 @@ fn trim_sent_hashes(doc: &Automerge, state: &mut State, heads: &[ChangeHash]) {
         if state.sent_hashes.is_empty() {
             return;
         }
-        if let Some(meta) = doc.get_change_meta_by_hash(&hash) {
+        if let Some(meta) = doc.get_change_meta_by_hash(&hash)
+            && meta.max_op >= floor
+        {
             stack.extend(meta.deps);
         }
     }
