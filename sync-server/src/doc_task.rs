@@ -6,8 +6,11 @@
 //! disk.
 //!
 //! The fan-out is the round that sends each peer what it lacks; it also answers the peers'
-//! acknowledgements that arrive while it is due (a message that changes the document, and a
-//! request, are answered at once, after the batch is stored). It is paced: a document fans out
+//! acknowledgements and edits that arrive while it is due (other messages, and requests, are
+//! answered at the end of their batch, after its merge change if it made one, once the batch
+//! is stored). A batch that leaves the document with many heads ends with an empty merge
+//! change, so that concurrent editors build on it rather than on each other's heads. The
+//! fan-out is paced: a document fans out
 //! at most once per [`fan_out_interval`] (which grows with its number of peers, up to
 //! [`MAX_FAN_OUT_INTERVAL`]), so a burst of edits reaches each peer as one message and a
 //! document's fan-out work per second stays bounded however often it is edited; an edit after
@@ -591,7 +594,7 @@ impl DocTask {
         // fan-out) gets it before its next message is applied: automerge takes a message whose
         // heads equal ours for a sign that the peer has what we advertised, so an answer given
         // after it could advertise nothing, and the peer would never hear its changes arrived.
-        // Only then: answers given at once cost what the fan-out shares.
+        // Only then, so that most answers still come from the fan-out's shared work.
         let owed = batch.reply_due.contains(&conn)
             || self.peers.get(&conn).is_some_and(|p| p.owed_change_answer);
         if owed && says_it_has(&message, &self.heads) {
@@ -855,7 +858,6 @@ fn send(link: &PeerLink, message: Outbound) -> bool {
     }
 }
 
-/// The wall clock, for the sync state machines.
 /// Whether `message` is a sync message without changes whose heads are `heads`.
 fn says_it_has(message: &DocMessage, heads: &[ChangeHash]) -> bool {
     let DocMessage::Sync(data) = message else {
@@ -882,6 +884,7 @@ fn outbound(document_id: DocumentId, message: FannedOut) -> Outbound {
     }
 }
 
+/// The wall clock, for the sync state machines.
 pub(crate) fn now() -> Timestamp {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
