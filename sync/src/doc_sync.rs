@@ -53,27 +53,18 @@ impl DocInput {
         })
     }
 
-    /// Like [`DocInput::receive`], for a driver that will soon call [`DocInput::doc_changed`]
-    /// (or [`DocSync::fan_out`]) on this peer's sync anyway (a server with a fan-out pending):
-    /// a `sync` message that brings no changes is applied without an answer, and that call
-    /// answers it. Without it, each peer's acknowledgement of one fan-out would be answered at
-    /// once with the changes that arrived meanwhile, and every peer would poll the document on
-    /// its own instead of sharing one fan-out. `request`s and messages that change the
-    /// document are answered at once as usual.
-    pub fn receive_deferring_reply(message: DocMessage) -> Self {
-        Self(Input::Receive {
-            message,
-            defer_reply: true,
-            reply_later: false,
-        })
-    }
-
-    /// Like [`DocInput::receive`] (or, with `defer_reply`, [`DocInput::receive_deferring_reply`])
-    /// but the answer it would send now is left to the driver: [`DocResults::reply_due`] says
-    /// whether one is due, and the driver's next [`DocInput::doc_changed`] for this peer gives
-    /// it. For a server that takes several messages as one batch and answers after the batch,
-    /// so that the answers carry what the whole batch changed (see the sync server's merge
-    /// changes). An `unavailable` answer is still sent at once.
+    /// Like [`DocInput::receive`], but the answer it would send now is left to the driver:
+    /// [`DocResults::reply_due`] says whether one is due, and the driver's next
+    /// [`DocInput::doc_changed`] (or [`DocSync::fan_out`]) for this peer gives it. For a server
+    /// that takes several messages as one batch and answers after the batch, so that the
+    /// answers carry what the whole batch changed (see the sync server's merge changes). An
+    /// `unavailable` answer is still sent at once.
+    ///
+    /// With `defer_reply` (a driver with a fan-out pending), a `sync` message that brings no
+    /// changes is not even due an answer: the fan-out answers it. Without that, each peer's
+    /// acknowledgement of one fan-out would be answered with the changes that arrived
+    /// meanwhile, and every peer would poll the document on its own instead of sharing one
+    /// fan-out.
     pub fn receive_replying_later(message: DocMessage, defer_reply: bool) -> Self {
         Self(Input::Receive {
             message,
