@@ -611,7 +611,10 @@ impl DocTask {
         let is_sync = matches!(message, DocMessage::Sync(_));
         // Answered once the whole batch is applied (`answer`).
         let input = DocInput::receive_replying_later(message, defer_reply);
-        let results = match peer.sync.handle(now, &mut self.doc, input) {
+        let results = match peer
+            .sync
+            .handle_shared(now, &mut self.doc, &mut self.fan_out, input)
+        {
             Ok(results) => results,
             Err(error) => {
                 self.fail_peer(conn, error.to_string(), batch);

@@ -6,7 +6,7 @@ use automerge::{
     sync::{self, SyncDoc},
 };
 
-use crate::Timestamp;
+use crate::{Timestamp, change_log::ChangeLog};
 
 /// The document-level messages of the protocol, without addressing (the [`crate::Connection`]
 /// adds sender, target and document id).
@@ -238,6 +238,29 @@ impl DocSync {
         doc: &mut Automerge,
         input: DocInput,
     ) -> Result<DocResults, DocError> {
+        self.handle_with(now, doc, None, input)
+    }
+
+    /// [`DocSync::handle`] for a document with many peers: what it asks about the document's
+    /// changes is answered from what `fan_out` keeps for all of them (the same `FanOut` as
+    /// for [`DocSync::fan_out`]).
+    pub fn handle_shared(
+        &mut self,
+        now: Timestamp,
+        doc: &mut Automerge,
+        fan_out: &mut crate::FanOut,
+        input: DocInput,
+    ) -> Result<DocResults, DocError> {
+        self.handle_with(now, doc, Some(&mut fan_out.log), input)
+    }
+
+    fn handle_with(
+        &mut self,
+        now: Timestamp,
+        doc: &mut Automerge,
+        log: Option<&mut ChangeLog>,
+        input: DocInput,
+    ) -> Result<DocResults, DocError> {
         let mut results = DocResults::default();
         match input.0 {
             Input::Begin | Input::DocChanged => self.generate(doc, &mut results),
@@ -247,7 +270,7 @@ impl DocSync {
                 reply_later,
             } => {
                 self.last_received = Some(now);
-                self.receive(doc, message, defer_reply, reply_later, &mut results)?;
+                self.receive(doc, log, message, defer_reply, reply_later, &mut results)?;
             }
         }
         if !results.outgoing.is_empty() {
@@ -259,6 +282,7 @@ impl DocSync {
     fn receive(
         &mut self,
         doc: &mut Automerge,
+        log: Option<&mut ChangeLog>,
         message: DocMessage,
         defer_reply: bool,
         reply_later: bool,
@@ -290,7 +314,7 @@ impl DocSync {
         // On error automerge may have updated the sync state but not the document; start the
         // sync state over so the next exchange does not build on half-applied bookkeeping.
         let received =
-            crate::receive::receive_sync_message(doc, &mut self.state, message, &heads_before);
+            crate::receive::receive_sync_message(doc, &mut self.state, message, &heads_before, log);
         let (heads_after, changed) = match received {
             Ok(Some(heads_after)) if heads_after != heads_before => {
                 results.events.push(DocEvent::DocumentChanged {

@@ -13,7 +13,7 @@
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
-    sync::Arc,
+    sync::{Arc, OnceLock},
 };
 
 use automerge::{
@@ -22,6 +22,8 @@ use automerge::{
         BloomFilter, Capability, ChunkList, Have, Message, MessageFlags, MessageVersion, State,
     },
 };
+
+use crate::change_log::ChangeLog;
 
 /// Up to this many changes missing from the kept bytes are encoded one by one; more, with
 /// everything after the peer's base in one pass.
@@ -44,6 +46,8 @@ pub struct FanOut {
     bytes: HashMap<ChangeHash, Arc<Vec<u8>>>,
     bytes_order: VecDeque<ChangeHash>,
     bytes_total: usize,
+    /// The document's recent changes: what `since` and the peers' acknowledgements ask about.
+    pub(crate) log: ChangeLog,
 }
 
 /// What sets a shared message apart: V2 or not, the peer's shared heads (our `have`), and
@@ -55,6 +59,22 @@ struct Since {
     hashes: Vec<ChangeHash>,
     deps: Vec<Vec<ChangeHash>>,
     bloom: BloomFilter,
+    /// The changes among `hashes` that depend on each change (built when first needed).
+    dependents: OnceLock<HashMap<ChangeHash, Vec<ChangeHash>>>,
+}
+
+impl Since {
+    fn dependents(&self) -> &HashMap<ChangeHash, Vec<ChangeHash>> {
+        self.dependents.get_or_init(|| {
+            let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
+            for (hash, deps) in self.hashes.iter().zip(&self.deps) {
+                for dep in deps {
+                    dependents.entry(*dep).or_default().push(*hash);
+                }
+            }
+            dependents
+        })
+    }
 }
 
 impl FanOut {
@@ -66,6 +86,7 @@ impl FanOut {
     /// changed (or been replaced) since the last: forgets what described an older version.
     pub fn prepare(&mut self, doc: &Automerge) {
         let heads = doc.get_heads();
+        self.log.refresh(doc, &heads);
         if heads != self.heads {
             self.heads = heads;
             self.num_changes = doc.stats().num_changes as usize;
@@ -88,16 +109,20 @@ impl FanOut {
         self.since
             .entry(key)
             .or_insert_with_key(|base| {
-                let (hashes, deps): (Vec<_>, Vec<_>) = doc
-                    .get_changes_meta(base)
-                    .into_iter()
-                    .map(|meta| (meta.hash, meta.deps))
-                    .unzip();
+                let (hashes, deps): (Vec<_>, Vec<_>) = match self.log.since(base) {
+                    Some(entries) => entries.iter().map(|e| (e.hash, e.deps.clone())).unzip(),
+                    None => doc
+                        .get_changes_meta(base)
+                        .into_iter()
+                        .map(|meta| (meta.hash, meta.deps))
+                        .unzip(),
+                };
                 let bloom = BloomFilter::from_hashes(hashes.iter());
                 Arc::new(Since {
                     hashes,
                     deps,
                     bloom,
+                    dependents: OnceLock::new(),
                 })
             })
             .clone()
@@ -176,7 +201,9 @@ impl FanOut {
         }
         self.refresh(doc);
         let all_known = |heads: &[ChangeHash]| {
-            heads == self.heads.as_slice() || crate::receive::known(doc, heads).len() == heads.len()
+            heads == self.heads.as_slice()
+                || heads.iter().all(|h| self.log.contains(h))
+                || crate::receive::known(doc, heads).len() == heads.len()
         };
         if !all_known(&their_heads) || !all_known(&have.last_sync) {
             return None;
@@ -192,12 +219,7 @@ impl FanOut {
             .copied()
             .collect();
         if to_send.len() < since.hashes.len() {
-            let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
-            for (hash, deps) in since.hashes.iter().zip(&since.deps) {
-                for dep in deps {
-                    dependents.entry(*dep).or_default().push(*hash);
-                }
-            }
+            let dependents = since.dependents();
             let mut stack: Vec<ChangeHash> = to_send.iter().copied().collect();
             while let Some(hash) = stack.pop() {
                 for dependent in dependents.get(&hash).into_iter().flatten() {

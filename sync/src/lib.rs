@@ -122,6 +122,7 @@
 //! ```
 
 mod base58check;
+mod change_log;
 mod connection;
 mod doc_sync;
 mod document_id;

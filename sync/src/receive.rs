@@ -21,13 +21,18 @@ use automerge::{
     sync::{Capability, Message, MessageFlags, State},
 };
 
+use crate::change_log::ChangeLog;
+
 /// What `doc.receive_sync_message(state, message)` does (automerge 0.12), cheaper.
 /// `before_heads` are `doc.get_heads()`; returns the heads after, if the message had changes.
+/// With the document's [`ChangeLog`] (a server's, shared by all its peers of the document),
+/// the trim asks it rather than automerge about the changes it walks.
 pub(crate) fn receive_sync_message(
     doc: &mut Automerge,
     state: &mut State,
     message: Message,
     before_heads: &[ChangeHash],
+    log: Option<&mut ChangeLog>,
 ) -> Result<Option<Vec<ChangeHash>>, AutomergeError> {
     state.in_flight = false;
     let mut after = None;
@@ -67,7 +72,11 @@ pub(crate) fn receive_sync_message(
     }
 
     let known_heads = known(doc, &message_heads);
-    trim_sent_hashes(doc, state, &known_heads);
+    let log = log.map(|log| {
+        log.refresh(doc, after.as_deref().unwrap_or(before_heads));
+        &*log
+    });
+    trim_sent_hashes(doc, state, &known_heads, log);
 
     if changes_is_empty && message_heads == before_heads {
         state.last_sent_heads.clone_from(&message_heads);
@@ -121,8 +130,14 @@ fn has_change(doc: &Automerge, hash: &ChangeHash) -> bool {
 }
 
 /// Removes from `state.sent_hashes` every change that is `heads` or an ancestor of them
-/// (automerge's `filter_changes`); `heads` are all in `doc`.
-fn trim_sent_hashes(doc: &Automerge, state: &mut State, heads: &[ChangeHash]) {
+/// (automerge's `filter_changes`); `heads` are all in `doc`, and `log`, if given, is
+/// refreshed with it.
+fn trim_sent_hashes(
+    doc: &Automerge,
+    state: &mut State,
+    heads: &[ChangeHash],
+    log: Option<&ChangeLog>,
+) {
     if state.sent_hashes.is_empty() {
         return;
     }
@@ -136,12 +151,16 @@ fn trim_sent_hashes(doc: &Automerge, state: &mut State, heads: &[ChangeHash]) {
         let covered = last == heads || {
             let mut covering: HashSet<ChangeHash> = heads.iter().copied().collect();
             if !last.iter().all(|h| covering.contains(h)) {
-                covering.extend(
-                    heads
-                        .iter()
-                        .filter_map(|h| doc.get_change_meta_by_hash(h))
-                        .flat_map(|meta| meta.deps),
-                );
+                for head in heads {
+                    match log.and_then(|log| log.get(head)) {
+                        Some((_, entry)) => covering.extend(&entry.deps),
+                        None => covering.extend(
+                            doc.get_change_meta_by_hash(head)
+                                .into_iter()
+                                .flat_map(|meta| meta.deps),
+                        ),
+                    }
+                }
             }
             last.iter().all(|h| covering.contains(h))
         };
@@ -149,6 +168,35 @@ fn trim_sent_hashes(doc: &Automerge, state: &mut State, heads: &[ChangeHash]) {
             state.sent_hashes.clear();
             return;
         }
+    }
+    if let Some(log) = log
+        && let Some(floor) = state
+            .sent_hashes
+            .iter()
+            .map(|h| log.get(h).map(|(position, _)| position))
+            .min()
+            .flatten()
+    {
+        // The same walk as below, over the log: a change's ancestors come before it there,
+        // so below the earliest sent change none leads to one. A change the log lacks
+        // (refreshed, it lacks only those older than all it holds) leads to none either.
+        let mut stack: Vec<ChangeHash> = heads.to_vec();
+        let mut visited = HashSet::new();
+        while let Some(hash) = stack.pop() {
+            if !visited.insert(hash) {
+                continue;
+            }
+            state.sent_hashes.remove(&hash);
+            if state.sent_hashes.is_empty() {
+                return;
+            }
+            if let Some((position, entry)) = log.get(&hash)
+                && position >= floor
+            {
+                stack.extend(&entry.deps);
+            }
+        }
+        return;
     }
     // Walk the ancestors, until nothing is left to trim. A change's operations come after
     // those of its dependencies, so an ancestor's `max_op` is at most its descendant's (equal
@@ -321,7 +369,7 @@ mod tests {
                                 .receive_sync_message(&mut their_state, m.clone())
                                 .unwrap();
                             let before = server.get_heads();
-                            receive_sync_message(&mut server, &mut peer.ours, m, &before).unwrap();
+                            receive_sync_message(&mut server, &mut peer.ours, m, &before, Some(&mut fan_out.log)).unwrap();
                             prop_assert_eq!(&peer.ours, &their_state);
                             prop_assert_eq!(server.get_heads(), their_doc.get_heads());
                         }
@@ -339,7 +387,7 @@ mod tests {
         let (mut peer, mut peer_state, mut ours) = (Automerge::new(), State::new(), State::new());
         let hello = peer.generate_sync_message(&mut peer_state).unwrap();
         let before = server.get_heads();
-        receive_sync_message(&mut server, &mut ours, hello, &before).unwrap();
+        receive_sync_message(&mut server, &mut ours, hello, &before, None).unwrap();
         let first = server.generate_sync_message(&mut ours).unwrap();
         peer.receive_sync_message(&mut peer_state, first).unwrap();
         let ack = peer.generate_sync_message(&mut peer_state).unwrap();
@@ -353,7 +401,7 @@ mod tests {
             .receive_sync_message(&mut their_state, ack.clone())
             .unwrap();
         let before = server.get_heads();
-        receive_sync_message(&mut server, &mut ours, ack, &before).unwrap();
+        receive_sync_message(&mut server, &mut ours, ack, &before, None).unwrap();
         assert_eq!(ours, their_state);
         assert_eq!(
             ours.sent_hashes.len(),
