@@ -140,7 +140,9 @@ pub use schema::{
 };
 pub use search::{STOP_WORDS, SearchHit, SearchIndex, SearchKind, fold, tokens};
 pub use user::{Roles, User};
-pub use validate::{Violation, ViolationReason, validate_changes, validate_incoming};
+pub use validate::{
+    Violation, ViolationReason, validate_changes, validate_incoming, validate_incoming_changes,
+};
 pub use views::*;
 
 /// Re-exported so callers use the same Automerge version as this crate.

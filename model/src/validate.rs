@@ -157,10 +157,24 @@ pub fn validate_incoming(
     author: &User,
     now: i64,
 ) -> Result<(), Violation> {
-    let changes = after.get_changes(before);
+    validate_incoming_changes(after, before, &after.get_changes(before), kind, author, now)
+}
+
+/// [`validate_incoming`] for `changes` alone (in causal order, all in `after`, none an ancestor
+/// of `before`): for a server that applied several senders' messages in one go, so that
+/// `after` also holds changes of others, concurrent with these. Each change is judged in the
+/// state of `before` plus the changes before it in `changes`; the others' are not seen.
+pub fn validate_incoming_changes(
+    after: &Automerge,
+    before: &[ChangeHash],
+    changes: &[Change],
+    kind: DocKind,
+    author: &User,
+    now: i64,
+) -> Result<(), Violation> {
     let mut heads: Vec<ChangeHash> = before.to_vec();
     let mut unseen: HashSet<ChangeHash> = changes.iter().map(Change::hash).collect();
-    for change in &changes {
+    for change in changes {
         let hash = change.hash();
         let judge = Judge {
             unseen: Some(&unseen),

@@ -131,12 +131,16 @@ fn is_participant(doc: &Automerge, user: &UserId) -> bool {
 }
 
 /// Associations in the municipality document `doc` that were not there at `before`.
-fn new_associations(doc: &Automerge, before: &[ChangeHash]) -> Vec<AssociationId> {
-    let Ok(Some((Value::Object(_), associations))) = doc.get(ROOT, "associations") else {
+fn new_associations(
+    doc: &Automerge,
+    before: &[ChangeHash],
+    after: &[ChangeHash],
+) -> Vec<AssociationId> {
+    let Ok(Some((Value::Object(_), associations))) = doc.get_at(ROOT, "associations", after) else {
         return Vec::new();
     };
     let old: HashSet<String> = doc.keys_at(&associations, before).collect();
-    doc.keys(&associations)
+    doc.keys_at(&associations, after)
         .filter(|key| !old.contains(key))
         .filter_map(|key| AssociationId::new(key).ok())
         .collect()
@@ -310,10 +314,21 @@ impl ChangeValidator for TrustValidator {
             }
         }
         let user = self.identities.user(sender);
-        model::validate_incoming(doc, &settled.heads, settled.kind, &user, now_ms())
-            .map_err(|violation| refuse(violation.to_string()).of_change(violation.change))?;
+        let verdict = match incoming.sent {
+            // A message among others applied together (never a new document's first).
+            Some(sent) => model::validate_incoming_changes(
+                doc,
+                incoming.before,
+                sent,
+                settled.kind,
+                &user,
+                now_ms(),
+            ),
+            None => model::validate_incoming(doc, &settled.heads, settled.kind, &user, now_ms()),
+        };
+        verdict.map_err(|violation| refuse(violation.to_string()).of_change(violation.change))?;
         if settled.kind == DocKind::Municipality {
-            for association in new_associations(doc, incoming.before) {
+            for association in new_associations(doc, incoming.before, incoming.after) {
                 self.identities.association_registered(&association, sender);
             }
         }

@@ -50,6 +50,10 @@ pub enum Access {
 }
 
 /// What a validator is shown: one peer's message worth of new changes to one document.
+///
+/// Judge the state at `before` and `after` (the `*_at` methods), not the document as it is:
+/// a document task may have applied other peers' messages of the same batch together with
+/// this one ([`Incoming::sent`]), and their changes are not this sender's.
 pub struct Incoming<'a> {
     pub document_id: DocumentId,
     /// Who sent them (from the connection's handshake).
@@ -58,14 +62,22 @@ pub struct Incoming<'a> {
     pub principal: &'a Principal,
     /// The document's heads before the changes (read the old state with the `*_at` methods).
     pub before: &'a [ChangeHash],
+    /// The heads after them: `before` with the message's changes, and nothing else.
+    pub after: &'a [ChangeHash],
     /// The document with the changes applied.
     pub doc: &'a Automerge,
+    /// The message's changes, if the document holds others' too; else they are all the
+    /// changes after `before`.
+    pub sent: Option<&'a [Change]>,
 }
 
 impl Incoming<'_> {
     /// The changes the message added, in causal order.
     pub fn changes(&self) -> Vec<Change> {
-        self.doc.get_changes(self.before)
+        match self.sent {
+            Some(sent) => sent.to_vec(),
+            None => self.doc.get_changes(self.before),
+        }
     }
 }
 

@@ -65,6 +65,11 @@ impl ChangeLog {
         Some((position, &self.entries[(position - self.start) as usize]))
     }
 
+    /// The document's heads when the log last looked.
+    pub(crate) fn heads(&self) -> &[ChangeHash] {
+        &self.heads
+    }
+
     /// Whether the log holds `hash` (and so, once refreshed, the document does).
     pub(crate) fn contains(&self, hash: &ChangeHash) -> bool {
         self.positions.contains_key(hash)
@@ -105,6 +110,24 @@ impl ChangeLog {
             for meta in doc.get_changes_meta(&self.heads) {
                 self.push(meta.hash, meta.deps);
             }
+        }
+        self.count = count;
+        heads.clone_into(&mut self.heads);
+        self.remember(heads.to_vec(), self.end());
+        self.forget_old();
+    }
+
+    /// Takes in `changes` (in causal order), which took the document from the heads the log
+    /// last saw to `heads` (of `count` changes): what a driver that applied them itself knows,
+    /// so the log need not ask automerge. Otherwise the next [`Self::refresh`] finds them.
+    pub(crate) fn extend<'c>(
+        &mut self,
+        changes: impl IntoIterator<Item = (ChangeHash, &'c [ChangeHash])>,
+        heads: &[ChangeHash],
+        count: u64,
+    ) {
+        for (hash, deps) in changes {
+            self.push(hash, deps.to_vec());
         }
         self.count = count;
         heads.clone_into(&mut self.heads);

@@ -33,6 +33,8 @@ enum Input {
         defer_reply: bool,
         /// Never answer here; say in `DocResults::reply_due` whether an answer is due.
         reply_later: bool,
+        /// Its changes are in the document already.
+        changes_applied: bool,
     },
     DocChanged,
 }
@@ -50,6 +52,7 @@ impl DocInput {
             message,
             defer_reply: false,
             reply_later: false,
+            changes_applied: false,
         })
     }
 
@@ -70,13 +73,36 @@ impl DocInput {
             message,
             defer_reply,
             reply_later: true,
+            changes_applied: false,
         })
+    }
+
+    /// For a received message whose changes the driver applied to the document itself (a
+    /// server applying the changes of a batch of messages in one call): only the sync state
+    /// takes the message in. The driver judges and stores the changes; no
+    /// [`DocEvent::DocumentChanged`] reports them.
+    pub fn with_changes_applied(mut self) -> Self {
+        if let Input::Receive {
+            changes_applied, ..
+        } = &mut self.0
+        {
+            *changes_applied = true;
+        }
+        self
     }
 
     /// Our copy changed (a local edit, or changes from another peer): send the peer what is new.
     pub fn doc_changed() -> Self {
         Self(Input::DocChanged)
     }
+}
+
+/// How a received message is taken in (see the [`DocInput`] constructors).
+#[derive(Clone, Copy)]
+struct Receiving {
+    defer_reply: bool,
+    reply_later: bool,
+    changes_applied: bool,
 }
 
 /// What the driver must do after [`DocSync::handle`].
@@ -268,9 +294,15 @@ impl DocSync {
                 message,
                 defer_reply,
                 reply_later,
+                changes_applied,
             } => {
                 self.last_received = Some(now);
-                self.receive(doc, log, message, defer_reply, reply_later, &mut results)?;
+                let how = Receiving {
+                    defer_reply,
+                    reply_later,
+                    changes_applied,
+                };
+                self.receive(doc, log, message, how, &mut results)?;
             }
         }
         if !results.outgoing.is_empty() {
@@ -284,10 +316,14 @@ impl DocSync {
         doc: &mut Automerge,
         log: Option<&mut ChangeLog>,
         message: DocMessage,
-        defer_reply: bool,
-        reply_later: bool,
+        how: Receiving,
         results: &mut DocResults,
     ) -> Result<(), DocError> {
+        let Receiving {
+            defer_reply,
+            reply_later,
+            changes_applied,
+        } = how;
         let (data, is_request) = match message {
             DocMessage::Unavailable => {
                 self.status = PeerDocStatus::Unavailable;
@@ -313,8 +349,14 @@ impl DocSync {
         let heads_before = doc.get_heads();
         // On error automerge may have updated the sync state but not the document; start the
         // sync state over so the next exchange does not build on half-applied bookkeeping.
-        let received =
-            crate::receive::receive_sync_message(doc, &mut self.state, message, &heads_before, log);
+        let received = crate::receive::receive_sync_message(
+            doc,
+            &mut self.state,
+            message,
+            &heads_before,
+            log,
+            changes_applied,
+        );
         let (heads_after, changed) = match received {
             Ok(Some(heads_after)) if heads_after != heads_before => {
                 results.events.push(DocEvent::DocumentChanged {

@@ -5,19 +5,26 @@
 //! from each of 1,000 peers that is a million change encodings a second on one document. A
 //! [`FanOut`] belongs to one document and is handed to [`crate::DocSync::fan_out`] for each of
 //! its peers. For the usual states (the peer's heads and `have` are known to us, it needs
-//! nothing) it builds exactly the message automerge would, from what it computed once for the
-//! document as it is now: the changes since each base the peers acknowledged (their hashes and
-//! dependencies, from automerge's change graph), the changes' bytes (encoded once and kept),
-//! and whole encoded messages, which peers in the same state share. Any other state is left to
-//! automerge.
+//! nothing) it builds the message from what it computed once for the document as it is now:
+//! the changes since each base the peers acknowledged (from the document's [`ChangeLog`]),
+//! the changes' bytes (as they arrived, or encoded once, and kept), and whole encoded
+//! messages, which peers in the same state share. Any other state is left to automerge.
+//!
+//! The message is automerge's, with the same effect on the sync state, but for two things
+//! that let the peers that acknowledged the same base share it (with 1,000 editing peers,
+//! one message for each peer was most of the server's work): our `have` starts from the
+//! peer's last sync instead of from the heads it last sent (which hold its own newest change),
+//! and a few changes the peer's Bloom filter claims (its own newest) are sent back to it. Both
+//! are within the protocol: `have` may name any heads both sides have, and automerge ignores a
+//! change it has. `FanOut::exact` (for tests) sends exactly automerge's messages.
 
 use std::{
-    collections::{HashMap, HashSet, VecDeque},
+    collections::{HashMap, VecDeque},
     sync::{Arc, OnceLock},
 };
 
 use automerge::{
-    Automerge, ChangeHash, ReadDoc,
+    Automerge, Change, ChangeHash, ReadDoc,
     sync::{
         BloomFilter, Capability, ChunkList, Have, Message, MessageFlags, MessageVersion, State,
     },
@@ -28,6 +35,9 @@ use crate::change_log::ChangeLog;
 /// Up to this many changes missing from the kept bytes are encoded one by one; more, with
 /// everything after the peer's base in one pass.
 const MAX_ENCODED_ONE_BY_ONE: usize = 16;
+/// A message may carry up to this many changes that the peer's Bloom filter claims it has
+/// (automerge would leave them out), so that peers in the same state share one message.
+const MAX_ECHOED: usize = 4;
 /// Change bytes kept between fan-outs, at most (the oldest go first).
 const MAX_CACHED_BYTES: usize = 32 * 1024 * 1024;
 
@@ -48,38 +58,73 @@ pub struct FanOut {
     bytes_total: usize,
     /// The document's recent changes: what `since` and the peers' acknowledgements ask about.
     pub(crate) log: ChangeLog,
+    /// Send exactly what automerge would (no changes the peer's filter claims).
+    exact: bool,
 }
 
-/// What sets a shared message apart: V2 or not, the peer's shared heads (our `have`), and
-/// the hashes of the changes it carries.
-type MessageKey = (bool, Vec<ChangeHash>, Vec<ChangeHash>);
+/// What sets a shared message apart: V2 or not, the base of our `have`, the peer's last sync
+/// (the base whose [`Since`] the last part indexes), and which changes it carries.
+type MessageKey = (bool, Vec<ChangeHash>, Vec<ChangeHash>, Chosen);
 
+/// The changes after one base, in causal order.
 #[derive(Debug)]
 struct Since {
     hashes: Vec<ChangeHash>,
-    deps: Vec<Vec<ChangeHash>>,
-    bloom: BloomFilter,
-    /// The changes among `hashes` that depend on each change (built when first needed).
-    dependents: OnceLock<HashMap<ChangeHash, Vec<ChangeHash>>>,
+    /// For each change, the positions in `hashes` of its dependencies among them.
+    deps: Vec<Vec<u32>>,
+    /// A Bloom filter of `hashes` (built when first needed: our `have` for peers whose
+    /// shared heads are this base).
+    bloom: OnceLock<BloomFilter>,
 }
 
 impl Since {
-    fn dependents(&self) -> &HashMap<ChangeHash, Vec<ChangeHash>> {
-        self.dependents.get_or_init(|| {
-            let mut dependents: HashMap<ChangeHash, Vec<ChangeHash>> = HashMap::new();
-            for (hash, deps) in self.hashes.iter().zip(&self.deps) {
-                for dep in deps {
-                    dependents.entry(*dep).or_default().push(*hash);
-                }
-            }
-            dependents
-        })
+    fn new<'d>(changes: impl Iterator<Item = (ChangeHash, &'d [ChangeHash])>) -> Self {
+        let mut hashes = Vec::new();
+        let mut deps = Vec::new();
+        let mut positions: HashMap<ChangeHash, u32> = HashMap::new();
+        for (hash, change_deps) in changes {
+            let position = u32::try_from(hashes.len()).unwrap_or(u32::MAX);
+            deps.push(
+                change_deps
+                    .iter()
+                    .filter_map(|d| positions.get(d).copied())
+                    .collect(),
+            );
+            positions.insert(hash, position);
+            hashes.push(hash);
+        }
+        Self {
+            hashes,
+            deps,
+            bloom: OnceLock::new(),
+        }
     }
+
+    fn bloom(&self) -> &BloomFilter {
+        self.bloom
+            .get_or_init(|| BloomFilter::from_hashes(self.hashes.iter()))
+    }
+}
+
+/// Which of a [`Since`]'s changes a message carries, one bit each.
+type Chosen = Vec<u64>;
+
+fn is_chosen(chosen: &Chosen, i: usize) -> bool {
+    chosen[i / 64] & (1 << (i % 64)) != 0
 }
 
 impl FanOut {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// One that sends exactly automerge's messages (for tests that compare them).
+    #[cfg(test)]
+    pub(crate) fn exact() -> Self {
+        Self {
+            exact: true,
+            ..Self::default()
+        }
     }
 
     /// Call before a round of [`crate::DocSync::fan_out`] calls whenever `doc` may have
@@ -95,6 +140,55 @@ impl FanOut {
         }
     }
 
+    /// How many distinct messages it encoded for the document as it is now.
+    pub fn messages_encoded(&self) -> usize {
+        self.encoded.len()
+    }
+
+    /// Whether `doc` has the change `hash` (after [`Self::prepare`] for `doc` as it is).
+    pub fn has_change(&self, doc: &Automerge, hash: &ChangeHash) -> bool {
+        self.log.contains(hash) || doc.get_change_meta_by_hash(hash).is_some()
+    }
+
+    /// The driver applied `changes` (in causal order, as automerge took them in) to `doc`,
+    /// whose heads were `before` at the last [`Self::prepare`]: learn them and keep their
+    /// bytes (see [`Self::keep`]) without asking automerge.
+    pub fn applied(&mut self, doc: &Automerge, before: &[ChangeHash], changes: &[Change]) {
+        if self.log.heads() == before {
+            let heads = doc.get_heads();
+            let count = doc.stats().num_changes;
+            self.log
+                .extend(changes.iter().map(|c| (c.hash(), c.deps())), &heads, count);
+        }
+        for change in changes {
+            self.keep(change);
+        }
+    }
+
+    /// Keeps `change`'s bytes for the messages that will carry it (a driver that has the
+    /// change as it arrived spares automerge encoding it again from the document).
+    pub fn keep(&mut self, change: &Change) {
+        let hash = change.hash();
+        if !self.bytes.contains_key(&hash) {
+            let bytes = change.raw_bytes().to_vec();
+            self.bytes_total += bytes.len();
+            self.bytes.insert(hash, Arc::new(bytes));
+            self.bytes_order.push_back(hash);
+            self.evict();
+        }
+    }
+
+    fn evict(&mut self) {
+        while self.bytes_total > MAX_CACHED_BYTES {
+            let Some(old) = self.bytes_order.pop_front() else {
+                break;
+            };
+            if let Some(bytes) = self.bytes.remove(&old) {
+                self.bytes_total -= bytes.len();
+            }
+        }
+    }
+
     /// A cheap check for a driver that forgot [`Self::prepare`] after adding changes.
     fn refresh(&mut self, doc: &Automerge) {
         if doc.stats().num_changes as usize != self.num_changes {
@@ -106,26 +200,19 @@ impl FanOut {
         let mut key = base.to_vec();
         key.sort_unstable();
         key.dedup();
-        self.since
-            .entry(key)
-            .or_insert_with_key(|base| {
-                let (hashes, deps): (Vec<_>, Vec<_>) = match self.log.since(base) {
-                    Some(entries) => entries.iter().map(|e| (e.hash, e.deps.clone())).unzip(),
-                    None => doc
-                        .get_changes_meta(base)
-                        .into_iter()
-                        .map(|meta| (meta.hash, meta.deps))
-                        .unzip(),
-                };
-                let bloom = BloomFilter::from_hashes(hashes.iter());
-                Arc::new(Since {
-                    hashes,
-                    deps,
-                    bloom,
-                    dependents: OnceLock::new(),
-                })
-            })
-            .clone()
+        if let Some(since) = self.since.get(&key) {
+            return since.clone();
+        }
+        let since = match self.log.since(&key) {
+            Some(entries) => Since::new(entries.iter().map(|e| (e.hash, e.deps.as_slice()))),
+            None => {
+                let metas = doc.get_changes_meta(&key);
+                Since::new(metas.iter().map(|m| (m.hash, m.deps.as_slice())))
+            }
+        };
+        let since = Arc::new(since);
+        self.since.insert(key, since.clone());
+        since
     }
 
     /// The bytes of `hashes` (changes after `base`), encoding those not kept yet.
@@ -164,14 +251,7 @@ impl FanOut {
             .iter()
             .map(|h| self.bytes[h].clone())
             .collect::<Vec<_>>();
-        while self.bytes_total > MAX_CACHED_BYTES {
-            let Some(old) = self.bytes_order.pop_front() else {
-                break;
-            };
-            if let Some(bytes) = self.bytes.remove(&old) {
-                self.bytes_total -= bytes.len();
-            }
-        }
+        self.evict();
         out
     }
 
@@ -210,36 +290,32 @@ impl FanOut {
         }
 
         // automerge's `get_hashes_to_send`: the changes since their last sync that their bloom
-        // filter does not claim, and everything depending on those.
+        // filter does not claim, and everything depending on those; less what was sent them
+        // already. One pass in causal order: a change is sent if it is not claimed or one of
+        // its dependencies is sent.
         let since = self.since(doc, &have.last_sync);
-        let mut to_send: HashSet<ChangeHash> = since
-            .hashes
-            .iter()
-            .filter(|h| !have.bloom.contains_hash(h))
-            .copied()
-            .collect();
-        if to_send.len() < since.hashes.len() {
-            let dependents = since.dependents();
-            let mut stack: Vec<ChangeHash> = to_send.iter().copied().collect();
-            while let Some(hash) = stack.pop() {
-                for dependent in dependents.get(&hash).into_iter().flatten() {
-                    if to_send.insert(*dependent) {
-                        stack.push(*dependent);
-                    }
+        let n = since.hashes.len();
+        let mut send = vec![false; n];
+        let mut exact: Chosen = vec![0; n.div_ceil(64)];
+        let mut unsent: Chosen = vec![0; n.div_ceil(64)];
+        let (mut exact_count, mut unsent_count) = (0, 0);
+        for (i, hash) in since.hashes.iter().enumerate() {
+            send[i] =
+                !have.bloom.contains_hash(hash) || since.deps[i].iter().any(|&d| send[d as usize]);
+            if !state.sent_hashes.contains(hash) {
+                unsent[i / 64] |= 1 << (i % 64);
+                unsent_count += 1;
+                if send[i] {
+                    exact[i / 64] |= 1 << (i % 64);
+                    exact_count += 1;
                 }
             }
         }
-        let hashes: Vec<ChangeHash> = since
-            .hashes
-            .iter()
-            .filter(|h| to_send.contains(h) && !state.sent_hashes.contains(h))
-            .copied()
-            .collect();
         let v2 = state
             .their_capabilities
             .as_ref()
             .is_some_and(|caps| caps.contains(&Capability::MessageV2));
-        if v2 && hashes.len() > self.num_changes / 3 {
+        if v2 && exact_count > self.num_changes / 3 {
             // automerge sends the whole document instead.
             return None;
         }
@@ -248,26 +324,47 @@ impl FanOut {
         let heads_equal = their_heads == self.heads;
         if heads_unchanged
             && state.have_responded
-            && ((heads_equal && hashes.is_empty()) || state.in_flight)
+            && ((heads_equal && exact_count == 0) || state.in_flight)
         {
             return Some(None);
         }
 
-        let key = (v2, state.shared_heads.clone(), hashes);
+        // Two departures from automerge, so that peers that acknowledged the same base share
+        // one message (unless `exact`). Our `have` (what we have beyond heads both sides
+        // have) starts from the peer's last sync rather than from what we last heard it has:
+        // both are heads the peer has, but the latter holds the peer's own newest changes and
+        // so differs for every editing peer. And the peer's own new changes, usually all its
+        // filter claims, are sent back to it too.
+        let (chosen, our_base) = if self.exact {
+            (exact, state.shared_heads.clone())
+        } else if unsent_count - exact_count <= MAX_ECHOED {
+            (unsent, have.last_sync.clone())
+        } else {
+            (exact, have.last_sync.clone())
+        };
+        let key = (v2, our_base, have.last_sync.clone(), chosen);
         let encoded = match self.encoded.get(&key) {
             Some(encoded) => encoded.clone(),
             None => {
-                let ours = self.since(doc, &state.shared_heads);
-                let bytes = self.bytes(doc, &have.last_sync, &key.2);
+                let hashes: Vec<ChangeHash> = (0..n)
+                    .filter(|&i| is_chosen(&key.3, i))
+                    .map(|i| since.hashes[i])
+                    .collect();
+                let ours = self.since(doc, &key.1);
+                let bytes = self.bytes(doc, &have.last_sync, &hashes);
                 let encoded: Arc<[u8]> =
-                    message(&self.heads, &state.shared_heads, &ours.bloom, &bytes, v2).into();
+                    message(&self.heads, &key.1, ours.bloom(), &bytes, v2).into();
                 self.encoded.insert(key.clone(), encoded.clone());
                 encoded
             }
         };
         state.have_responded = true;
         state.last_sent_heads.clone_from(&self.heads);
-        state.sent_hashes.extend(key.2);
+        state.sent_hashes.extend(
+            (0..n)
+                .filter(|&i| is_chosen(&key.3, i))
+                .map(|i| since.hashes[i]),
+        );
         state.in_flight = true;
         Some(Some(encoded))
     }
@@ -383,6 +480,81 @@ mod tests {
         // Nothing new: nothing more to say, as automerge would say nothing.
         for (_, _, ours) in &mut peers {
             assert_eq!(fan_out.generate(&doc, ours), Some(None));
+        }
+    }
+
+    #[test]
+    fn editing_peers_share_one_message_and_converge() {
+        let mut doc = Automerge::new();
+        for i in 0..10 {
+            put(&mut doc, &format!("k{i}"));
+        }
+        let mut peers: Vec<(Automerge, State, State)> = (0..3)
+            .map(|_| (Automerge::new(), State::new(), State::new()))
+            .collect();
+        for (peer, theirs, ours) in &mut peers {
+            settle(&mut doc, ours, peer, theirs);
+        }
+        let mut fan_out = FanOut::new();
+        // Each peer edits and sends its change; the server takes them in.
+        for (i, (peer, theirs, ours)) in peers.iter_mut().enumerate() {
+            put(peer, &format!("peer{i}"));
+            let message = peer.generate_sync_message(theirs).unwrap();
+            let before = doc.get_heads();
+            crate::receive::receive_sync_message(
+                &mut doc,
+                ours,
+                message,
+                &before,
+                Some(&mut fan_out.log),
+                false,
+            )
+            .unwrap();
+        }
+        fan_out.prepare(&doc);
+        let sent: Vec<Arc<[u8]>> = peers
+            .iter_mut()
+            .map(|(_, _, ours)| {
+                fan_out
+                    .generate(&doc, ours)
+                    .expect("served")
+                    .expect("each lacks the others' changes")
+            })
+            .collect();
+        assert!(
+            Arc::ptr_eq(&sent[0], &sent[1]) && Arc::ptr_eq(&sent[1], &sent[2]),
+            "one message for the three, though each sent a change of its own"
+        );
+        assert_eq!(Message::decode(&sent[0]).unwrap().heads, doc.get_heads());
+        // Each takes it in (its own change comes back; automerge ignores it) and the sync
+        // goes on to the end with the fan-out's messages.
+        for ((peer, theirs, ours), data) in peers.iter_mut().zip(sent) {
+            peer.receive_sync_message(theirs, Message::decode(&data).unwrap())
+                .unwrap();
+            for _ in 0..10 {
+                let Some(message) = peer.generate_sync_message(theirs) else {
+                    break;
+                };
+                let before = doc.get_heads();
+                crate::receive::receive_sync_message(
+                    &mut doc,
+                    ours,
+                    message,
+                    &before,
+                    Some(&mut fan_out.log),
+                    false,
+                )
+                .unwrap();
+                fan_out.prepare(&doc);
+                let reply = match fan_out.generate(&doc, ours) {
+                    Some(reply) => reply.map(|d| Message::decode(&d).unwrap()),
+                    None => doc.generate_sync_message(ours),
+                };
+                if let Some(reply) = reply {
+                    peer.receive_sync_message(theirs, reply).unwrap();
+                }
+            }
+            assert_eq!(peer.get_heads(), doc.get_heads());
         }
     }
 }

@@ -123,6 +123,7 @@
 
 mod base58check;
 mod change_log;
+mod changes;
 mod connection;
 mod doc_sync;
 mod document_id;
@@ -134,6 +135,7 @@ mod receive;
 mod refusal;
 mod timestamp;
 
+pub use changes::split_changes;
 pub use connection::{
     Connection, ConnectionConfig, ConnectionError, ConnectionEvent, ConnectionInput,
     ConnectionResults, PeerInfo,

@@ -26,13 +26,16 @@ use crate::change_log::ChangeLog;
 /// What `doc.receive_sync_message(state, message)` does (automerge 0.12), cheaper.
 /// `before_heads` are `doc.get_heads()`; returns the heads after, if the message had changes.
 /// With the document's [`ChangeLog`] (a server's, shared by all its peers of the document),
-/// the trim asks it rather than automerge about the changes it walks.
+/// the trim asks it rather than automerge about the changes it walks. With `changes_applied`
+/// the message's changes are in the document already (its caller applied them): only the
+/// sync state takes the message in.
 pub(crate) fn receive_sync_message(
     doc: &mut Automerge,
     state: &mut State,
     message: Message,
     before_heads: &[ChangeHash],
     log: Option<&mut ChangeLog>,
+    changes_applied: bool,
 ) -> Result<Option<Vec<ChangeHash>>, AutomergeError> {
     state.in_flight = false;
     let mut after = None;
@@ -60,7 +63,7 @@ pub(crate) fn receive_sync_message(
     }
 
     let changes_is_empty = message_changes.is_empty();
-    if !changes_is_empty && !state.read_only {
+    if !changes_is_empty && !state.read_only && !changes_applied {
         let mut joined = Vec::with_capacity(message_changes.iter().map(<[u8]>::len).sum());
         for chunk in message_changes.iter() {
             joined.extend_from_slice(chunk);
@@ -311,7 +314,7 @@ mod tests {
             for i in 0..20 {
                 put(&mut server, &format!("k{i}"), i);
             }
-            let mut fan_out = crate::FanOut::new();
+            let mut fan_out = crate::FanOut::exact();
             let mut peers: Vec<Peer> = (0..3)
                 .map(|_| Peer {
                     doc: Automerge::new(),
@@ -369,7 +372,7 @@ mod tests {
                                 .receive_sync_message(&mut their_state, m.clone())
                                 .unwrap();
                             let before = server.get_heads();
-                            receive_sync_message(&mut server, &mut peer.ours, m, &before, Some(&mut fan_out.log)).unwrap();
+                            receive_sync_message(&mut server, &mut peer.ours, m, &before, Some(&mut fan_out.log), false).unwrap();
                             prop_assert_eq!(&peer.ours, &their_state);
                             prop_assert_eq!(server.get_heads(), their_doc.get_heads());
                         }
@@ -387,7 +390,7 @@ mod tests {
         let (mut peer, mut peer_state, mut ours) = (Automerge::new(), State::new(), State::new());
         let hello = peer.generate_sync_message(&mut peer_state).unwrap();
         let before = server.get_heads();
-        receive_sync_message(&mut server, &mut ours, hello, &before, None).unwrap();
+        receive_sync_message(&mut server, &mut ours, hello, &before, None, false).unwrap();
         let first = server.generate_sync_message(&mut ours).unwrap();
         peer.receive_sync_message(&mut peer_state, first).unwrap();
         let ack = peer.generate_sync_message(&mut peer_state).unwrap();
@@ -401,7 +404,7 @@ mod tests {
             .receive_sync_message(&mut their_state, ack.clone())
             .unwrap();
         let before = server.get_heads();
-        receive_sync_message(&mut server, &mut ours, ack, &before, None).unwrap();
+        receive_sync_message(&mut server, &mut ours, ack, &before, None, false).unwrap();
         assert_eq!(ours, their_state);
         assert_eq!(
             ours.sent_hashes.len(),

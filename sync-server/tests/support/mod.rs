@@ -695,7 +695,11 @@ impl ChildServer {
             .arg(data)
             .arg("--dist")
             .arg(&dist)
-            .env("RUST_LOG", "error")
+            // `SERVER_LOG=sync_server=debug` shows what the server does.
+            .env(
+                "RUST_LOG",
+                std::env::var("SERVER_LOG").unwrap_or("error".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
