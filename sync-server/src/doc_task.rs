@@ -57,6 +57,8 @@ fn fan_out_interval(peers: usize) -> Duration {
         .saturating_mul(u32::try_from(peers).unwrap_or(u32::MAX))
         .min(MAX_FAN_OUT_INTERVAL)
 }
+/// How long the fan-out waits for a peer to answer its last message before it sends the next.
+const AWAIT_REPLY_MS: u64 = 1_000;
 /// A batch that leaves the document with this many heads or more ends with a merge change
 /// ([`DocTask::merge_heads`]). Fewer are left alone: two residents editing at once is ordinary
 /// and costs their next changes a dependency or two.
@@ -377,11 +379,12 @@ impl DocTask {
     ///
     /// The outcome is the one-by-one path's: each message is judged in the state after the
     /// messages before it (read at those heads, computed from the changes' dependencies), with
-    /// only its own changes. Only a peer's first message in the batch takes part; left to the
-    /// one-by-one path are also messages of peers that may not read the document, a new
-    /// document's first changes, messages holding anything but whole changes or changes
-    /// whose dependencies the document lacks, and every batch while automerge holds back
-    /// changes whose dependencies it lacks. If automerge or the validator refuses anything,
+    /// only its own changes. Left to the one-by-one path are messages of peers that may not
+    /// read the document, a new document's first changes, messages holding anything but whole
+    /// changes or changes whose dependencies the document lacks, messages whose changes an
+    /// earlier message of the same peer in the batch named as its heads, the later messages
+    /// with changes of a peer once one of its is left, and every batch while automerge holds
+    /// back changes whose dependencies it lacks. If automerge or the validator refuses anything,
     /// the document is put back and the whole batch takes that path, which refuses precisely.
     fn apply_together(&mut self, commands: &[DocCommand]) -> Vec<bool> {
         let mut applied = vec![false; commands.len()];
@@ -395,28 +398,47 @@ impl DocTask {
         self.fan_out.prepare(&self.doc);
         let mut group: Vec<(usize, Vec<Change>)> = Vec::new();
         let mut in_group: HashSet<ChangeHash> = HashSet::new();
-        let mut senders: HashSet<ConnId> = HashSet::new();
+        // Per peer: the heads its earlier messages in the batch named, or `None` once one of
+        // its messages with changes is left to the one-by-one path (its later ones are too,
+        // so that its changes are taken in in order).
+        let mut named: HashMap<ConnId, Option<HashSet<ChangeHash>>> = HashMap::new();
         for (i, command) in commands.iter().enumerate() {
-            let DocCommand::Message { from, message } = command else {
+            let DocCommand::Message {
+                from,
+                message: DocMessage::Sync(data),
+            } = command
+            else {
                 continue;
             };
-            // A peer's first message only: one before it would be taken in after its changes.
-            // A peer announces its new heads before it sends their changes, and that
-            // announcement, taken in when we have them already, would read as "the peer has
-            // all we have", so the peer would never hear that its changes arrived.
-            if !senders.insert(from.conn) {
+            let Ok(message) = automerge::sync::Message::decode(data) else {
                 continue;
+            };
+            let earlier = named
+                .entry(from.conn)
+                .or_insert_with(|| Some(HashSet::new()));
+            let Some(earlier_heads) = earlier else {
+                continue;
+            };
+            if !message.changes.is_empty() {
+                // A peer announces its new heads before it sends their changes. An earlier
+                // message naming these changes, taken in after them, would read as "the peer
+                // has all we have", and the peer would never hear that its changes arrived.
+                let new = self
+                    .new_changes(&message, &from.principal, &in_group)
+                    .filter(|new| !new.iter().any(|c| earlier_heads.contains(&c.hash())));
+                match new {
+                    Some(new) if !new.is_empty() => {
+                        in_group.extend(new.iter().map(Change::hash));
+                        group.push((i, new));
+                    }
+                    Some(_) => {}
+                    None => {
+                        *earlier = None;
+                        continue;
+                    }
+                }
             }
-            let DocMessage::Sync(data) = message else {
-                continue;
-            };
-            let Some(new) = self.new_changes(data, &from.principal, &in_group) else {
-                continue;
-            };
-            if !new.is_empty() {
-                in_group.extend(new.iter().map(Change::hash));
-                group.push((i, new));
-            }
+            earlier_heads.extend(message.heads);
         }
         if group.is_empty() {
             return applied;
@@ -479,14 +501,10 @@ impl DocTask {
     /// in [`DocTask::apply_together`].
     fn new_changes(
         &self,
-        data: &[u8],
+        message: &automerge::sync::Message,
         principal: &crate::validate::Principal,
         in_group: &HashSet<ChangeHash>,
     ) -> Option<Vec<Change>> {
-        let message = automerge::sync::Message::decode(data).ok()?;
-        if message.changes.is_empty() {
-            return Some(Vec::new());
-        }
         if self.validator.access(self.id, &self.doc, principal) != Access::Read {
             return None;
         }
@@ -615,6 +633,19 @@ impl DocTask {
                 continue;
             }
             if !peer.link.drained() {
+                left_behind = true;
+                continue;
+            }
+            // One fan-out message in flight per peer: the next waits for its answer (which
+            // makes a fan-out due), so it builds on what the peer has, and a busy document
+            // sends each peer about as often as it can take in. A peer that does not answer
+            // (it had nothing to say) is sent the next after a while all the same.
+            if !peer.owed_reply
+                && peer
+                    .sync
+                    .awaiting_reply()
+                    .is_some_and(|sent| now.millis_since(sent) < AWAIT_REPLY_MS)
+            {
                 left_behind = true;
                 continue;
             }

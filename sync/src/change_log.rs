@@ -179,19 +179,31 @@ impl ChangeLog {
         }
     }
 
+    /// A position whose whole state is among `heads` and their ancestors, if the log knows one.
+    /// `heads` must be sorted.
+    pub(crate) fn covered(&self, heads: &[ChangeHash]) -> Option<u64> {
+        let mut covered = self.snapshots.get(heads).copied();
+        for hash in heads {
+            if let Some((_, entry)) = self.get(hash) {
+                covered = covered.max(entry.covers);
+            }
+        }
+        covered
+    }
+
+    /// The position of `heads` (sorted) if the document had exactly these heads at a refresh:
+    /// everything the document held then is they and their ancestors.
+    pub(crate) fn snapshot(&self, heads: &[ChangeHash]) -> Option<u64> {
+        self.snapshots.get(heads).copied()
+    }
+
     /// The changes of the document (as of the last refresh) that are neither `base` nor their
     /// ancestors, in causal order, as automerge's `get_changes_meta(base)` finds them; `None`
     /// when the log cannot tell (`base` does not reach up to its oldest entry). `base` must be
     /// changes the document has, sorted, none twice.
     pub(crate) fn since(&self, base: &[ChangeHash]) -> Option<Vec<&Entry>> {
-        let mut covered = self.snapshots.get(base).copied();
-        for hash in base {
-            // One older than the log has no ancestor in it: it adds nothing to the walk below.
-            if let Some((_, entry)) = self.get(hash) {
-                covered = covered.max(entry.covers);
-            }
-        }
-        let from = covered.filter(|&p| p >= self.start)?;
+        // A hash older than the log has no ancestor in it: it adds nothing to the walk below.
+        let from = self.covered(base).filter(|&p| p >= self.start)?;
         // The ancestors of `base` among the entries from `from` on.
         let mut ancestors = HashSet::new();
         let mut stack: Vec<&ChangeHash> = base.iter().collect();

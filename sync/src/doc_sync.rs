@@ -239,6 +239,12 @@ impl DocSync {
         outgoing
     }
 
+    /// When we sent the message the peer has not answered yet, if there is one: automerge's
+    /// `in_flight`, which a message from the peer clears.
+    pub fn awaiting_reply(&self) -> Option<Timestamp> {
+        self.last_sent.filter(|_| self.state.in_flight)
+    }
+
     /// The heads we last advertised to the peer.
     pub fn last_sent_heads(&self) -> &[ChangeHash] {
         &self.state.last_sent_heads

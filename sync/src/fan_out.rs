@@ -262,13 +262,27 @@ impl FanOut {
         doc: &Automerge,
         state: &mut State,
     ) -> Option<Option<Arc<[u8]>>> {
+        // Read while the rest of `state` is updated; `generate_for` leaves them as they are.
+        let (their_heads, their_have) = (state.their_heads.take(), state.their_have.take());
+        let generated =
+            self.generate_for(doc, state, their_heads.as_deref(), their_have.as_deref());
+        (state.their_heads, state.their_have) = (their_heads, their_have);
+        generated
+    }
+
+    fn generate_for(
+        &mut self,
+        doc: &Automerge,
+        state: &mut State,
+        their_heads: Option<&[ChangeHash]>,
+        their_have: Option<&[Have]>,
+    ) -> Option<Option<Arc<[u8]>>> {
         // The states served: plain read-write sync with a peer whose heads, `have` and shared
         // heads we know and that needs nothing of us.
-        let their_heads = state.their_heads.clone()?;
-        let [have] = state.their_have.as_deref()? else {
+        let their_heads = their_heads?;
+        let [have] = their_have? else {
             return None;
         };
-        let have = have.clone();
         if state.read_only
             || state.peer_read_only
             || state.needs_reset
@@ -285,7 +299,7 @@ impl FanOut {
                 || heads.iter().all(|h| self.log.contains(h))
                 || crate::receive::known(doc, heads).len() == heads.len()
         };
-        if !all_known(&their_heads) || !all_known(&have.last_sync) {
+        if !all_known(their_heads) || !all_known(&have.last_sync) {
             return None;
         }
 
@@ -302,7 +316,7 @@ impl FanOut {
         for (i, hash) in since.hashes.iter().enumerate() {
             send[i] =
                 !have.bloom.contains_hash(hash) || since.deps[i].iter().any(|&d| send[d as usize]);
-            if !state.sent_hashes.contains(hash) {
+            if state.sent_hashes.is_empty() || !state.sent_hashes.contains(hash) {
                 unsent[i / 64] |= 1 << (i % 64);
                 unsent_count += 1;
                 if send[i] {

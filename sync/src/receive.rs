@@ -172,6 +172,19 @@ fn trim_sent_hashes(
             return;
         }
     }
+    if let Some(log) = log {
+        // Everything sent was in the document when the last message was, so among its heads
+        // and their ancestors. When those heads were the document's at a refresh, and the
+        // peer's heads reach at least as far in the log, all of it is acknowledged.
+        let mut sorted = heads.to_vec();
+        sorted.sort_unstable();
+        if let (Some(sent_up_to), Some(covered)) = (log.snapshot(last), log.covered(&sorted))
+            && covered >= sent_up_to
+        {
+            state.sent_hashes.clear();
+            return;
+        }
+    }
     if let Some(log) = log
         && let Some(floor) = state
             .sent_hashes
