@@ -466,7 +466,9 @@ impl LeanClient {
         if self.observer {
             for chunk in message.changes.iter() {
                 let change = Change::try_from(chunk).expect("valid changes");
-                if !self.seen.insert(change.hash()) {
+                // The server may send a client's own change back to it (with the others'),
+                // or a change twice: only others' first arrivals count.
+                if !self.seen.insert(change.hash()) || change.actor_id() == &self.actor {
                     continue;
                 }
                 self.changes_seen += 1;

@@ -171,6 +171,8 @@ pub struct DocSync {
     sent_unavailable: bool,
     last_received: Option<Timestamp>,
     last_sent: Option<Timestamp>,
+    /// The last message sent brought the peer changes it lacked.
+    expects_reply: bool,
 }
 
 impl Default for DocSync {
@@ -199,6 +201,7 @@ impl DocSync {
             sent_unavailable: false,
             last_received: None,
             last_sent: None,
+            expects_reply: false,
         }
     }
 
@@ -225,24 +228,34 @@ impl DocSync {
         doc: &mut Automerge,
         fan_out: &mut crate::FanOut,
     ) -> Vec<FannedOut> {
-        let outgoing = match fan_out.generate(doc, &mut self.state) {
-            Some(message) => message.map(FannedOut::SharedSync).into_iter().collect(),
+        let (outgoing, news): (Vec<FannedOut>, bool) = match fan_out.generate(doc, &mut self.state)
+        {
+            Some(message) => (
+                message.map(FannedOut::SharedSync).into_iter().collect(),
+                fan_out.brought_news(),
+            ),
             None => {
                 let mut results = DocResults::default();
                 self.generate(doc, &mut results);
-                results.outgoing.into_iter().map(FannedOut::Own).collect()
+                (
+                    results.outgoing.into_iter().map(FannedOut::Own).collect(),
+                    false,
+                )
             }
         };
         if !Vec::is_empty(&outgoing) {
             self.last_sent = Some(now);
+            self.expects_reply = news;
         }
         outgoing
     }
 
-    /// When we sent the message the peer has not answered yet, if there is one: automerge's
-    /// `in_flight`, which a message from the peer clears.
+    /// When we sent the peer the changes it has not answered yet, if we did: a
+    /// [`DocSync::fan_out`] message that brought the peer changes it lacked (it then has new
+    /// heads to tell us), until the peer's next message.
     pub fn awaiting_reply(&self) -> Option<Timestamp> {
-        self.last_sent.filter(|_| self.state.in_flight)
+        self.last_sent
+            .filter(|_| self.expects_reply && self.state.in_flight)
     }
 
     /// The heads we last advertised to the peer.
@@ -303,6 +316,7 @@ impl DocSync {
                 changes_applied,
             } => {
                 self.last_received = Some(now);
+                self.expects_reply = false;
                 let how = Receiving {
                     defer_reply,
                     reply_later,

@@ -60,6 +60,8 @@ pub struct FanOut {
     pub(crate) log: ChangeLog,
     /// Send exactly what automerge would (no changes the peer's filter claims).
     exact: bool,
+    /// The last message `generate` returned brought the peer changes it lacked.
+    news: bool,
 }
 
 /// What sets a shared message apart: V2 or not, the base of our `have`, the peer's last sync
@@ -138,6 +140,12 @@ impl FanOut {
             self.since.clear();
             self.encoded.clear();
         }
+    }
+
+    /// Whether the last message [`Self::generate`] returned brought the peer changes it
+    /// lacked (not only ones its filter claims).
+    pub(crate) fn brought_news(&self) -> bool {
+        self.news
     }
 
     /// How many distinct messages it encoded for the document as it is now.
@@ -380,6 +388,7 @@ impl FanOut {
                 .map(|i| since.hashes[i]),
         );
         state.in_flight = true;
+        self.news = exact_count > 0;
         Some(Some(encoded))
     }
 }

@@ -187,6 +187,28 @@ pub fn judge_both(
     {
         let incoming = validate_incoming(&after, &heads, kind, user, now);
         assert_eq!(incoming, verdict, "the two validators disagree");
+        // A server that applied someone else's concurrent change in the same go judges these
+        // changes alone, with the same verdict.
+        let mut other = before.fork();
+        other
+            .transact::<_, _, model::automerge::AutomergeError>(|tx| {
+                model::automerge::transaction::Transactable::put(
+                    tx,
+                    model::automerge::ROOT,
+                    "someone-else",
+                    1,
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let mut together = after.clone();
+        together.apply_changes(other.get_changes(&heads)).unwrap();
+        let sent = after.get_changes(&heads);
+        let alone = validate_incoming_changes(&together, &heads, &sent, kind, user, now);
+        assert_eq!(
+            alone, verdict,
+            "judged among others' changes, the verdict differs"
+        );
     }
     verdict
 }
