@@ -57,8 +57,6 @@ fn fan_out_interval(peers: usize) -> Duration {
         .saturating_mul(u32::try_from(peers).unwrap_or(u32::MAX))
         .min(MAX_FAN_OUT_INTERVAL)
 }
-/// How long the fan-out waits for a peer to answer its last message before it sends the next.
-const AWAIT_REPLY_MS: u64 = 1_000;
 /// A batch that leaves the document with this many heads or more ends with a merge change
 /// ([`DocTask::merge_heads`]). Fewer are left alone: two residents editing at once is ordinary
 /// and costs their next changes a dependency or two.
@@ -627,6 +625,8 @@ impl DocTask {
         let mut outgoing = Vec::new();
         let mut left_behind = false;
         let mut served = 0;
+        let await_reply_ms =
+            u64::try_from(fan_out_interval(self.peers.len()).as_millis() / 2).unwrap_or(u64::MAX);
         for (&conn, peer) in &mut self.peers {
             if !peer.owed_reply && peer.sync.last_sent_heads() == heads.as_slice() {
                 // It was sent our heads and asked nothing since.
@@ -636,15 +636,15 @@ impl DocTask {
                 left_behind = true;
                 continue;
             }
-            // One fan-out message in flight per peer: the next waits for its answer (which
-            // makes a fan-out due), so it builds on what the peer has, and a busy document
-            // sends each peer about as often as it can take in. A peer that does not answer
-            // (it had nothing to say) is sent the next after a while all the same.
+            // A message sent less than half an interval ago waits for its answer (which makes
+            // a fan-out due): the next then builds on what the peer acknowledged, and the trim
+            // of what was sent it takes its fast path. A peer slower than that is sent the
+            // next all the same: holding it back would add a whole interval to its latency.
             if !peer.owed_reply
                 && peer
                     .sync
                     .awaiting_reply()
-                    .is_some_and(|sent| now.millis_since(sent) < AWAIT_REPLY_MS)
+                    .is_some_and(|sent| now.millis_since(sent) < await_reply_ms)
             {
                 left_behind = true;
                 continue;
