@@ -178,41 +178,51 @@ fn trim_sent_hashes(
         // peer's heads reach at least as far in the log, all of it is acknowledged.
         let mut sorted = heads.to_vec();
         sorted.sort_unstable();
-        if let (Some(sent_up_to), Some(covered)) = (log.snapshot(last), log.covered(&sorted))
+        let covered = log.covered(&sorted);
+        if let (Some(sent_up_to), Some(covered)) = (log.snapshot(last), covered)
             && covered >= sent_up_to
         {
             state.sent_hashes.clear();
             return;
         }
-    }
-    if let Some(log) = log
-        && let Some(floor) = state
+        let positions: Option<Vec<(ChangeHash, u64)>> = state
             .sent_hashes
             .iter()
-            .map(|h| log.get(h).map(|(position, _)| position))
-            .min()
-            .flatten()
-    {
-        // The same walk as below, over the log: a change's ancestors come before it there,
-        // so below the earliest sent change none leads to one. A change the log lacks
-        // (refreshed, it lacks only those older than all it holds) leads to none either.
-        let mut stack: Vec<ChangeHash> = heads.to_vec();
-        let mut visited = HashSet::new();
-        while let Some(hash) = stack.pop() {
-            if !visited.insert(hash) {
-                continue;
+            .map(|h| log.get(h).map(|(position, _)| (*h, position)))
+            .collect();
+        if let Some(positions) = positions {
+            // The peer answered an earlier message. What was sent before the position its
+            // heads cover is acknowledged; for the rest, walk the log from its heads, down to
+            // that position or the earliest of the rest (an ancestor comes before its
+            // descendants there), which is usually a step or two. A change the log lacks
+            // (refreshed, it lacks only those older than all it holds) leads to none either.
+            let covered = covered.unwrap_or(0);
+            let mut floor = u64::MAX;
+            for (hash, position) in positions {
+                if position < covered {
+                    state.sent_hashes.remove(&hash);
+                } else {
+                    floor = floor.min(position);
+                }
             }
-            state.sent_hashes.remove(&hash);
-            if state.sent_hashes.is_empty() {
-                return;
+            let mut stack: Vec<ChangeHash> = heads.to_vec();
+            let mut visited = HashSet::new();
+            while let Some(hash) = stack.pop() {
+                if state.sent_hashes.is_empty() {
+                    return;
+                }
+                if !visited.insert(hash) {
+                    continue;
+                }
+                state.sent_hashes.remove(&hash);
+                if let Some((position, entry)) = log.get(&hash)
+                    && position >= floor
+                {
+                    stack.extend(&entry.deps);
+                }
             }
-            if let Some((position, entry)) = log.get(&hash)
-                && position >= floor
-            {
-                stack.extend(&entry.deps);
-            }
+            return;
         }
-        return;
     }
     // Walk the ancestors, until nothing is left to trim. A change's operations come after
     // those of its dependencies, so an ancestor's `max_op` is at most its descendant's (equal
