@@ -226,16 +226,10 @@ impl ChangeLog {
 
 #[cfg(test)]
 mod tests {
-    use automerge::{ROOT, transaction::Transactable};
     use proptest::prelude::*;
 
     use super::*;
-
-    fn put(doc: &mut Automerge, key: &str, value: u64) {
-        let mut tx = doc.transaction();
-        tx.put(ROOT, key, value).unwrap();
-        tx.commit();
-    }
+    use crate::test_support::put;
 
     /// What automerge says came after `base`, in its order.
     fn expected(doc: &Automerge, base: &[ChangeHash]) -> Vec<ChangeHash> {

@@ -445,6 +445,13 @@ mod tests {
         tx.commit();
     }
 
+    /// The server (`doc`, with `fan_out`'s log) takes in a peer's message.
+    fn server_receives(doc: &mut Automerge, ours: &mut State, fan_out: &mut FanOut, m: Message) {
+        let before = doc.get_heads();
+        crate::receive::receive_sync_message(doc, ours, m, &before, Some(&mut fan_out.log), false)
+            .unwrap();
+    }
+
     /// Syncs a peer with `doc` (both plain automerge) until both are quiet.
     fn settle(doc: &mut Automerge, ours: &mut State, peer: &mut Automerge, theirs: &mut State) {
         for _ in 0..10 {
@@ -463,8 +470,9 @@ mod tests {
         panic!("sync did not settle");
     }
 
-    #[test]
-    fn caught_up_peers_share_one_encoded_message() {
+    /// A document of ten changes and three peers in sync with it: each peer's document, its
+    /// sync state and the server's for it.
+    fn three_settled_peers() -> (Automerge, Vec<(Automerge, State, State)>) {
         let mut doc = Automerge::new();
         // Big enough that two new changes are not worth sending the whole document for.
         for i in 0..10 {
@@ -476,6 +484,12 @@ mod tests {
         for (peer, theirs, ours) in &mut peers {
             settle(&mut doc, ours, peer, theirs);
         }
+        (doc, peers)
+    }
+
+    #[test]
+    fn caught_up_peers_share_one_encoded_message() {
+        let (mut doc, mut peers) = three_settled_peers();
         put(&mut doc, "one");
         put(&mut doc, "two");
         let mut fan_out = FanOut::new();
@@ -508,31 +522,13 @@ mod tests {
 
     #[test]
     fn editing_peers_share_one_message_and_converge() {
-        let mut doc = Automerge::new();
-        for i in 0..10 {
-            put(&mut doc, &format!("k{i}"));
-        }
-        let mut peers: Vec<(Automerge, State, State)> = (0..3)
-            .map(|_| (Automerge::new(), State::new(), State::new()))
-            .collect();
-        for (peer, theirs, ours) in &mut peers {
-            settle(&mut doc, ours, peer, theirs);
-        }
+        let (mut doc, mut peers) = three_settled_peers();
         let mut fan_out = FanOut::new();
         // Each peer edits and sends its change; the server takes them in.
         for (i, (peer, theirs, ours)) in peers.iter_mut().enumerate() {
             put(peer, &format!("peer{i}"));
             let message = peer.generate_sync_message(theirs).unwrap();
-            let before = doc.get_heads();
-            crate::receive::receive_sync_message(
-                &mut doc,
-                ours,
-                message,
-                &before,
-                Some(&mut fan_out.log),
-                false,
-            )
-            .unwrap();
+            server_receives(&mut doc, ours, &mut fan_out, message);
         }
         fan_out.prepare(&doc);
         let sent: Vec<Arc<[u8]>> = peers
@@ -558,16 +554,7 @@ mod tests {
                 let Some(message) = peer.generate_sync_message(theirs) else {
                     break;
                 };
-                let before = doc.get_heads();
-                crate::receive::receive_sync_message(
-                    &mut doc,
-                    ours,
-                    message,
-                    &before,
-                    Some(&mut fan_out.log),
-                    false,
-                )
-                .unwrap();
+                server_receives(&mut doc, ours, &mut fan_out, message);
                 fan_out.prepare(&doc);
                 let reply = match fan_out.generate(&doc, ours) {
                     Some(reply) => reply.map(|d| Message::decode(&d).unwrap()),

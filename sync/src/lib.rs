@@ -152,3 +152,16 @@ pub use message::{
 pub use peer_id::{PeerId, StorageId};
 pub use refusal::Refusal;
 pub use timestamp::Timestamp;
+
+/// Helpers the unit tests share.
+#[cfg(test)]
+mod test_support {
+    use automerge::{Automerge, ROOT, transaction::Transactable};
+
+    /// One change to `doc` that sets `key` to `value`.
+    pub(crate) fn put(doc: &mut Automerge, key: &str, value: u64) {
+        let mut tx = doc.transaction();
+        tx.put(ROOT, key, value).unwrap();
+        tx.commit();
+    }
+}

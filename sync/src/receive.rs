@@ -277,16 +277,11 @@ fn advance_heads(
 
 #[cfg(test)]
 mod tests {
-    use automerge::{ROOT, sync::SyncDoc, transaction::Transactable};
+    use automerge::sync::SyncDoc;
     use proptest::prelude::*;
 
     use super::*;
-
-    fn put(doc: &mut Automerge, key: &str, value: u64) {
-        let mut tx = doc.transaction();
-        tx.put(ROOT, key, value).unwrap();
-        tx.commit();
-    }
+    use crate::test_support::put;
 
     /// One step of a randomised sync between a server document and several peers.
     #[derive(Clone, Debug)]
