@@ -19,7 +19,7 @@
 //! change it has. `FanOut::exact` (for tests) sends exactly automerge's messages.
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::{HashMap, HashSet, VecDeque},
     sync::{Arc, OnceLock},
 };
 
@@ -140,6 +140,29 @@ impl FanOut {
             self.since.clear();
             self.encoded.clear();
         }
+    }
+
+    /// Whether a peer whose heads are `heads` may have the change `hash`: it is one of them or
+    /// their ancestor, or the log cannot tell.
+    fn may_have(&self, heads: &[ChangeHash], hash: &ChangeHash) -> bool {
+        let Some((target, _)) = self.log.get(hash) else {
+            return true;
+        };
+        // Only changes after it in the log can lead to it.
+        let mut stack: Vec<&ChangeHash> = heads.iter().collect();
+        let mut visited = HashSet::new();
+        while let Some(head) = stack.pop() {
+            if head == hash {
+                return true;
+            }
+            if let Some((position, entry)) = self.log.get(head)
+                && position > target
+                && visited.insert(*head)
+            {
+                stack.extend(&entry.deps);
+            }
+        }
+        false
     }
 
     /// Whether the last message [`Self::generate`] returned brought the peer changes it
@@ -322,8 +345,12 @@ impl FanOut {
         let mut unsent: Chosen = vec![0; n.div_ceil(64)];
         let (mut exact_count, mut unsent_count) = (0, 0);
         for (i, hash) in since.hashes.iter().enumerate() {
-            send[i] =
-                !have.bloom.contains_hash(hash) || since.deps[i].iter().any(|&d| send[d as usize]);
+            // A Bloom filter claims about 1 % of what it lacks as well; automerge peers ask for
+            // such a change once they miss it. Unless `exact`, one the peer cannot have (not
+            // among its heads and their ancestors) is sent at once.
+            let claimed =
+                have.bloom.contains_hash(hash) && (self.exact || self.may_have(their_heads, hash));
+            send[i] = !claimed || since.deps[i].iter().any(|&d| send[d as usize]);
             if state.sent_hashes.is_empty() || !state.sent_hashes.contains(hash) {
                 unsent[i / 64] |= 1 << (i % 64);
                 unsent_count += 1;
@@ -566,5 +593,56 @@ mod tests {
             }
             assert_eq!(peer.get_heads(), doc.get_heads());
         }
+    }
+
+    #[test]
+    fn a_change_the_peer_falsely_claims_is_sent_unless_exact() {
+        let (mut doc, mut peers) = three_settled_peers();
+        // Big enough that the changes below are not worth sending the whole document for.
+        for i in 0..20 {
+            put(&mut doc, &format!("more{i}"));
+        }
+        let (peer, theirs, ours) = &mut peers[0];
+        settle(&mut doc, ours, peer, theirs);
+        let shared = doc.get_heads();
+        // Both have seen the document before the new changes (a fresh one knows only what
+        // comes after its first look).
+        let (mut exact, mut ours) = (FanOut::exact(), FanOut::new());
+        exact.prepare(&doc);
+        ours.prepare(&doc);
+        // More than a message echoes, so that only the check of the peer's heads sends them.
+        let claimed: Vec<ChangeHash> = (0..=MAX_ECHOED)
+            .map(|i| {
+                put(&mut doc, &format!("x{i}"));
+                doc.get_heads()[0]
+            })
+            .collect();
+        put(&mut doc, "y");
+        let sent_hashes = |fan_out: &mut FanOut, ours: &mut State| {
+            // The peer's filter claims the `x`s, which it cannot have: its heads are older.
+            ours.their_heads = Some(shared.clone());
+            ours.their_have = Some(vec![Have {
+                last_sync: shared.clone(),
+                bloom: BloomFilter::from_hashes(claimed.iter()),
+            }]);
+            ours.their_need = Some(Vec::new());
+            fan_out.prepare(&doc);
+            let data = fan_out.generate(&doc, ours).unwrap().unwrap();
+            let message = Message::decode(&data).unwrap();
+            crate::split_changes(&message.changes)
+                .unwrap()
+                .iter()
+                .map(automerge::Change::hash)
+                .collect::<Vec<_>>()
+        };
+        let mut exact_state = peers[0].2.clone();
+        let exact = sent_hashes(&mut exact, &mut exact_state);
+        assert!(
+            !claimed.iter().any(|x| exact.contains(x)),
+            "automerge leaves them for the peer to ask for"
+        );
+        let ours = sent_hashes(&mut ours, &mut peers[0].2);
+        assert!(claimed.iter().all(|x| ours.contains(x)), "sent at once");
+        assert_eq!(ours.len(), claimed.len() + 1);
     }
 }
