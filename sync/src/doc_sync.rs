@@ -221,7 +221,8 @@ impl DocSync {
 
     /// What [`DocSync::handle`] with `DocInput::doc_changed()` would send, built from the
     /// work `fan_out` shares between the document's peers where the peer's state allows:
-    /// then it is one `sync` message whose data other peers may share.
+    /// then it is one `sync` message whose data other peers may share (automerge's message
+    /// but for the departures `FanOut` documents, which let peers in the same state share it).
     pub fn fan_out(
         &mut self,
         now: Timestamp,

@@ -286,8 +286,9 @@ impl FanOut {
         out
     }
 
-    /// What `doc.generate_sync_message(state)` returns (encoded), with `state` updated as it
-    /// would; `None` (and `state` untouched) if `state` is not one this serves.
+    /// What `doc.generate_sync_message(state)` returns (encoded; with the departures of the
+    /// module docs unless `exact`), with `state` updated to match what it sent; `None` (and
+    /// `state` untouched) if `state` is not one this serves.
     pub(crate) fn generate(
         &mut self,
         doc: &Automerge,
