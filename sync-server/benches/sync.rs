@@ -16,9 +16,10 @@
 //! document: it tracks the heads the server advertised, builds each edit as a change on those
 //! heads directly, and answers each sync message with its heads, as an automerge peer would.
 //! Every client receives every edit; the observers (`BENCH_OBSERVERS`, spread evenly over the
-//! clients; all of them when there are fewer) also decode each arriving change and time it:
-//! latency is from an edit's send on its client to the arrival of the WebSocket frame carrying
-//! it at an observer.
+//! clients; all of them when there are fewer) also decode each arriving change and time the
+//! first arrival of each other client's: latency is from an edit's send on its client to the
+//! arrival of the WebSocket frame carrying it at an observer. (The server may send a client its
+//! own change back among the others'; that does not count.)
 
 #[path = "../tests/support/mod.rs"]
 mod support;
