@@ -111,10 +111,7 @@ impl ChangeLog {
                 self.push(meta.hash, meta.deps);
             }
         }
-        self.count = count;
-        heads.clone_into(&mut self.heads);
-        self.remember(heads.to_vec(), self.end());
-        self.forget_old();
+        self.looked_at(heads, count);
     }
 
     /// Takes in `changes` (in causal order), which took the document from the heads the log
@@ -129,6 +126,11 @@ impl ChangeLog {
         for (hash, deps) in changes {
             self.push(hash, deps.to_vec());
         }
+        self.looked_at(heads, count);
+    }
+
+    /// The document has `heads` and `count` changes, all of them in the log or older.
+    fn looked_at(&mut self, heads: &[ChangeHash], count: u64) {
         self.count = count;
         heads.clone_into(&mut self.heads);
         self.remember(heads.to_vec(), self.end());

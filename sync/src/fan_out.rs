@@ -199,13 +199,17 @@ impl FanOut {
     /// Keeps `change`'s bytes for the messages that will carry it (a driver that has the
     /// change as it arrived spares automerge encoding it again from the document).
     pub fn keep(&mut self, change: &Change) {
+        self.insert_bytes(change);
+        self.evict();
+    }
+
+    fn insert_bytes(&mut self, change: &Change) {
         let hash = change.hash();
         if !self.bytes.contains_key(&hash) {
             let bytes = change.raw_bytes().to_vec();
             self.bytes_total += bytes.len();
             self.bytes.insert(hash, Arc::new(bytes));
             self.bytes_order.push_back(hash);
-            self.evict();
         }
     }
 
@@ -268,15 +272,8 @@ impl FanOut {
         } else {
             doc.get_changes(base)
         };
-        for change in changes {
-            let hash = change.hash();
-            if self.bytes.contains_key(&hash) {
-                continue;
-            }
-            let bytes = change.raw_bytes().to_vec();
-            self.bytes_total += bytes.len();
-            self.bytes.insert(hash, Arc::new(bytes));
-            self.bytes_order.push_back(hash);
+        for change in &changes {
+            self.insert_bytes(change);
         }
         let out = hashes
             .iter()
