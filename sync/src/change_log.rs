@@ -199,6 +199,32 @@ impl ChangeLog {
         self.snapshots.get(heads).copied()
     }
 
+    /// Visits `heads` and their ancestors, each once, following dependencies only from the
+    /// changes at `floor` or after it (so the walk stays among the log's newest), until
+    /// `visit` returns false. Heads the log lacks are visited, not followed.
+    pub(crate) fn walk(
+        &self,
+        heads: &[ChangeHash],
+        floor: u64,
+        mut visit: impl FnMut(&ChangeHash) -> bool,
+    ) {
+        let mut stack: Vec<&ChangeHash> = heads.iter().collect();
+        let mut visited = HashSet::new();
+        while let Some(hash) = stack.pop() {
+            if !visited.insert(*hash) {
+                continue;
+            }
+            if !visit(hash) {
+                return;
+            }
+            if let Some((position, entry)) = self.get(hash)
+                && position >= floor
+            {
+                stack.extend(&entry.deps);
+            }
+        }
+    }
+
     /// The changes of the document (as of the last refresh) that are neither `base` nor their
     /// ancestors, in causal order, as automerge's `get_changes_meta(base)` finds them; `None`
     /// when the log cannot tell (`base` does not reach up to its oldest entry). `base` must be
@@ -206,17 +232,12 @@ impl ChangeLog {
     pub(crate) fn since(&self, base: &[ChangeHash]) -> Option<Vec<&Entry>> {
         // A hash older than the log has no ancestor in it: it adds nothing to the walk below.
         let from = self.covered(base).filter(|&p| p >= self.start)?;
-        // The ancestors of `base` among the entries from `from` on.
+        // `base` and its ancestors among the entries from `from` on.
         let mut ancestors = HashSet::new();
-        let mut stack: Vec<&ChangeHash> = base.iter().collect();
-        while let Some(hash) = stack.pop() {
-            if let Some((position, entry)) = self.get(hash)
-                && position >= from
-                && ancestors.insert(*hash)
-            {
-                stack.extend(&entry.deps);
-            }
-        }
+        self.walk(base, from, |hash| {
+            ancestors.insert(*hash);
+            true
+        });
         Some(
             self.entries
                 .range((from - self.start) as usize..)

@@ -19,7 +19,7 @@
 //! change it has. `FanOut::exact` (for tests) sends exactly automerge's messages.
 
 use std::{
-    collections::{HashMap, HashSet, VecDeque},
+    collections::{HashMap, VecDeque},
     sync::{Arc, OnceLock},
 };
 
@@ -149,20 +149,12 @@ impl FanOut {
             return true;
         };
         // Only changes after it in the log can lead to it.
-        let mut stack: Vec<&ChangeHash> = heads.iter().collect();
-        let mut visited = HashSet::new();
-        while let Some(head) = stack.pop() {
-            if head == hash {
-                return true;
-            }
-            if let Some((position, entry)) = self.log.get(head)
-                && position > target
-                && visited.insert(*head)
-            {
-                stack.extend(&entry.deps);
-            }
-        }
-        false
+        let mut found = false;
+        self.log.walk(heads, target + 1, |head| {
+            found = head == hash;
+            !found
+        });
+        found
     }
 
     /// Whether the last message [`Self::generate`] returned brought the peer changes it

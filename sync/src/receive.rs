@@ -205,22 +205,10 @@ fn trim_sent_hashes(
                     floor = floor.min(position);
                 }
             }
-            let mut stack: Vec<ChangeHash> = heads.to_vec();
-            let mut visited = HashSet::new();
-            while let Some(hash) = stack.pop() {
-                if state.sent_hashes.is_empty() {
-                    return;
-                }
-                if !visited.insert(hash) {
-                    continue;
-                }
-                state.sent_hashes.remove(&hash);
-                if let Some((position, entry)) = log.get(&hash)
-                    && position >= floor
-                {
-                    stack.extend(&entry.deps);
-                }
-            }
+            log.walk(heads, floor, |hash| {
+                state.sent_hashes.remove(hash);
+                !state.sent_hashes.is_empty()
+            });
             return;
         }
     }
