@@ -231,10 +231,8 @@ impl DocSync {
     ) -> Vec<FannedOut> {
         let (outgoing, news): (Vec<FannedOut>, bool) = match fan_out.generate(doc, &mut self.state)
         {
-            Some(message) => (
-                message.map(FannedOut::SharedSync).into_iter().collect(),
-                fan_out.brought_news(),
-            ),
+            Some(Some(message)) => (vec![FannedOut::SharedSync(message.data)], message.news),
+            Some(None) => (Vec::new(), false),
             None => {
                 let mut results = DocResults::default();
                 self.generate(doc, &mut results);

@@ -60,8 +60,15 @@ pub struct FanOut {
     pub(crate) log: ChangeLog,
     /// Send exactly what automerge would (no changes the peer's filter claims).
     exact: bool,
-    /// The last message `generate` returned brought the peer changes it lacked.
-    news: bool,
+}
+
+/// A message [`FanOut::generate`] built for a peer.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Generated {
+    /// The encoded `sync` message, which other peers may share.
+    pub(crate) data: Arc<[u8]>,
+    /// It brings the peer changes it lacked (not only ones its filter claims).
+    pub(crate) news: bool,
 }
 
 /// What sets a shared message apart: V2 or not, the base of our `have`, the peer's last sync
@@ -155,12 +162,6 @@ impl FanOut {
             !found
         });
         found
-    }
-
-    /// Whether the last message [`Self::generate`] returned brought the peer changes it
-    /// lacked (not only ones its filter claims).
-    pub(crate) fn brought_news(&self) -> bool {
-        self.news
     }
 
     /// How many distinct messages it encoded for the document as it is now.
@@ -282,7 +283,7 @@ impl FanOut {
         &mut self,
         doc: &Automerge,
         state: &mut State,
-    ) -> Option<Option<Arc<[u8]>>> {
+    ) -> Option<Option<Generated>> {
         // Read while the rest of `state` is updated; `generate_for` leaves them as they are.
         let (their_heads, their_have) = (state.their_heads.take(), state.their_have.take());
         let generated =
@@ -297,7 +298,7 @@ impl FanOut {
         state: &mut State,
         their_heads: Option<&[ChangeHash]>,
         their_have: Option<&[Have]>,
-    ) -> Option<Option<Arc<[u8]>>> {
+    ) -> Option<Option<Generated>> {
         // The states served: plain read-write sync with a peer whose heads, `have` and shared
         // heads we know and that needs nothing of us.
         let their_heads = their_heads?;
@@ -405,8 +406,10 @@ impl FanOut {
                 .map(|i| since.hashes[i]),
         );
         state.in_flight = true;
-        self.news = exact_count > 0;
-        Some(Some(encoded))
+        Some(Some(Generated {
+            data: encoded,
+            news: exact_count > 0,
+        }))
     }
 }
 
@@ -518,7 +521,8 @@ mod tests {
             let data = fan_out
                 .generate(&doc, ours)
                 .expect("a caught-up peer is served")
-                .expect("it lacks two changes");
+                .expect("it lacks two changes")
+                .data;
             assert_eq!(*ours, expected_state);
             assert_eq!(data.to_vec(), expected.encode());
             let message = Message::decode(&data).unwrap();
@@ -555,6 +559,7 @@ mod tests {
                     .generate(&doc, ours)
                     .expect("served")
                     .expect("each lacks the others' changes")
+                    .data
             })
             .collect();
         assert!(
@@ -574,7 +579,7 @@ mod tests {
                 server_receives(&mut doc, ours, &mut fan_out, message);
                 fan_out.prepare(&doc);
                 let reply = match fan_out.generate(&doc, ours) {
-                    Some(reply) => reply.map(|d| Message::decode(&d).unwrap()),
+                    Some(reply) => reply.map(|g| Message::decode(&g.data).unwrap()),
                     None => doc.generate_sync_message(ours),
                 };
                 if let Some(reply) = reply {
@@ -617,7 +622,7 @@ mod tests {
             }]);
             ours.their_need = Some(Vec::new());
             fan_out.prepare(&doc);
-            let data = fan_out.generate(&doc, ours).unwrap().unwrap();
+            let data = fan_out.generate(&doc, ours).unwrap().unwrap().data;
             let message = Message::decode(&data).unwrap();
             crate::split_changes(&message.changes)
                 .unwrap()

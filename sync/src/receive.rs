@@ -343,7 +343,7 @@ mod tests {
                             .map(|m| m.encode());
                         fan_out.prepare(&server);
                         let got = match fan_out.generate(&server, &mut peer.ours) {
-                            Some(message) => message.map(|data| data.to_vec()),
+                            Some(message) => message.map(|g| g.data.to_vec()),
                             None => server.generate_sync_message(&mut peer.ours).map(|m| m.encode()),
                         };
                         prop_assert_eq!(&got, &expected);
