@@ -1,4 +1,4 @@
-//! Screens that load when first opened: the wasm is split after linking (`cargo xtask dist`,
+//! The split points: screens that load when first opened: the wasm is split after linking (`cargo xtask dist`,
 //! docs/performance.md) so a first visit downloads only what the village list and a village's
 //! board need. Each screen below renders from its own wasm module, fetched the first time it
 //! is opened; [`Lazy`] shows a loading line meanwhile, and a clear message with a retry when
@@ -14,27 +14,15 @@ use std::{
     task::{Context, Poll, Waker},
 };
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
 
 use crate::{
-    AppState, account, agenda, associations, consultations,
-    i18n::{Text, tr},
-    initiatives, invite, knowledge, me, messages, moderation,
+    screens::{
+        account, associations, consultations, invite, knowledge, me, messages,
+        village::{agenda, initiatives, moderation},
+    },
+    ui::lazy::{LoadError, Loader, Screen},
 };
-
-#[cfg(wasm_split)]
-use leptos::wasm_split::SplitLoaderError;
-
-/// A module that could not be fetched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoadError;
-
-#[cfg(wasm_split)]
-impl From<SplitLoaderError> for LoadError {
-    fn from(_: SplitLoaderError) -> Self {
-        LoadError
-    }
-}
 
 /// Declares, per screen, the function that renders it. With `wasm_split`, each is a split
 /// point: `$module` names the wasm module its code goes to (screens of one area share one),
@@ -85,75 +73,51 @@ split_screens! {
     moderation, preload_moderate, render_moderate => moderation::ModerateForm;
 }
 
-/// A screen whose code loads when it is first opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
-    Associations,
-    Association,
-    Consultations,
-    Knowledge,
-    Messages,
-    NewConversation,
-    Conversation,
-    Me,
-    Agenda,
-    Initiatives,
-    Initiative,
-    SignIn,
-    SignUp,
-    Invite,
-    Reports,
-    /// The form under a board or help post that hides or reports it (`moderation::Moderate`).
-    ModerateForm,
+/// Fetches the screen's module (at once when it is already here).
+async fn load(screen: Screen) -> Result<(), LoadError> {
+    let loaded = match screen {
+        Screen::Associations => preload_associations().await,
+        Screen::Association => preload_association().await,
+        Screen::Consultations => preload_consultations().await,
+        Screen::Knowledge => preload_knowledge().await,
+        Screen::Messages => preload_messages().await,
+        Screen::NewConversation => preload_new_conversation().await,
+        Screen::Conversation => preload_conversation().await,
+        Screen::Me => preload_me().await,
+        Screen::Agenda => preload_agenda().await,
+        Screen::Initiatives => preload_initiatives().await,
+        Screen::Initiative => preload_initiative().await,
+        Screen::SignIn => preload_sign_in().await,
+        Screen::SignUp => preload_sign_up().await,
+        Screen::Invite => preload_invite().await,
+        Screen::Reports => preload_reports().await,
+        Screen::ModerateForm => preload_moderate().await,
+    };
+    loaded.map_err(|_| LoadError)
 }
 
-impl Screen {
-    /// Fetches the screen's module (at once when it is already here).
-    async fn load(self) -> Result<(), LoadError> {
-        let loaded = match self {
-            Screen::Associations => preload_associations().await,
-            Screen::Association => preload_association().await,
-            Screen::Consultations => preload_consultations().await,
-            Screen::Knowledge => preload_knowledge().await,
-            Screen::Messages => preload_messages().await,
-            Screen::NewConversation => preload_new_conversation().await,
-            Screen::Conversation => preload_conversation().await,
-            Screen::Me => preload_me().await,
-            Screen::Agenda => preload_agenda().await,
-            Screen::Initiatives => preload_initiatives().await,
-            Screen::Initiative => preload_initiative().await,
-            Screen::SignIn => preload_sign_in().await,
-            Screen::SignUp => preload_sign_up().await,
-            Screen::Invite => preload_invite().await,
-            Screen::Reports => preload_reports().await,
-            Screen::ModerateForm => preload_moderate().await,
-        };
-        loaded.map_err(|_| LoadError)
+/// Renders the screen once [`Screen::load`] succeeded: its module is here, so the render
+/// completes without waiting, in the caller's reactive owner (contexts stay reachable).
+fn render(screen: Screen) -> Option<AnyView> {
+    match screen {
+        Screen::Associations => now(render_associations()),
+        Screen::Association => now(render_association()),
+        Screen::Consultations => now(render_consultations()),
+        Screen::Knowledge => now(render_knowledge()),
+        Screen::Messages => now(render_messages()),
+        Screen::NewConversation => now(render_new_conversation()),
+        Screen::Conversation => now(render_conversation()),
+        Screen::Me => now(render_me()),
+        Screen::Agenda => now(render_agenda()),
+        Screen::Initiatives => now(render_initiatives()),
+        Screen::Initiative => now(render_initiative()),
+        Screen::SignIn => now(render_sign_in()),
+        Screen::SignUp => now(render_sign_up()),
+        Screen::Invite => now(render_invite()),
+        Screen::Reports => now(render_reports()),
+        Screen::ModerateForm => now(render_moderate()),
     }
-
-    /// Renders the screen once [`Screen::load`] succeeded: its module is here, so the render
-    /// completes without waiting, in the caller's reactive owner (contexts stay reachable).
-    fn render(self) -> Option<AnyView> {
-        match self {
-            Screen::Associations => now(render_associations()),
-            Screen::Association => now(render_association()),
-            Screen::Consultations => now(render_consultations()),
-            Screen::Knowledge => now(render_knowledge()),
-            Screen::Messages => now(render_messages()),
-            Screen::NewConversation => now(render_new_conversation()),
-            Screen::Conversation => now(render_conversation()),
-            Screen::Me => now(render_me()),
-            Screen::Agenda => now(render_agenda()),
-            Screen::Initiatives => now(render_initiatives()),
-            Screen::Initiative => now(render_initiative()),
-            Screen::SignIn => now(render_sign_in()),
-            Screen::SignUp => now(render_sign_up()),
-            Screen::Invite => now(render_invite()),
-            Screen::Reports => now(render_reports()),
-            Screen::ModerateForm => now(render_moderate()),
-        }
-        .and_then(Result::ok)
-    }
+    .and_then(Result::ok)
 }
 
 /// Polls `future` once; `None` if it would have to wait.
@@ -165,51 +129,11 @@ fn now<F: Future>(future: F) -> Option<F::Output> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Loading,
-    Ready,
-    Failed,
-}
-
-/// Shows `screen` once its module is here: meanwhile a loading line (role="status"), and if
-/// it cannot be fetched a message (role="alert") with a button that tries again.
-#[component]
-pub fn Lazy(screen: Screen) -> impl IntoView {
-    let lang = expect_context::<AppState>().lang;
-    let state = RwSignal::new(State::Loading);
-    let fetch = move || {
-        state.set(State::Loading);
-        spawn_local(async move {
-            let next = match screen.load().await {
-                Ok(()) => State::Ready,
-                Err(LoadError) => State::Failed,
-            };
-            state.try_set(next);
-        });
-    };
-    fetch();
-    move || match state.get() {
-        State::Loading => view! {
-            <p class="muted" role="status" data-testid="screen-loading">
-                {tr(lang, Text::ScreenLoading)}
-            </p>
-        }
-        .into_any(),
-        State::Failed => view! {
-            <div role="alert" data-testid="screen-unavailable">
-                <p class="error-line">{tr(lang, Text::ScreenUnavailable)}</p>
-                <button type="button" on:click=move |_| fetch()>{tr(lang, Text::Retry)}</button>
-            </div>
-        }
-        .into_any(),
-        State::Ready => screen.render().unwrap_or_else(|| {
-            view! {
-                <p class="error-line" role="alert" data-testid="screen-unavailable">
-                    {tr(lang, Text::ScreenUnavailable)}
-                </p>
-            }
-            .into_any()
-        }),
+/// The loader every [`crate::ui::lazy::Lazy`] uses: this module is the one (with the shell) that
+/// knows every screen, so screens show each other without importing each other.
+pub fn loader() -> Loader {
+    Loader {
+        load: |screen| Box::pin(load(screen)),
+        render,
     }
 }

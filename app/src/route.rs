@@ -95,6 +95,84 @@ impl Page {
             _ => Page::NotFound,
         }
     }
+    /// The path of this page: the one place paths are built (`Page::parse(&p.href()) == p`).
+    pub fn href(&self) -> String {
+        match self {
+            Page::Villages => "/".to_owned(),
+            Page::Village { village, tab } => {
+                let tab = match tab {
+                    VillageTab::Board => String::new(),
+                    VillageTab::Help => "/hulp".to_owned(),
+                    VillageTab::Agenda => "/agenda".to_owned(),
+                    VillageTab::Initiatives => "/initiatieven".to_owned(),
+                    VillageTab::Initiative(id) => format!("/initiatieven/{id}"),
+                    VillageTab::Reports => "/meldingen".to_owned(),
+                    VillageTab::NotFound => "/niet-gevonden".to_owned(),
+                };
+                format!("/dorp/{village}{tab}")
+            }
+            Page::Associations => "/verenigingen".to_owned(),
+            Page::Association(id) => format!("/verenigingen/{id}"),
+            Page::Consultations => "/meedenken".to_owned(),
+            Page::Knowledge => "/kennisbank".to_owned(),
+            Page::Messages => "/berichten".to_owned(),
+            Page::NewConversation => "/berichten/nieuw".to_owned(),
+            Page::Conversation(id) => format!("/berichten/{id}"),
+            Page::Me => "/ik".to_owned(),
+            Page::SignIn => "/inloggen".to_owned(),
+            Page::SignUp => "/aanmelden".to_owned(),
+            Page::Invite(token) => format!("/uitnodiging/{token}"),
+            Page::NotFound => "/niet-gevonden".to_owned(),
+        }
+    }
+
+    /// A village's tab.
+    pub fn village(village: impl Into<String>, tab: VillageTab) -> Page {
+        Page::Village {
+            village: village.into(),
+            tab,
+        }
+    }
+}
+
+/// A new conversation with `users` about `subject`: `/berichten/nieuw?met=<ids>&over=<subject>`.
+pub fn message_link(users: &[&str], subject: &str) -> String {
+    format!(
+        "{}?met={}&over={}",
+        Page::NewConversation.href(),
+        encode_component(&users.join(",")),
+        encode_component(subject)
+    )
+}
+
+/// `page` with `?terug=<back>`: the path to return to after signing in or up (a path of the
+/// app, kept as it is).
+pub fn with_return(page: &Page, back: &str) -> String {
+    format!("{}?terug={back}", page.href())
+}
+
+/// `s` encoded as JavaScript's `encodeURIComponent` does (UTF-8, every byte but
+/// `A-Z a-z 0-9 - _ . ! ~ * ' ( )` as `%XX`), written out so it runs natively too.
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for byte in s.bytes() {
+        match byte {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'~'
+            | b'*'
+            | b'\''
+            | b'('
+            | b')' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
 }
 
 /// The current page, parsed once per navigation; in context for every screen.
@@ -183,5 +261,49 @@ mod tests {
         ] {
             assert_eq!(Page::parse(path), page, "{path}");
         }
+    }
+
+    #[test]
+    fn every_page_round_trips_through_its_href() {
+        let village = |tab| Page::village("ulft", tab);
+        for page in [
+            Page::Villages,
+            village(VillageTab::Board),
+            village(VillageTab::Help),
+            village(VillageTab::Agenda),
+            village(VillageTab::Initiatives),
+            village(VillageTab::Initiative("i-1".into())),
+            village(VillageTab::Reports),
+            village(VillageTab::NotFound),
+            Page::Associations,
+            Page::Association("fanfare".into()),
+            Page::Consultations,
+            Page::Knowledge,
+            Page::Messages,
+            Page::NewConversation,
+            Page::Conversation("4YwtTVr58KPD".into()),
+            Page::Me,
+            Page::SignIn,
+            Page::SignUp,
+            Page::Invite("abc".into()),
+            Page::NotFound,
+        ] {
+            assert_eq!(Page::parse(&page.href()), page, "{}", page.href());
+        }
+        assert_eq!(village(VillageTab::Help).href(), "/dorp/ulft/hulp");
+    }
+
+    #[test]
+    fn query_values_are_encoded_as_encode_uri_component_does() {
+        assert_eq!(encode_component("a b&c=d/é?"), "a%20b%26c%3Dd%2F%C3%A9%3F");
+        assert_eq!(encode_component("Ik-help_(1)!~*'."), "Ik-help_(1)!~*'.");
+        assert_eq!(
+            message_link(&["u-1", "u-2"], "Boodschappen & meer"),
+            "/berichten/nieuw?met=u-1%2Cu-2&over=Boodschappen%20%26%20meer"
+        );
+        assert_eq!(
+            with_return(&Page::SignIn, "/dorp/ulft"),
+            "/inloggen?terug=/dorp/ulft"
+        );
     }
 }

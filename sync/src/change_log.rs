@@ -84,7 +84,7 @@ impl ChangeLog {
         let count = doc.stats().num_changes;
         let lost = self.looked
             && (count < self.count
-                || crate::receive::known(doc, &self.heads).len() != self.heads.len());
+                || crate::heads::known(doc, &self.heads).len() != self.heads.len());
         if !self.looked || lost {
             // What the document has now is the state at the (new) start.
             self.start = self.end();

@@ -319,7 +319,7 @@ impl FanOut {
         let all_known = |heads: &[ChangeHash]| {
             heads == self.heads.as_slice()
                 || heads.iter().all(|h| self.log.contains(h))
-                || crate::receive::known(doc, heads).len() == heads.len()
+                || crate::heads::known(doc, heads).len() == heads.len()
         };
         if !all_known(their_heads) || !all_known(&have.last_sync) {
             return None;

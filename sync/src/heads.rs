@@ -1,4 +1,4 @@
-use automerge::ChangeHash;
+use automerge::{Automerge, ChangeHash, ReadDoc};
 
 /// Why a string is not a change hash as automerge-repo writes one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,6 +25,29 @@ pub fn decode_heads(heads: &[String]) -> Result<Vec<ChangeHash>, BadHead> {
                 .ok_or_else(|| BadHead(text.clone()))
         })
         .collect()
+}
+
+/// `heads` without those `doc` does not have (applied; queued changes do not count).
+pub(crate) fn known(doc: &Automerge, heads: &[ChangeHash]) -> Vec<ChangeHash> {
+    // With nothing queued, the missing dependencies of `heads` are exactly those it lacks.
+    if doc.get_missing_deps(&[]).is_empty() {
+        let missing = doc.get_missing_deps(heads);
+        heads
+            .iter()
+            .filter(|h| !missing.contains(h))
+            .copied()
+            .collect()
+    } else {
+        heads
+            .iter()
+            .filter(|h| has_change(doc, h))
+            .copied()
+            .collect()
+    }
+}
+
+fn has_change(doc: &Automerge, hash: &ChangeHash) -> bool {
+    doc.get_change_meta_by_hash(hash).is_some()
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@
 use std::collections::HashSet;
 
 use automerge::{
-    Automerge, AutomergeError, ChangeHash, ReadDoc,
+    Automerge, AutomergeError, ChangeHash,
     sync::{Capability, Message, MessageFlags, State},
 };
 
@@ -74,7 +74,7 @@ pub(crate) fn receive_sync_message(
         after = Some(after_heads);
     }
 
-    let known_heads = known(doc, &message_heads);
+    let known_heads = crate::heads::known(doc, &message_heads);
     let log = log.map(|log| {
         log.refresh(doc, after.as_deref().unwrap_or(before_heads));
         &*log
@@ -107,29 +107,6 @@ pub(crate) fn receive_sync_message(
     state.their_heads = Some(message_heads);
     state.their_need = Some(message_need);
     Ok(after)
-}
-
-/// `heads` without those `doc` does not have (applied; queued changes do not count).
-pub(crate) fn known(doc: &Automerge, heads: &[ChangeHash]) -> Vec<ChangeHash> {
-    // With nothing queued, the missing dependencies of `heads` are exactly those it lacks.
-    if doc.get_missing_deps(&[]).is_empty() {
-        let missing = doc.get_missing_deps(heads);
-        heads
-            .iter()
-            .filter(|h| !missing.contains(h))
-            .copied()
-            .collect()
-    } else {
-        heads
-            .iter()
-            .filter(|h| has_change(doc, h))
-            .copied()
-            .collect()
-    }
-}
-
-fn has_change(doc: &Automerge, hash: &ChangeHash) -> bool {
-    doc.get_change_meta_by_hash(hash).is_some()
 }
 
 /// Removes from `state.sent_hashes` every change that is `heads` or an ancestor of them

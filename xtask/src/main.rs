@@ -6,6 +6,8 @@
 //! - `cargo xtask test`: installs what is missing and runs every check CI runs: rustfmt,
 //!   clippy, the workspace's tests, the app's wasm tests in headless Chromium and the
 //!   end-to-end tests in `tests/`.
+//! - `cargo xtask deps`: the structure rules (no import circles; in the app, layers and screens
+//!   apart), which `test` also checks (`deps.rs`).
 //! - `cargo xtask bench sync`: the sync server's fan-out benchmark against a stock JS
 //!   automerge-repo sync server (`bench.rs`).
 //!
@@ -14,6 +16,7 @@
 //! binaryen's wasm-opt, the JS automerge-repo).
 
 mod bench;
+mod deps;
 mod dist;
 mod english;
 mod imports;
@@ -35,6 +38,7 @@ usage:
   cargo xtask run [--addr HOST:PORT] [--data DIR]   build the app and serve it with the sync server
   cargo xtask test                                 run every test (what CI runs)
   cargo xtask dist                                 only build the app into dist/
+  cargo xtask deps                                 check the structure rules (no import circles)
   cargo xtask bench sync [--clients 100,1000] [--seconds 10] [--targets ours,js]
                                                    sync fan-out benchmark, ours against JS";
 
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
+        Some("deps") => deps::check(true),
         Some("dist") => shell().and_then(|sh| {
             tools::ensure_build_tools(&sh)?;
             check_budget(&build_app(&sh)?)
@@ -108,6 +113,8 @@ fn test() -> Result {
 
     step("rustfmt");
     cmd!(sh, "cargo fmt --all --check").run()?;
+    step("structure (no import circles, screens apart)");
+    deps::check(false)?;
     step("clippy");
     cmd!(sh, "cargo clippy --workspace --all-targets -- -D warnings").run()?;
     step("workspace tests");

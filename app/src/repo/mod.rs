@@ -251,7 +251,7 @@ impl Repo<BrowserStorage> {
 /// `performance.mark(name)` in the browser (steps for tests/e2e/perf.spec.js).
 fn mark(_name: &str) {
     #[cfg(target_arch = "wasm32")]
-    crate::live_doc::performance_mark(_name);
+    crate::docs::live_doc::performance_mark(_name);
 }
 
 /// What a repo that keeps nothing across sessions announces.
