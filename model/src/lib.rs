@@ -18,7 +18,8 @@
 //!   needed and signed up), board posts with comments and reactions, and volunteer profiles.
 //! * [`ConversationDoc`] — participants and messages, readable only by its participants.
 //! * [`InboxDoc`] — one per resident: the conversations they take part in, so a recipient
-//!   learns of a conversation; its id and first change are derived from the owner alone.
+//!   learns of a conversation; its id ([`inbox_document_id`]) and first change are derived
+//!   from the owner alone.
 //!
 //! The layout is described in [`schema`]: collections are maps keyed by the object's stable id,
 //! every object has `author` and `created_at` (and `updated_at` once edited), and statuses are
@@ -118,7 +119,7 @@ pub use doc::{
 };
 pub use error::{OpError, SchemaError};
 pub use ids::*;
-pub use inbox::{INBOX_ACTOR, InboxEntryView};
+pub use inbox::{INBOX_ACTOR, InboxEntryView, inbox_document_id};
 pub use matching::{
     Geography, Match, MatchKind, MatchPool, Reason, match_request, match_volunteer,
 };
