@@ -15,12 +15,12 @@ use automerge::{ActorId, Automerge, ObjId, ReadDoc};
 use sha2::{Digest, Sha256};
 use sync::DocumentId;
 
-use crate::InboxDoc;
-use crate::doc::{Fields, get_i64, get_obj, get_str, has_key, migrate};
+use crate::doc::InboxDoc;
 use crate::error::OpError;
 use crate::ids::{ConversationId, UserId};
-use crate::ops_village::new_object;
-use crate::permission::{Action, Path, may};
+use crate::migration::migrate;
+use crate::permission::{Action, Path};
+use crate::read::{Fields, get_i64, get_obj, get_str, has_key};
 use crate::schema::DocKind;
 use crate::user::User;
 
@@ -81,17 +81,8 @@ impl InboxDoc {
         if has_key(&self.am, &coll, conversation.as_str()) {
             return Ok(false);
         }
-        may(
-            user,
-            Self::KIND,
-            Action::Create,
-            &Path::new(["entries", conversation.as_str()]),
-            None,
-            &self.am,
-        )?;
-        self.write(now, |tx| {
-            new_object(tx, &coll, conversation.as_str(), user.id.as_str(), now)
-        })?;
+        let path = Path::new(["entries", conversation.as_str()]);
+        self.create_child(user, &coll, &path, now, |_, _| Ok(()))?;
         Ok(true)
     }
 
@@ -112,13 +103,11 @@ impl InboxDoc {
         } else {
             Action::Create
         };
-        may(
+        self.may(
             user,
-            Self::KIND,
             action,
             &Path::new(["read", conversation.as_str()]),
             None,
-            &self.am,
         )?;
         if stored.is_some_and(|s| s >= at) {
             return Ok(());

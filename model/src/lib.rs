@@ -103,41 +103,39 @@ mod error;
 mod ids;
 mod inbox;
 mod matching;
+mod migration;
 mod municipality;
-mod ops_municipality;
-mod ops_village;
+mod ops;
 mod permission;
+mod read;
 pub mod schema;
 mod search;
 mod user;
 mod validate;
 mod views;
 
-pub use doc::{
-    ConversationDoc, InboxDoc, MIGRATIONS, Migration, MunicipalityDoc, VillageDoc, migrate,
-    schema_version_of,
-};
+pub use doc::{ConversationDoc, InboxDoc, MunicipalityDoc, VillageDoc};
 pub use error::{OpError, SchemaError};
 pub use ids::*;
 pub use inbox::{INBOX_ACTOR, InboxEntryView, inbox_document_id};
 pub use matching::{
     Geography, Match, MatchKind, MatchPool, Reason, match_request, match_volunteer,
 };
+pub use migration::{MIGRATIONS, Migration, migrate, schema_version_of};
 pub use municipality::{
     BrokerContactView, BrokerSeed, ConsultationSeed, KnowledgeSeed, MunicipalitySeed, SeedError,
     VillageSeed, end_of_day,
 };
-pub use ops_municipality::{ArticleDraft, AssociationDraft, ConsultationDraft};
-pub use ops_village::{
-    EventDraft, HelpDraft, InitiativeDraft, ModerationEntry, ModerationTarget, Reaction,
-    VolunteerProfile,
+pub use ops::{
+    ArticleDraft, AssociationDraft, ConsultationDraft, EventDraft, HelpDraft, InitiativeDraft,
+    ModerationEntry, ModerationTarget, VolunteerProfile,
 };
 pub use permission::{
     Action, Denied, DenyReason, IMMUTABLE_FIELDS, Path, RULES, Rule, Who, find_rule, may,
 };
 pub use schema::{
     AssociationCategory, ConsultationStatus, ContactChannel, DocKind, HelpCategory, HelpKind,
-    HelpStatus, InitiativeStatus, SCHEMA_VERSION, UnknownValue,
+    HelpStatus, InitiativeStatus, Reaction, SCHEMA_VERSION, UnknownValue,
 };
 pub use search::{STOP_WORDS, SearchHit, SearchIndex, SearchKind, fold, tokens};
 pub use user::{Roles, User};

@@ -11,7 +11,7 @@ use std::fmt;
 
 use automerge::{Automerge, ObjId};
 
-use crate::doc::Reader;
+use crate::read::Reader;
 use crate::schema::DocKind;
 use crate::user::User;
 
