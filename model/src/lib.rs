@@ -68,6 +68,23 @@
 //! explanation. [`SearchIndex`] searches posts, events, initiatives and associations with
 //! Dutch-aware normalisation.
 //!
+//! # Where things live
+//!
+//! Modules depend on each other in one direction only, leaves first:
+//!
+//! * `ids`, `read` (the read helpers: `get_str`, `get_obj`, `Fields`, `Reader`), [`schema`]
+//!   (keys, enums, limits), `user`;
+//! * `permission` ([`RULES`], [`may`]), `error` ([`OpError`]), `validate`, `migration`
+//!   ([`MIGRATIONS`]);
+//! * `doc`: the four document types, their life cycle, and the write primitives every operation
+//!   is built from (`create_child` asks the permission table and writes a new object with
+//!   `author` and `created_at`; `stamp` writes a status timestamp);
+//! * `views`, one module per document kind, and `ops`, the typed operations, one module per
+//!   domain (help, moderation, initiatives, agenda, board, profiles, conversations, and the
+//!   municipality's roles, associations, publishing and consultations); `inbox` holds the
+//!   inbox's life cycle, operations, view and [`inbox_document_id`]; `municipality` the seed;
+//! * `matching` and `search`, which read views.
+//!
 //! # Example
 //!
 //! ```

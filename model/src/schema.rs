@@ -1,5 +1,6 @@
-//! The shape of the three document kinds, as data: root keys, field names, enums stored as
-//! strings, text limits, and the schema version with its migrations.
+//! The shape of the four document kinds, as data: root keys, field names, enums stored as
+//! strings (kinds, categories, statuses, reactions), text limits, the key of the moderation log,
+//! and the schema version (the migration path is in `migration`).
 //!
 //! Every collection is an Automerge map keyed by the object's id (never a list), so concurrent
 //! inserts never collide and every object has a stable path such as
