@@ -1,7 +1,9 @@
 //! The document types ([`VillageDoc`], [`MunicipalityDoc`], [`ConversationDoc`],
 //! [`InboxDoc`]), their life cycle (create, load, save, fork, merge, migrate) and the write
 //! primitives every typed operation is built from: [`new_object`] and, on each document type,
-//! `writable`, `write`, `may`, `find`, `absent`, `child_map` and `create_child`.
+//! `writable`, `write`, `root_map`, `may`, `find`, `absent`, `child_map`, `create_child` (ask
+//! the permission table, then write a new object; `write_child` is its writing half) and
+//! `stamp` (ask, check, then write a status timestamp).
 //!
 //! The operations themselves live in `ops` (and `inbox`), the reads in `views`; both build on
 //! this module, which depends on neither.
