@@ -1,93 +1,39 @@
-//! The document types, their life cycle (create, load, save, fork, merge, migrate), and
-//! small read/write helpers the rest of the crate builds on.
+//! The document types ([`VillageDoc`], [`MunicipalityDoc`], [`ConversationDoc`],
+//! [`InboxDoc`]), their life cycle (create, load, save, fork, merge, migrate) and the write
+//! primitives every typed operation is built from: [`new_object`] and, on each document type,
+//! `writable`, `write`, `root_map`, `may`, `find`, `absent`, `child_map`, `create_child` (ask
+//! the permission table, then write a new object; `write_child` is its writing half) and
+//! `stamp` (ask, check, then write a status timestamp).
+//!
+//! The operations themselves live in `ops` (and `inbox`), the reads in `views`; both build on
+//! this module, which depends on neither.
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
-use automerge::{
-    ActorId, Automerge, Change, ChangeHash, ObjId, ObjType, ReadDoc, ScalarValue, Value,
-};
+use automerge::{ActorId, Automerge, AutomergeError, Change, ChangeHash, ObjId, ObjType};
 
-use crate::MunicipalitySeed;
-use crate::error::{OpError, SchemaError};
+use crate::error::{OpError, SchemaError, check_text};
 use crate::ids::{UserId, VillageId};
-use crate::ops_village::new_object;
-use crate::schema::{DocKind, KEY_KIND, KEY_SCHEMA_VERSION, SCHEMA_VERSION};
+use crate::migration::{check_kind, migrate, schema_version_of};
+use crate::permission::{Action, Path, may};
+use crate::read::{get_obj, get_str, has_key};
+use crate::schema::{DocKind, SCHEMA_VERSION, limits};
 use crate::user::User;
 use crate::validate::{Violation, validate_changes};
 
-/// One step of the migration path: brings a document from version `i` to `i + 1`, as ordinary
-/// Automerge operations. Index `i` of [`MIGRATIONS`] migrates from version `i`.
-pub type Migration = fn(&mut Transaction<'_>, DocKind) -> Result<(), automerge::AutomergeError>;
-
-/// The migration path, oldest first. Version 0 is a document without `schema_version` (e.g. a
-/// bare `repo.create()` of an automerge-repo client): it gets its kind and root maps.
-pub static MIGRATIONS: &[Migration] = &[migrate_0_to_1];
-
-fn migrate_0_to_1(
+/// Creates the map `parent[id]` with the fields every object has: `author` and `created_at`.
+pub(crate) fn new_object(
     tx: &mut Transaction<'_>,
-    kind: DocKind,
-) -> Result<(), automerge::AutomergeError> {
-    tx.put(ObjId::Root, KEY_KIND, kind.as_str())?;
-    for key in kind.root_maps() {
-        if get_obj(tx, &ObjId::Root, key).is_none() {
-            tx.put_object(ObjId::Root, *key, ObjType::Map)?;
-        }
-    }
-    Ok(())
-}
-
-/// The schema version stored in `doc` (0 when absent).
-pub fn schema_version_of(doc: &impl ReadDoc) -> u64 {
-    match doc.get(ObjId::Root, KEY_SCHEMA_VERSION) {
-        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
-            ScalarValue::Uint(v) => *v,
-            ScalarValue::Int(v) => (*v).max(0) as u64,
-            _ => 0,
-        },
-        _ => 0,
-    }
-}
-
-/// Runs the migrations `doc` still needs, each as one change, and returns the version it had.
-///
-/// Migrations are run by the server only (it owns the root keys), and once per document; its
-/// changes then sync to every device. Apps open documents of an older version read-only and
-/// wait for the migrated copy; a document of a newer version is refused with
-/// [`SchemaError::NewerVersion`] so an old app never damages it.
-pub fn migrate(doc: &mut Automerge, kind: DocKind, now: i64) -> Result<u64, SchemaError> {
-    let found = schema_version_of(doc);
-    if found > SCHEMA_VERSION {
-        return Err(SchemaError::NewerVersion {
-            found,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    if found >= 1 {
-        check_kind(doc, kind)?;
-    }
-    for (from, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let mut tx = doc.transaction();
-        step(&mut tx, kind)
-            .and_then(|_| tx.put(ObjId::Root, KEY_SCHEMA_VERSION, (from + 1) as u64))
-            .map_err(|e| SchemaError::Load(e.to_string()))?;
-        tx.commit_with(
-            CommitOptions::default()
-                .with_time(now)
-                .with_message(format!("migrate schema {from} -> {}", from + 1)),
-        );
-    }
-    Ok(found)
-}
-
-fn check_kind(doc: &Automerge, kind: DocKind) -> Result<(), SchemaError> {
-    let found = get_str(doc, &ObjId::Root, KEY_KIND);
-    if found.as_deref().and_then(DocKind::parse) == Some(kind) {
-        Ok(())
-    } else {
-        Err(SchemaError::WrongKind {
-            expected: kind.as_str(),
-            found,
-        })
-    }
+    parent: &ObjId,
+    id: &str,
+    author: &str,
+    now: i64,
+) -> Result<ObjId, AutomergeError> {
+    // The id is the object's key; it is not stored again inside (one op less per object,
+    // which is most of what loading a large village costs).
+    let obj = tx.put_object(parent, id, ObjType::Map)?;
+    tx.put(&obj, "author", author)?;
+    tx.put(&obj, "created_at", now)?;
+    Ok(obj)
 }
 
 macro_rules! document {
@@ -192,7 +138,7 @@ macro_rules! document {
             }
 
             /// Judges every op of `changes`, sent by `author`, against the permission table
-            /// and the schema's value rules; see [`crate::validate_changes`].
+            /// and the schema's value rules; see [`validate_changes`].
             pub fn validate_changes(
                 &self,
                 author: &User,
@@ -237,6 +183,115 @@ macro_rules! document {
                     expected: SCHEMA_VERSION,
                 })
             }
+
+            // The primitives below serve the typed operations; not every document kind has
+            // operations that use every one of them.
+
+            /// Asks the permission table whether `user` may do `action` at `path` (writing
+            /// `value`, where the rule looks at it) in this document as it is now.
+            pub(crate) fn may(
+                &self,
+                user: &User,
+                action: Action,
+                path: &Path,
+                value: Option<&str>,
+            ) -> Result<(), OpError> {
+                may(user, Self::KIND, action, path, value, &self.am)?;
+                Ok(())
+            }
+
+            /// The object `root/id`, or `NotFound`.
+            #[allow(dead_code, reason = "not every document kind uses it")]
+            pub(crate) fn find(
+                &self,
+                root: &str,
+                id: &str,
+                what: &'static str,
+            ) -> Result<ObjId, OpError> {
+                get_obj(&self.am, &self.root_map(root)?, id)
+                    .ok_or_else(|| OpError::NotFound { what, id: id.to_owned() })
+            }
+
+            /// `AlreadyExists` when `parent` has `id`.
+            #[allow(dead_code, reason = "not every document kind uses it")]
+            pub(crate) fn absent(
+                &self,
+                parent: &ObjId,
+                id: &str,
+                what: &'static str,
+            ) -> Result<(), OpError> {
+                if has_key(&self.am, parent, id) {
+                    Err(OpError::AlreadyExists { what, id: id.to_owned() })
+                } else {
+                    Ok(())
+                }
+            }
+
+            /// The map `obj[key]` (an object's collection of children, such as a post's
+            /// responses), or `NotFound { what, id: owner }`.
+            #[allow(dead_code, reason = "not every document kind uses it")]
+            pub(crate) fn child_map(
+                &self,
+                obj: &ObjId,
+                key: &str,
+                what: &'static str,
+                owner: &str,
+            ) -> Result<ObjId, OpError> {
+                get_obj(&self.am, obj, key)
+                    .ok_or_else(|| OpError::NotFound { what, id: owner.to_owned() })
+            }
+
+            /// Creates a child object for `user`: asks the permission table for
+            /// [`Action::Create`] at `path`, whose last segment is the new object's key in
+            /// `parent`, then writes it in one change with `author`, `created_at` and what
+            /// `fill` adds. Callers check their preconditions (such as [`Self::absent`]) first.
+            pub(crate) fn create_child(
+                &mut self,
+                user: &User,
+                parent: &ObjId,
+                path: &Path,
+                now: i64,
+                fill: impl FnOnce(&mut Transaction<'_>, &ObjId) -> Result<(), AutomergeError>,
+            ) -> Result<(), OpError> {
+                self.may(user, Action::Create, path, None)?;
+                self.write_child(user, parent, path, now, fill)
+            }
+
+            /// Writes a status stamp for `user`: asks the permission table for
+            /// [`Action::Create`] at `path`, whose last segment is the field of `obj`, checks
+            /// `precondition` on the document as it is, then writes `now` there. Stamps are
+            /// written once, so a merge can only move a status forward.
+            #[allow(dead_code, reason = "not every document kind uses it")]
+            pub(crate) fn stamp(
+                &mut self,
+                user: &User,
+                obj: &ObjId,
+                path: &Path,
+                now: i64,
+                precondition: impl FnOnce(&Automerge) -> Result<(), OpError>,
+            ) -> Result<(), OpError> {
+                self.may(user, Action::Create, path, None)?;
+                precondition(&self.am)?;
+                let key = path.segments().last().map_or("", String::as_str);
+                self.write(now, |tx| tx.put(obj, key, now))
+            }
+
+            /// The writing half of [`Self::create_child`], for the operations that check
+            /// something between asking the permission table and writing.
+            pub(crate) fn write_child(
+                &mut self,
+                user: &User,
+                parent: &ObjId,
+                path: &Path,
+                now: i64,
+                fill: impl FnOnce(&mut Transaction<'_>, &ObjId) -> Result<(), AutomergeError>,
+            ) -> Result<(), OpError> {
+                let key = path.segments().last().map_or("", String::as_str);
+                self.write(now, |tx| {
+                    let o = new_object(tx, parent, key, user.id.as_str(), now)?;
+                    fill(tx, &o)
+                })
+            }
         }
     };
 }
@@ -257,7 +312,7 @@ document!(
     DocKind::Conversation
 );
 document!(
-    /// A resident's inbox: which conversations they take part in. See [`crate::InboxDoc::new`].
+    /// A resident's inbox: which conversations they take part in. See [`InboxDoc::new`].
     InboxDoc,
     DocKind::Inbox
 );
@@ -281,74 +336,6 @@ impl VillageDoc {
     }
 }
 
-impl MunicipalityDoc {
-    /// A new municipality document from its seed (created once, by the server).
-    pub fn new(seed: &MunicipalitySeed, actor: ActorId, now: i64) -> MunicipalityDoc {
-        let mut am = Automerge::new().with_actor(actor);
-        migrate(&mut am, DocKind::Municipality, now).expect("a new document migrates");
-        let mut doc = MunicipalityDoc { am };
-        doc.write(now, |tx| {
-            tx.put(ObjId::Root, "municipality_id", seed.id.as_str())?;
-            tx.put(ObjId::Root, "name", seed.name.as_str())?;
-            let villages = get_obj(tx, &ObjId::Root, "villages").expect("migrated");
-            for v in &seed.villages {
-                let obj = tx.put_object(&villages, v.id.as_str(), ObjType::Map)?;
-                tx.put(&obj, "id", v.id.as_str())?;
-                tx.put(&obj, "name", v.name.as_str())?;
-                tx.put(&obj, "created_at", now)?;
-                let n = tx.put_object(&obj, "neighbours", ObjType::Map)?;
-                for nb in &v.neighbours {
-                    tx.put(&n, nb.as_str(), true)?;
-                }
-                let brokers = tx.put_object(&obj, "brokers", ObjType::Map)?;
-                let contacts = tx.put_object(&obj, "broker_contacts", ObjType::Map)?;
-                for (n, b) in seed.brokers.iter().enumerate() {
-                    if !b.villages.contains(&v.id) {
-                        continue;
-                    }
-                    if let Some(user) = &b.user {
-                        tx.put(&brokers, user.as_str(), true)?;
-                    }
-                    let c = tx.put_object(&contacts, format!("{n:04}").as_str(), ObjType::Map)?;
-                    tx.put(&c, "name", b.name.trim())?;
-                    for (key, value) in
-                        [("email", &b.email), ("phone", &b.phone), ("note", &b.note)]
-                    {
-                        tx.put(&c, key, value.as_deref().unwrap_or_default().trim())?;
-                    }
-                }
-            }
-            // What the municipality already has: its knowledge pages and running consultations.
-            let author = seed.id.as_str();
-            let knowledge = get_obj(tx, &ObjId::Root, "knowledge").expect("migrated");
-            for k in &seed.knowledge {
-                let o = new_object(tx, &knowledge, k.id.as_str(), author, now)?;
-                tx.put(&o, "title", k.title.trim())?;
-                tx.put(&o, "body", k.body.trim())?;
-                tx.put(&o, "village", k.village.as_deref().unwrap_or_default())?;
-            }
-            let consultations = get_obj(tx, &ObjId::Root, "consultations").expect("migrated");
-            for c in &seed.consultations {
-                let o = new_object(tx, &consultations, c.id.as_str(), author, now)?;
-                tx.put(&o, "village", c.village.as_str())?;
-                tx.put(&o, "question", c.question.trim())?;
-                tx.put(&o, "explanation", c.explanation.trim())?;
-                tx.put(&o, "closes_at", c.closes_at().unwrap_or(now))?;
-                tx.put_object(&o, "responses", ObjType::Map)?;
-                if let Some(outcome) = &c.outcome {
-                    let out = tx.put_object(&o, "outcome", ObjType::Map)?;
-                    tx.put(&out, "author", author)?;
-                    tx.put(&out, "created_at", now)?;
-                    tx.put(&out, "body", outcome.trim())?;
-                }
-            }
-            Ok(())
-        })
-        .expect("writing the root of a new document");
-        doc
-    }
-}
-
 impl ConversationDoc {
     /// A new conversation between `creator` and `others`.
     pub fn new(creator: &User, others: &[UserId], actor: ActorId, now: i64) -> ConversationDoc {
@@ -365,7 +352,7 @@ impl ConversationDoc {
         actor: ActorId,
         now: i64,
     ) -> Result<ConversationDoc, OpError> {
-        crate::schema::check_text("subject", subject, crate::schema::limits::TITLE, false)?;
+        check_text("subject", subject, limits::TITLE, false)?;
         Ok(Self::create(creator, others, subject.trim(), actor, now))
     }
 
@@ -393,179 +380,5 @@ impl ConversationDoc {
         })
         .expect("writing the root of a new document");
         doc
-    }
-}
-
-// ---- read helpers -------------------------------------------------------------------------
-
-pub(crate) fn get_obj(d: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ObjId> {
-    match d.get(obj, key) {
-        Ok(Some((Value::Object(_), id))) => Some(id),
-        _ => None,
-    }
-}
-
-pub(crate) fn get_str(d: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<String> {
-    match d.get(obj, key) {
-        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
-            ScalarValue::Str(s) => Some(s.to_string()),
-            _ => None,
-        },
-        Ok(Some((Value::Object(ObjType::Text), id))) => d.text(&id).ok(),
-        _ => None,
-    }
-}
-
-pub(crate) fn get_i64(d: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<i64> {
-    match d.get(obj, key) {
-        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
-            ScalarValue::Int(v) | ScalarValue::Timestamp(v) => Some(*v),
-            ScalarValue::Uint(v) => i64::try_from(*v).ok(),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-pub(crate) fn get_bool(d: &impl ReadDoc, obj: &ObjId, key: &str) -> bool {
-    matches!(d.get(obj, key), Ok(Some((Value::Scalar(s), _))) if matches!(s.as_ref(), ScalarValue::Boolean(true)))
-}
-
-pub(crate) fn has_key(d: &impl ReadDoc, obj: &ObjId, key: &str) -> bool {
-    matches!(d.get(obj, key), Ok(Some(_)))
-}
-
-pub(crate) fn keys(d: &impl ReadDoc, obj: &ObjId) -> Vec<String> {
-    d.keys(obj).collect()
-}
-
-/// All fields of one map object, read in a single scan. Reading a dozen fields with `get` costs
-/// a dozen seeks into the op set; this costs one, which is what keeps views of a large village
-/// fast (see `benches/village.rs`).
-pub(crate) struct Fields<'a> {
-    items: Vec<automerge::iter::MapRangeItem<'a>>,
-}
-
-impl<'a> Fields<'a> {
-    pub(crate) fn read(d: &'a Automerge, obj: &ObjId) -> Fields<'a> {
-        Fields {
-            items: d.map_range(obj, ..).collect(),
-        }
-    }
-
-    fn item(&self, key: &str) -> Option<&automerge::iter::MapRangeItem<'a>> {
-        self.items.iter().find(|i| i.key == key)
-    }
-
-    pub(crate) fn str(&self, key: &str) -> Option<String> {
-        match &self.item(key)?.value {
-            automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(s)) => Some(s.to_string()),
-            _ => None,
-        }
-    }
-
-    /// A string field, or empty.
-    pub(crate) fn string(&self, key: &str) -> String {
-        self.str(key).unwrap_or_default()
-    }
-
-    pub(crate) fn i64(&self, key: &str) -> Option<i64> {
-        match &self.item(key)?.value {
-            automerge::ValueRef::Scalar(
-                automerge::ScalarValueRef::Int(v) | automerge::ScalarValueRef::Timestamp(v),
-            ) => Some(*v),
-            automerge::ValueRef::Scalar(automerge::ScalarValueRef::Uint(v)) => {
-                i64::try_from(*v).ok()
-            }
-            _ => None,
-        }
-    }
-
-    pub(crate) fn bool(&self, key: &str) -> bool {
-        matches!(
-            self.item(key).map(|i| &i.value),
-            Some(automerge::ValueRef::Scalar(
-                automerge::ScalarValueRef::Boolean(true)
-            ))
-        )
-    }
-
-    pub(crate) fn has(&self, key: &str) -> bool {
-        self.item(key).is_some()
-    }
-
-    pub(crate) fn obj(&self, key: &str) -> Option<ObjId> {
-        let item = self.item(key)?;
-        matches!(item.value, automerge::ValueRef::Object(_)).then(|| item.id())
-    }
-}
-
-/// Reads a document either as it is now or as it was at some heads. The validator judges each
-/// change in the document *before* it; given the document *after* a batch (as the server holds
-/// it), reading at the earlier heads is cheap (`get_at` costs ~2× `get`) where rebuilding the
-/// earlier document (`fork_at`) costs ~0.5 s for a large village.
-#[derive(Clone, Copy)]
-pub(crate) struct Reader<'a> {
-    pub(crate) doc: &'a Automerge,
-    pub(crate) heads: Option<&'a [ChangeHash]>,
-}
-
-impl<'a> Reader<'a> {
-    pub(crate) fn now(doc: &'a Automerge) -> Reader<'a> {
-        Reader { doc, heads: None }
-    }
-
-    fn get(&self, obj: &ObjId, key: &str) -> Option<(Value<'a>, ObjId)> {
-        match self.heads {
-            Some(h) => self.doc.get_at(obj, key, h),
-            None => self.doc.get(obj, key),
-        }
-        .ok()
-        .flatten()
-    }
-
-    pub(crate) fn obj(&self, obj: &ObjId, key: &str) -> Option<ObjId> {
-        match self.get(obj, key) {
-            Some((Value::Object(_), id)) => Some(id),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn str(&self, obj: &ObjId, key: &str) -> Option<String> {
-        match self.get(obj, key)? {
-            (Value::Scalar(s), _) => match s.as_ref() {
-                ScalarValue::Str(s) => Some(s.to_string()),
-                _ => None,
-            },
-            (Value::Object(ObjType::Text), id) => match self.heads {
-                Some(h) => self.doc.text_at(&id, h).ok(),
-                None => self.doc.text(&id).ok(),
-            },
-            _ => None,
-        }
-    }
-
-    pub(crate) fn has(&self, obj: &ObjId, key: &str) -> bool {
-        self.get(obj, key).is_some()
-    }
-
-    pub(crate) fn keys(&self, obj: &ObjId) -> Vec<String> {
-        match self.heads {
-            Some(h) => self.doc.keys_at(obj, h).collect(),
-            None => self.doc.keys(obj).collect(),
-        }
-    }
-
-    /// The (parent, key) pairs from the root down to `obj`. An object's parent and key never
-    /// change (they are fixed by the op that made it), so this reads the whole document, where
-    /// every object has a parent; `parents_at` would panic on an object not yet made at those
-    /// heads. Callers check visibility themselves ([`Reader::made_in`]).
-    pub(crate) fn parents(&self, obj: &ObjId) -> Option<Vec<(ObjId, automerge::Prop)>> {
-        Some(self.doc.parents(obj).ok()?.path())
-    }
-
-    /// The change that made `obj`.
-    pub(crate) fn made_in(&self, obj: &ObjId) -> Option<ChangeHash> {
-        self.doc.hash_for_opid(obj)
     }
 }

@@ -1,4 +1,5 @@
-//! Errors of the typed operations and of opening documents.
+//! Errors of the typed operations and of opening documents, and [`check_text`], the text rule
+//! every operation (and the seed) applies.
 
 use crate::permission::Denied;
 
@@ -143,4 +144,21 @@ pub enum SchemaError {
         /// [`crate::SCHEMA_VERSION`].
         supported: u64,
     },
+}
+
+/// Checks a text field: trimmed non-empty (when `required`) and at most `max` characters.
+pub(crate) fn check_text(
+    field: &'static str,
+    value: &str,
+    max: usize,
+    required: bool,
+) -> Result<(), OpError> {
+    if required && value.trim().is_empty() {
+        return Err(OpError::EmptyText { field });
+    }
+    let len = value.chars().count();
+    if len > max {
+        return Err(OpError::TextTooLong { field, max, len });
+    }
+    Ok(())
 }

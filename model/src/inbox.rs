@@ -1,7 +1,7 @@
 //! A resident's inbox: how a recipient learns that a conversation exists.
 //!
 //! Every resident has one [`InboxDoc`]. Its document id is derived from the owner's user id
-//! (the app hashes it), and its first changes are derived from the owner alone
+//! ([`inbox_document_id`], the one copy the app and the server both call), and its first changes are derived from the owner alone
 //! ([`InboxDoc::new`]: the fixed actor [`INBOX_ACTOR`], time 0), so a sender and the recipient
 //! can both create the same inbox offline and their copies still merge into one document.
 //!
@@ -12,19 +12,30 @@
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ObjId, ReadDoc};
+use sha2::{Digest, Sha256};
+use sync::DocumentId;
 
-use crate::InboxDoc;
-use crate::doc::{Fields, get_i64, get_obj, get_str, has_key, migrate};
+use crate::doc::InboxDoc;
 use crate::error::OpError;
 use crate::ids::{ConversationId, UserId};
-use crate::ops_village::new_object;
-use crate::permission::{Action, Path, may};
+use crate::migration::migrate;
+use crate::permission::{Action, Path};
+use crate::read::{Fields, get_i64, get_obj, get_str, has_key};
 use crate::schema::DocKind;
 use crate::user::User;
 
 /// The actor of every inbox's first changes. Nobody writes with it afterwards: a device that
 /// opens an inbox merges these changes into a document with its own actor.
 pub const INBOX_ACTOR: &[u8; 16] = b"dorpskracht-inbx";
+
+/// The id of `user`'s inbox document: the first 16 bytes of SHA-256 of
+/// `"dorpskracht:inbox:" + user`. Every device derives the same one.
+pub fn inbox_document_id(user: &str) -> DocumentId {
+    let digest = Sha256::digest(format!("dorpskracht:inbox:{user}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    DocumentId::from_bytes(bytes)
+}
 
 /// A conversation in an inbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,17 +81,8 @@ impl InboxDoc {
         if has_key(&self.am, &coll, conversation.as_str()) {
             return Ok(false);
         }
-        may(
-            user,
-            Self::KIND,
-            Action::Create,
-            &Path::new(["entries", conversation.as_str()]),
-            None,
-            &self.am,
-        )?;
-        self.write(now, |tx| {
-            new_object(tx, &coll, conversation.as_str(), user.id.as_str(), now)
-        })?;
+        let path = Path::new(["entries", conversation.as_str()]);
+        self.create_child(user, &coll, &path, now, |_, _| Ok(()))?;
         Ok(true)
     }
 
@@ -101,13 +103,11 @@ impl InboxDoc {
         } else {
             Action::Create
         };
-        may(
+        self.may(
             user,
-            Self::KIND,
             action,
             &Path::new(["read", conversation.as_str()]),
             None,
-            &self.am,
         )?;
         if stored.is_some_and(|s| s >= at) {
             return Ok(());
@@ -141,5 +141,26 @@ impl InboxDoc {
                 .then_with(|| a.conversation.cmp(&b.conversation))
         });
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inbox_ids_are_pinned_and_differ_per_user() {
+        // Pinned: changing the derivation would orphan every inbox already stored.
+        let id = inbox_document_id("u-1");
+        assert_eq!(id.to_string(), "4YwtTVr58KPDxtdHqCF7G7g67Enc");
+        assert_eq!(
+            id.as_bytes(),
+            &[
+                0xfe, 0xdf, 0x4b, 0xaf, 0xda, 0x6d, 0xd9, 0x41, 0x07, 0xd1, 0x9a, 0x0a, 0x8e, 0x1b,
+                0x13, 0xa3
+            ]
+        );
+        assert_eq!(inbox_document_id("u-1"), id);
+        assert_ne!(inbox_document_id("u-2"), id);
     }
 }

@@ -18,7 +18,8 @@
 //!   needed and signed up), board posts with comments and reactions, and volunteer profiles.
 //! * [`ConversationDoc`] — participants and messages, readable only by its participants.
 //! * [`InboxDoc`] — one per resident: the conversations they take part in, so a recipient
-//!   learns of a conversation; its id and first change are derived from the owner alone.
+//!   learns of a conversation; its id ([`inbox_document_id`]) and first change are derived
+//!   from the owner alone.
 //!
 //! The layout is described in [`schema`]: collections are maps keyed by the object's stable id,
 //! every object has `author` and `created_at` (and `updated_at` once edited), and statuses are
@@ -67,6 +68,23 @@
 //! explanation. [`SearchIndex`] searches posts, events, initiatives and associations with
 //! Dutch-aware normalisation.
 //!
+//! # Where things live
+//!
+//! Modules depend on each other in one direction only, leaves first:
+//!
+//! * `ids`, `read` (the read helpers: `get_str`, `get_obj`, `Fields`, `Reader`), [`schema`]
+//!   (keys, enums, limits), `user`;
+//! * `permission` ([`RULES`], [`may`]), `error` ([`OpError`]), `validate`, `migration`
+//!   ([`MIGRATIONS`]);
+//! * `doc`: the four document types, their life cycle, and the write primitives every operation
+//!   is built from (`create_child` asks the permission table and writes a new object with
+//!   `author` and `created_at`; `stamp` writes a status timestamp);
+//! * `views`, one module per document kind, and `ops`, the typed operations, one module per
+//!   domain (help, moderation, initiatives, agenda, board, profiles, conversations, and the
+//!   municipality's roles, associations, publishing and consultations); `inbox` holds the
+//!   inbox's life cycle, operations, view and [`inbox_document_id`]; `municipality` the seed;
+//! * `matching` and `search`, which read views.
+//!
 //! # Example
 //!
 //! ```
@@ -102,41 +120,39 @@ mod error;
 mod ids;
 mod inbox;
 mod matching;
+mod migration;
 mod municipality;
-mod ops_municipality;
-mod ops_village;
+mod ops;
 mod permission;
+mod read;
 pub mod schema;
 mod search;
 mod user;
 mod validate;
 mod views;
 
-pub use doc::{
-    ConversationDoc, InboxDoc, MIGRATIONS, Migration, MunicipalityDoc, VillageDoc, migrate,
-    schema_version_of,
-};
+pub use doc::{ConversationDoc, InboxDoc, MunicipalityDoc, VillageDoc};
 pub use error::{OpError, SchemaError};
 pub use ids::*;
-pub use inbox::{INBOX_ACTOR, InboxEntryView};
+pub use inbox::{INBOX_ACTOR, InboxEntryView, inbox_document_id};
 pub use matching::{
     Geography, Match, MatchKind, MatchPool, Reason, match_request, match_volunteer,
 };
+pub use migration::{MIGRATIONS, Migration, migrate, schema_version_of};
 pub use municipality::{
     BrokerContactView, BrokerSeed, ConsultationSeed, KnowledgeSeed, MunicipalitySeed, SeedError,
     VillageSeed, end_of_day,
 };
-pub use ops_municipality::{ArticleDraft, AssociationDraft, ConsultationDraft};
-pub use ops_village::{
-    EventDraft, HelpDraft, InitiativeDraft, ModerationEntry, ModerationTarget, Reaction,
-    VolunteerProfile,
+pub use ops::{
+    ArticleDraft, AssociationDraft, ConsultationDraft, EventDraft, HelpDraft, InitiativeDraft,
+    ModerationEntry, ModerationTarget, VolunteerProfile,
 };
 pub use permission::{
     Action, Denied, DenyReason, IMMUTABLE_FIELDS, Path, RULES, Rule, Who, find_rule, may,
 };
 pub use schema::{
     AssociationCategory, ConsultationStatus, ContactChannel, DocKind, HelpCategory, HelpKind,
-    HelpStatus, InitiativeStatus, SCHEMA_VERSION, UnknownValue,
+    HelpStatus, InitiativeStatus, Reaction, SCHEMA_VERSION, UnknownValue,
 };
 pub use search::{STOP_WORDS, SearchHit, SearchIndex, SearchKind, fold, tokens};
 pub use user::{Roles, User};

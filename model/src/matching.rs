@@ -9,9 +9,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use crate::doc::{MunicipalityDoc, VillageDoc};
+use crate::municipality::MunicipalitySeed;
 use crate::schema::{HelpCategory, HelpKind};
 use crate::views::{HelpPostView, TimeWindow, VolunteerProfileView};
-use crate::{MunicipalitySeed, VillageDoc};
 
 /// Which villages neighbour which (symmetric: listing one side suffices).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -180,6 +181,13 @@ pub struct MatchPool {
     pub volunteers: Vec<VolunteerProfileView>,
     /// (village, open request), for [`match_volunteer`].
     pub requests: Vec<(String, HelpPostView)>,
+}
+
+impl MunicipalityDoc {
+    /// The neighbours of every village, for matching.
+    pub fn geography(&self) -> Geography {
+        Geography::new(self.villages().into_iter().map(|v| (v.id, v.neighbours)))
+    }
 }
 
 impl MatchPool {

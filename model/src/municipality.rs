@@ -1,10 +1,17 @@
-use automerge::{ObjId, ReadDoc};
+//! The municipality seed: the file a deployment starts from ([`MunicipalitySeed`]: villages,
+//! neighbours, brokers, knowledge pages, running consultations), its checks, and the
+//! [`MunicipalityDoc`] made from it, with the brokers' public contact details.
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, Automerge, ObjId, ObjType, ReadDoc};
 use serde::Deserialize;
 
-use crate::MunicipalityDoc;
-use crate::doc::{get_obj, get_str};
+use crate::doc::{MunicipalityDoc, new_object};
+use crate::error::check_text;
 use crate::ids::{ConsultationId, KnowledgeId, UserId};
-use crate::schema::{check_text, limits};
+use crate::migration::migrate;
+use crate::read::{get_obj, get_str};
+use crate::schema::{DocKind, limits};
 
 /// A municipality as its seed file describes it: the data a deployment starts from, so another
 /// municipality is another file, not other code.
@@ -324,6 +331,72 @@ pub struct BrokerContactView {
 }
 
 impl MunicipalityDoc {
+    /// A new municipality document from its seed (created once, by the server).
+    pub fn new(seed: &MunicipalitySeed, actor: ActorId, now: i64) -> MunicipalityDoc {
+        let mut am = Automerge::new().with_actor(actor);
+        migrate(&mut am, DocKind::Municipality, now).expect("a new document migrates");
+        let mut doc = MunicipalityDoc { am };
+        doc.write(now, |tx| {
+            tx.put(ObjId::Root, "municipality_id", seed.id.as_str())?;
+            tx.put(ObjId::Root, "name", seed.name.as_str())?;
+            let villages = get_obj(tx, &ObjId::Root, "villages").expect("migrated");
+            for v in &seed.villages {
+                let obj = tx.put_object(&villages, v.id.as_str(), ObjType::Map)?;
+                tx.put(&obj, "id", v.id.as_str())?;
+                tx.put(&obj, "name", v.name.as_str())?;
+                tx.put(&obj, "created_at", now)?;
+                let n = tx.put_object(&obj, "neighbours", ObjType::Map)?;
+                for nb in &v.neighbours {
+                    tx.put(&n, nb.as_str(), true)?;
+                }
+                let brokers = tx.put_object(&obj, "brokers", ObjType::Map)?;
+                let contacts = tx.put_object(&obj, "broker_contacts", ObjType::Map)?;
+                for (n, b) in seed.brokers.iter().enumerate() {
+                    if !b.villages.contains(&v.id) {
+                        continue;
+                    }
+                    if let Some(user) = &b.user {
+                        tx.put(&brokers, user.as_str(), true)?;
+                    }
+                    let c = tx.put_object(&contacts, format!("{n:04}").as_str(), ObjType::Map)?;
+                    tx.put(&c, "name", b.name.trim())?;
+                    for (key, value) in
+                        [("email", &b.email), ("phone", &b.phone), ("note", &b.note)]
+                    {
+                        tx.put(&c, key, value.as_deref().unwrap_or_default().trim())?;
+                    }
+                }
+            }
+            // What the municipality already has: its knowledge pages and running consultations.
+            let author = seed.id.as_str();
+            let knowledge = get_obj(tx, &ObjId::Root, "knowledge").expect("migrated");
+            for k in &seed.knowledge {
+                let o = new_object(tx, &knowledge, k.id.as_str(), author, now)?;
+                tx.put(&o, "title", k.title.trim())?;
+                tx.put(&o, "body", k.body.trim())?;
+                tx.put(&o, "village", k.village.as_deref().unwrap_or_default())?;
+            }
+            let consultations = get_obj(tx, &ObjId::Root, "consultations").expect("migrated");
+            for c in &seed.consultations {
+                let o = new_object(tx, &consultations, c.id.as_str(), author, now)?;
+                tx.put(&o, "village", c.village.as_str())?;
+                tx.put(&o, "question", c.question.trim())?;
+                tx.put(&o, "explanation", c.explanation.trim())?;
+                tx.put(&o, "closes_at", c.closes_at().unwrap_or(now))?;
+                tx.put_object(&o, "responses", ObjType::Map)?;
+                if let Some(outcome) = &c.outcome {
+                    let out = tx.put_object(&o, "outcome", ObjType::Map)?;
+                    tx.put(&out, "author", author)?;
+                    tx.put(&out, "created_at", now)?;
+                    tx.put(&out, "body", outcome.trim())?;
+                }
+            }
+            Ok(())
+        })
+        .expect("writing the root of a new document");
+        doc
+    }
+
     /// The public contact details of `village`'s brokers, in seed order.
     pub fn broker_contacts(&self, village: &str) -> Vec<BrokerContactView> {
         let d = &self.am;

@@ -1,5 +1,6 @@
-//! The shape of the three document kinds, as data: root keys, field names, enums stored as
-//! strings, text limits, and the schema version with its migrations.
+//! The shape of the four document kinds, as data: root keys, field names, enums stored as
+//! strings (kinds, categories, statuses, reactions), text limits, the key of the moderation log,
+//! and the schema version (the migration path is in `migration`).
 //!
 //! Every collection is an Automerge map keyed by the object's id (never a list), so concurrent
 //! inserts never collide and every object has a stable path such as
@@ -251,21 +252,38 @@ string_enum!(
     }
 );
 
-/// Checks a text field: trimmed non-empty (when `required`) and at most `max` characters.
-pub(crate) fn check_text(
-    field: &'static str,
-    value: &str,
-    max: usize,
-    required: bool,
-) -> Result<(), crate::OpError> {
-    if required && value.trim().is_empty() {
-        return Err(crate::OpError::EmptyText { field });
+/// The key of the moderation log inside a moderated object
+/// (`<object>/moderation/<time>-<broker>`: who hid or showed it, when, and why).
+pub(crate) const MODERATION_LOG: &str = "moderation";
+
+/// Reactions on board posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reaction {
+    /// 👍
+    Like,
+    /// ❤️
+    Heart,
+    /// 🙏
+    Thanks,
+}
+
+impl Reaction {
+    /// Every reaction, in the order the board shows them.
+    pub const ALL: [Reaction; 3] = [Reaction::Like, Reaction::Heart, Reaction::Thanks];
+
+    /// The reaction stored as `s`, if it is one.
+    pub fn parse(s: &str) -> Option<Reaction> {
+        Reaction::ALL.into_iter().find(|r| r.as_str() == s)
     }
-    let len = value.chars().count();
-    if len > max {
-        return Err(crate::OpError::TextTooLong { field, max, len });
+
+    /// The string stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reaction::Like => "like",
+            Reaction::Heart => "heart",
+            Reaction::Thanks => "thanks",
+        }
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::{MunicipalityDoc, VillageDoc};
+use crate::doc::{MunicipalityDoc, VillageDoc};
 
 /// Dutch stop words (after folding), dropped from texts and queries.
 pub const STOP_WORDS: &[&str] = &[

@@ -24,10 +24,9 @@ use std::fmt;
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::{Automerge, Change, ChangeHash, ObjId, ObjType, Prop, ReadDoc, ScalarValue};
 
-use crate::doc::Reader;
-use crate::ops_village::MODERATION_LOG;
 use crate::permission::{Action, DenyReason, Path, may_in};
-use crate::schema::{DocKind, limits};
+use crate::read::Reader;
+use crate::schema::{DocKind, MODERATION_LOG, limits};
 use crate::user::User;
 
 /// The first thing wrong with a batch of changes.
