@@ -84,6 +84,9 @@ pub(crate) struct DocState {
     /// [`Effect::Send`] goes (kept apart from `peers`, which a batch may leave before its
     /// messages are delivered).
     links: HashMap<ConnId, PeerLink>,
+    /// Connections that left during the last batch: forgotten once the effects of that batch
+    /// are carried out (a message the batch sent them before they left still goes out).
+    departed: Vec<ConnId>,
     /// The work the peers' sync messages share.
     pub(super) fan_out: FanOut,
     /// Changes are stored but not yet sent to the peers that did not send them (or a peer
@@ -120,6 +123,7 @@ impl DocState {
             peers: HashMap::new(),
             writers: HashMap::new(),
             links: HashMap::new(),
+            departed: Vec::new(),
             fan_out: FanOut::new(),
             fan_out_due: false,
             last_fan_out: now.instant,
@@ -156,6 +160,12 @@ impl DocState {
     /// The one entry point.
     pub(crate) fn handle(&mut self, now: Now, input: Input) -> Vec<Effect> {
         let mut effects = Vec::new();
+        if matches!(input, Input::Commands(_) | Input::Tick) {
+            // The previous batch's effects are carried out.
+            for conn in self.departed.drain(..) {
+                self.links.remove(&conn);
+            }
+        }
         match input {
             Input::Commands(commands) => self.begin_batch(now, commands, &mut effects),
             Input::SyncStates(states) => {
@@ -294,7 +304,7 @@ impl DocState {
                     batch.local_done.push((done, result));
                 }
                 DocCommand::Leave { conn } => {
-                    self.links.remove(&conn);
+                    self.departed.push(conn);
                     self.writers.remove(&conn);
                     if let Some(peer) = self.peers.remove(&conn)
                         && let Some(storage_id) = lasting_storage_id(&peer.link)
