@@ -209,7 +209,8 @@ impl DocState {
             let DocCommand::Message { from, .. } = command else {
                 continue;
             };
-            self.links.insert(from.conn, from.clone());
+            // A connection's link never changes: clone it once, not per message.
+            self.links.entry(from.conn).or_insert_with(|| from.clone());
             if self.broken || self.peers.contains_key(&from.conn) || !seen.insert(from.conn) {
                 continue;
             }
