@@ -106,6 +106,34 @@ fn a_refused_change_is_rolled_back_never_stored_nor_sent() {
 }
 
 #[test]
+fn a_batch_that_cannot_be_stored_is_never_acknowledged() {
+    let mut sim = Sim::synced(3, Arc::new(AcceptAll));
+    let before = sim.state.doc().get_heads();
+    let mut edits = sim.edit(0, "a");
+    edits.extend(sim.edit(1, "b"));
+    sim.fail_next_write = Some("disk full".into());
+    let seen = sim.batch(edits);
+
+    // Every peer is disconnected with an error, and sent nothing else; the document is back
+    // to what is durable.
+    assert_eq!(saves(&seen), 1);
+    let sent: Vec<&Outbound> = seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Sent(_, message) => Some(message),
+            Seen::Saved(_) => None,
+        })
+        .collect();
+    assert_eq!(sent.len(), 3, "{seen:?}");
+    assert!(
+        sent.iter().all(|m| matches!(m, Outbound::Fail { .. })),
+        "{seen:?}"
+    );
+    assert_eq!(sim.state.doc().get_heads(), before);
+    assert!(sim.state.peers.is_empty());
+}
+
+#[test]
 fn the_fan_out_interval_grows_with_the_peers_up_to_a_limit() {
     assert_eq!(fan_out_interval(1), Duration::from_micros(100));
     assert_eq!(fan_out_interval(10), Duration::from_millis(1));

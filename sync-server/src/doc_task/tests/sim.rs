@@ -51,6 +51,8 @@ pub(super) struct Sim {
     pub(super) clients: Vec<Client>,
     /// The peers' sync states kept in storage, by storage id.
     sync_states: HashMap<String, Vec<u8>>,
+    /// The next storage write fails with this error.
+    pub(super) fail_next_write: Option<String>,
     /// What the server last said it has, per client (see [`Sim::edit`]).
     haves: HashMap<ConnId, Vec<Have>>,
 }
@@ -82,6 +84,7 @@ impl Sim {
             clients,
             sync_states: HashMap::new(),
             haves: HashMap::new(),
+            fail_next_write: None,
         }
     }
 
@@ -134,7 +137,10 @@ impl Sim {
                 Effect::Save => {
                     let changes = self.state.doc().get_changes(&[]);
                     seen.push(Seen::Saved(changes.iter().map(|c| c.hash()).collect()));
-                    Input::Stored(Ok(false))
+                    match self.fail_next_write.take() {
+                        Some(error) => Input::Stored(Err(error)),
+                        None => Input::Stored(Ok(false)),
+                    }
                 }
                 Effect::AnswerLocal { .. } | Effect::Compact => continue,
             };
