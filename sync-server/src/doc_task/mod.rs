@@ -48,10 +48,10 @@
 //! # Layout
 //!
 //! Every decision above is made by [`DocState`] (`state.rs` and the files that extend it:
-//! `receive.rs`, `together.rs`, `fan_out.rs`, with the pacing rules in `pacing.rs`), which
-//! does no I/O: time comes in as a parameter, storage and messages to peers go out as
-//! [`Effect`]s, storage's answers come back as [`Input`]s. It is tested on a simulated clock
-//! (`tests.rs`). This file is the driver: the tokio loop that takes commands from the queue,
+//! `receive.rs`, `together.rs`, `fan_out.rs`; the peers it keeps in `peers.rs`, the pacing
+//! rules in `pacing.rs`), which does no I/O: time comes in as a parameter, storage and
+//! messages to peers go out as [`Effect`]s, storage's answers come back as [`Input`]s
+//! (`effects.rs`), in the style of samod-core. It is tested on a simulated clock (`tests/`). This file is the driver: the tokio loop that takes commands from the queue,
 //! sleeps until the fan-out is due, carries out the effects and unloads the document.
 
 mod effects;
