@@ -75,7 +75,7 @@ const MIGRATIONS: &[&str] = &[
          accepted_at INTEGER
      );",
     // 4: reports of posts and responses for the village's broker (see reports.rs).
-    crate::reports::MIGRATION,
+    REPORTS_MIGRATION,
     // 5: roles taken away (see accounts/), so the start's reconciliation neither grants a
     // revoked role again (from the seed or the municipality document) nor leaves it in the
     // document. Granting the role again deletes the row.
@@ -88,6 +88,22 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (user_id, kind, target)
      );",
 ];
+
+/// The table of reports (reports.rs), migration 4. It is kept here with the others, so that
+/// the database owns its schema and imports none of its users.
+pub(crate) const REPORTS_MIGRATION: &str = "CREATE TABLE report (
+         id          INTEGER PRIMARY KEY,
+         village     TEXT NOT NULL,
+         target      TEXT NOT NULL,
+         reason      TEXT NOT NULL,
+         reporter    TEXT NOT NULL,
+         created_at  INTEGER NOT NULL,
+         resolution  TEXT,
+         resolved_by TEXT,
+         resolved_at INTEGER
+     );
+     CREATE INDEX report_open ON report (village, resolution, id);
+     CREATE UNIQUE INDEX report_once ON report (reporter, village, target) WHERE resolution IS NULL;";
 
 pub struct Db {
     conn: Connection,

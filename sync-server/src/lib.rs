@@ -6,12 +6,13 @@
 //! anything acknowledging it is sent. Incoming changes pass a [`ChangeValidator`] first.
 
 pub mod accounts;
-mod api;
+mod bootstrap_api;
 mod bootstrap_docs;
 mod db;
 mod doc_task;
 mod hub;
 mod limits;
+mod peer;
 pub mod reports;
 mod shutdown;
 mod static_files;
@@ -28,7 +29,7 @@ use tokio::sync::Semaphore;
 use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 
 pub use accounts::{Accounts, Clock, SESSION_COOKIE};
-pub use api::Bootstrap;
+pub use bootstrap_api::Bootstrap;
 pub use limits::SyncLimits;
 pub use trust::{Identities, TrustValidator};
 pub use validate::{AcceptAll, Access, ChangeValidator, Incoming, Principal, Rejection};
@@ -264,7 +265,8 @@ impl Server {
         Router::new()
             .nest(
                 "/api",
-                api::router()
+                bootstrap_api::router()
+                    .merge(accounts::http::router())
                     .with_state(self.state.clone())
                     .merge(reports::router(reports::ReportsApi {
                         store: self.state.reports.clone(),

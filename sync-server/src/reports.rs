@@ -29,21 +29,6 @@ use serde_json::json;
 
 use crate::trust::Identities;
 
-/// The table, appended to `db::MIGRATIONS`.
-pub(crate) const MIGRATION: &str = "CREATE TABLE report (
-         id          INTEGER PRIMARY KEY,
-         village     TEXT NOT NULL,
-         target      TEXT NOT NULL,
-         reason      TEXT NOT NULL,
-         reporter    TEXT NOT NULL,
-         created_at  INTEGER NOT NULL,
-         resolution  TEXT,
-         resolved_by TEXT,
-         resolved_at INTEGER
-     );
-     CREATE INDEX report_open ON report (village, resolution, id);
-     CREATE UNIQUE INDEX report_once ON report (reporter, village, target) WHERE resolution IS NULL;";
-
 /// Most reports one resident files in 24 hours: enough for honest use, too few to flood a
 /// broker.
 pub const MAX_PER_DAY: i64 = 30;
@@ -413,7 +398,7 @@ mod tests {
 
     fn store() -> ReportStore {
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(MIGRATION).unwrap();
+        conn.execute_batch(crate::db::REPORTS_MIGRATION).unwrap();
         ReportStore::new(conn, vec!["ulft".into(), "etten".into()])
     }
 

@@ -11,7 +11,7 @@
 //! left out of fan-out and heads gossip.
 //!
 //! The default, [`AcceptAll`], is automerge-repo's behaviour. The trust rules (actor binding,
-//! `model` permissions, private documents) are [`crate::trust::TrustValidator`].
+//! `model` permissions, private documents) are the trust module's `TrustValidator`.
 
 use automerge::{Automerge, Change, ChangeHash};
 use model::UserId;

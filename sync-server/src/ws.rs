@@ -32,7 +32,8 @@ use tokio::{
 
 use crate::{
     doc_task::now,
-    hub::{ConnId, DocCommand, DocHandle, Outbound, PeerLink},
+    hub::DocHandle,
+    peer::{ConnId, DocCommand, Outbound, PeerLink},
     validate::Principal,
 };
 

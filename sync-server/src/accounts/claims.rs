@@ -21,7 +21,7 @@ use model::UserId;
 use sync::DocumentId;
 use tokio::sync::Semaphore;
 
-use super::AccountError;
+use super::error::AccountError;
 use crate::hub::Hub;
 
 /// Fields whose value is the user id of the person behind the object.

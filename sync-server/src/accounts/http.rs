@@ -16,7 +16,16 @@ use model::{AssociationId, UserId};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Account, AccountError, Grant, Password, SESSION_COOKIE, SESSION_TTL_MS, SignUp};
+use super::{
+    account::{Account, SignUp},
+    claims,
+    error::AccountError,
+    grant::Grant,
+    password::Password,
+    roles,
+    sessions::{SESSION_COOKIE, SESSION_TTL_MS},
+    store::Accounts,
+};
 use crate::State as AppState;
 
 type St = State<Arc<AppState>>;
@@ -132,10 +141,10 @@ async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<UserId, A
 async fn sign_up(State(state): St, Json(req): Json<SignUp>) -> Result<Response, AccountError> {
     // A proposed id that no account has but the public documents name is someone else's
     // (checked after the cheap checks, as it reads every public document).
-    super::Accounts::check_sign_up(&req)?;
+    Accounts::check_sign_up(&req)?;
     if let Some(id) = req.user_id.as_deref().and_then(|id| UserId::new(id).ok())
         && !state.accounts.has_account(&id).await?
-        && super::claims::named_in(&state.hub, &public_documents(&state), &id).await?
+        && claims::named_in(&state.hub, &public_documents(&state), &id).await?
     {
         return Err(AccountError::UserIdInUse);
     }
@@ -285,7 +294,7 @@ async fn accept_invite(
     }
     let grant = state.accounts.accept_invite(&user, &token).await?;
     let now = state.accounts.clock().now_ms();
-    let written = super::roles::write(
+    let written = roles::write(
         &state.hub,
         state.municipality_doc,
         state.server_actor.clone(),
@@ -306,7 +315,7 @@ async fn accept_invite(
 }
 
 async fn association_exists(state: &AppState, a: &AssociationId) -> Result<bool, AccountError> {
-    super::roles::association_exists(&state.hub, state.municipality_doc, a).await
+    roles::association_exists(&state.hub, state.municipality_doc, a).await
 }
 
 /// The documents everyone reads: the municipality's and the villages'.
@@ -329,7 +338,7 @@ struct RoleRequest {
     target: String,
 }
 
-/// `DELETE /api/roles`: takes a role away (who may: [`super::Accounts::revoke_role`]), then
+/// `DELETE /api/roles`: takes a role away (who may: [`Accounts::revoke_role`]), then
 /// writes the removal into the municipality document, from where connected apps receive it.
 async fn revoke_role(
     State(state): St,
@@ -348,7 +357,7 @@ async fn revoke_role(
         .revoke_role(&by, &user, grant.clone())
         .await?;
     let now = state.accounts.clock().now_ms();
-    let written = super::roles::revoke(
+    let written = roles::revoke(
         &state.hub,
         state.municipality_doc,
         state.server_actor.clone(),

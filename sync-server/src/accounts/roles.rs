@@ -13,7 +13,7 @@ use model::{AssociationId, MunicipalityDoc, MunicipalitySeed, UserId, VillageId}
 use sha2::{Digest, Sha256};
 use sync::DocumentId;
 
-use super::{AccountError, Accounts, Grant};
+use super::{error::AccountError, grant::Grant, store::Accounts};
 use crate::{hub::Hub, storage::DocumentStore};
 
 /// The actor id the server writes role data with: derived from its storage id, so it stays

@@ -1,4 +1,5 @@
-//! `/api`: the JSON the app (or any automerge-repo client) starts from.
+//! `GET /api/bootstrap`: the JSON the app (or any automerge-repo client) starts from. The
+//! rest of `/api` is the accounts' (`accounts/http.rs`) and the reports' (`reports.rs`).
 
 use std::sync::Arc;
 
@@ -43,10 +44,9 @@ impl From<db::Municipality> for Bootstrap {
     }
 }
 
+/// The route, to be nested under `/api`.
 pub fn router() -> Router<Arc<crate::State>> {
-    Router::new()
-        .route("/bootstrap", get(bootstrap))
-        .merge(crate::accounts::http::router())
+    Router::new().route("/bootstrap", get(bootstrap))
 }
 
 async fn bootstrap(State(state): State<Arc<crate::State>>) -> impl IntoResponse {
