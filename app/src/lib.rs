@@ -23,7 +23,7 @@ mod messages;
 mod moderation;
 pub mod municipality_doc;
 mod refusal;
-pub mod repo;
+pub use ::repo;
 pub mod route;
 mod storage;
 mod village;
@@ -167,6 +167,7 @@ impl SyncState {
         };
         leptos::task::spawn_local(async move {
             let repo = Repo::open().await;
+            repo.set_marks(live_doc::performance_mark);
             repo.set_actor(identity::session_actor());
             // The connection keeps going (and reconnecting) for as long as the page lives.
             // Before each attempt, a signed-in resident's actors are registered, so nothing is
