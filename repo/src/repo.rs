@@ -309,3 +309,20 @@ impl<S: Storage + 'static> Repo<S> {
         self.shared.state.borrow_mut()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Four `Math.random` words make the storage id the repo made before `sync::uuid_v4`
+    /// formatted it (big-endian words, version and variant bits set).
+    #[test]
+    fn storage_ids_are_the_words_as_a_v4_uuid() {
+        assert_eq!(
+            super::uuid_v4([0x0001_0203, 0x0405_0607, 0x0809_0a0b, 0x0c0d_0e0f]),
+            "00010203-0405-4607-8809-0a0b0c0d0e0f"
+        );
+        assert_eq!(
+            super::uuid_v4([u32::MAX; 4]),
+            "ffffffff-ffff-4fff-bfff-ffffffffffff"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Writing to storage: a document's unsaved changes ([`Repo::save`], after every local change
 //! and every change from the server), compactions into one snapshot, and the sync state shared
-//! with the server (so "n changes waiting" is right after a reload while offline).
+//! with the server (so "n changes waiting" is right after a reload while offline); and a local
+//! change ([`crate::DocHandle::change`]): applied, stored, then sent.
 //!
 //! *A local change counts as saved only once storage finished writing it, and nothing is
 //! deleted from storage unless what replaces it is written in the same transaction.*
