@@ -19,7 +19,7 @@ pub mod docs;
 pub mod i18n;
 mod lazy;
 pub mod platform;
-pub mod repo;
+pub use ::repo;
 pub mod route;
 mod screens;
 mod shell;

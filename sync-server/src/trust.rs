@@ -6,6 +6,7 @@
 //! task, which user an actor id is registered to and which roles that user holds. Those two
 //! questions are answered from memory (no I/O): the validator runs inside the document's task.
 
+use model::inbox_document_id;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
@@ -16,7 +17,6 @@ use automerge::{
     ActorId, Automerge, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
 };
 use model::{AssociationId, ConversationDoc, DocKind, INBOX_ACTOR, InboxDoc, User, UserId};
-use sha2::{Digest, Sha256};
 use sync::DocumentId;
 
 use crate::validate::{Access, ChangeValidator, Incoming, Principal, Rejection};
@@ -80,15 +80,6 @@ pub(crate) fn public_documents(
                 .map(|v| (v.doc, DocKind::Village)),
         )
         .collect()
-}
-
-/// The document id of `user`'s inbox: the first 16 bytes of SHA-256 of
-/// `"dorpskracht:inbox:" + user`, as the app derives it (`messages::inbox_document_id`).
-pub fn inbox_document_id(user: &str) -> DocumentId {
-    let digest = Sha256::digest(format!("dorpskracht:inbox:{user}").as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    DocumentId::from_bytes(bytes)
 }
 
 fn refuse(reason: impl Into<String>) -> Rejection {

@@ -10,6 +10,7 @@ use automerge::{
     ActorId, Automerge, ChangeHash, ObjId, ROOT, ReadDoc, Value,
     transaction::{CommitOptions, Transactable},
 };
+use model::inbox_document_id;
 use model::{
     AssociationCategory, AssociationDraft, AssociationId, ConversationDoc, ConversationId,
     HelpCategory, HelpDraft, HelpPostId, InboxDoc, MessageId, ModerationTarget, MunicipalityDoc,
@@ -21,7 +22,6 @@ use support::{
     stored_document,
 };
 use sync::DocumentId;
-use sync_server::trust::inbox_document_id;
 
 fn now() -> i64 {
     support::now().as_millis() as i64

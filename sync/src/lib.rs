@@ -12,6 +12,8 @@
 //!   version, peer ids, metadata), then it turns frames into [`ConnectionEvent`]s.
 //! - [`DocSync`]: one document with one peer: automerge's `sync::State` plus announce, request
 //!   and `doc-unavailable`, and the workaround for automerge 0.12's empty-heads reset.
+//! - [`chunk_key`]: automerge-repo's storage-key layout (`[doc, "incremental", sha256hex]`, …)
+//!   and [`uuid_v4`] for storage ids: the facts the app's repo and the server's storage share.
 //!
 //! # Driving it (a server, or a client)
 //!
@@ -124,6 +126,7 @@
 mod base58check;
 mod change_log;
 mod changes;
+pub mod chunk_key;
 mod connection;
 mod doc_sync;
 mod document_id;
@@ -134,6 +137,7 @@ mod peer_id;
 mod receive;
 mod refusal;
 mod timestamp;
+mod uuid;
 
 pub use changes::split_changes;
 pub use connection::{
@@ -152,6 +156,7 @@ pub use message::{
 pub use peer_id::{PeerId, StorageId};
 pub use refusal::Refusal;
 pub use timestamp::Timestamp;
+pub use uuid::uuid_v4;
 
 /// Helpers the unit tests share.
 #[cfg(test)]

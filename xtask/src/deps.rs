@@ -63,10 +63,18 @@ pub fn check(verbose: bool) -> Result {
                 println!("  {} -> {}", display(&from), to.join(", "));
             }
         }
-        problems.extend(graph.problems(dir.starts_with("app/")).into_iter().map(|p| format!("{dir}: {p}")));
+        problems.extend(
+            graph
+                .problems(dir.starts_with("app/"))
+                .into_iter()
+                .map(|p| format!("{dir}: {p}")),
+        );
     }
     if problems.is_empty() {
-        println!("deps: no import circles, layers and screens apart ({} crates)", CRATES.len());
+        println!(
+            "deps: no import circles, layers and screens apart ({} crates)",
+            CRATES.len()
+        );
         Ok(())
     } else {
         for p in &problems {
@@ -77,7 +85,11 @@ pub fn check(verbose: bool) -> Result {
 }
 
 fn display(module: &str) -> &str {
-    if module.is_empty() { "(crate root)" } else { module }
+    if module.is_empty() {
+        "(crate root)"
+    } else {
+        module
+    }
 }
 
 impl Graph {
@@ -127,12 +139,12 @@ impl Graph {
             .into_iter()
             .map(|c| format!("import circle between files: {}", c.join(" -> ")))
             .collect();
-        out.extend(
-            self.top_level()
-                .cycles()
-                .into_iter()
-                .map(|c| format!("import circle between top-level modules: {}", c.join(" -> "))),
-        );
+        out.extend(self.top_level().cycles().into_iter().map(|c| {
+            format!(
+                "import circle between top-level modules: {}",
+                c.join(" -> ")
+            )
+        }));
         if app {
             out.extend(self.app_problems());
         }
@@ -146,7 +158,9 @@ impl Graph {
         };
         fn screen(m: &str) -> Option<&str> {
             let mut parts = m.split("::");
-            (parts.next() == Some("screens")).then(|| parts.next()).flatten()
+            (parts.next() == Some("screens"))
+                .then(|| parts.next())
+                .flatten()
         }
         let mut out = Vec::new();
         for (from, to) in &self.imports {
@@ -222,7 +236,10 @@ fn collect(src: &Path, dir: &Path, files: &mut BTreeMap<String, String>) -> Resu
                 .iter()
                 .map(|p| p.to_string_lossy().into_owned())
                 .collect();
-            if matches!(parts.last().map(String::as_str), Some("mod" | "lib" | "main")) {
+            if matches!(
+                parts.last().map(String::as_str),
+                Some("mod" | "lib" | "main")
+            ) {
                 parts.pop();
             }
             // A file included by another (`include!`) is not a module of its own; neither is
@@ -266,8 +283,7 @@ fn paths(module: &str, source: &str) -> Vec<String> {
 /// The paths a `use` tree starting at `rest` names: `a::{b, c::d}` → `a::b`, `a::c::d`.
 fn expand(rest: &str) -> Vec<String> {
     let mut head = String::new();
-    let mut chars = rest.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in rest.char_indices() {
         if c.is_alphanumeric() || c == '_' || c == ':' {
             head.push(c);
         } else if c == '{' && head.ends_with("::") {
@@ -367,12 +383,18 @@ mod tests {
         let g = graph(&[
             ("", "mod a; mod b; mod c;"),
             ("a", "use crate::{b::{X, y}, c};\nfn f() { crate::c::z(); }"),
-            ("b", "use super::c::Thing; // crate::a in a comment is no import"),
+            (
+                "b",
+                "use super::c::Thing; // crate::a in a comment is no import",
+            ),
             ("c", "pub struct Thing;"),
         ]);
         assert_eq!(g.imports["a"], BTreeSet::from(["b".into(), "c".into()]));
         assert_eq!(g.imports["b"], BTreeSet::from(["c".into()]));
-        assert!(g.imports[""].is_empty(), "declaring children is not importing them");
+        assert!(
+            g.imports[""].is_empty(),
+            "declaring children is not importing them"
+        );
         assert!(g.problems(false).is_empty());
     }
 
@@ -389,10 +411,20 @@ mod tests {
         assert!(g.cycles().is_empty(), "no circle between files");
         let problems = g.problems(false);
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].contains("top-level modules: a -> b -> a"), "{problems:?}");
+        assert!(
+            problems[0].contains("top-level modules: a -> b -> a"),
+            "{problems:?}"
+        );
 
-        let g = graph(&[("a", "use crate::b::f;"), ("b", "use crate::c::g;"), ("c", "use super::a;")]);
-        assert_eq!(g.cycles(), vec![vec!["a".to_owned(), "b".into(), "c".into(), "a".into()]]);
+        let g = graph(&[
+            ("a", "use crate::b::f;"),
+            ("b", "use crate::c::g;"),
+            ("c", "use super::a;"),
+        ]);
+        assert_eq!(
+            g.cycles(),
+            vec![vec!["a".to_owned(), "b".into(), "c".into(), "a".into()]]
+        );
     }
 
     #[test]
@@ -405,8 +437,18 @@ mod tests {
             ("docs::outcome", ""),
         ]);
         let problems = g.problems(true);
-        assert!(problems.iter().any(|p| p == "screen screens::me imports screen screens::messages"), "{problems:?}");
-        assert!(problems.iter().any(|p| p.starts_with("platform::http imports docs::outcome")), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p == "screen screens::me imports screen screens::messages"),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("platform::http imports docs::outcome")),
+            "{problems:?}"
+        );
         assert_eq!(problems.len(), 2, "{problems:?}");
     }
 }

@@ -120,16 +120,18 @@ fn test() -> Result {
     step("workspace tests");
     cmd!(sh, "cargo test --workspace").run()?;
 
-    step("the app's wasm tests in headless Chromium");
+    step("the app's and the repo's wasm tests in headless Chromium");
     let webdriver_json = root().join("app/webdriver.json");
-    cmd!(
-        sh,
-        "cargo test --package app --target wasm32-unknown-unknown --test web --test repo"
-    )
-    .env("CHROMEDRIVER", tools::CHROMEDRIVER)
-    .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", webdriver_json)
-    .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
-    .run()?;
+    for (package, test) in [("app", "web"), ("repo", "repo")] {
+        cmd!(
+            sh,
+            "cargo test --package {package} --target wasm32-unknown-unknown --test {test}"
+        )
+        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "60")
+        .run()?;
+    }
 
     check_budget(&build_app(&sh)?)?;
     step("end-to-end tests in headless Chromium");

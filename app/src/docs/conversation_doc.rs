@@ -16,19 +16,9 @@ use model::OpError;
 use model::SCHEMA_VERSION;
 use model::SchemaError;
 use model::UserId;
+use model::inbox_document_id;
 use model::schema_version_of;
-use sha2::Digest;
-use sha2::Sha256;
 use sync::DocumentId;
-
-/// The id of `user`'s inbox document: the first 16 bytes of SHA-256 of
-/// `"dorpskracht:inbox:" + user`. Every device derives the same one.
-pub fn inbox_document_id(user: &str) -> DocumentId {
-    let digest = Sha256::digest(format!("dorpskracht:inbox:{user}").as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    DocumentId::from_bytes(bytes)
-}
 
 /// `automerge:<id>` of a conversation id from an inbox, if it is a document id.
 pub fn conversation_url(id: &str) -> Option<String> {

@@ -44,7 +44,7 @@ pub fn keep(handle: DocHandle) {
             pending.set(turn);
             let (handle, pending) = (handle.clone(), pending.clone());
             spawn_local(async move {
-                crate::docs::live_doc::sleep(DELAY_MS).await;
+                crate::platform::browser::sleep(DELAY_MS).await;
                 if pending.get() == turn {
                     write(&handle).await;
                 }

@@ -21,7 +21,11 @@ use sync::Refusal;
 
 /// Recovers every document the server refuses changes to, and puts the refusal in `refused`
 /// for [`RefusedNotice`].
-pub(crate) fn watch(repo: &Repo, refused: RwSignal<Option<Refusal>>, me: StoredValue<Option<Memo<model::User>>>) {
+pub(crate) fn watch(
+    repo: &Repo,
+    refused: RwSignal<Option<Refusal>>,
+    me: StoredValue<Option<Memo<model::User>>>,
+) {
     let recovering = repo.clone();
     repo.on_refused(move |refusal| {
         refused.try_set(Some(refusal.clone()));

@@ -37,6 +37,7 @@ impl SyncState {
         };
         leptos::task::spawn_local(async move {
             let repo = Repo::open().await;
+            repo.set_marks(crate::platform::browser::performance_mark);
             repo.set_actor(identity::session_actor());
             // The connection keeps going (and reconnecting) for as long as the page lives.
             // Before each attempt, a signed-in resident's actors are registered, so nothing is

@@ -3,6 +3,7 @@
 
 pub mod app_state;
 pub mod bootstrap;
+pub mod browser;
 pub mod http;
 pub mod identity;
 pub mod invites;

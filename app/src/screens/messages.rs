@@ -11,7 +11,6 @@
 use crate::docs::conversation_doc::conversation_url;
 use crate::docs::conversation_doc::edit_conversation;
 use crate::docs::conversation_doc::edit_inbox;
-use crate::docs::conversation_doc::inbox_document_id;
 use crate::docs::conversation_doc::open_inbox;
 use crate::docs::conversation_doc::read_as;
 use crate::docs::conversation_doc::read_conversation;
@@ -32,6 +31,7 @@ use crate::platform::identity;
 use crate::platform::language::use_lang;
 use crate::platform::time::when;
 use crate::route::Page;
+use model::inbox_document_id;
 
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{

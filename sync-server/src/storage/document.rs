@@ -9,7 +9,7 @@ use std::{
 use automerge::{Automerge, AutomergeError, ChangeHash, LoadOptions, OnPartialLoad, ReadDoc};
 use sync::DocumentId;
 
-use super::{ChunkKind, InvalidStorageKey, Storage, StorageError, StorageKey, WriteOp, sha256_hex};
+use super::{ChunkKind, InvalidStorageKey, Storage, StorageError, StorageKey, WriteOp};
 
 /// Below this many bytes a document's snapshot is always worth rewriting (automerge-repo's rule).
 const SMALL_SNAPSHOT: usize = 1024;
@@ -382,6 +382,8 @@ fn should_compact(chunks: &[ChunkInfo]) -> bool {
                 incrementals += 1;
                 incremental_size += chunk.size;
             }
+            // Never a chunk: `DocumentStore` records snapshots and incrementals only.
+            ChunkKind::SyncState => {}
         }
     }
     // Several snapshots (two servers compacted at once) hold the same changes twice: merge.
@@ -440,7 +442,7 @@ fn decode(
         .map(|(k, d)| (ChunkKind::Snapshot, k, d))
         .collect();
     for (key, data) in incrementals {
-        if key.parts().get(2) == Some(&sha256_hex(&data)) {
+        if key.parts().get(2) == Some(&sync::chunk_key::incremental_name(&data)) {
             chunks.push((ChunkKind::Incremental, key, data));
         } else {
             corrupt(key, ChunkProblem::HashMismatch)?;
@@ -510,17 +512,7 @@ fn load_all(doc_id: DocumentId, chunks: &[Chunk]) -> Result<Automerge, Automerge
 fn new_uuid() -> Result<String, getrandom::Error> {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b)?;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    ))
+    Ok(sync::uuid_v4(b))
 }
 
 #[cfg(test)]

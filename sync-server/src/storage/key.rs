@@ -3,12 +3,18 @@
 use std::fmt;
 
 use automerge::ChangeHash;
-use sha2::{Digest, Sha256};
-use sync::DocumentId;
+use sync::{
+    DocumentId,
+    chunk_key::{self, INCREMENTAL, SNAPSHOT, SYNC_STATE},
+};
+
+pub use sync::chunk_key::ChunkKind;
 
 /// The key of one stored value: a list of strings, as automerge-repo's `StorageKey`.
 ///
-/// The layout is automerge-repo's, so a store written by either can be read by the other:
+/// The layout is automerge-repo's (its parts and chunk names come from [`sync::chunk_key`],
+/// which the app's repo builds its keys on too), so a store written by either can be read by
+/// the other:
 /// - `[doc_id, "incremental", sha256hex(chunk)]`: some changes of a document;
 /// - `[doc_id, "snapshot", sha256hex(concat(hex(head) for head in heads))]`: a whole document;
 /// - `[doc_id, "sync-state", storage_id]`: what a peer with that storage id has of a document;
@@ -26,21 +32,7 @@ pub struct InvalidStorageKey {
     pub part: String,
 }
 
-/// The kind of a document's chunk, from the second part of its key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChunkKind {
-    /// A whole document (`Automerge::save`).
-    Snapshot,
-    /// Some changes (`Automerge::save_after`).
-    Incremental,
-}
-
 impl StorageKey {
-    const INCREMENTAL: &'static str = "incremental";
-    const SNAPSHOT: &'static str = "snapshot";
-    const SYNC_STATE: &'static str = "sync-state";
-    const STORAGE_ADAPTER_ID: &'static str = "storage-adapter-id";
-
     /// A key from its parts; the empty key is the prefix of every key.
     pub fn new<I, S>(parts: I) -> Result<Self, InvalidStorageKey>
     where
@@ -66,7 +58,7 @@ impl StorageKey {
 
     /// `["storage-adapter-id"]`.
     pub fn storage_adapter_id() -> Self {
-        Self(vec![Self::STORAGE_ADAPTER_ID.into()])
+        Self(chunk_key::storage_adapter_id_key())
     }
 
     /// `[doc_id]`: the prefix of everything stored for a document.
@@ -76,50 +68,39 @@ impl StorageKey {
 
     /// `[doc_id, "incremental"]`: the prefix of a document's incremental chunks.
     pub fn incrementals(doc: DocumentId) -> Self {
-        Self(vec![doc.to_string(), Self::INCREMENTAL.into()])
+        Self(vec![doc.to_string(), INCREMENTAL.into()])
     }
 
     /// `[doc_id, "snapshot"]`: the prefix of a document's snapshots.
     pub fn snapshots(doc: DocumentId) -> Self {
-        Self(vec![doc.to_string(), Self::SNAPSHOT.into()])
+        Self(vec![doc.to_string(), SNAPSHOT.into()])
     }
 
     /// `[doc_id, "sync-state"]`: the prefix of a document's stored sync states.
     pub fn sync_states(doc: DocumentId) -> Self {
-        Self(vec![doc.to_string(), Self::SYNC_STATE.into()])
+        Self(vec![doc.to_string(), SYNC_STATE.into()])
     }
 
     /// `[doc_id, "incremental", sha256hex(chunk)]`: where `chunk` is stored.
     pub fn incremental(doc: DocumentId, chunk: &[u8]) -> Self {
-        Self(vec![
-            doc.to_string(),
-            Self::INCREMENTAL.into(),
-            sha256_hex(chunk),
-        ])
+        Self(chunk_key::incremental_key(doc, chunk))
     }
 
-    /// `[doc_id, "snapshot", heads_hash(heads)]`: where a snapshot at `heads` is stored.
+    /// `[doc_id, "snapshot", snapshot_name(heads)]`: where a snapshot at `heads` is stored.
     pub fn snapshot(doc: DocumentId, heads: &[ChangeHash]) -> Self {
-        Self(vec![
-            doc.to_string(),
-            Self::SNAPSHOT.into(),
-            heads_hash(heads),
-        ])
+        Self(chunk_key::snapshot_key(doc, heads))
     }
 
     /// `[doc_id, "sync-state", storage_id]`: a peer's sync state; the storage id comes from the
     /// peer, so it is checked.
     pub fn sync_state(doc: DocumentId, storage_id: &str) -> Result<Self, InvalidStorageKey> {
-        Self::new([doc.to_string(), Self::SYNC_STATE.into(), storage_id.into()])
+        Self::new(chunk_key::chunk_key(doc, ChunkKind::SyncState, storage_id))
     }
 
-    /// Whether this is a document chunk key, and of which kind.
+    /// Whether this is a document chunk key (a snapshot or an incremental chunk, not a sync
+    /// state), and of which kind.
     pub fn chunk_kind(&self) -> Option<ChunkKind> {
-        match self.0.as_slice() {
-            [_, kind, _] if kind == Self::SNAPSHOT => Some(ChunkKind::Snapshot),
-            [_, kind, _] if kind == Self::INCREMENTAL => Some(ChunkKind::Incremental),
-            _ => None,
-        }
+        ChunkKind::of_key(&self.0).filter(|kind| *kind != ChunkKind::SyncState)
     }
 }
 
@@ -142,35 +123,10 @@ impl fmt::Debug for StorageKey {
     }
 }
 
-/// Lower-case hex of the SHA-256 of `bytes`, as automerge-repo's `keyHash`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// automerge-repo's `headsHash`: the SHA-256 of the heads' hex strings, concatenated in sorted
-/// order (the order `get_heads` returns them in).
-pub fn heads_hash(heads: &[ChangeHash]) -> String {
-    let mut sorted = heads.to_vec();
-    sorted.sort_unstable();
-    let mut hasher = Sha256::new();
-    for head in &sorted {
-        hasher.update(hex(&head.0).as_bytes());
-    }
-    hex(&hasher.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0xf)] as char);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use sync::chunk_key::{sha256_hex, snapshot_name as heads_hash};
+
     use super::*;
 
     fn doc() -> DocumentId {
@@ -215,6 +171,31 @@ mod tests {
         assert_eq!(
             heads_hash(&[]),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    /// The app's repo builds its keys on the same `sync::chunk_key` functions (its
+    /// `repo/src/storage.rs` has the twin of this test): the server's key for a document's
+    /// chunk is the app's, part for part.
+    #[test]
+    fn keys_are_the_shared_layouts() {
+        let chunk = b"some changes";
+        assert_eq!(
+            StorageKey::incremental(doc(), chunk).parts(),
+            chunk_key::incremental_key(doc(), chunk)
+        );
+        let heads = [ChangeHash([2; 32]), ChangeHash([1; 32])];
+        assert_eq!(
+            StorageKey::snapshot(doc(), &heads).parts(),
+            chunk_key::snapshot_key(doc(), &heads)
+        );
+        assert_eq!(
+            StorageKey::sync_state(doc(), "peer").unwrap().parts(),
+            chunk_key::chunk_key(doc(), ChunkKind::SyncState, "peer")
+        );
+        assert_eq!(
+            StorageKey::storage_adapter_id().parts(),
+            chunk_key::storage_adapter_id_key()
         );
     }
 

@@ -40,7 +40,7 @@ mod sqlite;
 use std::{future::Future, pin::Pin};
 
 pub use document::{ChunkProblem, Compacted, DocumentError, DocumentStore, Salvaged, Saved};
-pub use key::{ChunkKind, InvalidStorageKey, StorageKey, heads_hash, sha256_hex};
+pub use key::{ChunkKind, InvalidStorageKey, StorageKey};
 pub use memory::MemoryStorage;
 pub use sqlite::SqliteStorage;
 

@@ -6,7 +6,6 @@ use crate::docs::help_board::HelpItem;
 use crate::docs::help_board::help_board;
 use crate::docs::help_board::suggestions_for;
 use crate::docs::help_board::wants_suggestions;
-use crate::docs::live_doc::performance_mark;
 use crate::docs::outcome::Notice;
 use crate::docs::outcome::edit_error_text;
 use crate::docs::village_doc::EditError;
@@ -15,6 +14,7 @@ use crate::i18n::Text;
 use crate::i18n::t;
 use crate::i18n::tf;
 use crate::i18n::tr;
+use crate::platform::browser::performance_mark;
 use crate::platform::identity;
 use crate::platform::language::use_lang;
 use crate::route::message_link;
@@ -92,7 +92,7 @@ pub fn HelpBoard() -> impl IntoView {
     Effect::new(move || {
         if !matching.get_untracked() && page.with(|p| !p.items.is_empty()) {
             spawn_local(async move {
-                crate::docs::live_doc::next_paint().await;
+                crate::platform::browser::next_paint().await;
                 matching.try_set(true);
             });
         }

@@ -11,7 +11,7 @@ use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::{JsCast, prelude::*};
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
-use super::{Backoff, Endpoint, Link};
+use crate::{Backoff, Link, transport::Endpoint};
 
 /// A connection that stayed up this long resets the backoff.
 const LASTING_MS: f64 = 10_000.0;

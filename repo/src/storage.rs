@@ -3,10 +3,14 @@
 
 use std::{cell::RefCell, collections::BTreeMap, fmt, rc::Rc};
 
-use sync::{DocumentId, StorageId};
+use sync::{DocumentId, StorageId, chunk_key};
+
+pub use sync::chunk_key::ChunkKind;
 
 /// A storage key: `[docId, "incremental", sha256hex(bytes)]`, `[docId, "snapshot",
-/// sha256hex(heads)]` or `[docId, "sync-state", storageId]`, as automerge-repo writes them.
+/// sha256hex(heads)]` or `[docId, "sync-state", storageId]`, as automerge-repo writes them (the
+/// parts and names come from [`sync::chunk_key`], which the server's storage builds on too),
+/// plus this app's own views and refused changes.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StorageKey(Vec<String>);
 
@@ -16,27 +20,6 @@ const VIEW: &str = "view";
 /// The kind part of a refused change's key.
 const REFUSED: &str = "refused";
 
-/// What a document's storage key holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChunkKind {
-    /// Changes saved since an earlier chunk.
-    Incremental,
-    /// The whole document (`Automerge::save`).
-    Snapshot,
-    /// The sync state shared with one peer's storage.
-    SyncState,
-}
-
-impl ChunkKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Incremental => "incremental",
-            Self::Snapshot => "snapshot",
-            Self::SyncState => "sync-state",
-        }
-    }
-}
-
 impl StorageKey {
     pub fn new(parts: Vec<String>) -> Self {
         Self(parts)
@@ -44,11 +27,19 @@ impl StorageKey {
 
     /// `[document, kind, name]`.
     pub fn chunk(document: DocumentId, kind: ChunkKind, name: &str) -> Self {
-        Self(vec![
-            document.to_string(),
-            kind.as_str().to_owned(),
-            name.to_owned(),
-        ])
+        Self(chunk_key::chunk_key(document, kind, name))
+    }
+
+    /// `[document, "incremental", sha256hex(chunk)]`: where the incremental chunk `chunk` is
+    /// stored.
+    pub fn incremental(document: DocumentId, chunk: &[u8]) -> Self {
+        Self(chunk_key::incremental_key(document, chunk))
+    }
+
+    /// `[document, "snapshot", sha256hex(concat(hex(head)))]`: where a snapshot at `heads` is
+    /// stored.
+    pub fn snapshot(document: DocumentId, heads: &[automerge::ChangeHash]) -> Self {
+        Self(chunk_key::snapshot_key(document, heads))
     }
 
     /// `[document, "view", name]`: something the app computed from the document's stored chunks
@@ -79,7 +70,7 @@ impl StorageKey {
 
     /// `["storage-adapter-id"]`: where automerge-repo keeps the storage's own id.
     pub fn storage_id() -> Self {
-        Self(vec!["storage-adapter-id".to_owned()])
+        Self(chunk_key::storage_adapter_id_key())
     }
 
     /// `[document]`: the prefix of all of a document's keys.
@@ -98,16 +89,7 @@ impl StorageKey {
 
     /// The kind of a `[document, kind, name]` key, if it is one.
     pub fn kind(&self) -> Option<ChunkKind> {
-        match self.0.as_slice() {
-            [_, kind, _] => [
-                ChunkKind::Incremental,
-                ChunkKind::Snapshot,
-                ChunkKind::SyncState,
-            ]
-            .into_iter()
-            .find(|k| k.as_str() == kind),
-            _ => None,
-        }
+        ChunkKind::of_key(&self.0)
     }
 
     /// The last part (the hash of a chunk, the storage id of a sync state).
@@ -268,5 +250,50 @@ impl Storage for MemoryStorage {
         }
         inner.entries = entries;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::ChangeHash;
+
+    use super::*;
+
+    /// The server's storage builds its keys on the same `sync::chunk_key` functions (its
+    /// `storage/key.rs` has the twin of this test): the app's key for a document's chunk is the
+    /// server's, part for part.
+    #[test]
+    fn keys_are_the_shared_layouts() {
+        let doc = DocumentId::from_bytes([7; 16]);
+        let chunk = b"some changes";
+        assert_eq!(
+            StorageKey::incremental(doc, chunk).parts(),
+            chunk_key::incremental_key(doc, chunk)
+        );
+        assert_eq!(
+            StorageKey::chunk(
+                doc,
+                ChunkKind::Incremental,
+                &chunk_key::incremental_name(chunk)
+            ),
+            StorageKey::incremental(doc, chunk)
+        );
+        let heads = [ChangeHash([2; 32]), ChangeHash([1; 32])];
+        assert_eq!(
+            StorageKey::snapshot(doc, &heads).parts(),
+            chunk_key::snapshot_key(doc, &heads)
+        );
+        assert_eq!(
+            StorageKey::chunk(doc, ChunkKind::SyncState, "server").parts(),
+            chunk_key::chunk_key(doc, ChunkKind::SyncState, "server")
+        );
+        assert_eq!(
+            StorageKey::storage_id().parts(),
+            chunk_key::storage_adapter_id_key()
+        );
+        for kind in ChunkKind::ALL {
+            assert_eq!(StorageKey::chunk(doc, kind, "x").kind(), Some(kind));
+        }
+        assert_eq!(StorageKey::view(doc, "x").kind(), None);
     }
 }

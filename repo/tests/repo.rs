@@ -1,18 +1,19 @@
 //! The repo: documents stored in automerge-repo's chunk layout and synced with a server.
 //!
-//! Each behaviour runs twice: natively over `MemoryStorage` (`cargo test -p app`) and in
-//! headless Chromium over IndexedDB (`cargo test -p app --target wasm32-unknown-unknown --test
-//! repo`). The server is a fake built from the `sync` crate's server side, driven through the
-//! repo's transport API (`transport_opened` / `transport_received` / `transport_closed`), so
-//! the tests need no sockets; `ws.rs` only moves those frames over a WebSocket.
+//! Each behaviour runs twice: natively over `MemoryStorage` (`cargo test -p repo`) and in
+//! headless Chromium over IndexedDB (`cargo test -p repo --target wasm32-unknown-unknown`, with
+//! `wasm-bindgen-test-runner` and chromedriver installed; `cargo xtask test` runs both). The
+//! server is a fake built from the `sync` crate's server side, driven through the repo's
+//! transport API (`transport_opened` / `transport_received` / `transport_closed`), so the tests
+//! need no sockets; `ws.rs` only moves those frames over a WebSocket.
 
 use std::{cell::RefCell, collections::BTreeMap, rc::Rc};
 
-use app::repo::{
+use automerge::{Automerge, ROOT, ReadDoc, transaction::Transactable};
+use repo::{
     ChunkKind, DocHandle, Link, MemoryStorage, Repo, RepoStatus, Storage, StorageError, StorageKey,
     storage_id,
 };
-use automerge::{Automerge, ROOT, ReadDoc, transaction::Transactable};
 use sync::{
     Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocInput, DocSync, DocumentId,
     PeerId, PeerInfo, PeerMetadata, Timestamp,
@@ -37,7 +38,7 @@ macro_rules! on_each_storage {
         #[wasm_bindgen_test]
         async fn $name() {
             let name = format!("test-{}-{}", stringify!($name), js_sys::Math::random());
-            let storage = app::repo::IdbStorage::open_database(&name).await.unwrap();
+            let storage = repo::IdbStorage::open_database(&name).await.unwrap();
             $body(storage).await;
         }
     };
@@ -668,7 +669,7 @@ fn a_bad_url_is_a_typed_error() {
         let phone = repo(&MemoryStorage::new(), "phone");
         assert!(matches!(
             phone.find("https://example.org").await,
-            Err(app::repo::RepoError::BadUrl(_))
+            Err(repo::RepoError::BadUrl(_))
         ));
     });
 }
@@ -676,7 +677,7 @@ fn a_bad_url_is_a_typed_error() {
 #[cfg(target_arch = "wasm32")]
 mod browser {
     use super::*;
-    use app::repo::IdbStorage;
+    use repo::IdbStorage;
     use wasm_bindgen::JsCast;
 
     #[wasm_bindgen_test]
@@ -738,8 +739,8 @@ mod browser {
     /// schedule, stays offline, and stops when told.
     #[wasm_bindgen_test]
     async fn the_websocket_driver_retries_with_backoff_until_stopped() {
-        use app::repo::Backoff;
         use gloo_timers::future::TimeoutFuture;
+        use repo::Backoff;
         let phone = repo(&MemoryStorage::new(), "phone");
         let backoff = Backoff {
             initial_ms: 20,

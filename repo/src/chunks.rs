@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ::sync::DocumentId;
 use automerge::{Automerge, ChangeHash, sync};
-use sha2::{Digest, Sha256};
 
 use super::storage::{ChunkKind, StorageKey};
 
@@ -220,7 +219,7 @@ impl Chunks {
         {
             return Some(self.compaction(doc));
         }
-        let key = StorageKey::chunk(self.document, ChunkKind::Incremental, &sha256_hex(&bytes));
+        let key = StorageKey::incremental(self.document, &bytes);
         Some(Write {
             puts: vec![(key, bytes)],
             deletes: Vec::new(),
@@ -232,7 +231,7 @@ impl Chunks {
     /// A snapshot of `doc` that replaces every chunk this tab knows of.
     pub fn compaction(&self, doc: &Automerge) -> Write {
         let heads = doc.get_heads();
-        let key = StorageKey::chunk(self.document, ChunkKind::Snapshot, &heads_hash(&heads));
+        let key = StorageKey::snapshot(self.document, &heads);
         Write {
             deletes: self.known.keys().filter(|k| **k != key).cloned().collect(),
             puts: vec![(key, doc.save())],
@@ -296,22 +295,9 @@ pub(crate) fn sync_state_bytes(shared_heads: Vec<ChangeHash>) -> Vec<u8> {
     state.encode()
 }
 
-/// Lower-case hex SHA-256, automerge-repo's chunk name.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// automerge-repo's snapshot name: SHA-256 of the hex heads, concatenated.
-pub(crate) fn heads_hash(heads: &[ChangeHash]) -> String {
-    let text: String = heads.iter().map(ChangeHash::to_string).collect();
-    sha256_hex(text.as_bytes())
-}
-
 #[cfg(test)]
 mod tests {
+    use ::sync::chunk_key::{sha256_hex, snapshot_name as heads_hash};
     use automerge::{ROOT, transaction::Transactable};
 
     use super::*;
