@@ -5,6 +5,25 @@
 //! belongs to when the WebSocket is upgraded, and the change validator asks it, on a document's
 //! task, which user an actor id is registered to and which roles that user holds. Those two
 //! questions are answered from memory (no I/O): the validator runs inside the document's task.
+//!
+//! # Conversations and inboxes
+//! Private conversations and inboxes (the contract for the accounts issue). A conversation is one
+//! `ConversationDoc` under a random document id, created on the sender's device; its participants
+//! and subject are written in its first change, and only participants may read it or write
+//! messages. How a recipient learns of it: every resident has one `InboxDoc`, whose document id
+//! is the first 16 bytes of SHA-256(`"dorpskracht:inbox:" + user id`)
+//! (`model::inbox_document_id`) and whose first changes are `InboxDoc::new(owner)` (actor
+//! `INBOX_ACTOR`, time 0): every device makes them byte for byte alike, so a sender and the owner
+//! can both create the inbox offline and it stays one document. The sender adds the conversation
+//! (`entries/<conversation id>`, authored by the sender, never changed) to each participant's
+//! inbox and their own; anyone may add an entry, only the owner keeps read marks (`read/*`) or
+//! removes entries. Only the owner may read an inbox, only participants a conversation: the
+//! server (trust on) syncs an inbox to its `owner` only (others may add an entry without reading
+//! it) and a conversation to its participants only, and accepts exactly those first changes (the
+//! inbox's recomputed from the owner under the owner's inbox id; the conversation's recomputed
+//! with `ConversationDoc::with_subject`, its creator the sender and first participant) where the
+//! rules otherwise refuse root keys. A device writes with actor ids registered to its user (`POST
+//! /api/actors`), also in conversations it creates.
 
 use model::inbox_document_id;
 use std::collections::{HashMap, HashSet};

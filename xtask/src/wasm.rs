@@ -73,6 +73,27 @@ pub const OWN_STD: [(&str, &str); 4] = [
     ),
 ];
 
+/// `--remap-path-prefix` for each of this machine's registry source folders, so panic locations
+/// in the wasm name `automerge-0.12.0/src/...` instead of where this machine keeps its crates:
+/// the build does not depend on the machine (and the wasm is 8.6 KB smaller raw, ~0.1 KB
+/// brotli). Cargo's `trim-paths` would do this but is not stable yet. The standard library's
+/// paths (`/rustc/<commit>/...`) come precompiled and cannot be remapped.
+fn remap_registry() -> String {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let Some(sources) = cargo_home.map(|h| h.join("registry/src")) else {
+        return String::new();
+    };
+    std::fs::read_dir(sources)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|dir| format!("--remap-path-prefix={}/=", dir.path().display()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn build(sh: &Shell, dist: &Path) -> Result<Wasm> {
     step("building the app's wasm (cargo, profile wasm-release, own std, split points on)");
     cmd!(
@@ -81,6 +102,10 @@ pub fn build(sh: &Shell, dist: &Path) -> Result<Wasm> {
     )
     .env("DORPSKRACHT_WASM_SPLIT", "1")
     .envs(OWN_STD)
+    .env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+        format!("{} {}", OWN_STD[3].1, remap_registry()),
+    )
     .run()?;
     let linked = target_dir().join("wasm32-unknown-unknown/wasm-release/app.wasm");
 

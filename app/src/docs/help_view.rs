@@ -4,6 +4,21 @@
 //! keeps it open), and once after opening it when the stored view is not of the stored chunks;
 //! read in the same IndexedDB read as the chunks, and painted before the document loads.
 //! Nothing is ever written to the document from it.
+//!
+//! # How it is stored and read
+//! Paint before the document has loaded: next to a village's document, in the same IndexedDB
+//! store under `[docId, "view", "help-board.<layout>.<user>"]` (a kind automerge-repo's loaders
+//! skip), the app keeps the help board's first page per resident (this module), recorded with
+//! the keys of the chunks it was computed from. It is written a second after each time the app
+//! stored the document (any tab of the village, or a followed village the Ik screen keeps open;
+//! `DocHandle::on_saved`, `DocHandle::store_view`, only while everything is stored) and once
+//! after opening when the stored one is not of the stored chunks. `Repo::find_with_view` reads
+//! chunks and views in one read and hands the view out before loading the document; the village
+//! page paints it read-only and lets the browser draw it, then loads. Chunk keys name their
+//! content, so when the stored chunks are the view's, the view is the document's state exactly;
+//! otherwise (another tab or a sync stored more since) it is the resident's last visit and says
+//! "bijwerken…". Either way the live board replaces it, and nothing is ever written to a document
+//! from a view.
 
 use crate::docs::help_board::PAGE;
 use crate::platform::identity;

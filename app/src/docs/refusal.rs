@@ -5,6 +5,26 @@
 //!
 //! Refusals are rare, so the recovery's code (the rebuild and the model's validator) is a
 //! split wasm module of its own, fetched when one happens (the server is reachable then).
+//!
+//! # The whole path
+//! Recovering from a refused change (the device's rules and the server's can disagree: a role
+//! taken away while the device was offline, an actor the server does not know): the client's
+//! `Repo::on_refused` hears the server's `error` as a `sync::Refusal`; the app (`docs::sync_state`, the
+//! `RefusedNotice` alert) shows it and calls `DocHandle::recover`, which (`repo/rebase.rs`)
+//! rebuilds the document from the heads the server is known to have, leaves out the change the
+//! server named, applies the device's other changes as they were where they do not build on a
+//! left-out one, and otherwise makes them again as new operations by this page load's actor
+//! (values under the same keys of the same objects, characters after the same characters, deletes
+//! of what is still there), each judged by `model::validate_incoming` with the resident's roles
+//! (`refusal::allowed_by_rules`). Storage then holds one snapshot of the rebuilt document in
+//! place of every chunk, and each left-out change under `[docId, "refused", hash]` (a kind the
+//! loaders skip), in the same transaction: what was typed is kept on the device, not shown and
+//! not sent. From the refusal until the rebuild the document is paused (a reconnect syncs the
+//! other documents, not it: the same changes would only be refused again); the rebuilt one then
+//! syncs afresh on whatever connection is open. Each refusal leaves out at least the named
+//! change, so a chain of them ends. Tested natively against the real server
+//! (`app/tests/server_sync.rs`), in `repo/rebase.rs`'s unit tests, and end to end
+//! (`tests/e2e/refused.spec.js`: an admin role revoked while offline).
 
 use crate::i18n::Text;
 use crate::i18n::t;

@@ -20,6 +20,7 @@ use crate::platform::identity;
 use crate::platform::language::use_lang;
 use crate::platform::time::format_date;
 use crate::route::{Page, VillageTab, message_link};
+use crate::ui::form::CheckboxChoices;
 use crate::ui::form::FilterSelect;
 use crate::ui::labels::association_category_text;
 use crate::ui::notice::MuniLoading;
@@ -393,35 +394,7 @@ fn AssociationForm(
                 aria-invalid=move || errors[1].with(Option::is_some).to_string()
             >
                 <legend>{tr(lang, Text::AssocVillagesLabel)}</legend>
-                <For
-                    each=move || villages.get()
-                    key=|v| v.0.clone()
-                    children=move |(id, name)| {
-                        let checked = {
-                            let id = id.clone();
-                            move || chosen.with(|c| c.contains(&id))
-                        };
-                        view! {
-                            <label class="choice">
-                                <input
-                                    type="checkbox"
-                                    value=id.clone()
-                                    prop:checked=checked
-                                    on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        chosen.update(|c| {
-                                            c.retain(|x| *x != id);
-                                            if on {
-                                                c.push(id.clone());
-                                            }
-                                        });
-                                    }
-                                />
-                                <span>{name}</span>
-                            </label>
-                        }
-                    }
-                />
+                <CheckboxChoices options=villages chosen=chosen />
                 <p class="field-error" id=field_id("villages-error")>{move || errors[1].get()}</p>
             </fieldset>
             <div class="field">

@@ -94,3 +94,57 @@ pub fn FilterSelect(
         </div>
     }
 }
+
+/// A checkbox per option `(id, name)`, bound to the ids in `chosen` (in the order ticked).
+#[component]
+pub fn CheckboxChoices(
+    /// The options, `(id, name)`.
+    #[prop(into)]
+    options: Signal<Vec<(String, String)>>,
+    /// The ids ticked.
+    chosen: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    view! {
+        <For
+            each=move || options.get()
+            key=|o| o.0.clone()
+            children=move |(id, name)| {
+                let checked = {
+                    let id = id.clone();
+                    move || chosen.with(|c| c.contains(&id))
+                };
+                view! {
+                    <label class="choice">
+                        <input
+                            type="checkbox"
+                            value=id.clone()
+                            prop:checked=checked
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                chosen.update(|c| {
+                                    c.retain(|x| *x != id);
+                                    if on {
+                                        c.push(id.clone());
+                                    }
+                                });
+                            }
+                        />
+                        <span>{name}</span>
+                    </label>
+                }
+            }
+        />
+    }
+}
+
+/// The field a model refusal is about (an empty or too long text) and its message, for a form
+/// that shows it next to that field; `None` for any other refusal.
+pub fn field_error(lang: Lang, e: &EditError) -> Option<(&'static str, String)> {
+    match e {
+        EditError::Op(OpError::EmptyText { field })
+        | EditError::Op(OpError::TextTooLong { field, .. }) => {
+            Some((*field, edit_error_text(lang, e)))
+        }
+        _ => None,
+    }
+}

@@ -2,6 +2,61 @@
 //! errors are `{ "error": "<code>" }` with a fitting status. The session travels in the
 //! `dk_session` cookie (HttpOnly, SameSite=Strict, Path=/, Secure when the public origin is
 //! https).
+//!
+//! # The HTTP API
+//!
+//! JSON in and out; errors are `{ "error": "<code>" }` (codes the app translates). The session
+//! is the `dk_session` cookie: 256 random bits (base64url), HttpOnly, SameSite=Strict, Path=/,
+//! Max-Age 30 days, Secure when the first `--origin` (`Config::origins[0]`, the public origin) is
+//! https. Sessions last 30 days from sign-in (not sliding); expired ones are refused and deleted.
+//! Stored: argon2id PHC strings (19 MiB, t=2, p=1) and SHA-256 of session and invite tokens only.
+//!
+//! | Route | Body | Answer |
+//! |---|---|---|
+//! | `POST /api/accounts` | `email, password, display_name, user_id?` | 201 `{user}` + cookie; 400 `invalid_email`, `invalid_display_name`, `password_too_short` (< 10 chars), `password_too_common`, `password_contains_email`, `password_too_long`; 409 `email_taken`, `user_id_in_use` |
+//! | `POST /api/session` | `email, password` | 200 `{user}` + cookie; 401 `invalid_credentials`; 429 `too_many_attempts` + `Retry-After` |
+//! | `GET /api/session` | | 200 `{user: {id, display_name, email, roles: {municipality_admin, broker_of, admin_of, member_of}}}`; 401 `not_signed_in` |
+//! | `DELETE /api/session` | | 204, cookie cleared |
+//! | `POST /api/account/password` | `old_password, new_password` | 204 (other sessions end); 401; 400 weak |
+//! | `POST /api/actors` | `{actor?: hex}` | 201 `{actor}`; 409 `actor_taken`; 400 `invalid_actor` |
+//! | `POST /api/invites` | `kind: association_member\|association_admin\|broker, target` | 201 `{url: "/uitnodiging/<token>"}` (valid 7 days); 403 `forbidden`; 400 `invalid_invite`; 404 `unknown_target` |
+//! | `GET /api/invites/<token>` | | 200 `{kind, target}` (no session needed: the token is the secret); 404 `invite_not_found`; 410 `invite_used`, `invite_expired` |
+//! | `POST /api/invites/<token>/accept` | | 200 `{user}`; 404 `invite_not_found`, `unknown_target`; 410 `invite_used`, `invite_expired` |
+//! | `DELETE /api/roles` | `user_id, kind: association_member\|association_admin\|broker, target` | 204; 401 `not_signed_in`; 403 `forbidden`; 400 `invalid_role`; 404 `role_not_found`; 409 `last_admin` |
+//!
+//! - `user_id` at sign-up is the app's local profile id, kept if well-formed and no account has it
+//!   (else a random id): what the resident made before signing up stays theirs. An id that no
+//!   account has but the public documents already name (an `author` or `filled_by`, a key of
+//!   `volunteers`, `signups` or `reactions`: seed content, or anything stored while trust was off)
+//!   is refused with 409 `user_id_in_use`, since the rules would hand that content to whoever
+//!   claims it. `claims.rs` walks the municipality's and villages' documents on their tasks at
+//!   sign-up (rare; no index to keep). The app then signs up again without `user_id` and
+//!   adopts the id the server gives (`account.rs`; `account.spec.js`). Role lists are not looked at: a seed's `[[broker]] user`
+//!   is that broker's id to claim (so the operator should have them sign up promptly).
+//! - Failed sign-ins: 5 per account and 20 per IP address in 15 minutes, then 429 until the oldest
+//!   leaves the window; a success clears the account's count. Unknown e-mails cost a dummy hash.
+//!   In memory: a restart forgets them. Behind a reverse proxy every client has its address.
+//! - Roles: the `role` table is the truth (`Identities::user`). Brokers (per village) and
+//!   association admins and members are also written into the municipality document by the server
+//!   (its own actor, derived from its storage id), so the app shows them; municipality admin is not
+//!   in the document (the app reads it from `GET /api/session`). No client may write role data
+//!   (`model`'s rules), except a new association's creating change, which names its creator as
+//!   first admin: the validator calls `Accounts::association_registered`, and every start
+//!   reconciles both ways (creator-admins and `[[broker]] user`s of the seed into the table, the
+//!   table's roles into the document, revoked roles out of it).
+//! - Revoking (`DELETE /api/roles`, `Accounts::revoke_role`): a municipality admin any broker or
+//!   association role, an association admin the admin and member roles of their association,
+//!   anyone their own association roles (leaving); never an association's last admin (409
+//!   `last_admin`; municipality admin itself is not revocable here). 403 comes before 404, so
+//!   nobody learns about roles they may not touch. The row leaves `role` and memory at once (the
+//!   `TrustValidator` refuses what needed it from the next change on), a `role_revocation` row
+//!   remembers it, and the server's actor deletes the key from the document (`revoke_broker`,
+//!   `revoke_association_admin`, `revoke_association_member` in `model`), which connected devices
+//!   receive like any change. At start a revocation is neither granted again (seed brokers,
+//!   creator-admins) nor left in the document; granting the role again deletes the revocation.
+//! - Invites: a broker for their villages, an association admin for their association, a
+//!   municipality admin for anything. The first municipality admin: `sync-server --data D admin
+//!   create --email E --display-name N`, password on stdin (a running server sees it after restart).
 
 use std::{net::SocketAddr, sync::Arc};
 

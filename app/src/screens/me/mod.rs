@@ -23,6 +23,7 @@ use crate::platform::language::use_lang;
 use crate::platform::storage;
 use crate::platform::time;
 use crate::route::{Page, VillageTab};
+use crate::ui::form::CheckboxChoices;
 use crate::ui::labels::help_category_text;
 use crate::ui::labels::help_status_text;
 
@@ -611,35 +612,10 @@ fn Settings() -> impl IntoView {
             <fieldset class="choices" data-testid="me-follow">
                 <legend>{tr(lang, Text::MeFollowLegend)}</legend>
                 <p class="hint">{tr(lang, Text::MeFollowHint)}</p>
-                {move || others()
-                    .into_iter()
-                    .map(|v| {
-                        let id = v.id.clone();
-                        let checked = {
-                            let id = id.clone();
-                            move || followed.0.with(|f| f.contains(&id))
-                        };
-                        view! {
-                            <label class="choice">
-                                <input
-                                    type="checkbox"
-                                    value=id.clone()
-                                    prop:checked=checked
-                                    on:change=move |ev| {
-                                        let on = event_target_checked(&ev);
-                                        followed.0.update(|f| {
-                                            f.retain(|x| *x != id);
-                                            if on {
-                                                f.push(id.clone());
-                                            }
-                                        });
-                                    }
-                                />
-                                <span>{v.name}</span>
-                            </label>
-                        }
-                    })
-                    .collect_view()}
+                <CheckboxChoices
+                    options=Signal::derive(move || others().into_iter().map(|v| (v.id, v.name)).collect())
+                    chosen=followed.0
+                />
             </fieldset>
         </section>
     }

@@ -7,8 +7,6 @@ use crate::docs::help_board::help_board;
 use crate::docs::help_board::suggestions_for;
 use crate::docs::help_board::wants_suggestions;
 use crate::docs::outcome::Notice;
-use crate::docs::outcome::edit_error_text;
-use crate::docs::village_doc::EditError;
 use crate::i18n::Lang;
 use crate::i18n::Text;
 use crate::i18n::t;
@@ -19,6 +17,7 @@ use crate::platform::identity;
 use crate::platform::language::use_lang;
 use crate::route::message_link;
 use crate::screens::village::context::Village;
+use crate::ui::form::field_error;
 use crate::ui::labels::help_category_text;
 use crate::ui::labels::help_status_text;
 use leptos::prelude::*;
@@ -294,12 +293,9 @@ fn HelpForm() -> impl IntoView {
             },
             done,
             move |e| {
-                let field = match e {
-                    EditError::Op(OpError::EmptyText { field })
-                    | EditError::Op(OpError::TextTooLong { field, .. }) => *field,
-                    _ => return false,
+                let Some((field, text)) = field_error(lang_now, e) else {
+                    return false;
                 };
-                let text = edit_error_text(lang_now, e);
                 match field {
                     "title" => title_error.try_set(Some(text)),
                     _ => description_error.try_set(Some(text)),

@@ -21,6 +21,7 @@ use crate::platform::identity;
 use crate::route;
 use crate::route::{Page, VillageTab};
 use crate::screens::village::context::Village;
+use crate::ui::form::field_error;
 use crate::ui::labels::initiative_status_text;
 
 use automerge::{
@@ -534,12 +535,9 @@ fn InitiativeForm() -> impl IntoView {
             move |d| d.create_initiative(&user, &id, &draft, now),
             t(lang_now, Text::InitiativeCreated).to_owned(),
             move |e| {
-                let field = match e {
-                    EditError::Op(OpError::EmptyText { field })
-                    | EditError::Op(OpError::TextTooLong { field, .. }) => *field,
-                    _ => return false,
+                let Some((field, text)) = field_error(lang_now, e) else {
+                    return false;
                 };
-                let text = edit_error_text(lang_now, e);
                 match field {
                     "title" => title_error.try_set(Some(text)),
                     _ => plan_error.try_set(Some(text)),
