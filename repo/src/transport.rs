@@ -6,7 +6,7 @@
 
 use std::{future::Future, rc::Rc};
 
-use crate::{Backoff, Repo, State, Storage, SyncConnection, client::Output, ws};
+use crate::{Backoff, Repo, State, Storage, SyncConnection, client::Output, ws, ws::Endpoint};
 
 type SendFrame = Box<dyn Fn(&[u8])>;
 
@@ -146,15 +146,6 @@ impl<S: Storage + 'static> Repo<S> {
             self.notify_status();
         }
     }
-}
-
-/// What the WebSocket driver needs of a repo, whatever its storage.
-pub(crate) trait Endpoint {
-    fn opened(&self, link: Link);
-    fn received(&self, bytes: Vec<u8>) -> std::pin::Pin<Box<dyn Future<Output = ()>>>;
-    fn tick(&self);
-    fn closed(&self);
-    fn is_online(&self) -> bool;
 }
 
 impl<S: Storage + 'static> Endpoint for Repo<S> {

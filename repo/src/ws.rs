@@ -11,7 +11,16 @@ use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::{JsCast, prelude::*};
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
-use crate::{Backoff, Link, transport::Endpoint};
+use crate::{Backoff, Link};
+
+/// What the WebSocket driver needs of a repo, whatever its storage.
+pub(crate) trait Endpoint {
+    fn opened(&self, link: Link);
+    fn received(&self, bytes: Vec<u8>) -> std::pin::Pin<Box<dyn Future<Output = ()>>>;
+    fn tick(&self);
+    fn closed(&self);
+    fn is_online(&self) -> bool;
+}
 
 /// A connection that stayed up this long resets the backoff.
 const LASTING_MS: f64 = 10_000.0;

@@ -272,7 +272,7 @@ fn paths(module: &str, source: &str) -> Vec<String> {
             if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
                 continue;
             }
-            for tail in expand(rest) {
+            for tail in expand(rest).into_iter().filter(|t| !t.is_empty()) {
                 out.push(join(base, &tail));
             }
         }
@@ -286,7 +286,7 @@ fn expand(rest: &str) -> Vec<String> {
     for (i, c) in rest.char_indices() {
         if c.is_alphanumeric() || c == '_' || c == ':' {
             head.push(c);
-        } else if c == '{' && head.ends_with("::") {
+        } else if c == '{' && (head.is_empty() || head.ends_with("::")) {
             let inner = &rest[i + 1..];
             let end = matching_brace(inner);
             let mut out = Vec::new();
