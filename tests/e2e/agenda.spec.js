@@ -5,6 +5,7 @@ import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { Server } from "../support/server.js";
 import { signedInContext } from "../support/resident.js";
+import { docsScreenshotPath } from "../support/resident.js";
 
 let server;
 test.beforeEach(async () => {
@@ -172,7 +173,7 @@ test("the agenda has no accessibility violations in Dutch and English, works at 
 
   // The screen as a resident sees it once they scroll past the menus.
   await anna.evaluate(() => document.getElementById("agenda-heading").scrollIntoView());
-  await anna.screenshot({ path: new URL("../../docs/screenshots/agenda.png", import.meta.url).pathname });
+  await anna.screenshot({ path: docsScreenshotPath("screenshots/agenda.png") });
 
   const axe = () =>
     new AxeBuilder({ page: anna }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();

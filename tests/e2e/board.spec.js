@@ -5,6 +5,7 @@ import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { Server } from "../support/server.js";
 import { signedInContext } from "../support/resident.js";
+import { docsScreenshotPath } from "../support/resident.js";
 
 let server;
 test.beforeEach(async () => {
@@ -147,7 +148,7 @@ test("the board has no accessibility violations in Dutch and English, works at 3
 
   // The screen as a resident sees it once they scroll past the menus.
   await anna.evaluate(() => document.getElementById("board-heading").scrollIntoView());
-  await anna.screenshot({ path: new URL("../../docs/screenshots/board.png", import.meta.url).pathname });
+  await anna.screenshot({ path: docsScreenshotPath("screenshots/board.png") });
 
   const axe = () =>
     new AxeBuilder({ page: anna }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();

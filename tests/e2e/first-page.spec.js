@@ -3,6 +3,7 @@
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { Server } from "../support/server.js";
+import { docsScreenshotPath } from "../support/resident.js";
 
 const VILLAGES = [
   "Bontebrug", "Breedenbroek", "De Heurne", "Etten", "Gendringen", "Heelweg", "Megchelen",
@@ -35,7 +36,7 @@ test("a resident picks a village, switches language, and starts offline", async 
   await page.getByRole("radio", { name: "Ulft", exact: true }).check();
   await expect(page.getByRole("status").filter({ hasText: "Ulft" })).toHaveText("Je dorp is nu Ulft.");
   await expect(page.getByRole("heading", { name: "Jouw dorp: Ulft" })).toBeVisible();
-  await page.screenshot({ path: new URL("../../docs/screenshot.png", import.meta.url).pathname });
+  await page.screenshot({ path: docsScreenshotPath("screenshot.png") });
 
   await page.getByRole("button", { name: "Switch to English" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Choose your village");

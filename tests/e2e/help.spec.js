@@ -3,7 +3,7 @@
 import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { Server } from "../support/server.js";
-import { signedInContext } from "../support/resident.js";
+import { docsScreenshotPath, signedInContext } from "../support/resident.js";
 
 let server;
 test.beforeEach(async () => {
@@ -191,7 +191,7 @@ test("after posting a request, the offers that fit it are suggested, with why", 
   // The help tab as a resident sees it on a phone (docs/screenshots/help.png).
   await anna.setViewportSize({ width: 390, height: 844 });
   await filter.evaluate((e) => e.parentElement.scrollIntoView({ block: "start" }));
-  await anna.screenshot({ path: new URL("../../docs/screenshots/help.png", import.meta.url).pathname });
+  await anna.screenshot({ path: docsScreenshotPath("screenshots/help.png") });
 
   // Bert withdraws his garden offer: it stays visible as withdrawn, nobody can respond.
   await card(bert, "Tuinklussen").getByRole("button", { name: "Intrekken" }).click();

@@ -6,6 +6,7 @@ import AxeBuilder from "@axe-core/playwright";
 import { Server } from "../support/server.js";
 import { signedInContext } from "../support/resident.js";
 import { registerAssociation } from "../support/associations.js";
+import { docsScreenshotPath } from "../support/resident.js";
 
 let server;
 test.beforeEach(async () => {
@@ -16,7 +17,7 @@ test.afterEach(async () => {
   await server.dispose();
 });
 
-const shot = (name) => new URL(`../../docs/screenshots/${name}.png`, import.meta.url).pathname;
+const shot = (name) => docsScreenshotPath(`screenshots/${name}.png`);
 
 async function openInitiatives(browser, name) {
   const context = await signedInContext(browser, server, {}, { name });

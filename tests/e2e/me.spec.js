@@ -5,6 +5,7 @@ import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { Server } from "../support/server.js";
 import { signedInContext } from "../support/resident.js";
+import { docsScreenshotPath } from "../support/resident.js";
 
 let server;
 test.beforeEach(async () => {
@@ -108,7 +109,7 @@ test("Ik has no accessibility violations in Dutch and English, fits 320 px, and 
   await page.getByRole("button", { name: "Profiel opslaan" }).click();
   await expect(page.getByTestId("profile-notice")).toHaveText("Je profiel is opgeslagen.");
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: "../docs/screenshots/me.png" });
+  await page.screenshot({ path: docsScreenshotPath("screenshots/me.png") });
 
   const axe = () =>
     new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();

@@ -5,6 +5,7 @@ import { test, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import { Server } from "../support/server.js";
 import { signedInContext, startAgainOnline } from "../support/resident.js";
+import { docsScreenshotPath } from "../support/resident.js";
 
 let server;
 test.beforeEach(async () => {
@@ -74,7 +75,7 @@ test("A writes to B, B sees it appear live and replies, A sees the reply", async
   );
   await expect(row).toContainText("Nieuw");
   await expect(bert.page.getByTestId("messages-status")).toHaveText("Nieuwe berichten in 1 gesprek(ken)");
-  await bert.page.screenshot({ path: "../docs/screenshots/messages.png" });
+  await bert.page.screenshot({ path: docsScreenshotPath("screenshots/messages.png") });
   expect((await axe(bert.page)).violations).toEqual([]);
 
   await row.getByRole("link").click();
@@ -92,7 +93,7 @@ test("A writes to B, B sees it appear live and replies, A sees the reply", async
   ]);
   await expect(anna.page.getByTestId("message-author").nth(1)).toHaveText("Bert Visser");
   await expect(anna.page.getByRole("log")).toBeVisible();
-  await anna.page.screenshot({ path: "../docs/screenshots/conversation.png" });
+  await anna.page.screenshot({ path: docsScreenshotPath("screenshots/conversation.png") });
   expect((await axe(anna.page)).violations).toEqual([]);
   await anna.page.getByTestId("language-toggle").click();
   await expect(anna.page.getByTestId("message-author").first()).toHaveText("You");

@@ -19,6 +19,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Server } from "../support/server.js";
+import { docsScreenshotPath } from "../support/resident.js";
 
 const RUNS = Number(process.env.DORPSKRACHT_PERF_RUNS ?? 5);
 const here = new URL(".", import.meta.url).pathname;
@@ -309,9 +310,7 @@ test("a village with 5,000 help posts and 20,000 responses opens from IndexedDB"
   await expect(cards.nth(1).getByRole("button", { name: "Ik help" })).toHaveCount(0);
 
   await page.getByTestId("help-count").evaluate((e) => e.scrollIntoView({ block: "start" }));
-  await page.screenshot({
-    path: new URL("../../docs/screenshots/help-big-village.png", import.meta.url).pathname,
-  });
+  await page.screenshot({ path: docsScreenshotPath("screenshots/help-big-village.png") });
 
   // More, then a kind of help: pets are every eighth post (p4996, p4988, …), 625 in all.
   await page.getByRole("button", { name: "Meer tonen" }).click();

@@ -114,10 +114,18 @@ export async function expectFitsNarrowScreen(page) {
   await page.setViewportSize(size);
 }
 
-/** A 390×844 screenshot for docs/screenshots/<name>.png. */
+/**
+ * Where a screenshot for the docs goes (`docs/<file>`), or `undefined` (taken, not written)
+ * unless `cargo xtask screenshots` asked for them (DORPSKRACHT_SCREENSHOTS=1): a test run
+ * leaves the work tree as it found it.
+ */
+export function docsScreenshotPath(file) {
+  if (!process.env.DORPSKRACHT_SCREENSHOTS) return undefined;
+  return new URL(`../../docs/${file}`, import.meta.url).pathname;
+}
+
+/** A 390×844 screenshot for docs/screenshots/<name>.png (see docsScreenshotPath). */
 export async function screenshot(page, name) {
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({
-    path: new URL(`../../docs/screenshots/${name}.png`, import.meta.url).pathname,
-  });
+  await page.screenshot({ path: docsScreenshotPath(`screenshots/${name}.png`) });
 }

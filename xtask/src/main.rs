@@ -6,6 +6,8 @@
 //! - `cargo xtask test`: installs what is missing and runs every check CI runs: rustfmt,
 //!   clippy, the workspace's tests, the app's wasm tests in headless Chromium and the
 //!   end-to-end tests in `tests/`.
+//! - `cargo xtask screenshots`: the end-to-end tests, writing the screenshots in `docs/` (a
+//!   test run leaves the work tree as it was).
 //! - `cargo xtask deps`: the structure rules (no import circles; in the app, layers and screens
 //!   apart), which `test` also checks (`deps.rs`).
 //! - `cargo xtask bench sync`: the sync server's fan-out benchmark against a stock JS
@@ -39,6 +41,7 @@ usage:
   cargo xtask test                                 run every test (what CI runs)
   cargo xtask dist                                 only build the app into dist/
   cargo xtask deps                                 check the structure rules (no import circles)
+  cargo xtask screenshots                          run the e2e tests, writing the docs' screenshots
   cargo xtask bench sync [--clients 100,1000] [--seconds 10] [--targets ours,js]
                                                    sync fan-out benchmark, ours against JS";
 
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
         Some("deps") => deps::check(true),
+        Some("screenshots") => screenshots(),
         Some("dist") => shell().and_then(|sh| {
             tools::ensure_build_tools(&sh)?;
             check_budget(&build_app(&sh)?)
@@ -135,14 +139,8 @@ fn test() -> Result {
 
     check_budget(&build_app(&sh)?)?;
     step("end-to-end tests in headless Chromium");
-    cmd!(sh, "cargo build --package sync-server").run()?;
-    let server_bin = target_dir().join("debug/sync-server");
-    let dist = root().join("dist");
+    let (server_bin, dist) = end_to_end(&sh, false)?;
     sh.change_dir(root().join("tests"));
-    cmd!(sh, "npx --no-install playwright test")
-        .env("DORPSKRACHT_SERVER_BIN", &server_bin)
-        .env("DORPSKRACHT_DIST", &dist)
-        .run()?;
     step("interop with JS automerge-repo clients");
     // A refused JS client keeps reconnecting after `shutdown()`; once every test has ended,
     // exit rather than wait for its timers.
@@ -155,6 +153,36 @@ fn test() -> Result {
         "all tests passed in {:.0} s",
         started.elapsed().as_secs_f64()
     ));
+    Ok(())
+}
+
+/// Builds the server and runs the Playwright tests against it and
+/// `dist/`; with `screenshots` they also write the docs' screenshots. Returns the server binary
+/// and `dist/`, for the interop tests.
+fn end_to_end(sh: &Shell, screenshots: bool) -> Result<(PathBuf, PathBuf)> {
+    cmd!(sh, "cargo build --package sync-server").run()?;
+    let server_bin = target_dir().join("debug/sync-server");
+    let dist = root().join("dist");
+    let _tests = sh.push_dir(root().join("tests"));
+    let mut run = cmd!(sh, "npx --no-install playwright test")
+        .env("DORPSKRACHT_SERVER_BIN", &server_bin)
+        .env("DORPSKRACHT_DIST", &dist);
+    if screenshots {
+        run = run.env("DORPSKRACHT_SCREENSHOTS", "1");
+    }
+    run.run()?;
+    Ok((server_bin, dist))
+}
+
+/// `cargo xtask screenshots`: the end-to-end tests that take the docs' screenshots, writing them
+/// into `docs/` (a plain test run takes them without writing).
+fn screenshots() -> Result {
+    let sh = shell()?;
+    tools::ensure_build_tools(&sh)?;
+    tools::ensure_test_tools(&sh)?;
+    build_app(&sh)?;
+    step("end-to-end tests, writing docs/screenshot.png and docs/screenshots/");
+    end_to_end(&sh, true)?;
     Ok(())
 }
 
