@@ -12,6 +12,7 @@ pub mod municipality_edit;
 pub mod open_docs;
 pub mod outbox;
 pub mod outcome;
+pub mod plan_text;
 pub mod refusal;
 pub mod sync_state;
 pub mod village_doc;
