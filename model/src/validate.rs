@@ -556,6 +556,16 @@ impl Judge<'_> {
                 return Err("timestamps are integers not in the future");
             }
         }
+        // Who an object speaks for is authority (`AdminOfField` reads it): checked on every
+        // write, as at creation, not only when the object is made.
+        if matches!(
+            key.as_str(),
+            "lead_association" | "organiser" | "on_behalf_of"
+        ) && matches!(action, OpType::Put(_))
+            && value.is_none_or(|a| !a.is_empty() && !self.user.is_admin_of_str(a))
+        {
+            return Err("only an admin of an association may act on its behalf");
+        }
         if key == "accepted_response" {
             let post = path.obj_at(&self.doc, path.len() - 1);
             let exists = match (post, value) {

@@ -1231,3 +1231,33 @@ fn the_moderation_log_is_append_only_and_for_the_broker() {
         Err(OpError::EmptyText { field: "reason" })
     ));
 }
+
+#[test]
+fn an_author_cannot_later_make_their_object_speak_for_an_association() {
+    let mut d = village();
+    d.create_initiative(
+        &anna(),
+        &InitiativeId::new("i1").unwrap(),
+        &InitiativeDraft {
+            title: "Speeltuin".into(),
+            plan: String::new(),
+            lead_association: None,
+        },
+        NOW,
+    )
+    .unwrap();
+    let lead = |a: &str| {
+        let a = a.to_owned();
+        raw(d.automerge(), move |tx, am| {
+            tx.put(obj(am, "initiatives/i1"), "lead_association", a.as_str())
+                .unwrap();
+        })
+    };
+    // Anna may edit her initiative, but naming the fanfare its lead (which would hand its
+    // admins her initiative, and show it as theirs) takes an admin of the fanfare.
+    assert_eq!(
+        reason(check(&d, &anna(), &lead("fanfare"))),
+        ViolationReason::BadValue("only an admin of an association may act on its behalf")
+    );
+    assert_eq!(check(&d, &anna(), &lead("")), Ok(()));
+}
