@@ -161,6 +161,16 @@ impl<'a> Reader<'a> {
         self.get(obj, key).is_some()
     }
 
+    /// Every value at `obj[key]`: the visible one and those it is in conflict with (values
+    /// written concurrently that lost). Empty when the key is absent (never written, or deleted).
+    pub(crate) fn all(&self, obj: &ObjId, key: &str) -> Vec<(Value<'a>, ObjId)> {
+        match self.heads {
+            Some(h) => self.doc.get_all_at(obj, key, h),
+            None => self.doc.get_all(obj, key),
+        }
+        .unwrap_or_default()
+    }
+
     /// The keys of `obj`, sorted.
     pub(crate) fn keys(&self, obj: &ObjId) -> Vec<String> {
         match self.heads {

@@ -6,10 +6,13 @@
 //! path in the document as it is *before* that change (objects the same change creates are
 //! tracked as it goes). Then:
 //!
-//! * an op on an existing object is judged by [`crate::may`] (create when the op has no
-//!   predecessor, delete for a delete, change otherwise; replacing an object needs delete
-//!   permission too), plus value rules: status stamps are timestamps not in the future, an
-//!   accepted response exists on its post;
+//! * an op on an existing object is judged by [`crate::may`] (create only for the first write
+//!   of a key: no predecessor *and* nothing at the key in the document before the change; delete
+//!   for a delete; change otherwise; replacing an object needs delete permission too, judged
+//!   for every object the key holds, conflicts included), plus value rules: status stamps are
+//!   timestamps not in the future, an accepted response exists on its post. A write with an
+//!   empty `pred` over an existing value is not a create: Automerge would keep it beside that
+//!   value and might show it instead, so it is judged as replacing it;
 //! * an op inside an object created by the same change is part of that creation, whose create
 //!   permission was judged at its `make` op; its values must hold: `author` is the sender,
 //!   `id` is the object's key, `created_at` is not in the future, status stamps, moderation
@@ -24,7 +27,7 @@ use std::fmt;
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::{Automerge, Change, ChangeHash, ObjId, ObjType, Prop, ReadDoc, ScalarValue};
 
-use crate::permission::{Action, DenyReason, Path, may_in};
+use crate::permission::{Action, DenyReason, Path, find_rule, may_in};
 use crate::read::Reader;
 use crate::schema::{DocKind, MODERATION_LOG, limits};
 use crate::user::User;
@@ -202,6 +205,17 @@ pub fn validate_incoming_changes(
 
 type Fail = (usize, Path, ViolationReason);
 
+/// What a map key holds before a write to it ([`Judge::overwritten`]).
+#[derive(Default)]
+struct Existing {
+    /// Whether it holds any value.
+    any: bool,
+    /// The objects among its values.
+    objects: Vec<ObjId>,
+    /// The scalars among its values.
+    scalars: Vec<ScalarValue>,
+}
+
 struct Judge<'a> {
     doc: Reader<'a>,
     /// In `validate_incoming`: the batch's changes not yet judged (not in the state read).
@@ -260,23 +274,49 @@ impl Judge<'_> {
                 }
             } else {
                 let seq = matches!(op.key, Key::Seq(_));
+                // What the key holds before the change: every value, the visible one and those
+                // in conflict with it. A write there replaces them all as far as the rules go,
+                // whatever its `pred` names (see [`Judge::overwritten`]).
+                let existing = match &op.key {
+                    Key::Map(k) if !matches!(op.action, OpType::Delete) => {
+                        self.overwritten(&target, k)
+                    }
+                    _ => Existing::default(),
+                };
+                let creates = op.pred.is_empty()
+                    && (!existing.any || self.honest_second_create(&path, &op.action, &existing));
                 let actions: &[Action] = match (&op.action, seq) {
                     (_, true) => &[Action::Change],
                     (OpType::Delete, false) => &[Action::Delete],
-                    (_, false) if op.pred.is_empty() => &[Action::Create],
+                    (_, false) if creates => &[Action::Create],
                     (OpType::Make(_), false) => &[Action::Delete, Action::Create],
+                    (_, false) if !existing.objects.is_empty() => &[Action::Delete, Action::Change],
                     (_, false) => &[Action::Change],
                 };
-                for action in actions {
-                    may_in(
-                        self.user,
-                        self.kind,
-                        *action,
-                        &path,
-                        value.as_deref(),
-                        &self.doc,
-                    )
-                    .map_err(|d| fail(ViolationReason::Denied(d.reason)))?;
+                // Judged at the path as read by key (the visible value), and once more for each
+                // object the key holds, so that facts such as its `author` are read from every
+                // object this write would replace, not only from the one that shows.
+                let mut paths = vec![path.clone()];
+                if let Key::Map(k) = &op.key {
+                    paths.extend(
+                        existing
+                            .objects
+                            .iter()
+                            .filter_map(|o| target.child_obj(k.to_string(), o.clone())),
+                    );
+                }
+                for at in &paths {
+                    for action in actions {
+                        may_in(
+                            self.user,
+                            self.kind,
+                            *action,
+                            at,
+                            value.as_deref(),
+                            &self.doc,
+                        )
+                        .map_err(|d| fail(ViolationReason::Denied(d.reason)))?;
+                    }
                 }
                 if !seq {
                     self.existing_value(&path, &op.action, value.as_deref())
@@ -306,6 +346,68 @@ impl Judge<'_> {
             }
         }
         Ok(())
+    }
+
+    /// What `key` of the object at `obj_path` holds in the document before the change.
+    ///
+    /// Only the first write of a key is a create. An op with an empty `pred` names no value it
+    /// replaces, yet Automerge keeps it *beside* any value the key already holds, as a conflict,
+    /// and may show it instead (the winner is chosen by op id, which the sender picks). So an
+    /// object or scalar put where the document already holds one is judged as replacing every
+    /// value there (delete and create for an object, change for a scalar), by the rules for
+    /// those values, whatever `pred` says: a resident cannot "create" over another's post. An
+    /// honest edit names the values it saw in `pred` and is judged the same way, so it is
+    /// unaffected; an honest offline create of a key someone else filled meanwhile is refused,
+    /// as the first write won.
+    fn overwritten(&self, obj_path: &Path, key: &str) -> Existing {
+        let Some(obj) = obj_path.obj_at(&self.doc, obj_path.len()) else {
+            return Existing::default();
+        };
+        let values = self.doc.all(&obj, key);
+        let mut existing = Existing {
+            any: !values.is_empty(),
+            ..Existing::default()
+        };
+        for (v, id) in values {
+            match v {
+                automerge::Value::Object(_) => existing.objects.push(id),
+                automerge::Value::Scalar(s) => existing.scalars.push(s.into_owned()),
+            }
+        }
+        existing
+    }
+
+    /// Whether a write with an empty `pred` at a key that already holds values is still judged
+    /// as a create: the cases in which honest devices, offline, both make the first write of a
+    /// key and the later one takes nothing from anybody.
+    ///
+    /// * A scalar that every existing value already is (the same resident filling the same need
+    ///   on two devices): nothing changes.
+    /// * A write-once key (a rule that lets someone create there and nobody change it: status
+    ///   stamps such as `done_at`, a moderation log) where no value is anybody's object (only
+    ///   scalars, or containers that hold objects and no fields of their own): the sender must
+    ///   still be allowed to create it, and either stamp means the same status.
+    ///
+    /// Anything else (an object with fields, a different filler, a field) is a replacement.
+    fn honest_second_create(&self, path: &Path, action: &OpType, existing: &Existing) -> bool {
+        if let OpType::Put(new) = action
+            && existing.objects.is_empty()
+            && existing.scalars.iter().all(|v| v == new)
+        {
+            return true;
+        }
+        let write_once = find_rule(self.kind, path).is_some_and(|(rule, depth)| {
+            depth == path.len() && rule.change.is_empty() && !rule.create.is_empty()
+        });
+        write_once
+            && matches!(action, OpType::Put(_) | OpType::Make(_))
+            && existing.objects.iter().all(|o| {
+                // A container (a moderation log): it holds objects only, nobody's fields.
+                self.doc
+                    .keys(o)
+                    .iter()
+                    .all(|k| self.doc.obj(o, k).is_some())
+            })
     }
 
     /// The path of an object that exists in the document before the change.
@@ -453,6 +555,16 @@ impl Judge<'_> {
             if !ok {
                 return Err("timestamps are integers not in the future");
             }
+        }
+        // Who an object speaks for is authority (`AdminOfField` reads it): checked on every
+        // write, as at creation, not only when the object is made.
+        if matches!(
+            key.as_str(),
+            "lead_association" | "organiser" | "on_behalf_of"
+        ) && matches!(action, OpType::Put(_))
+            && value.is_none_or(|a| !a.is_empty() && !self.user.is_admin_of_str(a))
+        {
+            return Err("only an admin of an association may act on its behalf");
         }
         if key == "accepted_response" {
             let post = path.obj_at(&self.doc, path.len() - 1);

@@ -428,12 +428,25 @@ proptest! {
         }
         // The server receives every change in the order it was made and must accept each one
         // for its author: an honest app never sends a change the server refuses, offline
-        // concurrency included.
+        // concurrency included, with one exception: only the first write of a key is a create,
+        // so a fill of a need someone else filled first on the server lost the race and is
+        // refused (as are the changes that device made after it, which depend on it).
         let mut server = base.fork(actor(90));
+        let mut refused: std::collections::HashSet<model::automerge::ChangeHash> =
+            Default::default();
         for (who, changes) in &sent {
+            if changes.iter().any(|c| c.deps().iter().any(|d| refused.contains(d))) {
+                refused.extend(changes.iter().map(|c| c.hash()));
+                continue;
+            }
             let judged = judge_both(server.automerge(), DocKind::Village, who, changes, NOW + DAY);
-            prop_assert!(judged.is_ok(), "server refused {}'s change: {:?}", who.id, judged);
-            server.apply_changes(changes.clone()).unwrap();
+            match &judged {
+                Ok(()) => server.apply_changes(changes.clone()).unwrap(),
+                Err(v) if lost_fill_race(&server, who, v) => {
+                    refused.extend(changes.iter().map(|c| c.hash()));
+                }
+                Err(_) => prop_assert!(false, "server refused {}'s change: {:?}", who.id, judged),
+            }
         }
         let mut results = Vec::new();
         for order in orders(n) {
@@ -445,7 +458,9 @@ proptest! {
             check_invariants(&merged, &forks, &log);
             results.push((merged.heads(), snapshot(&merged)));
         }
-        prop_assert_eq!(snapshot(&server), results[0].1.clone());
+        if refused.is_empty() {
+            prop_assert_eq!(snapshot(&server), results[0].1.clone());
+        }
         let mut sorted_heads = results[0].0.clone();
         sorted_heads.sort();
         for (heads, snap) in &results[1..] {
@@ -462,6 +477,21 @@ proptest! {
         }).unwrap();
         prop_assert_eq!(snapshot(&merged), results[0].1.clone());
     }
+}
+
+/// Whether `v` refuses `who`'s fill of a need the server already shows filled by someone else.
+fn lost_fill_race(server: &VillageDoc, who: &User, v: &Violation) -> bool {
+    let segs = v.path.segments();
+    let [_, initiative, _, need, last] = segs else {
+        return false;
+    };
+    last == "filled_by"
+        && matches!(v.reason, ViolationReason::Denied(_))
+        && server.initiative(initiative).is_some_and(|i| {
+            i.needs.iter().any(|n| {
+                n.id == *need && n.filled_by.as_ref().is_some_and(|f| f != who.id.as_str())
+            })
+        })
 }
 
 /// The races the property test may not hit often, spelled out.

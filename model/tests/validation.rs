@@ -1013,7 +1013,7 @@ fn the_rules_are_well_formed() {
 }
 
 #[test]
-fn a_concurrent_honest_fill_is_accepted_and_one_filler_remains() {
+fn a_fill_arriving_after_another_is_refused_and_the_first_filler_stays() {
     let mut base = village();
     let i = InitiativeId::new("i1").unwrap();
     let n = NeedId::new("n1").unwrap();
@@ -1031,28 +1031,41 @@ fn a_concurrent_honest_fill_is_accepted_and_one_filler_remains() {
     base.add_need(&anna(), &i, &n, "Verf", NOW).unwrap();
     let mut server = base.fork(actor(60));
     let mut phone = base.fork(actor(61));
+    let mut bert_phone = base.fork(actor(62));
     let heads = phone.heads();
     server.fill_need(&bert(), &i, &n, NOW + 1).unwrap();
     phone.fill_need(&carla(), &i, &n, NOW + 1).unwrap();
-    // Carla saw no filler when she filled it: her change is honest and accepted...
+    bert_phone.fill_need(&bert(), &i, &n, NOW + 2).unwrap();
+    // Carla saw no filler when she filled it, but only the first write of a key is a create:
+    // on the server Bert filled it first, and her write would replace him (it may win the
+    // merge), so it is refused...
     let carla_fill = phone.changes_since(&heads);
+    assert!(not_allowed(judge_both(
+        server.automerge(),
+        DocKind::Village,
+        &carla(),
+        &carla_fill,
+        NOW + DAY
+    )));
+    // ...while Bert filling it again from his other device replaces nothing and is accepted.
+    let bert_again = bert_phone.changes_since(&heads);
     assert_eq!(
         judge_both(
             server.automerge(),
             DocKind::Village,
-            &carla(),
-            &carla_fill,
+            &bert(),
+            &bert_again,
             NOW + DAY
         ),
         Ok(())
     );
-    server.apply_changes(carla_fill).unwrap();
-    // ...and the merge keeps one filler.
-    let filler = server.initiative("i1").unwrap().needs[0]
-        .filled_by
-        .clone()
-        .unwrap();
-    assert!(filler == "bert" || filler == "carla");
+    server.apply_changes(bert_again).unwrap();
+    assert_eq!(
+        server.initiative("i1").unwrap().needs[0]
+            .filled_by
+            .as_deref(),
+        Some("bert")
+    );
 }
 
 #[test]
@@ -1217,4 +1230,34 @@ fn the_moderation_log_is_append_only_and_for_the_broker() {
         d.hide_for_moderation(&broker(), &t, true, " ", NOW + 4),
         Err(OpError::EmptyText { field: "reason" })
     ));
+}
+
+#[test]
+fn an_author_cannot_later_make_their_object_speak_for_an_association() {
+    let mut d = village();
+    d.create_initiative(
+        &anna(),
+        &InitiativeId::new("i1").unwrap(),
+        &InitiativeDraft {
+            title: "Speeltuin".into(),
+            plan: String::new(),
+            lead_association: None,
+        },
+        NOW,
+    )
+    .unwrap();
+    let lead = |a: &str| {
+        let a = a.to_owned();
+        raw(d.automerge(), move |tx, am| {
+            tx.put(obj(am, "initiatives/i1"), "lead_association", a.as_str())
+                .unwrap();
+        })
+    };
+    // Anna may edit her initiative, but naming the fanfare its lead (which would hand its
+    // admins her initiative, and show it as theirs) takes an admin of the fanfare.
+    assert_eq!(
+        reason(check(&d, &anna(), &lead("fanfare"))),
+        ViolationReason::BadValue("only an admin of an association may act on its behalf")
+    );
+    assert_eq!(check(&d, &anna(), &lead("")), Ok(()));
 }

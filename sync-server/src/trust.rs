@@ -56,8 +56,9 @@ pub trait Identities: Send + Sync + 'static {
     fn actor_owner(&self, actor: &ActorId) -> Option<UserId>;
 
     /// The validator accepted a change by `creator` that registers `association` (whose
-    /// creation names its creator as first admin): record that role. No I/O on the caller's
-    /// thread. Does nothing by default.
+    /// creation names its creator as first admin): record that role, durably, before
+    /// returning (the one write on the caller's thread: rare and small). It is the role's only
+    /// source; nothing recovers it from the document later. Does nothing by default.
     fn association_registered(&self, _association: &AssociationId, _creator: &UserId) {}
 }
 

@@ -7,7 +7,7 @@
 mod support;
 
 use automerge::{
-    ActorId, Automerge, ChangeHash, ObjId, ROOT, ReadDoc, Value,
+    ActorId, Automerge, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value,
     transaction::{CommitOptions, Transactable},
 };
 use model::inbox_document_id;
@@ -18,10 +18,11 @@ use model::{
 };
 use support::{
     Client, ClientError, TestServer,
-    identities::{Account, sign_up},
+    identities::{Account, post_as, sign_up},
     stored_document,
 };
 use sync::DocumentId;
+use sync_server::SyncLimits;
 
 fn now() -> i64 {
     support::now().as_millis() as i64
@@ -696,4 +697,218 @@ async fn the_creator_of_an_association_administers_it_and_nobody_else_does() {
             .admin_of
             .contains(&koor)
     );
+}
+
+/// A change made on a fork of `am` at `heads` (before the key it writes existed) with `actor`,
+/// so its ops name no predecessor: what a tampered client sends to "create" an object that
+/// already exists. Returns the change, not yet in `am`.
+fn forged_at(
+    am: &Automerge,
+    heads: &[ChangeHash],
+    actor: ActorId,
+    write: impl FnOnce(&mut automerge::transaction::Transaction<'_>),
+) -> automerge::Change {
+    let mut fork = am.fork_at(heads).unwrap().with_actor(actor);
+    let before = fork.get_heads();
+    raw(&mut fork, write);
+    let mut changes = fork.get_changes(&before);
+    assert_eq!(changes.len(), 1);
+    changes.pop().unwrap()
+}
+
+#[tokio::test]
+async fn a_forged_replacement_of_someone_elses_help_post_is_refused() {
+    let server = TestServer::start_trusting(Vec::new()).await;
+    let (_, village) = village_of(&server);
+    let anna = sign_up(&server, "anna", Roles::default()).await;
+    let bert = sign_up(&server, "bert", Roles::default()).await;
+    let mut anna_c = open(&server, Some(&anna), None, &[village]).await;
+    let mut bert_c = open(&server, Some(&bert), None, &[village]).await;
+    let before_post = bert_c.heads(village);
+    let p1 = HelpPostId::new("p1").unwrap();
+    let user = anna.user.clone();
+    honest(&mut anna_c, village, |am| {
+        in_village(am, |d| {
+            d.post_help_request(
+                &user,
+                &p1,
+                &HelpDraft {
+                    category: HelpCategory::Shopping,
+                    title: "Boodschappen".into(),
+                    description: String::new(),
+                    when: None,
+                },
+                now(),
+            )
+            .unwrap()
+        })
+    })
+    .await;
+    let anna_heads = anna_c.heads(village);
+    bert_c
+        .pump_until(|c| has_all(&c.docs[&village], &anna_heads))
+        .await
+        .unwrap();
+
+    // Bert forks at the heads before Anna's post and makes "his" p1 there: a put with an empty
+    // pred at a key the server's document already holds, authored by himself.
+    let forgery = forged_at(
+        &bert_c.docs[&village],
+        &before_post,
+        bert.actor.clone(),
+        |tx| {
+            let posts = tx.get(ROOT, "help_posts").unwrap().unwrap().1;
+            let p = tx.put_object(&posts, "p1", ObjType::Map).unwrap();
+            tx.put(&p, "author", "bert").unwrap();
+            tx.put(&p, "created_at", now()).unwrap();
+            tx.put(&p, "kind", "request").unwrap();
+            tx.put(&p, "category", "shopping").unwrap();
+            tx.put(&p, "title", "Gratis fietsen bij Bert").unwrap();
+            tx.put_object(&p, "responses", ObjType::Map).unwrap();
+        },
+    );
+    let forged_hash = forgery.hash();
+    let made = refused(
+        &mut bert_c,
+        village,
+        move |am| am.apply_changes([forgery]).unwrap(),
+        "denied",
+    )
+    .await;
+    assert_eq!(made, vec![forged_hash]);
+    assert!(!bert_c.is_connected(), "a refusal ends the connection");
+
+    // A fresh reader sees Anna's post, by Anna.
+    let reader = open(&server, None, None, &[village]).await;
+    let doc = VillageDoc::from_automerge(reader.docs[&village].clone()).unwrap();
+    let post = doc.help_post("p1").unwrap();
+    assert_eq!(
+        (post.author.as_str(), post.title.as_str()),
+        ("anna", "Boodschappen")
+    );
+    assert!(has_none(&reader.docs[&village], &[forged_hash]));
+    let dir = server.stop().await;
+    let stored = stored_document(&dir.path().join("data"), village)
+        .await
+        .unwrap();
+    assert!(has_none(&stored, &[forged_hash]));
+}
+
+#[tokio::test]
+async fn a_forged_association_naming_its_forger_admin_never_makes_an_admin() {
+    let server = TestServer::start_trusting(Vec::new()).await;
+    let (village_id, _) = village_of(&server);
+    let municipality = municipality_of(&server);
+    let carl = sign_up(&server, "carl", Roles::default()).await;
+    let bert = sign_up(&server, "bert", Roles::default()).await;
+    let koor = AssociationId::new("koor-gendringen").unwrap();
+    let mut carl_c = open(&server, Some(&carl), None, &[municipality]).await;
+    let before_koor = carl_c.heads(municipality);
+    let user = carl.user.clone();
+    honest(&mut carl_c, municipality, |am| {
+        in_municipality(am, |d| {
+            d.register_association(
+                &user,
+                &koor,
+                &AssociationDraft {
+                    name: "Koor Gendringen".into(),
+                    category: AssociationCategory::Music,
+                    villages: vec![village_id],
+                    description: String::new(),
+                    contacts: Vec::new(),
+                    website: String::new(),
+                },
+                now(),
+            )
+            .unwrap()
+        })
+    })
+    .await;
+    let mut bert_c = open(&server, Some(&bert), None, &[municipality]).await;
+    // Bert's own "koor-gendringen", made where the key was still free, names him its admin.
+    let forge = |actor: ActorId, am: &Automerge| {
+        forged_at(am, &before_koor, actor, |tx| {
+            let coll = tx.get(ROOT, "associations").unwrap().unwrap().1;
+            let a = tx
+                .put_object(&coll, "koor-gendringen", ObjType::Map)
+                .unwrap();
+            tx.put(&a, "author", "bert").unwrap();
+            tx.put(&a, "created_at", now()).unwrap();
+            tx.put(&a, "name", "Koor Gendringen").unwrap();
+            tx.put(&a, "category", "music").unwrap();
+            let admins = tx.put_object(&a, "admins", ObjType::Map).unwrap();
+            tx.put(&admins, "bert", true).unwrap();
+        })
+    };
+    let forgery = forge(bert.actor.clone(), &bert_c.docs[&municipality]);
+    let forged_hash = forgery.hash();
+    refused(
+        &mut bert_c,
+        municipality,
+        move |am| am.apply_changes([forgery]).unwrap(),
+        "denied",
+    )
+    .await;
+    let reader = open(&server, None, None, &[municipality]).await;
+    let doc = MunicipalityDoc::from_automerge(reader.docs[&municipality].clone()).unwrap();
+    assert_eq!(
+        doc.association(koor.as_str()).unwrap().admins,
+        vec!["carl".to_string()]
+    );
+    assert!(has_none(&reader.docs[&municipality], &[forged_hash]));
+
+    let admin_invite = serde_json::json!({ "kind": "association_admin", "target": koor.as_str() });
+    let bert_is_no_admin = |server: &TestServer| {
+        assert!(
+            !server
+                .server
+                .accounts()
+                .roles(bert.id())
+                .admin_of
+                .contains(&koor)
+        );
+    };
+    // After a restart, Bert is no admin; Carl, recorded when his registration was accepted,
+    // still is.
+    let dir = server.stop().await;
+    let server = TestServer::start_trusting_in(dir).await;
+    bert_is_no_admin(&server);
+    let (status, _) = post_as(&server, &bert, "/api/invites", admin_invite.clone()).await;
+    assert_eq!(status, 403);
+    let (status, body) = post_as(&server, &carl, "/api/invites", admin_invite.clone()).await;
+    assert_eq!(status, 201, "{body}");
+
+    // Even a forgery that did get stored (before this fix, or while trust was off) and wins
+    // the conflict gives Bert nothing at the next start: roles come from the accounts only,
+    // never from what the document says now.
+    let dir = server.stop().await;
+    let open_server = TestServer::start_in(dir, SyncLimits::default(), None).await;
+    let mut writer = open(&open_server, None, None, &[municipality]).await;
+    // The largest actor id wins a tie of counters: the forged object shows.
+    let forgery = forge(
+        ActorId::from(vec![0xff; 16]),
+        &writer.docs[&municipality].clone(),
+    );
+    writer
+        .apply(municipality, move |am| am.apply_changes([forgery]).unwrap())
+        .await
+        .unwrap();
+    writer
+        .pump_until(|c| c.in_sync(municipality))
+        .await
+        .unwrap();
+    let shown = MunicipalityDoc::from_automerge(writer.docs[&municipality].clone()).unwrap();
+    assert_eq!(
+        shown.association(koor.as_str()).unwrap().admins,
+        vec!["bert".to_string()],
+        "the stored forgery shows"
+    );
+    let dir = open_server.stop().await;
+    let server = TestServer::start_trusting_in(dir).await;
+    bert_is_no_admin(&server);
+    let (status, _) = post_as(&server, &bert, "/api/invites", admin_invite.clone()).await;
+    assert_eq!(status, 403);
+    let (status, _) = post_as(&server, &carl, "/api/invites", admin_invite).await;
+    assert_eq!(status, 201);
+    server.stop().await;
 }

@@ -168,9 +168,9 @@ impl Ctx<'_> {
             KeyIsSelf => self.path.segs[self.depth - 1] == self.me(),
             FieldIsSelf(d, f) => self.field(d, f).as_deref() == Some(self.me()),
             SelfWhenEmpty => {
-                // A create (the writer saw no value) is fine even if a concurrent fill arrived
-                // first: both are honest, and the merge keeps exactly one filler. Overwriting a
-                // value the writer did see is only fine if that value is empty.
+                // A create (nobody filled it yet, as the validator judges against the document
+                // before the change) is fine. Overwriting a value is only fine if it is empty:
+                // a fill that arrives after another was accepted is an overwrite, and refused.
                 let key = &self.path.segs[self.depth - 1];
                 let empty = || {
                     self.field(self.depth - 1, key)

@@ -83,6 +83,17 @@ impl Path {
         p
     }
 
+    /// This path with one more segment, naming the object there (`None` when the objects along
+    /// this path are not known).
+    pub(crate) fn child_obj(&self, seg: impl Into<String>, obj: ObjId) -> Option<Path> {
+        if self.objs.len() != self.segs.len() {
+            return None;
+        }
+        let mut p = self.child(seg);
+        p.objs.push(obj);
+        Some(p)
+    }
+
     pub(crate) fn with_objs(segs: Vec<String>, objs: Vec<ObjId>) -> Path {
         Path { segs, objs }
     }

@@ -21,18 +21,17 @@ impl Accounts {
     }
 
     /// The validator accepted a change that registers `association` with `creator` as its
-    /// first admin (the one role write the rules let a client make): record that role. Takes
-    /// effect in memory at once; the database write follows on a blocking thread (and the
-    /// next start recovers it from the municipality document should it be lost).
+    /// first admin (the one role write the rules let a client make): record that role, in
+    /// memory and in the database before returning, so it is durable before the change is
+    /// stored and acknowledged. This table is the only source of the role: the start's
+    /// reconciliation never reads it back from the document, whose contents a non-admin may
+    /// have written. A blocking write, but a small and rare one (a new association).
     pub fn association_registered(&self, association: &AssociationId, creator: &UserId) {
         let grant = Grant::AssociationAdmin(association.clone());
+        if let Err(e) = insert_role(&self.conn(), creator, &grant, self.inner.clock.now_ms()) {
+            tracing::error!("recording an association's creator as its admin: {e}");
+        }
         grant.add_to(self.cache_mut().roles.entry(creator.clone()).or_default());
-        let (this, user) = (self.clone(), creator.clone());
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = insert_role(&this.conn(), &user, &grant, this.inner.clock.now_ms()) {
-                tracing::error!("recording an association's creator as its admin: {e}");
-            }
-        });
     }
 
     /// Takes `grant` away from `user`, as `by` asks: a municipality admin may take any role

@@ -41,9 +41,10 @@
 //!   (its own actor, derived from its storage id), so the app shows them; municipality admin is not
 //!   in the document (the app reads it from `GET /api/session`). No client may write role data
 //!   (`model`'s rules), except a new association's creating change, which names its creator as
-//!   first admin: the validator calls `Accounts::association_registered`, and every start
-//!   reconciles both ways (creator-admins and `[[broker]] user`s of the seed into the table, the
-//!   table's roles into the document, revoked roles out of it).
+//!   first admin: the validator calls `Accounts::association_registered`, which records the role
+//!   in the table before the change is stored. Every start reconciles (`[[broker]] user`s of the
+//!   seed into the table, the table's roles into the document, revoked roles out of it); no role
+//!   is ever read back from the document, whose contents a non-admin could have written.
 //! - Revoking (`DELETE /api/roles`, `Accounts::revoke_role`): a municipality admin any broker or
 //!   association role, an association admin the admin and member roles of their association,
 //!   anyone their own association roles (leaving); never an association's last admin (409
@@ -52,8 +53,8 @@
 //!   `TrustValidator` refuses what needed it from the next change on), a `role_revocation` row
 //!   remembers it, and the server's actor deletes the key from the document (`revoke_broker`,
 //!   `revoke_association_admin`, `revoke_association_member` in `model`), which connected devices
-//!   receive like any change. At start a revocation is neither granted again (seed brokers,
-//!   creator-admins) nor left in the document; granting the role again deletes the revocation.
+//!   receive like any change. At start a revocation is neither granted again (seed brokers) nor
+//!   left in the document; granting the role again deletes the revocation.
 //! - Invites: a broker for their villages, an association admin for their association, a
 //!   municipality admin for anything. The first municipality admin: `sync-server --data D admin
 //!   create --email E --display-name N`, password on stdin (a running server sees it after restart).

@@ -2,8 +2,12 @@
 //! the document's task, so connected apps receive them like any change. No client may write
 //! role data (`model`'s rules); the one exception is a new association's creating change,
 //! which names its creator as first admin — [`Accounts::association_registered`] records that
-//! in the accounts, and [`reconcile`] recovers it at start. Revoked roles ([`revoke`]) leave
-//! the document the same way.
+//! in the accounts (durably, while the change is validated, before it is stored). The accounts'
+//! `role` table is the only source of roles: [`reconcile`] writes it into the document at start
+//! and never reads roles back from the document, whose contents a non-admin could have written
+//! (issue #16: an object forged over someone's association named its forger as admin, and a
+//! restart used to make that a role). Revoked roles ([`revoke`]) leave the document the same
+//! way.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -86,11 +90,13 @@ pub(crate) async fn association_exists(
     Ok(*found.lock().unwrap_or_else(PoisonError::into_inner))
 }
 
-/// At start, before any peer can reach the document: the seed's brokers with a user id and
-/// the associations' creators that are their admins in the document become roles in the
-/// accounts (if not yet, and unless that role was revoked), then every role of the accounts
-/// is written into the document and every revoked one removed from it (if not yet), so the two
-/// agree again after a crash between one write and the other.
+/// At start, before any peer can reach the document: the seed's brokers with a user id become
+/// roles in the accounts (if not yet, and unless that role was revoked), then every role of the
+/// accounts is written into the document and every revoked one removed from it (if not yet), so
+/// the two agree again after a crash between one write and the other. Roles only go from the
+/// accounts (and the operator's seed) into the document, never the other way: an association's
+/// creator is its admin because the server recorded it when it accepted the creating change
+/// ([`Accounts::association_registered`]), not because the document says so now.
 pub(crate) async fn reconcile(
     accounts: &Accounts,
     store: &DocumentStore,
@@ -101,7 +107,7 @@ pub(crate) async fn reconcile(
     let Some(mut am) = store.load_document(doc).await? else {
         return Ok(());
     };
-    let mut found = creator_admins(&am);
+    let mut found = Vec::new();
     for broker in &seed.brokers {
         let Some(user) = broker.user.as_deref().and_then(|u| UserId::new(u).ok()) else {
             continue;
@@ -185,32 +191,6 @@ fn revoke_all(m: &mut MunicipalityDoc, revocations: &[(UserId, Grant)], now: i64
         }
     }
     wrote
-}
-
-/// (creator, admin of association) for every association whose `admins` lists its `author`.
-fn creator_admins(am: &Automerge) -> Vec<(UserId, Grant)> {
-    let text = |obj: &ObjId, key: &str| match am.get(obj, key) {
-        Ok(Some((automerge::Value::Scalar(s), _))) => s.as_str().map(str::to_owned),
-        _ => None,
-    };
-    let Ok(Some((_, coll))) = am.get(&ObjId::Root, "associations") else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for item in am.map_range(&coll, ..) {
-        let (Ok(a), Some(Ok(u))) = (
-            AssociationId::new(item.key.to_string()),
-            text(&item.id(), "author").map(UserId::new),
-        ) else {
-            continue;
-        };
-        let listed = matches!(am.get(item.id(), "admins"), Ok(Some((_, admins)))
-            if am.get(&admins, u.as_str()).ok().flatten().is_some());
-        if listed {
-            out.push((u, Grant::AssociationAdmin(a)));
-        }
-    }
-    out
 }
 
 /// Runs `f` on the document as a [`MunicipalityDoc`] written with `actor`, putting it back.

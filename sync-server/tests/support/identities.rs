@@ -61,6 +61,18 @@ async fn post(
     (status, set_cookie, json)
 }
 
+/// POSTs JSON to `path` as `account` (its session cookie); returns the status and the body.
+pub async fn post_as(
+    server: &TestServer,
+    account: &Account,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let cookie = format!("{}={}", sync_server::SESSION_COOKIE, account.token);
+    let (status, _, body) = post(server, path, Some(&cookie), body).await;
+    (status, body)
+}
+
 /// Signs `name` up on `server` (started with [`TestServer::start_trusting`]) as user id `name`
 /// with `roles`, and registers one actor for its device.
 pub async fn sign_up(server: &TestServer, name: &str, roles: Roles) -> Account {

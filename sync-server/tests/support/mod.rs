@@ -60,6 +60,11 @@ impl TestServer {
         Self::start_on(dir, SyncLimits::default(), Mode::Trust(origins), None).await
     }
 
+    /// [`Self::start_trusting`] (again) on the data in `dir`.
+    pub async fn start_trusting_in(dir: Arc<tempfile::TempDir>) -> Self {
+        Self::start_on(dir, SyncLimits::default(), Mode::Trust(Vec::new()), None).await
+    }
+
     /// A server whose sockets have a small kernel send buffer, so that a peer that does not
     /// read backs up into the server's own queue quickly.
     pub async fn start_with_small_send_buffers(limits: SyncLimits) -> Self {
