@@ -169,7 +169,13 @@ pub fn encode_component(s: &str) -> String {
             | b'\''
             | b'('
             | b')' => out.push(byte as char),
-            _ => out.push_str(&format!("%{byte:02X}")),
+            _ => {
+                // By hand, not `format!("%{byte:02X}")`: no formatting machinery in the wasm.
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(HEX[usize::from(byte >> 4)] as char);
+                out.push(HEX[usize::from(byte & 0xf)] as char);
+            }
         }
     }
     out
