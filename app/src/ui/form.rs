@@ -148,3 +148,36 @@ pub fn field_error(lang: Lang, e: &EditError) -> Option<(&'static str, String)> 
         _ => None,
     }
 }
+
+/// A labelled one-line input with its error below it, `aria-invalid` while it has one.
+#[component]
+pub fn TextField(
+    /// The input's id (its error's is `<id>-error`); also its `data-testid`.
+    id: String,
+    label: Text,
+    value: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+    /// The input's `type`.
+    kind: &'static str,
+    /// The most characters the model takes.
+    max: usize,
+) -> impl IntoView {
+    let lang = use_lang();
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{tr(lang, label)}</label>
+            <input
+                id=id.clone()
+                type=kind
+                data-testid=id
+                maxlength=max.to_string()
+                aria-describedby=error_id.clone()
+                aria-invalid=move || error.with(Option::is_some).to_string()
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            <p class="field-error" id=error_id>{move || error.get()}</p>
+        </div>
+    }
+}

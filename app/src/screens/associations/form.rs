@@ -6,6 +6,7 @@ use crate::docs::outcome::Notice;
 use crate::docs::outcome::edit_error_text;
 use crate::docs::village_doc::EditError;
 use crate::docs::villages::village_names;
+use crate::i18n::Lang;
 use crate::i18n::Text;
 use crate::i18n::t;
 use crate::i18n::tf;
@@ -15,6 +16,7 @@ use crate::platform::identity;
 use crate::platform::language::use_lang;
 use crate::route::Page;
 use crate::ui::form::CheckboxChoices;
+use crate::ui::form::TextField;
 use crate::ui::labels::association_category_text;
 use crate::ui::notice::NoticeLines;
 
@@ -55,19 +57,14 @@ pub(crate) fn AssociationForm(
     let navigate = use_navigate();
     let editing = existing.as_ref().map(|a| a.id.clone());
     let prefix = if editing.is_some() { "edit" } else { "new" };
-    let a = existing.unwrap_or_else(|| AssociationView {
-        id: String::new(),
-        name: String::new(),
-        category: AssociationCategory::Other,
-        villages: expect_context::<AppState>()
-            .village
-            .get_untracked()
-            .into_iter()
-            .collect(),
-        description: String::new(),
-        contacts: Vec::new(),
-        website: String::new(),
-        admins: Vec::new(),
+    let a = existing.unwrap_or_else(|| {
+        blank(
+            expect_context::<AppState>()
+                .village
+                .get_untracked()
+                .into_iter()
+                .collect(),
+        )
     });
     let contact = |channel: ContactChannel| {
         RwSignal::new(
@@ -115,25 +112,8 @@ pub(crate) fn AssociationForm(
         .map(|(c, v)| (c, v.get_untracked().trim().to_owned()))
         .filter(|(_, v)| !v.is_empty())
         .collect();
-        // The model says "contact" for any channel: find which one, to show it there.
-        if let Some(i) = contacts
-            .iter()
-            .position(|(_, v)| v.chars().count() > limits::LINE)
-        {
-            let slot = match contacts[i].0 {
-                ContactChannel::Email => 4,
-                ContactChannel::Phone => 5,
-                _ => 6,
-            };
-            let len = contacts[i].1.chars().count();
-            errors[slot].set(Some(edit_error_text(
-                lang_now,
-                &EditError::Op(OpError::TextTooLong {
-                    field: "contact",
-                    max: limits::LINE,
-                    len,
-                }),
-            )));
+        if let Some((slot, text)) = contact_error(lang_now, &contacts) {
+            errors[slot].set(Some(text));
             return;
         }
         let draft = AssociationDraft {
@@ -151,25 +131,9 @@ pub(crate) fn AssociationForm(
         let user = me.0.get_untracked();
         let now = identity::now();
         let on_error = move |e: &EditError| {
-            let slot = match e {
-                EditError::Op(OpError::OutOfRange {
-                    field: "villages", ..
-                }) => {
-                    errors[1].try_set(Some(t(lang_now, Text::ErrorNoVillage).to_owned()));
-                    return true;
-                }
-                EditError::Op(
-                    OpError::EmptyText { field } | OpError::TextTooLong { field, .. },
-                ) => match *field {
-                    "name" => 0,
-                    "description" => 2,
-                    "website" => 3,
-                    _ => return false,
-                },
-                _ => return false,
-            };
-            errors[slot].try_set(Some(edit_error_text(lang_now, e)));
-            true
+            field_of(lang_now, e)
+                .map(|(slot, text)| errors[slot].try_set(Some(text)))
+                .is_some()
         };
         match editing.clone() {
             Some(id) => {
@@ -204,55 +168,10 @@ pub(crate) fn AssociationForm(
     };
 
     let field_id = move |f: &str| format!("{prefix}-{f}");
-    let text_field = move |f: &'static str,
-                           label: Text,
-                           value: RwSignal<String>,
-                           error: RwSignal<Option<String>>,
-                           kind: &'static str,
-                           max: usize| {
-        let id = field_id(f);
-        let error_id = format!("{id}-error");
-        view! {
-            <div class="field">
-                <label for=id.clone()>{tr(lang, label)}</label>
-                <input
-                    id=id.clone()
-                    type=kind
-                    data-testid=id
-                    maxlength=max.to_string()
-                    aria-describedby=error_id.clone()
-                    aria-invalid=move || error.with(Option::is_some).to_string()
-                    prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev))
-                />
-                <p class="field-error" id=error_id>{move || error.get()}</p>
-            </div>
-        }
-    };
-
     view! {
         <form class="form" on:submit=submit novalidate data-testid=format!("{prefix}-association-form")>
-            {text_field("name", Text::AssocNameLabel, name, errors[0], "text", limits::TITLE)}
-            <div class="field">
-                <label for=field_id("category")>{tr(lang, Text::AssocCategoryLabel)}</label>
-                <select
-                    id=field_id("category")
-                    on:change=move |ev| {
-                        if let Ok(c) = event_target_value(&ev).parse() {
-                            category.set(c);
-                        }
-                    }
-                >
-                    {AssociationCategory::ALL
-                        .iter()
-                        .map(|&c| view! {
-                            <option value=c.as_str() selected=move || category.get() == c>
-                                {tr(lang, association_category_text(c))}
-                            </option>
-                        })
-                        .collect_view()}
-                </select>
-            </div>
+            <TextField id=field_id("name") label=Text::AssocNameLabel value=name error=errors[0] kind="text" max=limits::TITLE />
+            <CategorySelect id=field_id("category") category />
             <fieldset
                 class="choices village-choices"
                 aria-describedby=field_id("villages-error")
@@ -277,10 +196,10 @@ pub(crate) fn AssociationForm(
             </div>
             <fieldset class="choices">
                 <legend>{tr(lang, Text::ContactLegend)}</legend>
-                {text_field("email", Text::ContactEmail, email, errors[4], "email", limits::LINE)}
-                {text_field("phone", Text::ContactPhone, phone, errors[5], "tel", limits::LINE)}
-                {text_field("website", Text::ContactWebsite, website, errors[3], "url", limits::LINE)}
-                {text_field("social", Text::ContactSocial, social, errors[6], "text", limits::LINE)}
+                <TextField id=field_id("email") label=Text::ContactEmail value=email error=errors[4] kind="email" max=limits::LINE />
+                <TextField id=field_id("phone") label=Text::ContactPhone value=phone error=errors[5] kind="tel" max=limits::LINE />
+                <TextField id=field_id("website") label=Text::ContactWebsite value=website error=errors[3] kind="url" max=limits::LINE />
+                <TextField id=field_id("social") label=Text::ContactSocial value=social error=errors[6] kind="text" max=limits::LINE />
             </fieldset>
             {(prefix == "new").then(|| view! { <NoticeLines notice /> })}
             <button type="submit" class="button">
@@ -291,3 +210,85 @@ pub(crate) fn AssociationForm(
 }
 
 // ---- An association's page ----
+
+/// Where the form shows a model refusal: its field's error slot (see `AssociationForm`'s
+/// `errors`) and the text; `None` when no field shows it.
+fn field_of(lang: Lang, e: &EditError) -> Option<(usize, String)> {
+    match e {
+        EditError::Op(OpError::OutOfRange {
+            field: "villages", ..
+        }) => Some((1, t(lang, Text::ErrorNoVillage).to_owned())),
+        EditError::Op(OpError::EmptyText { field } | OpError::TextTooLong { field, .. }) => {
+            let slot = match *field {
+                "name" => 0,
+                "description" => 2,
+                "website" => 3,
+                _ => return None,
+            };
+            Some((slot, edit_error_text(lang, e)))
+        }
+        _ => None,
+    }
+}
+
+/// A contact detail the model would refuse as too long, with its field's error slot: the model
+/// says "contact" for any channel, so the form finds which one to show it there.
+fn contact_error(lang: Lang, contacts: &[(ContactChannel, String)]) -> Option<(usize, String)> {
+    let (channel, value) = contacts
+        .iter()
+        .find(|(_, v)| v.chars().count() > limits::LINE)?;
+    let slot = match channel {
+        ContactChannel::Email => 4,
+        ContactChannel::Phone => 5,
+        _ => 6,
+    };
+    let len = value.chars().count();
+    let e = EditError::Op(OpError::TextTooLong {
+        field: "contact",
+        max: limits::LINE,
+        len,
+    });
+    Some((slot, edit_error_text(lang, &e)))
+}
+
+/// The association's kind.
+#[component]
+fn CategorySelect(id: String, category: RwSignal<AssociationCategory>) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+    <div class="field">
+        <label for=id.clone()>{tr(lang, Text::AssocCategoryLabel)}</label>
+        <select
+            id=id
+            on:change=move |ev| {
+                if let Ok(c) = event_target_value(&ev).parse() {
+                    category.set(c);
+                }
+            }
+        >
+            {AssociationCategory::ALL
+                .iter()
+                .map(|&c| view! {
+                    <option value=c.as_str() selected=move || category.get() == c>
+                        {tr(lang, association_category_text(c))}
+                    </option>
+                })
+                .collect_view()}
+        </select>
+    </div>
+    }
+}
+
+/// A new association's form: nothing filled in but the resident's village.
+fn blank(villages: Vec<String>) -> AssociationView {
+    AssociationView {
+        id: String::new(),
+        name: String::new(),
+        category: AssociationCategory::Other,
+        villages,
+        description: String::new(),
+        contacts: Vec::new(),
+        website: String::new(),
+        admins: Vec::new(),
+    }
+}

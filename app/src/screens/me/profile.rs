@@ -48,39 +48,12 @@ pub(crate) fn ProfileSection() -> impl IntoView {
             .unwrap_or(false)
     });
 
-    let account = expect_context::<crate::platform::session::Account>();
     let name = RwSignal::new(String::new());
     let categories = RwSignal::new(Vec::<HelpCategory>::new());
     let windows = RwSignal::new(Vec::<TimeWindow>::new());
     // What the resident typed is never overwritten by what the document says.
     let dirty = RwSignal::new(false);
-    Effect::new(move || {
-        let profile = stored.get();
-        if dirty.get_untracked() {
-            return;
-        }
-        let fresh = profile.is_none();
-        let profile = profile.unwrap_or_else(|| model::VolunteerProfileView {
-            user: String::new(),
-            home_village: String::new(),
-            display_name: String::new(),
-            categories: Vec::new(),
-            villages: Vec::new(),
-            availability: Vec::new(),
-        });
-        // No profile yet: what the resident shares carries their account's name (see
-        // `village_doc::edit`), so that is the one to propose.
-        let shown = if fresh {
-            account
-                .0
-                .with(|s| s.as_ref().map(|s| s.display_name.clone()))
-        } else {
-            None
-        };
-        name.set(shown.unwrap_or(profile.display_name));
-        categories.set(profile.categories);
-        windows.set(profile.availability);
-    });
+    show_stored(stored, name, categories, windows, dirty);
 
     let name_error = RwSignal::new(None::<String>);
     let window_error = RwSignal::new(None::<String>);
@@ -148,38 +121,12 @@ pub(crate) fn ProfileSection() -> impl IntoView {
         });
     };
 
-    let villages = move || {
-        state
-            .bootstrap
-            .with(|b| b.as_ref().map(|b| b.villages.clone()).unwrap_or_default())
-    };
-    let choose_village = move |ev: leptos::ev::Event| {
-        let id = event_target_value(&ev);
-        storage::set(storage::keys::VILLAGE, &id);
-        state.village.set(Some(id));
-        dirty.set(false);
-    };
-
     view! {
         <section class="card" aria-labelledby="me-profile">
             <h2 id="me-profile">{tr(lang, Text::MeProfileHeading)}</h2>
             <p class="muted">{tr(lang, Text::MeProfileIntro)}</p>
             <form class="form" on:submit=submit novalidate data-testid="profile-form">
-                <div class="field">
-                    <label for="me-village">{tr(lang, Text::MeVillageLabel)}</label>
-                    <select id="me-village" on:change=choose_village data-testid="me-village">
-                        <option value="" disabled selected=move || state.village.with(Option::is_none)>
-                            {tr(lang, Text::MeVillageNone)}
-                        </option>
-                        {move || villages()
-                            .into_iter()
-                            .map(|v| {
-                                let selected = state.village.with_untracked(|c| c.as_deref() == Some(v.id.as_str()));
-                                view! { <option value=v.id selected=selected>{v.name}</option> }
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
+                <VillageChoice dirty />
                 <Show
                     when=move || loaded.get()
                     fallback=move || view! {
@@ -206,32 +153,7 @@ pub(crate) fn ProfileSection() -> impl IntoView {
                         />
                         <p class="field-error" id="me-name-error">{move || name_error.get()}</p>
                     </div>
-                    <fieldset class="choices" data-testid="me-categories">
-                        <legend>{tr(lang, Text::MeCategoriesLegend)}</legend>
-                        {HelpCategory::ALL
-                            .iter()
-                            .map(|&c| view! {
-                                <label class="choice">
-                                    <input
-                                        type="checkbox"
-                                        value=c.as_str()
-                                        prop:checked=move || categories.with(|cs| cs.contains(&c))
-                                        on:change=move |ev| {
-                                            dirty.set(true);
-                                            let on = event_target_checked(&ev);
-                                            categories.update(|cs| {
-                                                cs.retain(|x| *x != c);
-                                                if on {
-                                                    cs.push(c);
-                                                }
-                                            });
-                                        }
-                                    />
-                                    <span>{tr(lang, help_category_text(c))}</span>
-                                </label>
-                            })
-                            .collect_view()}
-                    </fieldset>
+                    <CategoryChoices categories dirty />
                     <Availability windows dirty error=window_error />
                     <button type="submit" class="button">{tr(lang, Text::MeSaveProfile)}</button>
                     <p class="notice-line" role="status" data-testid="profile-notice">{move || notice.get()}</p>
@@ -239,6 +161,121 @@ pub(crate) fn ProfileSection() -> impl IntoView {
                 </Show>
             </form>
         </section>
+    }
+}
+
+/// Fills the form with the stored profile whenever it changes, unless the resident has typed
+/// something since: what they typed is never overwritten by what the document says.
+fn show_stored(
+    stored: Memo<Option<model::VolunteerProfileView>>,
+    name: RwSignal<String>,
+    categories: RwSignal<Vec<HelpCategory>>,
+    windows: RwSignal<Vec<TimeWindow>>,
+    dirty: RwSignal<bool>,
+) {
+    let account = expect_context::<crate::platform::session::Account>();
+    Effect::new(move || {
+        let profile = stored.get();
+        if dirty.get_untracked() {
+            return;
+        }
+        let fresh = profile.is_none();
+        let profile = profile.unwrap_or_else(|| model::VolunteerProfileView {
+            user: String::new(),
+            home_village: String::new(),
+            display_name: String::new(),
+            categories: Vec::new(),
+            villages: Vec::new(),
+            availability: Vec::new(),
+        });
+        // No profile yet: what the resident shares carries their account's name (see
+        // `village_doc::edit`), so that is the one to propose.
+        let shown = if fresh {
+            account
+                .0
+                .with(|s| s.as_ref().map(|s| s.display_name.clone()))
+        } else {
+            None
+        };
+        name.set(shown.unwrap_or(profile.display_name));
+        categories.set(profile.categories);
+        windows.set(profile.availability);
+    });
+}
+
+/// The resident's village, chosen here as on the first page.
+#[component]
+fn VillageChoice(
+    /// Set back to clean: the form shows the new village's profile.
+    dirty: RwSignal<bool>,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let lang = use_lang();
+    let villages = move || {
+        state
+            .bootstrap
+            .with(|b| b.as_ref().map(|b| b.villages.clone()).unwrap_or_default())
+    };
+    let choose_village = move |ev: leptos::ev::Event| {
+        let id = event_target_value(&ev);
+        storage::set(storage::keys::VILLAGE, &id);
+        state.village.set(Some(id));
+        dirty.set(false);
+    };
+    view! {
+        <div class="field">
+            <label for="me-village">{tr(lang, Text::MeVillageLabel)}</label>
+            <select id="me-village" on:change=choose_village data-testid="me-village">
+                <option value="" disabled selected=move || state.village.with(Option::is_none)>
+                    {tr(lang, Text::MeVillageNone)}
+                </option>
+                {move || villages()
+                    .into_iter()
+                    .map(|v| {
+                        let selected = state.village.with_untracked(|c| c.as_deref() == Some(v.id.as_str()));
+                        view! { <option value=v.id selected=selected>{v.name}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// The kinds of help the resident likes to give.
+#[component]
+fn CategoryChoices(
+    categories: RwSignal<Vec<HelpCategory>>,
+    /// Set once the resident changes anything.
+    dirty: RwSignal<bool>,
+) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <fieldset class="choices" data-testid="me-categories">
+            <legend>{tr(lang, Text::MeCategoriesLegend)}</legend>
+            {HelpCategory::ALL
+                .iter()
+                .map(|&c| view! {
+                    <label class="choice">
+                        <input
+                            type="checkbox"
+                            value=c.as_str()
+                            prop:checked=move || categories.with(|cs| cs.contains(&c))
+                            on:change=move |ev| {
+                                dirty.set(true);
+                                let on = event_target_checked(&ev);
+                                categories.update(|cs| {
+                                    cs.retain(|x| *x != c);
+                                    if on {
+                                        cs.push(c);
+                                    }
+                                });
+                            }
+                        />
+                        <span>{tr(lang, help_category_text(c))}</span>
+                    </label>
+                })
+                .collect_view()}
+        </fieldset>
     }
 }
 

@@ -15,6 +15,7 @@ use crate::platform::identity;
 use crate::platform::language::use_lang;
 use crate::platform::time::when;
 use crate::route::Page;
+use model::User;
 
 use super::{MessageField, Names};
 use leptos::{prelude::*, task::spawn_local};
@@ -40,43 +41,13 @@ pub fn ConversationPage() -> impl IntoView {
     let body = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
 
-    // Reading the conversation marks it read in my inbox, up to its last message.
-    let marked = StoredValue::new(0i64);
-    Effect::new({
-        let me = me.clone();
-        move || {
-            let last = conversation.with(|c| {
-                c.as_ref()
-                    .and_then(|(_, _, m)| m.last().map(|m| m.created_at))
-            });
-            let (Some(last), Some(repo), Some(document)) = (last, sync.repo.get(), document.get())
-            else {
-                return;
-            };
-            if last <= marked.get_value() {
-                return;
-            }
-            marked.set_value(last);
-            let me = me.clone();
-            spawn_local(async move {
-                let Ok(conversation) = ConversationId::new(document.to_string()) else {
-                    return;
-                };
-                if let Some(inbox) = open_inbox(&repo, &me.id).await {
-                    let now = identity::now();
-                    let _ = inbox
-                        .change(|am| {
-                            edit_inbox(am, |d| {
-                                // Also list it, should it have reached me some other way.
-                                d.add_conversation(&me, &conversation, now)?;
-                                d.mark_read(&me, &conversation, last, now)
-                            })
-                        })
-                        .await;
-                }
-            });
-        }
+    let last = Memo::new(move |_| {
+        conversation.with(|c| {
+            c.as_ref()
+                .and_then(|(_, _, m)| m.last().map(|m| m.created_at))
+        })
     });
+    mark_read_as_shown(last, document, me.clone());
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -200,4 +171,43 @@ pub fn ConversationPage() -> impl IntoView {
             </form>
         </Show>
     }
+}
+
+/// Reading a conversation marks it read in the resident's inbox, up to its last message, each
+/// time a newer one is shown.
+fn mark_read_as_shown(last: Memo<Option<i64>>, document: Memo<Option<DocumentId>>, me: User) {
+    let sync = expect_context::<SyncState>();
+    let marked = StoredValue::new(0i64);
+    Effect::new({
+        let me = me.clone();
+        move || {
+            let last = last.get();
+            let (Some(last), Some(repo), Some(document)) = (last, sync.repo.get(), document.get())
+            else {
+                return;
+            };
+            if last <= marked.get_value() {
+                return;
+            }
+            marked.set_value(last);
+            let me = me.clone();
+            spawn_local(async move {
+                let Ok(conversation) = ConversationId::new(document.to_string()) else {
+                    return;
+                };
+                if let Some(inbox) = open_inbox(&repo, &me.id).await {
+                    let now = identity::now();
+                    let _ = inbox
+                        .change(|am| {
+                            edit_inbox(am, |d| {
+                                // Also list it, should it have reached me some other way.
+                                d.add_conversation(&me, &conversation, now)?;
+                                d.mark_read(&me, &conversation, last, now)
+                            })
+                        })
+                        .await;
+                }
+            });
+        }
+    });
 }

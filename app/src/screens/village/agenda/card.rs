@@ -3,6 +3,7 @@
 use crate::docs::me::Me;
 use crate::docs::outcome::Notice;
 use crate::docs::village_doc::EditError;
+use crate::i18n::Lang;
 use crate::i18n::Text;
 use crate::i18n::t;
 use crate::i18n::tf;
@@ -77,26 +78,12 @@ pub(crate) fn EventCard(item: Memo<Option<EventItem>>) -> impl IntoView {
     let place = event.place.clone();
     let count_line = move || {
         let signed = item.with(|i| i.as_ref().map_or(0, |i| i.event.signed_up.len()));
-        tf(
-            lang.get(),
-            Text::VolunteersCount,
-            &[
-                ("signed", &signed.to_string()),
-                ("needed", &needed.to_string()),
-            ],
-        )
+        count_text(lang.get(), signed, needed)
     };
     let volunteer_names = move || {
-        let lang = lang.get();
         item.with(|i| {
             i.as_ref()
-                .map(|i| {
-                    i.volunteers
-                        .iter()
-                        .map(|a| a.name(lang, true))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
+                .map(|i| names_text(lang.get(), i))
                 .unwrap_or_default()
         })
     };
@@ -193,4 +180,25 @@ pub(crate) fn EventCard(item: Memo<Option<EventItem>>) -> impl IntoView {
         </li>
     }
     .into_any()
+}
+
+/// "3 of 5 volunteers".
+fn count_text(lang: Lang, signed: usize, needed: u64) -> String {
+    tf(
+        lang,
+        Text::VolunteersCount,
+        &[
+            ("signed", &signed.to_string()),
+            ("needed", &needed.to_string()),
+        ],
+    )
+}
+
+/// Who signed up, as the resident names them.
+fn names_text(lang: Lang, item: &EventItem) -> String {
+    item.volunteers
+        .iter()
+        .map(|a| a.name(lang, true))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -2,11 +2,13 @@
 
 use crate::docs::me::Me;
 use crate::docs::municipality_doc::Municipality;
+use crate::i18n::Lang;
 use crate::i18n::Text;
 use crate::i18n::t;
 use crate::i18n::tf;
 use crate::i18n::tr;
 use crate::platform::identity;
+use crate::platform::language::use_lang;
 use crate::platform::time::parse_local;
 use crate::screens::village::context::Village;
 use crate::screens::village::context::apply;
@@ -73,49 +75,7 @@ pub(crate) fn EventForm() -> impl IntoView {
         let lang_now = lang.get_untracked();
         let v: [String; 7] = std::array::from_fn(|i| values[i].get_untracked());
         let now = identity::now();
-        let mut e = [const { None::<String> }; 7];
-        let message = |text: Text| Some(t(lang_now, text).to_owned());
-        e[TITLE] = text_error(lang_now, "title", &v[TITLE], limits::TITLE, true);
-        e[PLACE] = text_error(lang_now, "place", &v[PLACE], limits::LINE, false);
-        e[DESCRIPTION] = text_error(
-            lang_now,
-            "description",
-            &v[DESCRIPTION],
-            limits::BODY,
-            false,
-        );
-        let start = parse_local(&v[DATE], &v[START]);
-        if v[DATE].is_empty() {
-            e[DATE] = message(Text::ErrorDate);
-        } else if v[START].is_empty() {
-            e[START] = message(Text::ErrorTime);
-        } else if start.is_none() {
-            e[DATE] = message(Text::ErrorDate);
-        } else if start.is_some_and(|s| s < now) {
-            e[START] = message(Text::ErrorPast);
-        }
-        let end = if v[END].is_empty() {
-            start
-        } else {
-            parse_local(&v[DATE], &v[END])
-        };
-        if let (Some(s), Some(end)) = (start, end)
-            && end < s
-        {
-            e[END] = message(Text::ErrorEndBeforeStart);
-        }
-        let needed = v[VOLUNTEERS]
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n <= limits::MAX_VOLUNTEERS);
-        if needed.is_none() {
-            e[VOLUNTEERS] = Some(tf(
-                lang_now,
-                Text::ErrorVolunteers,
-                &[("max", &limits::MAX_VOLUNTEERS.to_string())],
-            ));
-        }
+        let (e, start, end, needed) = check(lang_now, &v, now);
         let first_error = e.iter().position(Option::is_some);
         errors.set(e);
         if let Some(i) = first_error {
@@ -214,32 +174,96 @@ pub(crate) fn EventForm() -> impl IntoView {
                 </p>
             </div>
             {field(VOLUNTEERS, Text::VolunteersNeededLabel, Some(Text::VolunteersNeededHint), "number")}
-            <div class="field" hidden=flag(move || associations.with(Vec::is_empty))>
-                    <label for="event-organiser">{tr(lang, Text::OrganiserLabel)}</label>
-                    <select
-                        id="event-organiser"
-                        on:change=handler(move |ev: leptos::ev::Event| organiser.set(event_target_value(&ev)))
-                    >
-                        <option value="" selected=move || organiser.with(String::is_empty)>
-                            {tr(lang, Text::OrganiserSelf)}
-                        </option>
-                        {move || {
-                            associations
-                                .get()
-                                .into_iter()
-                                .map(|(id, name)| {
-                                    let selected = id.clone();
-                                    view! {
-                                        <option value=id selected=move || organiser.get() == selected>
-                                            {name}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()
-                        }}
-                    </select>
-            </div>
+            <OrganiserSelect associations organiser />
             <button type="submit" class="button">{tr(lang, Text::EventSubmit)}</button>
         </form>
+    }
+}
+
+/// An error per field, and the start, end and volunteers needed where they are valid.
+type Checked = ([Option<String>; 7], Option<i64>, Option<i64>, Option<u64>);
+
+/// The form's values checked as the model would, before anything is written (errors in the
+/// order of `FIELD_IDS`).
+fn check(lang_now: Lang, v: &[String; 7], now: i64) -> Checked {
+    let mut e = [const { None::<String> }; 7];
+    let message = |text: Text| Some(t(lang_now, text).to_owned());
+    e[TITLE] = text_error(lang_now, "title", &v[TITLE], limits::TITLE, true);
+    e[PLACE] = text_error(lang_now, "place", &v[PLACE], limits::LINE, false);
+    e[DESCRIPTION] = text_error(
+        lang_now,
+        "description",
+        &v[DESCRIPTION],
+        limits::BODY,
+        false,
+    );
+    let start = parse_local(&v[DATE], &v[START]);
+    if v[DATE].is_empty() {
+        e[DATE] = message(Text::ErrorDate);
+    } else if v[START].is_empty() {
+        e[START] = message(Text::ErrorTime);
+    } else if start.is_none() {
+        e[DATE] = message(Text::ErrorDate);
+    } else if start.is_some_and(|s| s < now) {
+        e[START] = message(Text::ErrorPast);
+    }
+    let end = if v[END].is_empty() {
+        start
+    } else {
+        parse_local(&v[DATE], &v[END])
+    };
+    if let (Some(s), Some(end)) = (start, end)
+        && end < s
+    {
+        e[END] = message(Text::ErrorEndBeforeStart);
+    }
+    let needed = v[VOLUNTEERS]
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n <= limits::MAX_VOLUNTEERS);
+    if needed.is_none() {
+        e[VOLUNTEERS] = Some(tf(
+            lang_now,
+            Text::ErrorVolunteers,
+            &[("max", &limits::MAX_VOLUNTEERS.to_string())],
+        ));
+    }
+    (e, start, end, needed)
+}
+
+/// Who organises: the resident, or an association they administer.
+#[component]
+fn OrganiserSelect(
+    associations: Memo<Vec<(String, String)>>,
+    organiser: RwSignal<String>,
+) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <div class="field" hidden=flag(move || associations.with(Vec::is_empty))>
+                <label for="event-organiser">{tr(lang, Text::OrganiserLabel)}</label>
+                <select
+                    id="event-organiser"
+                    on:change=handler(move |ev: leptos::ev::Event| organiser.set(event_target_value(&ev)))
+                >
+                    <option value="" selected=move || organiser.with(String::is_empty)>
+                        {tr(lang, Text::OrganiserSelf)}
+                    </option>
+                    {move || {
+                        associations
+                            .get()
+                            .into_iter()
+                            .map(|(id, name)| {
+                                let selected = id.clone();
+                                view! {
+                                    <option value=id selected=move || organiser.get() == selected>
+                                        {name}
+                                    </option>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </select>
+        </div>
     }
 }

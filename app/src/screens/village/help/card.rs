@@ -2,6 +2,7 @@
 //! withdrawing it, and the offers that fit a request.
 
 use crate::docs::help_board::HelpItem;
+use crate::docs::help_board::Suggestion;
 use crate::i18n::Lang;
 use crate::i18n::Text;
 use crate::i18n::t;
@@ -14,6 +15,7 @@ use crate::screens::village::context::Village;
 use crate::ui::labels::help_category_text;
 use crate::ui::labels::help_status_text;
 use leptos::prelude::*;
+use model::ResponseView;
 
 use model::{
     HelpKind, HelpPostId, HelpStatus, ModerationTarget, OpError, ResponseId, User, VillageDoc,
@@ -96,25 +98,7 @@ pub(crate) fn HelpCard(
                     (false, None) => t(lang.get(), Text::ByNeighbour).to_owned(),
                 }}
             </p>
-            {(!suggestions.is_empty()).then(|| view! {
-                <section class="suggestions" data-testid="suggestions">
-                    <h4>{tr(lang, Text::SuggestionsHeading)}</h4>
-                    <ul>
-                        {suggestions.into_iter().map(|s| {
-                            let reasons = s.reasons.clone();
-                            let why = move || {
-                                let lang = lang.get();
-                                reasons
-                                    .iter()
-                                    .map(|r| if lang == Lang::Nl { r.nl() } else { r.en() })
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            };
-                            view! { <li data-testid="suggestion"><strong>{s.title}</strong>" — "{why}</li> }
-                        }).collect_view()}
-                    </ul>
-                </section>
-            })}
+            {(!suggestions.is_empty()).then(|| view! { <Suggestions suggestions /> })}
             {match (mine, responded, open) {
                 (false, true, _) => Some(view! { <p class="done-line">{tr(lang, Text::Responded)}</p> }.into_any()),
                 (false, false, true) if !preview => Some(view! {
@@ -158,10 +142,54 @@ pub(crate) fn HelpCard(
                     </p>
                 }
             })}
-            {(mine && !preview).then(|| {
-                let post_id = post_id.clone();
-                view! {
-                    <section class="responses" aria-label=tr(lang, Text::ResponsesHeading)>
+            {(mine && !preview).then(|| view! {
+                <Responses post_id=post_id.clone() title=title.clone() accepted=accepted.clone() open responses />
+            })}
+            {(!preview).then(|| HelpPostId::new(post_id.clone()).ok()).flatten().map(|p| view! {
+                <crate::screens::village::moderation::Moderate target=ModerationTarget::HelpPost(p) path=format!("help_posts/{post_id}") id=post_id.clone() />
+            })}
+        </li>
+    }
+}
+
+/// The open offers that fit the resident's own request, and why.
+#[component]
+fn Suggestions(suggestions: Vec<Suggestion>) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <section class="suggestions" data-testid="suggestions">
+                    <h4>{tr(lang, Text::SuggestionsHeading)}</h4>
+                    <ul>
+                        {suggestions.into_iter().map(|s| {
+                            let reasons = s.reasons.clone();
+                            let why = move || {
+                                let lang = lang.get();
+                                reasons
+                                    .iter()
+                                    .map(|r| if lang == Lang::Nl { r.nl() } else { r.en() })
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            };
+                            view! { <li data-testid="suggestion"><strong>{s.title}</strong>" — "{why}</li> }
+                        }).collect_view()}
+                    </ul>
+                </section>
+    }
+}
+
+/// The responses to the resident's own post: message a responder, accept one.
+#[component]
+fn Responses(
+    post_id: String,
+    title: String,
+    accepted: Option<String>,
+    open: bool,
+    responses: Vec<(ResponseView, Option<String>)>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let ctx = expect_context::<Village>();
+    view! {
+        <section class="responses" aria-label=tr(lang, Text::ResponsesHeading)>
                         <h4>{tr(lang, Text::ResponsesHeading)}</h4>
                         {responses.is_empty().then(|| view! { <p class="muted">{tr(lang, Text::NoResponses)}</p> })}
                         <ul>
@@ -202,11 +230,5 @@ pub(crate) fn HelpCard(
                             }).collect_view()}
                         </ul>
                     </section>
-                }
-            })}
-            {(!preview).then(|| HelpPostId::new(post_id.clone()).ok()).flatten().map(|p| view! {
-                <crate::screens::village::moderation::Moderate target=ModerationTarget::HelpPost(p) path=format!("help_posts/{post_id}") id=post_id.clone() />
-            })}
-        </li>
     }
 }

@@ -172,86 +172,8 @@ pub fn InitiativePage() -> impl IntoView {
                 }}
                 <p class="hint" id="plan-editors" data-testid="plan-editors">{editors_line}</p>
             </section>
-            <section class="needs-section" aria-labelledby="needs-heading">
-                <h3 id="needs-heading">{tr(lang, Text::NeedsHeading)}</h3>
-                <Show when=move || needs.with(Vec::is_empty)>
-                    <p class="muted">{tr(lang, Text::NoNeeds)}</p>
-                </Show>
-                <ul class="needs" data-testid="needs">
-                    <For
-                        each=move || {
-                            let open = open.get();
-                            needs.get().into_iter().map(|n| (n, open)).collect::<Vec<_>>()
-                        }
-                        key=|n| n.clone()
-                        children=move |(need, open)| view! { <NeedRow initiative=id.get_untracked() need can_fill=open /> }
-                    />
-                </ul>
-                <Show when=move || editor.get() && open.get()>
-                    <OneFieldForm
-                        id="need-title"
-                        label=Text::AddNeedLabel
-                        hint=Some(Text::AddNeedHint)
-                        button=Text::AddNeed
-                        multiline=false
-                        max=limits::TITLE
-                        submit=move |title, report| {
-                            let Ok(i) = InitiativeId::new(id.get_untracked()) else { return };
-                            let user = me.0.get_untracked();
-                            let need = NeedId::from_random(identity::random_bytes());
-                            let now = identity::now();
-                            let done = t(lang.get_untracked(), Text::NeedAdded).to_owned();
-                            apply_with_report(ctx, move |d| d.add_need(&user, &i, &need, &title, now), done, report);
-                        }
-                    />
-                </Show>
-            </section>
-            <section class="updates" aria-labelledby="updates-heading">
-                <h3 id="updates-heading">{tr(lang, Text::UpdatesHeading)}</h3>
-                <Show when=move || editor.get()>
-                    <OneFieldForm
-                        id="update-body"
-                        label=Text::UpdateLabel
-                        hint=None
-                        button=Text::PostUpdate
-                        multiline=true
-                        max=limits::BODY
-                        submit=move |body, report| {
-                            let Ok(i) = InitiativeId::new(id.get_untracked()) else { return };
-                            let user = me.0.get_untracked();
-                            let update = UpdateId::from_random(identity::random_bytes());
-                            let now = identity::now();
-                            let done = t(lang.get_untracked(), Text::UpdatePosted).to_owned();
-                            apply_with_report(ctx, move |d| d.post_update(&user, &i, &update, &body, now), done, report);
-                        }
-                    />
-                </Show>
-                <Show when=move || updates.with(Vec::is_empty)>
-                    <p class="muted">{tr(lang, Text::NoUpdates)}</p>
-                </Show>
-                <ul class="cards" data-testid="updates">
-                    <For
-                        each=move || updates.get()
-                        key=|u| u.id.clone()
-                        children=move |u| {
-                            let byline = move || {
-                                let lang = lang.get();
-                                let my_id = me.0.with(|m| m.id.as_str().to_owned());
-                                let who = person(lang, &my_id, &u.author, u.author_name.as_deref());
-                                let date = js_sys::Date::new(&(u.created_at as f64).into())
-                                    .to_locale_date_string(lang.code(), &wasm_bindgen::JsValue::UNDEFINED);
-                                tf(lang, Text::UpdateBy, &[("name", &who), ("date", &String::from(date))])
-                            };
-                            view! {
-                                <li class="card update" data-testid="update">
-                                    <p class="update-body">{u.body.clone()}</p>
-                                    <p class="muted">{byline}</p>
-                                </li>
-                            }
-                        }
-                    />
-                </ul>
-            </section>
+            <NeedsSection id editor open needs />
+            <UpdatesSection id editor updates />
         }
         .into_any()
     };
@@ -265,6 +187,115 @@ pub fn InitiativePage() -> impl IntoView {
         >
             {body}
         </article>
+    }
+}
+
+/// An initiative's needs, filling them, and for its editors adding one.
+#[component]
+fn NeedsSection(
+    id: Memo<String>,
+    editor: Memo<bool>,
+    open: Memo<bool>,
+    needs: Memo<Vec<NeedItem>>,
+) -> impl IntoView {
+    let ctx = expect_context::<Village>();
+    let me = expect_context::<Me>();
+    let lang = ctx.lang;
+    view! {
+        <section class="needs-section" aria-labelledby="needs-heading">
+            <h3 id="needs-heading">{tr(lang, Text::NeedsHeading)}</h3>
+            <Show when=move || needs.with(Vec::is_empty)>
+                <p class="muted">{tr(lang, Text::NoNeeds)}</p>
+            </Show>
+            <ul class="needs" data-testid="needs">
+                <For
+                    each=move || {
+                        let open = open.get();
+                        needs.get().into_iter().map(|n| (n, open)).collect::<Vec<_>>()
+                    }
+                    key=|n| n.clone()
+                    children=move |(need, open)| view! { <NeedRow initiative=id.get_untracked() need can_fill=open /> }
+                />
+            </ul>
+            <Show when=move || editor.get() && open.get()>
+                <OneFieldForm
+                    id="need-title"
+                    label=Text::AddNeedLabel
+                    hint=Some(Text::AddNeedHint)
+                    button=Text::AddNeed
+                    multiline=false
+                    max=limits::TITLE
+                    submit=move |title, report| {
+                        let Ok(i) = InitiativeId::new(id.get_untracked()) else { return };
+                        let user = me.0.get_untracked();
+                        let need = NeedId::from_random(identity::random_bytes());
+                        let now = identity::now();
+                        let done = t(lang.get_untracked(), Text::NeedAdded).to_owned();
+                        apply_with_report(ctx, move |d| d.add_need(&user, &i, &need, &title, now), done, report);
+                    }
+                />
+            </Show>
+        </section>
+    }
+}
+
+/// An initiative's updates, and for its editors posting one.
+#[component]
+fn UpdatesSection(
+    id: Memo<String>,
+    editor: Memo<bool>,
+    updates: Memo<Vec<UpdateItem>>,
+) -> impl IntoView {
+    let ctx = expect_context::<Village>();
+    let me = expect_context::<Me>();
+    let lang = ctx.lang;
+    view! {
+        <section class="updates" aria-labelledby="updates-heading">
+            <h3 id="updates-heading">{tr(lang, Text::UpdatesHeading)}</h3>
+            <Show when=move || editor.get()>
+                <OneFieldForm
+                    id="update-body"
+                    label=Text::UpdateLabel
+                    hint=None
+                    button=Text::PostUpdate
+                    multiline=true
+                    max=limits::BODY
+                    submit=move |body, report| {
+                        let Ok(i) = InitiativeId::new(id.get_untracked()) else { return };
+                        let user = me.0.get_untracked();
+                        let update = UpdateId::from_random(identity::random_bytes());
+                        let now = identity::now();
+                        let done = t(lang.get_untracked(), Text::UpdatePosted).to_owned();
+                        apply_with_report(ctx, move |d| d.post_update(&user, &i, &update, &body, now), done, report);
+                    }
+                />
+            </Show>
+            <Show when=move || updates.with(Vec::is_empty)>
+                <p class="muted">{tr(lang, Text::NoUpdates)}</p>
+            </Show>
+            <ul class="cards" data-testid="updates">
+                <For
+                    each=move || updates.get()
+                    key=|u| u.id.clone()
+                    children=move |u| {
+                        let byline = move || {
+                            let lang = lang.get();
+                            let my_id = me.0.with(|m| m.id.as_str().to_owned());
+                            let who = person(lang, &my_id, &u.author, u.author_name.as_deref());
+                            let date = js_sys::Date::new(&(u.created_at as f64).into())
+                                .to_locale_date_string(lang.code(), &wasm_bindgen::JsValue::UNDEFINED);
+                            tf(lang, Text::UpdateBy, &[("name", &who), ("date", &String::from(date))])
+                        };
+                        view! {
+                            <li class="card update" data-testid="update">
+                                <p class="update-body">{u.body.clone()}</p>
+                                <p class="muted">{byline}</p>
+                            </li>
+                        }
+                    }
+                />
+            </ul>
+        </section>
     }
 }
 
