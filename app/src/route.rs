@@ -152,8 +152,18 @@ pub fn with_return(page: &Page, back: &str) -> String {
 }
 
 /// `s` encoded as JavaScript's `encodeURIComponent` does (UTF-8, every byte but
-/// `A-Z a-z 0-9 - _ . ! ~ * ' ( )` as `%XX`), written out so it runs natively too.
+/// `A-Z a-z 0-9 - _ . ! ~ * ' ( )` as `%XX`): in the browser by the browser itself (no code in
+/// the download), natively (tests) by [`encode_natively`].
 pub fn encode_component(s: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::encode_uri_component(s).into();
+    #[cfg(not(target_arch = "wasm32"))]
+    encode_natively(s)
+}
+
+/// [`encode_component`] written out, for native builds.
+#[cfg(not(target_arch = "wasm32"))]
+fn encode_natively(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for byte in s.bytes() {
         match byte {
@@ -169,13 +179,7 @@ pub fn encode_component(s: &str) -> String {
             | b'\''
             | b'('
             | b')' => out.push(byte as char),
-            _ => {
-                // By hand, not `format!("%{byte:02X}")`: no formatting machinery in the wasm.
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                out.push('%');
-                out.push(HEX[usize::from(byte >> 4)] as char);
-                out.push(HEX[usize::from(byte & 0xf)] as char);
-            }
+            _ => out.push_str(&format!("%{byte:02X}")),
         }
     }
     out
