@@ -30,8 +30,8 @@ use crate::{
 #[component]
 pub fn App() -> impl IntoView {
     let language = Language::restore();
-    provide_context(language);
-    provide_context(lazy::loader());
+    language.provide();
+    lazy::loader().provide();
     let state = AppState::restore();
     provide_context(state);
     state.refresh();
@@ -229,7 +229,7 @@ fn SyncStatusBar() -> impl IntoView {
 /// Switches between Dutch and English; labelled in the language it switches to.
 #[component]
 fn LanguageToggle() -> impl IntoView {
-    let language = expect_context::<Language>();
+    let language = Language::current();
     let lang = language.lang;
     view! {
         <button

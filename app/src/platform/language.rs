@@ -1,9 +1,15 @@
 //! [`Language`]: the language the app speaks now, a context of its own, because most
 //! components read nothing else ([`use_lang`]). The resident's choice is kept on the device.
+//!
+//! The root provides it once ([`Language::provide`]); it is then read from a thread-local
+//! instead of leptos's context lookup, which costs the first visit ~600 bytes of wasm per
+//! context type and gains nothing here: there is one language per page, for its whole life.
 
 use crate::i18n;
 use crate::i18n::Lang;
 use crate::platform::storage;
+
+use std::cell::Cell;
 
 use leptos::prelude::*;
 
@@ -15,7 +21,25 @@ pub struct Language {
     pub english_failed: RwSignal<bool>,
 }
 
+thread_local! {
+    static CURRENT: Cell<Option<Language>> = const { Cell::new(None) };
+}
+
 impl Language {
+    /// Makes `self` the app's language, for [`Language::current`] and [`use_lang`] (and as a
+    /// leptos context). The root component calls it once.
+    pub fn provide(self) {
+        CURRENT.set(Some(self));
+        provide_context(self);
+    }
+
+    /// The app's language, as the root provided it.
+    pub fn current() -> Language {
+        CURRENT
+            .get()
+            .expect("the root component provides the language")
+    }
+
     /// The stored choice, once its texts are at hand (English may still have to be fetched:
     /// until then, Dutch).
     pub fn restore() -> Self {
@@ -48,5 +72,5 @@ pub fn stored() -> Lang {
 
 /// The app's language (reactive), from context.
 pub fn use_lang() -> RwSignal<Lang> {
-    expect_context::<Language>().lang
+    Language::current().lang
 }

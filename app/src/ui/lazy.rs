@@ -1,7 +1,7 @@
 //! [`Lazy`]: a screen whose code loads when it is first opened, shown by name ([`Screen`]) so
 //! that a screen can show another (a village's agenda tab, the moderation form under a post)
 //! without importing it. The [`Loader`] that knows every screen comes from the root
-//! (`crate::lazy`) as a context.
+//! (`crate::lazy`).
 
 use crate::i18n::Text;
 use crate::i18n::tr;
@@ -55,6 +55,25 @@ pub struct Loader {
     pub render: fn(Screen) -> Option<AnyView>,
 }
 
+thread_local! {
+    static LOADER: std::cell::Cell<Option<Loader>> = const { std::cell::Cell::new(None) };
+}
+
+impl Loader {
+    /// Makes `self` the loader every [`Lazy`] uses; the root calls it once. A table of two
+    /// function pointers, fixed for the page's life: kept in a thread-local rather than a
+    /// leptos context (whose lookup costs the first visit's wasm more than this).
+    pub fn provide(self) {
+        LOADER.set(Some(self));
+    }
+
+    fn current() -> Loader {
+        LOADER
+            .get()
+            .expect("the root component provides the loader")
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Loading,
@@ -67,7 +86,7 @@ enum State {
 #[component]
 pub fn Lazy(screen: Screen) -> impl IntoView {
     let lang = use_lang();
-    let loader = expect_context::<Loader>();
+    let loader = Loader::current();
     let state = RwSignal::new(State::Loading);
     let fetch = move || {
         state.set(State::Loading);

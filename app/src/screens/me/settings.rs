@@ -15,7 +15,7 @@ use leptos::prelude::*;
 #[component]
 pub(crate) fn Settings() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let language = expect_context::<Language>();
+    let language = Language::current();
     let lang = language.lang;
     let followed = expect_context::<Followed>();
     let others = move || {
