@@ -632,14 +632,7 @@ async fn the_creator_of_an_association_administers_it_and_nobody_else_does() {
     let carl = sign_up(&server, "carl", Roles::default()).await;
     let bert = sign_up(&server, "bert", Roles::default()).await;
     let koor = AssociationId::new("koor-gendringen").unwrap();
-    let draft = AssociationDraft {
-        name: "Koor Gendringen".into(),
-        category: AssociationCategory::Music,
-        villages: vec![village_id],
-        description: String::new(),
-        contacts: Vec::new(),
-        website: String::new(),
-    };
+    let draft = koor_draft(village_id);
     // Carl registers it (no role granted beforehand) and may then edit it: the server
     // recorded him as its admin when it accepted the registration.
     let mut carl_c = open(&server, Some(&carl), None, &[municipality]).await;
@@ -807,20 +800,8 @@ async fn a_forged_association_naming_its_forger_admin_never_makes_an_admin() {
     let user = carl.user.clone();
     honest(&mut carl_c, municipality, |am| {
         in_municipality(am, |d| {
-            d.register_association(
-                &user,
-                &koor,
-                &AssociationDraft {
-                    name: "Koor Gendringen".into(),
-                    category: AssociationCategory::Music,
-                    villages: vec![village_id],
-                    description: String::new(),
-                    contacts: Vec::new(),
-                    website: String::new(),
-                },
-                now(),
-            )
-            .unwrap()
+            d.register_association(&user, &koor, &koor_draft(village_id), now())
+                .unwrap()
         })
     })
     .await;
@@ -911,4 +892,16 @@ async fn a_forged_association_naming_its_forger_admin_never_makes_an_admin() {
     let (status, _) = post_as(&server, &carl, "/api/invites", admin_invite).await;
     assert_eq!(status, 201);
     server.stop().await;
+}
+
+/// The association both association tests register: a choir in the test village.
+fn koor_draft(village: VillageId) -> AssociationDraft {
+    AssociationDraft {
+        name: "Koor Gendringen".into(),
+        category: AssociationCategory::Music,
+        villages: vec![village],
+        description: String::new(),
+        contacts: Vec::new(),
+        website: String::new(),
+    }
 }
