@@ -160,7 +160,9 @@ fn test() -> Result {
 /// `dist/`; with `screenshots` they also write the docs' screenshots. Returns the server binary
 /// and `dist/`, for the interop tests.
 fn end_to_end(sh: &Shell, screenshots: bool) -> Result<(PathBuf, PathBuf)> {
-    cmd!(sh, "cargo build --package sync-server").run()?;
+    // The same package selection as `cargo test --workspace`, so the server is the one that
+    // step already built (a narrower selection unifies features differently and rebuilds).
+    cmd!(sh, "cargo build --workspace --tests").run()?;
     let server_bin = target_dir().join("debug/sync-server");
     let dist = root().join("dist");
     let _tests = sh.push_dir(root().join("tests"));
