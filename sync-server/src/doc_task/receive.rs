@@ -48,15 +48,10 @@ impl DocState {
                     return;
                 }
                 Access::None => {
-                    // Exactly what a document nobody has gets.
                     self.peers.remove(&conn);
                     self.writers.remove(&conn);
-                    let unavailable = Outbound::Doc {
-                        document_id: self.id,
-                        message: DocMessage::Unavailable,
-                    };
                     batch.outgoing.retain(|(c, _)| *c != conn);
-                    batch.send_now(conn, unavailable);
+                    self.answer_as_if_missing(now, from, message, batch);
                     return;
                 }
             }
@@ -155,6 +150,66 @@ impl DocState {
                     },
                 )
             }));
+    }
+
+    /// Answers a peer that may not read the document exactly as if the server had none of it:
+    /// its message is taken by a sync with an empty document made for this message alone, so
+    /// a `request` gets `doc-unavailable` and a `sync` the answer of a server without the
+    /// document; changes it sends are judged as the creation of a new document would be
+    /// (refused for an anonymous peer, with the same error), and never taken in. Whether a
+    /// document exists is then no more visible than its contents. (A signed-in peer whose
+    /// creation would be accepted learns the id is taken: ids are random, so it had to know
+    /// the id already.)
+    fn answer_as_if_missing(
+        &mut self,
+        now: Timestamp,
+        from: PeerLink,
+        message: DocMessage,
+        batch: &mut Batch,
+    ) {
+        let conn = from.conn;
+        if matches!(message, DocMessage::Unavailable) {
+            return;
+        }
+        let mut scratch = automerge::Automerge::new();
+        let results = match DocSync::new().handle(now, &mut scratch, DocInput::receive(message)) {
+            Ok(results) => results,
+            Err(error) => {
+                batch.send_now(
+                    conn,
+                    Outbound::Fail {
+                        reason: error.to_string(),
+                    },
+                );
+                return;
+            }
+        };
+        let sent = scratch.get_heads();
+        if !sent.is_empty() {
+            let verdict = self.validator.validate(&Incoming {
+                document_id: self.id,
+                peer: &from.peer,
+                principal: &from.principal,
+                before: &[],
+                after: &sent,
+                doc: &scratch,
+                sent: None,
+            });
+            let reason = match verdict {
+                Err(rejection) => rejection.to_refusal(self.id).to_string(),
+                Ok(()) => format!("document {} already exists", self.id),
+            };
+            tracing::info!(doc = %self.id, peer = %from.peer.peer_id, "{reason}");
+            batch.send_now(conn, Outbound::Fail { reason });
+            return;
+        }
+        for message in results.outgoing {
+            let answer = Outbound::Doc {
+                document_id: self.id,
+                message,
+            };
+            batch.send_now(conn, answer);
+        }
     }
 
     /// One message from a peer that may add to the document without reading it: it syncs with

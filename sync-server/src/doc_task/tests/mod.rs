@@ -2,6 +2,7 @@
 //! sockets, no storage. Each test pins one rule of the module docs; each fails when its rule
 //! is broken in the code.
 
+mod existence;
 mod sim;
 
 use std::{collections::HashSet, sync::Arc, time::Duration};

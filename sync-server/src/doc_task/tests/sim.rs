@@ -64,6 +64,19 @@ impl Sim {
         put(&mut doc, "title", 0);
         // As storage loads it: with an actor of its own.
         let doc = Automerge::load(&doc.save()).unwrap();
+        Self::with_stored(peers, validator, Some(doc))
+    }
+
+    /// A document nobody has made yet (storage holds nothing), and `peers` peers.
+    pub(super) fn empty(peers: usize, validator: Arc<dyn ChangeValidator>) -> Self {
+        Self::with_stored(peers, validator, None)
+    }
+
+    fn with_stored(
+        peers: usize,
+        validator: Arc<dyn ChangeValidator>,
+        doc: Option<Automerge>,
+    ) -> Self {
         let start = Instant::now();
         let now = Now {
             instant: start,
@@ -73,7 +86,7 @@ impl Sim {
             DocumentId::from_bytes(*b"0123456789abcdef"),
             validator,
             StorageId::new("server"),
-            Ok(Some(doc)),
+            Ok(doc),
             now,
         );
         let clients = (0..peers).map(|i| client(i as ConnId + 1)).collect();
@@ -95,6 +108,18 @@ impl Sim {
         let seen = sim.batch(requests);
         sim.settle_with(seen);
         sim
+    }
+
+    /// Client `i` is signed in as `user` from now on.
+    pub(super) fn sign_in(&mut self, i: usize, user: &str) {
+        let user = model::UserId::new(user).unwrap();
+        self.clients[i].link.principal = Arc::new(Principal::User(user));
+    }
+
+    /// Client `i`'s request for the document (as when it first asks for it).
+    pub(super) fn request(&mut self, i: usize) -> Vec<DocCommand> {
+        self.clients[i].sync = DocSync::new();
+        self.begin(i)
     }
 
     pub(super) fn now(&self) -> Now {
