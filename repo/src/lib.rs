@@ -64,6 +64,7 @@
 mod backoff;
 mod chunks;
 mod client;
+mod evict;
 mod handle;
 mod idb;
 mod listeners;
@@ -130,6 +131,8 @@ struct State {
     /// Documents opened by [`Repo::find_with_view`] whose bookkeeping (first sync message,
     /// status) waits for [`DocHandle::settle`] or the next tick.
     unsettled: Vec<DocumentId>,
+    /// Documents whose stored copy may be dropped when the device is full (`evict.rs`).
+    evictable: Vec<DocumentId>,
 }
 
 /// One open document.

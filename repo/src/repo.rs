@@ -91,6 +91,7 @@ impl<S: Storage + 'static> Repo<S> {
                     storage_error: None,
                     last_status: None,
                     unsettled: Vec::new(),
+                    evictable: Vec::new(),
                 }),
                 listeners: Rc::default(),
             }),

@@ -24,7 +24,12 @@ impl<S: Storage + 'static> Repo<S> {
         let Some(write) = write else {
             return Ok(());
         };
-        let result = self.shared.storage.write(&write.puts, &write.deletes).await;
+        let mut result = self.shared.storage.write(&write.puts, &write.deletes).await;
+        // A full device: drop cached copies the server has all of, one at a time, until the
+        // write fits or nothing more may go (`evict.rs`).
+        while result == Err(StorageError::QuotaExceeded) && self.free_space(id).await {
+            result = self.shared.storage.write(&write.puts, &write.deletes).await;
+        }
         {
             let mut state = self.state_mut();
             match &result {

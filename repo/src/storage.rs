@@ -60,6 +60,11 @@ impl StorageKey {
         ])
     }
 
+    /// Whether this is a `[document, "refused", hash]` key.
+    pub fn is_refused(&self) -> bool {
+        matches!(self.0.as_slice(), [_, kind, _] if kind == REFUSED)
+    }
+
     /// The name of a `[document, "view", name]` key, if it is one.
     pub fn view_name(&self) -> Option<&str> {
         match self.0.as_slice() {

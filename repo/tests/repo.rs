@@ -664,6 +664,84 @@ fn a_full_device_is_a_typed_error_and_keeps_what_was_stored() {
 
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
+fn a_full_device_drops_cached_villages_the_server_has_all_of_and_nothing_unsynced() {
+    block_on(async {
+        let storage = MemoryStorage::new();
+        let mut server = FakeServer::new();
+        let phone = repo(&storage, "phone");
+        server.accept(&phone).await;
+        // Two villages read from the server; the second then gets an edit made offline.
+        for n in [7, 8] {
+            phone.find(&url(n)).await.unwrap();
+            server.run(&phone).await;
+            for key in ["title", "place", "when", "who", "what"] {
+                server.edit(&phone, &url(n), key).await;
+            }
+        }
+        server.drop_connection(&phone);
+        let eight = phone.find(&url(8)).await.unwrap();
+        put(&eight, "mine", "nog niet verstuurd").await;
+        assert_eq!(eight.status().waiting, 1);
+        let keys_of = |n: u8| -> Vec<StorageKey> {
+            let prefix = StorageKey::document(DocumentId::from_bytes([n; 16]));
+            storage
+                .keys()
+                .into_iter()
+                .filter(|k| k.starts_with(&prefix))
+                .collect()
+        };
+        let (seven, kept) = (keys_of(7), keys_of(8));
+        assert!(!seven.is_empty() && !kept.is_empty());
+
+        // The next start, offline, with the device full: an edit to the resident's own
+        // village makes room by dropping village 7, which the server has all of.
+        let later = repo(&storage, "phone-later");
+        let ids = [7, 8].map(|n| DocumentId::from_bytes([n; 16]));
+        later.set_evictable(vec![ids[1], ids[0]]);
+        let own = later.find(&url(9)).await.unwrap();
+        storage.set_quota(Some(storage.used()));
+        put(&own, "help", "Wie helpt met boodschappen?").await;
+        assert!(own.status().saved, "stored after making room");
+        assert_eq!(later.status().storage_error, None);
+        assert!(keys_of(7).is_empty(), "the synced cached village went");
+        assert_eq!(
+            keys_of(8),
+            kept,
+            "the village with an unsynced edit stayed whole"
+        );
+
+        // Full again, and nothing left that may go: the edit is refused, nothing is lost.
+        storage.set_quota(Some(storage.used()));
+        let result = own
+            .change(|d| {
+                let mut tx = d.transaction();
+                tx.put(ROOT, "more", "nog meer").unwrap();
+                tx.commit();
+            })
+            .await;
+        assert_eq!(result, Err(StorageError::QuotaExceeded));
+        assert_eq!(keys_of(8), kept);
+        storage.set_quota(None);
+
+        let check = repo(&storage, "check");
+        let eight = check.find(&url(8)).await.unwrap();
+        assert_eq!(title(&eight, "mine").as_deref(), Some("nog niet verstuurd"));
+        let own = check.find(&url(9)).await.unwrap();
+        assert_eq!(
+            title(&own, "help").as_deref(),
+            Some("Wie helpt met boodschappen?")
+        );
+        // Village 7 comes back from the server when opened again.
+        let seven = check.find(&url(7)).await.unwrap();
+        assert_eq!(title(&seven, "title"), None);
+        server.accept(&check).await;
+        server.run(&check).await;
+        assert_eq!(title(&seven, "title").as_deref(), Some("from the server"));
+    });
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
 fn a_bad_url_is_a_typed_error() {
     block_on(async {
         let phone = repo(&MemoryStorage::new(), "phone");
