@@ -11,6 +11,7 @@ mod bootstrap_docs;
 mod db;
 mod doc_task;
 mod hub;
+mod inbound;
 mod limits;
 mod peer;
 pub mod reports;

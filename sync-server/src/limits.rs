@@ -30,6 +30,13 @@ pub struct SyncLimits {
     pub handshake_timeout: Duration,
     /// A document nobody has open stays in memory this long before it is unloaded.
     pub unload_after: Duration,
+    /// The most bytes one sync message's changes may hold once inflated (deflated columns of
+    /// a whole document counted inflated; compressed change chunks and bundles are refused
+    /// outright, automerge never sends them in sync). Checked by inflating into nothing before
+    /// automerge sees the bytes. Default 64 MiB: four times the message size limit; automerge's
+    /// column compression of a real document saves well under 4× (its largest column, the
+    /// text, is already run-length encoded), and deflate bombs reach about 1,000×.
+    pub max_inflated_size: usize,
 }
 
 impl Default for SyncLimits {
@@ -45,6 +52,7 @@ impl Default for SyncLimits {
             send_timeout: Duration::from_secs(15),
             handshake_timeout: Duration::from_secs(10),
             unload_after: Duration::from_secs(30),
+            max_inflated_size: 64 * 1024 * 1024,
         }
     }
 }

@@ -33,6 +33,7 @@ use tokio::{
 use crate::{
     doc_task::now,
     hub::DocHandle,
+    inbound,
     peer::{ConnId, DocCommand, Outbound, PeerLink},
     validate::Principal,
 };
@@ -324,6 +325,15 @@ impl ConnectionTask {
                         .link
                         .clone()
                         .expect("documents flow after the handshake");
+                    // Before anything in the server decodes the changes (decompression bombs).
+                    let trust_on = self.state.identities.is_some();
+                    let limits = &self.state.limits;
+                    if let Err(reason) =
+                        inbound::check_document_message(&message, &self.principal, trust_on, limits)
+                    {
+                        tracing::info!(conn = self.conn, doc = %document_id, "{reason}");
+                        return Some(End::Error(reason));
+                    }
                     let limit = self.state.limits.max_documents_per_connection;
                     let Some(handle) = self.document(document_id) else {
                         return Some(End::Error(format!(
