@@ -127,6 +127,8 @@ struct State {
     lifecycle: Lifecycle,
     /// One permit per open WebSocket.
     connections: Arc<Semaphore>,
+    /// Open WebSockets per IP address.
+    ip_connections: Arc<ws::IpConnections>,
     /// The connection each peer id is on, so a peer that joins again replaces its old one.
     peers: ws::PeerRegistry,
     /// When trust is on (the accounts): who each connection belongs to.
@@ -247,6 +249,7 @@ impl Server {
                 peer,
                 hub,
                 connections: Arc::new(Semaphore::new(limits.max_connections)),
+                ip_connections: ws::IpConnections::new(limits.max_connections_per_ip),
                 peers: ws::PeerRegistry::default(),
                 identities,
                 origins,

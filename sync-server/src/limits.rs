@@ -37,6 +37,14 @@ pub struct SyncLimits {
     /// column compression of a real document saves well under 4× (its largest column, the
     /// text, is already run-length encoded), and deflate bombs reach about 1,000×.
     pub max_inflated_size: usize,
+    /// Storage ids one connection may subscribe to for heads gossip. Default 64: a client
+    /// subscribes to the storage ids of the servers it syncs with, one or two.
+    pub max_subscriptions_per_connection: usize,
+    /// Simultaneous WebSocket connections from one IP address (as the socket shows it: behind
+    /// a reverse proxy every client shares the proxy's address, so raise it there). Default
+    /// 64: a household behind one NAT with a few devices and tabs each, far below what one
+    /// host opening sockets to fill [`SyncLimits::max_connections`] would need.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for SyncLimits {
@@ -53,6 +61,8 @@ impl Default for SyncLimits {
             handshake_timeout: Duration::from_secs(10),
             unload_after: Duration::from_secs(30),
             max_inflated_size: 64 * 1024 * 1024,
+            max_subscriptions_per_connection: 64,
+            max_connections_per_ip: 64,
         }
     }
 }

@@ -6,24 +6,19 @@
 //! protocol, goes silent for [`crate::SyncLimits::peer_timeout`], reads too slowly to keep its queue
 //! short, or the server stops.
 
+mod ip_limit;
+mod registry;
+mod upgrade;
+
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, PoisonError, atomic::Ordering},
+    sync::{Arc, PoisonError, atomic::Ordering},
     time::Duration,
 };
 
-use axum::{
-    extract::{
-        Query, State,
-        ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade, close_code},
-    },
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
-};
-use serde::Deserialize;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, close_code};
 use sync::{
-    Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocumentId, Message, PeerId,
-    PeerInfo,
+    Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocumentId, Message, PeerInfo,
 };
 use tokio::{
     sync::{Notify, mpsc},
@@ -38,113 +33,12 @@ use crate::{
     validate::Principal,
 };
 
+pub(crate) use self::{ip_limit::IpConnections, registry::PeerRegistry, upgrade::upgrade};
+
 /// How often a connection that has not finished its handshake checks the handshake timeout.
 const HANDSHAKE_TICK: Duration = Duration::from_millis(500);
 /// Initial read and write buffers of a socket: small, so an idle connection costs little.
 const SOCKET_BUFFER: usize = 8 * 1024;
-
-/// The query of `GET /sync`: `token` is a session token for clients that cannot send the
-/// cookie (it is never logged: see [`crate::redacted_uri`]).
-#[derive(Deserialize)]
-pub(crate) struct SyncQuery {
-    token: Option<String>,
-}
-
-pub(crate) async fn upgrade(
-    State(state): State<Arc<crate::State>>,
-    headers: HeaderMap,
-    Query(query): Query<SyncQuery>,
-    ws: WebSocketUpgrade,
-) -> Response {
-    if state.lifecycle.is_shutting_down() {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    }
-    if !origin_allowed(&headers, &state.origins) {
-        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
-    }
-    let principal = match &state.identities {
-        None => Principal::Anonymous,
-        Some(identities) => {
-            let token = query
-                .token
-                .or_else(|| crate::accounts::session_token(&headers));
-            match token {
-                // An unknown or expired token reads as anonymous, as no token does: the app
-                // learns it is signed out from the accounts API, not from here.
-                Some(token) => identities
-                    .session_user(&token)
-                    .await
-                    .map_or(Principal::Anonymous, Principal::User),
-                None => Principal::Anonymous,
-            }
-        }
-    };
-    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    };
-    let limits = &state.limits;
-    ws.max_message_size(limits.max_message_size)
-        .max_frame_size(limits.max_message_size)
-        .read_buffer_size(SOCKET_BUFFER)
-        .write_buffer_size(SOCKET_BUFFER)
-        .on_upgrade(move |socket| async move {
-            let guard = state.lifecycle.track();
-            let task = ConnectionTask::new(state, socket, principal);
-            let conn = task.conn;
-            task.run().await;
-            tracing::debug!(conn, "connection closed");
-            drop(guard);
-            drop(permit);
-        })
-}
-
-/// Browsers name the page that opens a WebSocket in `Origin`; only the server's own origin
-/// (the `Host` it was asked as) and the configured ones may. Native clients send none.
-fn origin_allowed(headers: &HeaderMap, origins: &[String]) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    let origin = origin.trim_end_matches('/');
-    if origins.iter().any(|o| o.trim_end_matches('/') == origin) {
-        return true;
-    }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin_host = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"));
-    host.is_some() && origin_host == host
-}
-
-/// Which connection each peer id is on. automerge-repo's server does the same: a peer that
-/// joins again (a phone back from a dead network, before its old socket timed out) replaces its
-/// old connection, which is closed.
-#[derive(Default)]
-pub(crate) struct PeerRegistry(Mutex<HashMap<PeerId, (ConnId, Arc<Notify>)>>);
-
-impl PeerRegistry {
-    /// Records `conn` as `peer`'s connection and tells the one it replaces, if any, to close.
-    fn join(&self, peer: &PeerId, conn: ConnId, replaced: Arc<Notify>) {
-        let old = self.lock().insert(peer.clone(), (conn, replaced));
-        if let Some((old_conn, old_replaced)) = old {
-            tracing::debug!(conn = old_conn, peer = %peer, "replaced by a new connection");
-            old_replaced.notify_one();
-        }
-    }
-
-    fn leave(&self, peer: &PeerId, conn: ConnId) {
-        let mut peers = self.lock();
-        if peers.get(peer).is_some_and(|(c, _)| *c == conn) {
-            peers.remove(peer);
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PeerId, (ConnId, Arc<Notify>)>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
 
 /// Why a connection ends.
 enum End {
@@ -156,10 +50,10 @@ enum End {
     Close(u16, &'static str),
 }
 
-struct ConnectionTask {
+pub(super) struct ConnectionTask {
     state: Arc<crate::State>,
     socket: WebSocket,
-    conn: ConnId,
+    pub(super) conn: ConnId,
     connection: Connection,
     principal: Arc<Principal>,
     /// Set once the handshake is done.
@@ -173,7 +67,7 @@ struct ConnectionTask {
 }
 
 impl ConnectionTask {
-    fn new(state: Arc<crate::State>, socket: WebSocket, principal: Principal) -> Self {
+    pub(super) fn new(state: Arc<crate::State>, socket: WebSocket, principal: Principal) -> Self {
         let limits = &state.limits;
         let config = ConnectionConfig {
             max_message_size: limits.max_message_size,
@@ -196,7 +90,7 @@ impl ConnectionTask {
         }
     }
 
-    async fn run(mut self) {
+    pub(super) async fn run(mut self) {
         let end = self.serve().await;
         if let Some(link) = &self.link {
             self.state.peers.leave(&link.peer.peer_id, self.conn);
@@ -381,6 +275,12 @@ impl ConnectionTask {
                             subscriptions.remove(storage_id);
                         }
                         subscriptions.extend(add.iter().cloned());
+                        let limit = self.state.limits.max_subscriptions_per_connection;
+                        if subscriptions.len() > limit {
+                            return Some(End::Error(format!(
+                                "more than {limit} storage ids subscribed on one connection"
+                            )));
+                        }
                     }
                     // What the open documents know of the added storages goes out at once.
                     if !add.is_empty() {
