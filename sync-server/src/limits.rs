@@ -30,6 +30,13 @@ pub struct SyncLimits {
     pub handshake_timeout: Duration,
     /// A document nobody has open stays in memory this long before it is unloaded.
     pub unload_after: Duration,
+    /// Bytes waiting to be written to one connection, beyond which (as beyond
+    /// [`SyncLimits::outbound_queue`] messages) it is disconnected as too slow. A message
+    /// larger than this still goes out when nothing else is queued, so the first sync of the
+    /// largest document allowed ([`SyncLimits::max_message_size`]) always fits. Default 32
+    /// MiB: twice the largest message, room for a first sync plus the small messages behind
+    /// it; 256 messages of 16 MiB (the message cap alone) would have been 4 GiB.
+    pub outbound_queue_bytes: usize,
     /// The most bytes one sync message's changes may hold once inflated (deflated columns of
     /// a whole document counted inflated; compressed change chunks and bundles are refused
     /// outright, automerge never sends them in sync). Checked by inflating into nothing before
@@ -37,6 +44,13 @@ pub struct SyncLimits {
     /// column compression of a real document saves well under 4× (its largest column, the
     /// text, is already run-length encoded), and deflate bombs reach about 1,000×.
     pub max_inflated_size: usize,
+    /// The largest ephemeral payload relayed (presence, cursors). Default 4 KiB: a cursor or
+    /// presence record is tens of bytes; each payload is copied to every reader of the
+    /// document, so a large one is an amplifier.
+    pub max_ephemeral_size: usize,
+    /// Ephemeral messages one connection may send per second (the same number may come at
+    /// once after a quiet second); more are dropped. Default 20: a cursor update every 50 ms.
+    pub ephemeral_per_second: u32,
     /// Storage ids one connection may subscribe to for heads gossip. Default 64: a client
     /// subscribes to the storage ids of the servers it syncs with, one or two.
     pub max_subscriptions_per_connection: usize,
@@ -60,7 +74,10 @@ impl Default for SyncLimits {
             send_timeout: Duration::from_secs(15),
             handshake_timeout: Duration::from_secs(10),
             unload_after: Duration::from_secs(30),
+            outbound_queue_bytes: 32 * 1024 * 1024,
             max_inflated_size: 64 * 1024 * 1024,
+            max_ephemeral_size: 4 * 1024,
+            ephemeral_per_second: 20,
             max_subscriptions_per_connection: 64,
             max_connections_per_ip: 64,
         }

@@ -4,22 +4,26 @@
 //! frames to the state machine, passes document messages to the documents' tasks through the
 //! [`Hub`], and writes what they queue for it. It ends when the peer leaves or breaks the
 //! protocol, goes silent for [`crate::SyncLimits::peer_timeout`], reads too slowly to keep its queue
-//! short, or the server stops.
+//! short (in messages or in bytes), or the server stops.
+//!
+//! What a peer sends is checked here before a document sees it (`crate::inbound`: changes and
+//! Bloom filters of sync messages, ephemeral messages); the upgrade (`upgrade.rs`) limits open
+//! connections, in all and per IP address (`ip_limit.rs`); `registry.rs` knows which
+//! connection each peer id is on; `write.rs` writes to the socket.
 
 mod ip_limit;
 mod registry;
 mod upgrade;
+mod write;
 
 use std::{
     collections::HashMap,
-    sync::{Arc, PoisonError, atomic::Ordering},
+    sync::{Arc, PoisonError},
     time::Duration,
 };
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, close_code};
-use sync::{
-    Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocumentId, Message, PeerInfo,
-};
+use sync::{Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocumentId, PeerInfo};
 use tokio::{
     sync::{Notify, mpsc},
     time::{Instant, MissedTickBehavior, timeout},
@@ -28,7 +32,7 @@ use tokio::{
 use crate::{
     doc_task::now,
     hub::DocHandle,
-    inbound,
+    inbound::{self, EphemeralGate, EphemeralVerdict},
     peer::{ConnId, DocCommand, Outbound, PeerLink},
     validate::Principal,
 };
@@ -64,6 +68,8 @@ pub(super) struct ConnectionTask {
     kick: Arc<Notify>,
     /// The same peer joined on another connection.
     replaced: Arc<Notify>,
+    /// Which of the peer's ephemeral messages are relayed.
+    ephemeral: EphemeralGate,
 }
 
 impl ConnectionTask {
@@ -85,6 +91,7 @@ impl ConnectionTask {
             outbound,
             kick: Arc::new(Notify::new()),
             replaced: Arc::new(Notify::new()),
+            ephemeral: EphemeralGate::new(limits, std::time::Instant::now()),
             socket,
             state,
         }
@@ -98,6 +105,11 @@ impl ConnectionTask {
         // Release the documents first, so they stop queueing for us.
         for (_, handle) in self.docs.drain() {
             handle.close().await;
+        }
+        // What is still queued is never written: count it off.
+        self.outbound.close();
+        while let Ok(out) = self.outbound.try_recv() {
+            self.written(out.size());
         }
         let send_timeout = self.state.limits.send_timeout;
         let last = match end {
@@ -161,10 +173,9 @@ impl ConnectionTask {
                     }
                 }
                 Some(out) = self.outbound.recv() => {
+                    let size = out.size();
                     let end = self.write(out).await;
-                    if let Some(link) = &self.link {
-                        link.backlog.fetch_sub(1, Ordering::AcqRel);
-                    }
+                    self.written(size);
                     if let Some(end) = end {
                         return end;
                     }
@@ -244,13 +255,26 @@ impl ConnectionTask {
                     count,
                     data,
                 } => {
-                    // Relayed only to peers of a document this peer has open.
+                    let limits = &self.state.limits;
+                    let size = data.len() + session_id.len();
+                    match self.ephemeral.admit(
+                        &self.principal,
+                        size,
+                        limits,
+                        Instant::now().into_std(),
+                    ) {
+                        EphemeralVerdict::Relay => {}
+                        EphemeralVerdict::Drop => continue,
+                        EphemeralVerdict::Refuse(reason) => return Some(End::Error(reason)),
+                    }
+                    // Relayed only to peers of a document this peer has open, as one shared
+                    // copy for all of them.
                     if let Some(handle) = self.docs.get(&document_id) {
                         let command = DocCommand::Ephemeral {
                             from: self.conn,
-                            session_id,
+                            session_id: session_id.into(),
                             count,
-                            data,
+                            data: data.into(),
                         };
                         handle.send(command).await;
                     }
@@ -316,6 +340,9 @@ impl ConnectionTask {
             kick: self.kick.clone(),
             subscriptions: Arc::default(),
             backlog: Arc::default(),
+            backlog_bytes: Arc::default(),
+            byte_budget: self.state.limits.outbound_queue_bytes,
+            server_queued: self.state.queued_bytes.clone(),
         });
     }
 
@@ -334,69 +361,5 @@ impl ConnectionTask {
                 .entry(document_id)
                 .or_insert_with(|| hub.open(document_id, conn)),
         )
-    }
-
-    /// Writes what a document's task queued; `Some` ends the connection.
-    async fn write(&mut self, out: Outbound) -> Option<End> {
-        let encoded = match out {
-            Outbound::Doc {
-                document_id,
-                message,
-            } => self
-                .connection
-                .encode_document_message(document_id, message),
-            Outbound::SharedSync { document_id, data } => self
-                .connection
-                .encode_document_message(document_id, sync::DocMessage::Sync(data.to_vec())),
-            Outbound::Ephemeral {
-                document_id,
-                session_id,
-                count,
-                data,
-            } => self
-                .connection
-                .encode_ephemeral(document_id, session_id, count, data),
-            Outbound::RemoteHeads {
-                document_id,
-                storage_id,
-                heads,
-                timestamp,
-            } => {
-                let heads = sync::RemoteHeads {
-                    heads: sync::encode_heads(&heads),
-                    timestamp: timestamp.as_millis(),
-                };
-                self.connection
-                    .encode_remote_heads(document_id, [(storage_id, heads)].into())
-            }
-            Outbound::Fail { reason } => return Some(End::Error(reason)),
-        };
-        // Documents only queue messages for established connections.
-        let frame = encoded.ok()?;
-        if self
-            .send_frame(WsMessage::Binary(frame.into()))
-            .await
-            .is_err()
-        {
-            return Some(End::Quietly);
-        }
-        None
-    }
-
-    async fn send_frame(&mut self, frame: WsMessage) -> Result<(), ()> {
-        match timeout(self.state.limits.send_timeout, self.socket.send(frame)).await {
-            Ok(Ok(())) => Ok(()),
-            _ => Err(()),
-        }
-    }
-
-    /// An `error` message from the server to this peer.
-    fn error_frame(&self, message: String) -> Vec<u8> {
-        Message::Error {
-            sender_id: Some(self.state.peer.peer_id.clone()),
-            target_id: self.link.as_ref().map(|l| l.peer.peer_id.clone()),
-            message,
-        }
-        .encode()
     }
 }
