@@ -54,11 +54,16 @@ pub struct SyncLimits {
     /// Storage ids one connection may subscribe to for heads gossip. Default 64: a client
     /// subscribes to the storage ids of the servers it syncs with, one or two.
     pub max_subscriptions_per_connection: usize,
-    /// Simultaneous WebSocket connections from one IP address (as the socket shows it: behind
-    /// a reverse proxy every client shares the proxy's address, so raise it there). Default
-    /// 64: a household behind one NAT with a few devices and tabs each, far below what one
-    /// host opening sockets to fill [`SyncLimits::max_connections`] would need.
+    /// Simultaneous WebSocket connections from one IP address, as the socket shows it.
+    /// Default 64: a household behind one NAT with a few devices and tabs each, far below what
+    /// one host opening sockets to fill [`SyncLimits::max_connections`] would need.
     pub max_connections_per_ip: usize,
+    /// Addresses of reverse proxies in front of the server: connections from them are not
+    /// counted per IP, since every client behind a proxy shares its address (the client's own
+    /// address is in `X-Forwarded-For`, which the accounts' per-IP limits read). Default: the
+    /// loopback addresses, as the server listens on 127.0.0.1 behind a proxy on the same
+    /// host; a server that takes connections directly can leave it empty.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for SyncLimits {
@@ -80,6 +85,10 @@ impl Default for SyncLimits {
             ephemeral_per_second: 20,
             max_subscriptions_per_connection: 64,
             max_connections_per_ip: 64,
+            trusted_proxies: vec![
+                std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::Ipv6Addr::LOCALHOST.into(),
+            ],
         }
     }
 }

@@ -170,6 +170,8 @@ async fn heads_gossip_subscriptions_per_connection_are_capped() {
 async fn simultaneous_connections_per_ip_address_are_capped() {
     let limits = SyncLimits {
         max_connections_per_ip: 3,
+        // The test connects from 127.0.0.1, by default a trusted proxy's address.
+        trusted_proxies: Vec::new(),
         ..SyncLimits::default()
     };
     let server = TestServer::start_with(limits, None).await;
@@ -207,6 +209,18 @@ async fn simultaneous_connections_per_ip_address_are_capped() {
             }
             Err(other) => panic!("{other}"),
         }
+    }
+    server.stop().await;
+
+    // Connections through a trusted proxy (by default, one on 127.0.0.1) are not capped.
+    let limits = SyncLimits {
+        max_connections_per_ip: 3,
+        ..SyncLimits::default()
+    };
+    let server = TestServer::start_with(limits, None).await;
+    let mut open = Vec::new();
+    for _ in 0..5 {
+        open.push(raw_connect(&server.url()).await);
     }
     server.stop().await;
 }

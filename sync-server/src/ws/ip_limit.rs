@@ -1,8 +1,9 @@
 //! Open WebSocket connections per IP address ([`crate::SyncLimits::max_connections_per_ip`]).
 //!
 //! The address is the socket's, as `Server::run` records it (`ConnectInfo`). Behind a reverse
-//! proxy every client has the proxy's address; reading the client's address from a trusted
-//! proxy's `X-Forwarded-For` belongs with the accounts' per-IP limits.
+//! proxy every client has the proxy's address: connections from
+//! [`crate::SyncLimits::trusted_proxies`] are not counted (reading the client's address from a
+//! trusted proxy's `X-Forwarded-For` belongs with the accounts' per-IP limits).
 
 use std::{
     collections::HashMap,

@@ -51,6 +51,7 @@ pub(crate) async fn upgrade(
         }
     };
     // Per address first: one host must not take every connection the server allows.
+    let ip = ip.filter(|ip| !state.limits.trusted_proxies.contains(ip));
     let ip_permit = match ip {
         Some(ip) => match state.ip_connections.try_acquire(ip) {
             Some(permit) => Some(permit),
