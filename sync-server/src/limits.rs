@@ -40,13 +40,14 @@ pub struct SyncLimits {
     /// The most bytes one sync message's changes may hold once inflated (deflated columns of
     /// a whole document counted inflated; compressed change chunks and bundles are refused
     /// outright, automerge never sends them in sync). Checked by inflating into nothing before
-    /// automerge sees the bytes. Default 64 MiB: four times the message size limit; automerge's
-    /// column compression of a real document saves well under 4× (its largest column, the
-    /// text, is already run-length encoded), and deflate bombs reach about 1,000×.
+    /// automerge sees the bytes. Default 64 MiB: a synthetic village document of 5,000 posts
+    /// saves to 296 KB that inflate to 1.6 MB (5.4×), so this is room for a document some 40
+    /// times that size, while a deflate bomb reaches about 1,000× (a 260 KiB message made the
+    /// server allocate 815 MB before this check).
     pub max_inflated_size: usize,
     /// The largest ephemeral payload relayed (presence, cursors). Default 4 KiB: a cursor or
-    /// presence record is tens of bytes; each payload is copied to every reader of the
-    /// document, so a large one is an amplifier.
+    /// presence record is tens of bytes; each payload goes to every reader of the document
+    /// (one shared copy, but one frame per reader on the wire), so a large one amplifies.
     pub max_ephemeral_size: usize,
     /// Ephemeral messages one connection may send per second (the same number may come at
     /// once after a quiet second); more are dropped. Default 20: a cursor update every 50 ms.
