@@ -39,9 +39,11 @@
 //! a later round with one message (latest state, not a queue of fan-outs), so a slow reader
 //! costs at most one message.
 //!
-//! The task also relays ephemeral messages between the document's readers, gossips heads
-//! (`remote-heads-changed` to peers subscribed to a storage id), keeps departing peers' sync
-//! states by storage id so returning peers are not sent again what they have, loads around a
+//! The task also relays ephemeral messages between the document's readers (one shared copy,
+//! dropped for a connection that is still writing: `send`), gossips heads
+//! (`remote-heads-changed` to peers subscribed to a storage id), keeps departing readers' sync
+//! states by storage id (of documents that exist) so returning peers are not sent again what
+//! they have, loads around a
 //! corrupt chunk (kept in storage, logged), and unloads when nobody has had it open for a
 //! while.
 //!
