@@ -43,9 +43,8 @@
 //! dropped for a connection that is still writing: `send`), gossips heads
 //! (`remote-heads-changed` to peers subscribed to a storage id), keeps departing readers' sync
 //! states by storage id (of documents that exist) so returning peers are not sent again what
-//! they have, loads around a
-//! corrupt chunk (kept in storage, logged), and unloads when nobody has had it open for a
-//! while.
+//! they have, loads around a corrupt chunk (kept in storage, logged), and unloads when nobody
+//! has had it open for a while.
 //!
 //! # Layout
 //!
