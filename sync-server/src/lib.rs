@@ -11,6 +11,7 @@ mod bootstrap_docs;
 mod db;
 mod doc_task;
 mod hub;
+mod inbound;
 mod limits;
 mod peer;
 pub mod reports;
@@ -126,6 +127,10 @@ struct State {
     lifecycle: Lifecycle,
     /// One permit per open WebSocket.
     connections: Arc<Semaphore>,
+    /// Open WebSockets per IP address.
+    ip_connections: Arc<ws::IpConnections>,
+    /// Bytes queued for all connections and not yet written.
+    queued_bytes: Arc<std::sync::atomic::AtomicUsize>,
     /// The connection each peer id is on, so a peer that joins again replaces its old one.
     peers: ws::PeerRegistry,
     /// When trust is on (the accounts): who each connection belongs to.
@@ -246,6 +251,8 @@ impl Server {
                 peer,
                 hub,
                 connections: Arc::new(Semaphore::new(limits.max_connections)),
+                ip_connections: ws::IpConnections::new(limits.max_connections_per_ip),
+                queued_bytes: Arc::default(),
                 peers: ws::PeerRegistry::default(),
                 identities,
                 origins,
@@ -298,6 +305,20 @@ impl Server {
     /// [`trust::Identities`].
     pub fn accounts(&self) -> &Accounts {
         &self.state.accounts
+    }
+
+    /// Open WebSocket connections.
+    pub fn open_connections(&self) -> usize {
+        self.state.limits.max_connections - self.state.connections.available_permits()
+    }
+
+    /// Bytes queued for the WebSocket connections and not yet written to their sockets (what
+    /// slow readers hold up; each connection's share is bounded by
+    /// [`SyncLimits::outbound_queue_bytes`]).
+    pub fn queued_outbound_bytes(&self) -> usize {
+        self.state
+            .queued_bytes
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// How many documents are in memory (they are unloaded when nobody has them open).

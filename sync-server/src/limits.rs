@@ -30,6 +30,41 @@ pub struct SyncLimits {
     pub handshake_timeout: Duration,
     /// A document nobody has open stays in memory this long before it is unloaded.
     pub unload_after: Duration,
+    /// Bytes waiting to be written to one connection, beyond which (as beyond
+    /// [`SyncLimits::outbound_queue`] messages) it is disconnected as too slow. A message
+    /// larger than this still goes out when nothing else is queued, so the first sync of the
+    /// largest document allowed ([`SyncLimits::max_message_size`]) always fits. Default 32
+    /// MiB: twice the largest message, room for a first sync plus the small messages behind
+    /// it; 256 messages of 16 MiB (the message cap alone) would have been 4 GiB.
+    pub outbound_queue_bytes: usize,
+    /// The most bytes one sync message's changes may hold once inflated (deflated columns of
+    /// a whole document counted inflated; compressed change chunks and bundles are refused
+    /// outright, automerge never sends them in sync). Checked by inflating into nothing before
+    /// automerge sees the bytes. Default 64 MiB: a synthetic village document of 5,000 posts
+    /// saves to 296 KB that inflate to 1.6 MB (5.4×), so this is room for a document some 40
+    /// times that size, while a deflate bomb reaches about 1,000× (a 260 KiB message made the
+    /// server allocate 815 MB before this check).
+    pub max_inflated_size: usize,
+    /// The largest ephemeral payload relayed (presence, cursors). Default 4 KiB: a cursor or
+    /// presence record is tens of bytes; each payload goes to every reader of the document
+    /// (one shared copy, but one frame per reader on the wire), so a large one amplifies.
+    pub max_ephemeral_size: usize,
+    /// Ephemeral messages one connection may send per second (the same number may come at
+    /// once after a quiet second); more are dropped. Default 20: a cursor update every 50 ms.
+    pub ephemeral_per_second: u32,
+    /// Storage ids one connection may subscribe to for heads gossip. Default 64: a client
+    /// subscribes to the storage ids of the servers it syncs with, one or two.
+    pub max_subscriptions_per_connection: usize,
+    /// Simultaneous WebSocket connections from one IP address, as the socket shows it.
+    /// Default 64: a household behind one NAT with a few devices and tabs each, far below what
+    /// one host opening sockets to fill [`SyncLimits::max_connections`] would need.
+    pub max_connections_per_ip: usize,
+    /// Addresses of reverse proxies in front of the server: connections from them are not
+    /// counted per IP, since every client behind a proxy shares its address (the client's own
+    /// address is in `X-Forwarded-For`, which the accounts' per-IP limits read). Default: the
+    /// loopback addresses, as the server listens on 127.0.0.1 behind a proxy on the same
+    /// host; a server that takes connections directly can leave it empty.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for SyncLimits {
@@ -45,6 +80,16 @@ impl Default for SyncLimits {
             send_timeout: Duration::from_secs(15),
             handshake_timeout: Duration::from_secs(10),
             unload_after: Duration::from_secs(30),
+            outbound_queue_bytes: 32 * 1024 * 1024,
+            max_inflated_size: 64 * 1024 * 1024,
+            max_ephemeral_size: 4 * 1024,
+            ephemeral_per_second: 20,
+            max_subscriptions_per_connection: 64,
+            max_connections_per_ip: 64,
+            trusted_proxies: vec![
+                std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::Ipv6Addr::LOCALHOST.into(),
+            ],
         }
     }
 }

@@ -39,6 +39,12 @@ pub(crate) struct PeerLink {
     /// document does not fan out to a connection that is still writing: it catches it up
     /// with one message once the queue is empty, so a slow reader never piles up fan-outs.
     pub(crate) backlog: Arc<AtomicUsize>,
+    /// The bytes of what is counted in `backlog` ([`Outbound::size`]).
+    pub(crate) backlog_bytes: Arc<AtomicUsize>,
+    /// How many bytes may wait for the connection ([`crate::SyncLimits::outbound_queue_bytes`]).
+    pub(crate) byte_budget: usize,
+    /// The bytes waiting for every connection of the server (`Server::queued_outbound_bytes`).
+    pub(crate) server_queued: Arc<AtomicUsize>,
 }
 
 impl PeerLink {
@@ -68,11 +74,13 @@ pub(crate) enum Outbound {
         document_id: DocumentId,
         data: Arc<[u8]>,
     },
+    /// Relayed ephemeral data: one copy shared by every connection it goes to. Dropped, not
+    /// queued, for a connection that is still writing.
     Ephemeral {
         document_id: DocumentId,
-        session_id: String,
+        session_id: Arc<str>,
         count: u64,
-        data: Vec<u8>,
+        data: Arc<[u8]>,
     },
     /// Heads gossip: `storage_id` has these heads of the document (`remote-heads-changed`).
     RemoteHeads {
@@ -86,6 +94,30 @@ pub(crate) enum Outbound {
     Fail { reason: String },
 }
 
+impl Outbound {
+    /// About how many bytes the message holds while it waits (what its payload holds; shared
+    /// payloads are counted for each connection, as each connection's frame copies them).
+    pub(crate) fn size(&self) -> usize {
+        /// Ids, the enum and the queue's slot.
+        const OVERHEAD: usize = 128;
+        OVERHEAD
+            + match self {
+                Outbound::Doc { message, .. } => match message {
+                    DocMessage::Request(data) | DocMessage::Sync(data) => data.len(),
+                    DocMessage::Unavailable => 0,
+                },
+                Outbound::SharedSync { data, .. } => data.len(),
+                Outbound::Ephemeral {
+                    session_id, data, ..
+                } => session_id.len() + data.len(),
+                Outbound::RemoteHeads {
+                    storage_id, heads, ..
+                } => storage_id.as_str().len() + heads.len() * 32,
+                Outbound::Fail { reason } => reason.len(),
+            }
+    }
+}
+
 /// What a connection tells a document's task.
 pub(crate) enum DocCommand {
     /// A `request`, `sync` or `doc-unavailable` from this peer.
@@ -93,9 +125,9 @@ pub(crate) enum DocCommand {
     /// Ephemeral data to relay to the document's other peers.
     Ephemeral {
         from: ConnId,
-        session_id: String,
+        session_id: Arc<str>,
         count: u64,
-        data: Vec<u8>,
+        data: Arc<[u8]>,
     },
     /// The peer subscribed to heads gossip about these storages: send it the heads of the
     /// document they are known to have.

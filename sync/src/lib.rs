@@ -133,6 +133,7 @@ mod document_id;
 mod fan_out;
 mod heads;
 mod message;
+mod peer_check;
 mod peer_id;
 mod receive;
 mod refusal;
@@ -151,8 +152,10 @@ pub use document_id::{BadDocumentId, DocumentId};
 pub use fan_out::FanOut;
 pub use heads::{BadHead, decode_heads, encode_heads};
 pub use message::{
-    DEFAULT_MAX_MESSAGE_SIZE, DecodeError, Message, PROTOCOL_VERSION, PeerMetadata, RemoteHeads,
+    DEFAULT_MAX_MESSAGE_SIZE, DecodeError, MAX_ID_LENGTH, Message, PROTOCOL_VERSION, PeerMetadata,
+    RemoteHeads,
 };
+pub use peer_check::{ChunkError, ChunkPolicy, check_peer_chunks, check_peer_have};
 pub use peer_id::{PeerId, StorageId};
 pub use refusal::Refusal;
 pub use timestamp::Timestamp;

@@ -21,6 +21,12 @@ pub const PROTOCOL_VERSION: &str = "1";
 /// village document. A connection can set its own limit (see `ConnectionConfig`).
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
 
+/// The longest peer id, storage id, session id or document id a message may carry, in bytes.
+/// automerge-repo's ids are 20 to 60 bytes (a peer name with a random suffix, a UUID); a
+/// server keeps peer and storage ids per connection and stores sync states under storage ids,
+/// so an unbounded id is memory and disk an anonymous peer could fill.
+pub const MAX_ID_LENGTH: usize = 128;
+
 /// One message of the wire protocol.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Message {
@@ -133,6 +139,8 @@ pub enum DecodeError {
     UnknownType(String),
     #[error("bad document id: {0}")]
     BadDocumentId(#[from] BadDocumentId),
+    #[error("field `{field}` is longer than {limit} bytes")]
+    TooLong { field: &'static str, limit: usize },
 }
 
 impl Message {
@@ -474,11 +482,36 @@ fn text(d: &mut Decoder<'_>, field: &'static str) -> Result<String, DecodeError>
     d.str().map(str::to_owned).map_err(in_field(field))
 }
 
+/// An id (peer, storage, session, document): text of at most [`MAX_ID_LENGTH`] bytes, refused
+/// before it is copied.
+fn id(d: &mut Decoder<'_>, field: &'static str) -> Result<String, DecodeError> {
+    let text = d.str().map_err(in_field(field))?;
+    if text.len() > MAX_ID_LENGTH {
+        return Err(DecodeError::TooLong {
+            field,
+            limit: MAX_ID_LENGTH,
+        });
+    }
+    Ok(text.to_owned())
+}
+
 fn texts(d: &mut Decoder<'_>, field: &'static str) -> Result<Vec<String>, DecodeError> {
+    items(d, field, text)
+}
+
+fn ids(d: &mut Decoder<'_>, field: &'static str) -> Result<Vec<String>, DecodeError> {
+    items(d, field, id)
+}
+
+fn items(
+    d: &mut Decoder<'_>,
+    field: &'static str,
+    item: fn(&mut Decoder<'_>, &'static str) -> Result<String, DecodeError>,
+) -> Result<Vec<String>, DecodeError> {
     let len = d.array().map_err(in_field(field))?;
     let mut items = Vec::new();
     for_each_entry(d, len, |d| {
-        items.push(text(d, field)?);
+        items.push(item(d, field)?);
         Ok(())
     })?;
     Ok(items)
@@ -512,7 +545,7 @@ fn decode_metadata(d: &mut Decoder<'_>) -> Result<PeerMetadata, DecodeError> {
     for_each_entry(d, len, |d| {
         match d.str().map_err(in_field(FIELD))? {
             "storageId" => {
-                meta.storage_id = optional(d, |d| text(d, "storageId").map(StorageId::new))?;
+                meta.storage_id = optional(d, |d| id(d, "storageId").map(StorageId::new))?;
             }
             "isEphemeral" => {
                 meta.is_ephemeral =
@@ -546,7 +579,7 @@ fn decode_new_heads(d: &mut Decoder<'_>) -> Result<BTreeMap<StorageId, RemoteHea
     let len = d.map().map_err(in_field(FIELD))?;
     let mut all = BTreeMap::new();
     for_each_entry(d, len, |d| {
-        let storage_id = StorageId::new(text(d, FIELD)?);
+        let storage_id = StorageId::new(id(d, FIELD)?);
         let inner = d.map().map_err(in_field(FIELD))?;
         let (mut heads, mut time) = (None, None);
         for_each_entry(d, inner, |d| {
@@ -580,9 +613,9 @@ impl Fields {
         for_each_entry(d, len, |d| {
             match key(d)? {
                 "type" => f.message_type = optional(d, |d| text(d, "type"))?,
-                "senderId" => f.sender_id = optional(d, |d| text(d, "senderId"))?,
-                "targetId" => f.target_id = optional(d, |d| text(d, "targetId"))?,
-                "documentId" => f.document_id = optional(d, |d| text(d, "documentId"))?,
+                "senderId" => f.sender_id = optional(d, |d| id(d, "senderId"))?,
+                "targetId" => f.target_id = optional(d, |d| id(d, "targetId"))?,
+                "documentId" => f.document_id = optional(d, |d| id(d, "documentId"))?,
                 "data" => {
                     f.data = optional(d, |d| {
                         d.bytes().map(<[u8]>::to_vec).map_err(in_field("data"))
@@ -600,9 +633,9 @@ impl Fields {
                         optional(d, |d| text(d, "selectedProtocolVersion"))?
                 }
                 "count" => f.count = optional(d, |d| d.u64().map_err(in_field("count")))?,
-                "sessionId" => f.session_id = optional(d, |d| text(d, "sessionId"))?,
-                "add" => f.add = optional(d, |d| texts(d, "add"))?,
-                "remove" => f.remove = optional(d, |d| texts(d, "remove"))?,
+                "sessionId" => f.session_id = optional(d, |d| id(d, "sessionId"))?,
+                "add" => f.add = optional(d, |d| ids(d, "add"))?,
+                "remove" => f.remove = optional(d, |d| ids(d, "remove"))?,
                 "newHeads" => f.new_heads = optional(d, decode_new_heads)?,
                 "message" => f.message = optional(d, |d| text(d, "message"))?,
                 _ => d.skip().map_err(malformed)?,

@@ -430,3 +430,31 @@ proptest! {
         let _ = doc.save();
     }
 }
+
+#[test]
+fn ids_longer_than_the_limit_are_refused_before_they_are_copied() {
+    use sync::{MAX_ID_LENGTH, StorageId};
+    let long = "x".repeat(MAX_ID_LENGTH + 1);
+    let join = |peer: &str, storage: Option<&str>| Message::Join {
+        sender_id: PeerId::new(peer),
+        supported_protocol_versions: vec![sync::PROTOCOL_VERSION.into()],
+        peer_metadata: Some(PeerMetadata {
+            storage_id: storage.map(StorageId::new),
+            is_ephemeral: false,
+        }),
+    };
+    let at_limit = "y".repeat(MAX_ID_LENGTH);
+    assert!(Message::decode(&join(&at_limit, Some(&at_limit)).encode()).is_ok());
+    for (message, field) in [
+        (join(&long, None), "senderId"),
+        (join("peer", Some(&long)), "storageId"),
+    ] {
+        assert_eq!(
+            Message::decode(&message.encode()),
+            Err(DecodeError::TooLong {
+                field,
+                limit: MAX_ID_LENGTH
+            })
+        );
+    }
+}

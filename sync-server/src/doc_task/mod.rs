@@ -39,11 +39,12 @@
 //! a later round with one message (latest state, not a queue of fan-outs), so a slow reader
 //! costs at most one message.
 //!
-//! The task also relays ephemeral messages between the document's readers, gossips heads
-//! (`remote-heads-changed` to peers subscribed to a storage id), keeps departing peers' sync
-//! states by storage id so returning peers are not sent again what they have, loads around a
-//! corrupt chunk (kept in storage, logged), and unloads when nobody has had it open for a
-//! while.
+//! The task also relays ephemeral messages between the document's readers (one shared copy,
+//! dropped for a connection that is still writing: `send`), gossips heads
+//! (`remote-heads-changed` to peers subscribed to a storage id), keeps departing readers' sync
+//! states by storage id (of documents that exist) so returning peers are not sent again what
+//! they have, loads around a corrupt chunk (kept in storage, logged), and unloads when nobody
+//! has had it open for a while.
 //!
 //! # Layout
 //!
@@ -294,13 +295,30 @@ async fn sleep_until(at: Option<Instant>) {
 }
 
 /// Queues `message` for a connection without waiting. Returns false (and kicks the connection
-/// if it is still there) when it cannot take it: the peer is gone or too slow.
+/// if it is still there) when it cannot take it: the peer is gone or too slow (its queue holds
+/// [`crate::SyncLimits::outbound_queue`] messages, or the message would take it past
+/// [`crate::SyncLimits::outbound_queue_bytes`]; a message alone in the queue always fits).
+/// Ephemeral data for a connection that is still writing is dropped, not queued: it is only
+/// worth anything fresh, and a peer that does not read must not collect copies of it.
 fn send(link: &PeerLink, message: Outbound) -> bool {
+    if matches!(message, Outbound::Ephemeral { .. }) && !link.drained() {
+        return true;
+    }
+    let size = message.size();
     // Counted before it is queued: the connection may write it (and count it off) at once.
+    let queued_bytes = link.backlog_bytes.fetch_add(size, Ordering::AcqRel);
+    link.server_queued.fetch_add(size, Ordering::AcqRel);
     link.backlog.fetch_add(1, Ordering::AcqRel);
-    let sent = link.outbound.try_send(message);
+    let over_budget = queued_bytes > 0 && queued_bytes + size > link.byte_budget;
+    let sent = if over_budget {
+        Err(TrySendError::Full(message))
+    } else {
+        link.outbound.try_send(message)
+    };
     if sent.is_err() {
         link.backlog.fetch_sub(1, Ordering::AcqRel);
+        link.backlog_bytes.fetch_sub(size, Ordering::AcqRel);
+        link.server_queued.fetch_sub(size, Ordering::AcqRel);
     }
     match sent {
         Ok(()) => true,

@@ -307,8 +307,15 @@ impl DocState {
                 DocCommand::Leave { conn } => {
                     self.departed.push(conn);
                     self.writers.remove(&conn);
+                    // Kept only for a reader of a document that exists: a peer that asks for
+                    // documents nobody has must not leave a row behind for each.
                     if let Some(peer) = self.peers.remove(&conn)
                         && let Some(storage_id) = lasting_storage_id(&peer.link)
+                        && !self.heads.is_empty()
+                        && self
+                            .validator
+                            .access(self.id, &self.doc, &peer.link.principal)
+                            == Access::Read
                     {
                         batch
                             .leaving

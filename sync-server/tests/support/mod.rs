@@ -65,6 +65,14 @@ impl TestServer {
         Self::start_on(dir, SyncLimits::default(), Mode::Trust(Vec::new()), None).await
     }
 
+    /// [`Self::start_trusting`] with `limits`, and optionally small kernel send buffers (see
+    /// [`Self::start_with_small_send_buffers`]).
+    pub async fn start_trusting_with(limits: SyncLimits, small_send_buffers: bool) -> Self {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let send_buffer = small_send_buffers.then_some(8 * 1024);
+        Self::start_on(dir, limits, Mode::Trust(Vec::new()), send_buffer).await
+    }
+
     /// A server whose sockets have a small kernel send buffer, so that a peer that does not
     /// read backs up into the server's own queue quickly.
     pub async fn start_with_small_send_buffers(limits: SyncLimits) -> Self {
@@ -631,6 +639,25 @@ impl Client {
 /// A raw WebSocket to the server, for sending what no well-behaved client would.
 pub async fn raw_connect(url: &str) -> Ws {
     tokio_tungstenite::connect_async(url).await.unwrap().0
+}
+
+/// A raw WebSocket whose kernel receive buffer is small (4 KiB asked), so that a peer that
+/// stops reading backs up into the server quickly.
+pub async fn raw_connect_small_receive_buffer(url: &str) -> Ws {
+    let addr: SocketAddr = url
+        .trim_start_matches("ws://")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4 * 1024).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+        .await
+        .unwrap()
+        .0
 }
 
 /// Sends `join` on a raw socket and reads the server's `peer`; returns both peer ids.

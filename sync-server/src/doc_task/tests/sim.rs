@@ -309,6 +309,9 @@ fn client(conn: ConnId) -> Client {
         kick: Arc::new(Notify::new()),
         subscriptions: Arc::new(Mutex::new(HashSet::new())),
         backlog: Arc::new(AtomicUsize::new(0)),
+        backlog_bytes: Arc::new(AtomicUsize::new(0)),
+        byte_budget: usize::MAX,
+        server_queued: Arc::new(AtomicUsize::new(0)),
     };
     Client {
         link,

@@ -4,27 +4,26 @@
 //! frames to the state machine, passes document messages to the documents' tasks through the
 //! [`Hub`], and writes what they queue for it. It ends when the peer leaves or breaks the
 //! protocol, goes silent for [`crate::SyncLimits::peer_timeout`], reads too slowly to keep its queue
-//! short, or the server stops.
+//! short (in messages or in bytes), or the server stops.
+//!
+//! What a peer sends is checked here before a document sees it (`crate::inbound`: changes and
+//! Bloom filters of sync messages, ephemeral messages); the upgrade (`upgrade.rs`) limits open
+//! connections, in all and per IP address (`ip_limit.rs`); `registry.rs` knows which
+//! connection each peer id is on; `write.rs` writes to the socket.
+
+mod ip_limit;
+mod registry;
+mod upgrade;
+mod write;
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, PoisonError, atomic::Ordering},
+    sync::{Arc, PoisonError},
     time::Duration,
 };
 
-use axum::{
-    extract::{
-        Query, State,
-        ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade, close_code},
-    },
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
-};
-use serde::Deserialize;
-use sync::{
-    Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocumentId, Message, PeerId,
-    PeerInfo,
-};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, close_code};
+use sync::{Connection, ConnectionConfig, ConnectionEvent, ConnectionInput, DocumentId, PeerInfo};
 use tokio::{
     sync::{Notify, mpsc},
     time::{Instant, MissedTickBehavior, timeout},
@@ -33,117 +32,17 @@ use tokio::{
 use crate::{
     doc_task::now,
     hub::DocHandle,
+    inbound::{self, EphemeralGate, EphemeralVerdict},
     peer::{ConnId, DocCommand, Outbound, PeerLink},
     validate::Principal,
 };
+
+pub(crate) use self::{ip_limit::IpConnections, registry::PeerRegistry, upgrade::upgrade};
 
 /// How often a connection that has not finished its handshake checks the handshake timeout.
 const HANDSHAKE_TICK: Duration = Duration::from_millis(500);
 /// Initial read and write buffers of a socket: small, so an idle connection costs little.
 const SOCKET_BUFFER: usize = 8 * 1024;
-
-/// The query of `GET /sync`: `token` is a session token for clients that cannot send the
-/// cookie (it is never logged: see [`crate::redacted_uri`]).
-#[derive(Deserialize)]
-pub(crate) struct SyncQuery {
-    token: Option<String>,
-}
-
-pub(crate) async fn upgrade(
-    State(state): State<Arc<crate::State>>,
-    headers: HeaderMap,
-    Query(query): Query<SyncQuery>,
-    ws: WebSocketUpgrade,
-) -> Response {
-    if state.lifecycle.is_shutting_down() {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    }
-    if !origin_allowed(&headers, &state.origins) {
-        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
-    }
-    let principal = match &state.identities {
-        None => Principal::Anonymous,
-        Some(identities) => {
-            let token = query
-                .token
-                .or_else(|| crate::accounts::session_token(&headers));
-            match token {
-                // An unknown or expired token reads as anonymous, as no token does: the app
-                // learns it is signed out from the accounts API, not from here.
-                Some(token) => identities
-                    .session_user(&token)
-                    .await
-                    .map_or(Principal::Anonymous, Principal::User),
-                None => Principal::Anonymous,
-            }
-        }
-    };
-    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    };
-    let limits = &state.limits;
-    ws.max_message_size(limits.max_message_size)
-        .max_frame_size(limits.max_message_size)
-        .read_buffer_size(SOCKET_BUFFER)
-        .write_buffer_size(SOCKET_BUFFER)
-        .on_upgrade(move |socket| async move {
-            let guard = state.lifecycle.track();
-            let task = ConnectionTask::new(state, socket, principal);
-            let conn = task.conn;
-            task.run().await;
-            tracing::debug!(conn, "connection closed");
-            drop(guard);
-            drop(permit);
-        })
-}
-
-/// Browsers name the page that opens a WebSocket in `Origin`; only the server's own origin
-/// (the `Host` it was asked as) and the configured ones may. Native clients send none.
-fn origin_allowed(headers: &HeaderMap, origins: &[String]) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    let origin = origin.trim_end_matches('/');
-    if origins.iter().any(|o| o.trim_end_matches('/') == origin) {
-        return true;
-    }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin_host = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"));
-    host.is_some() && origin_host == host
-}
-
-/// Which connection each peer id is on. automerge-repo's server does the same: a peer that
-/// joins again (a phone back from a dead network, before its old socket timed out) replaces its
-/// old connection, which is closed.
-#[derive(Default)]
-pub(crate) struct PeerRegistry(Mutex<HashMap<PeerId, (ConnId, Arc<Notify>)>>);
-
-impl PeerRegistry {
-    /// Records `conn` as `peer`'s connection and tells the one it replaces, if any, to close.
-    fn join(&self, peer: &PeerId, conn: ConnId, replaced: Arc<Notify>) {
-        let old = self.lock().insert(peer.clone(), (conn, replaced));
-        if let Some((old_conn, old_replaced)) = old {
-            tracing::debug!(conn = old_conn, peer = %peer, "replaced by a new connection");
-            old_replaced.notify_one();
-        }
-    }
-
-    fn leave(&self, peer: &PeerId, conn: ConnId) {
-        let mut peers = self.lock();
-        if peers.get(peer).is_some_and(|(c, _)| *c == conn) {
-            peers.remove(peer);
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PeerId, (ConnId, Arc<Notify>)>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
 
 /// Why a connection ends.
 enum End {
@@ -155,10 +54,10 @@ enum End {
     Close(u16, &'static str),
 }
 
-struct ConnectionTask {
+pub(super) struct ConnectionTask {
     state: Arc<crate::State>,
     socket: WebSocket,
-    conn: ConnId,
+    pub(super) conn: ConnId,
     connection: Connection,
     principal: Arc<Principal>,
     /// Set once the handshake is done.
@@ -169,10 +68,12 @@ struct ConnectionTask {
     kick: Arc<Notify>,
     /// The same peer joined on another connection.
     replaced: Arc<Notify>,
+    /// Which of the peer's ephemeral messages are relayed.
+    ephemeral: EphemeralGate,
 }
 
 impl ConnectionTask {
-    fn new(state: Arc<crate::State>, socket: WebSocket, principal: Principal) -> Self {
+    pub(super) fn new(state: Arc<crate::State>, socket: WebSocket, principal: Principal) -> Self {
         let limits = &state.limits;
         let config = ConnectionConfig {
             max_message_size: limits.max_message_size,
@@ -190,12 +91,13 @@ impl ConnectionTask {
             outbound,
             kick: Arc::new(Notify::new()),
             replaced: Arc::new(Notify::new()),
+            ephemeral: EphemeralGate::new(limits, std::time::Instant::now()),
             socket,
             state,
         }
     }
 
-    async fn run(mut self) {
+    pub(super) async fn run(mut self) {
         let end = self.serve().await;
         if let Some(link) = &self.link {
             self.state.peers.leave(&link.peer.peer_id, self.conn);
@@ -203,6 +105,11 @@ impl ConnectionTask {
         // Release the documents first, so they stop queueing for us.
         for (_, handle) in self.docs.drain() {
             handle.close().await;
+        }
+        // What is still queued is never written: count it off.
+        self.outbound.close();
+        while let Ok(out) = self.outbound.try_recv() {
+            self.written(out.size());
         }
         let send_timeout = self.state.limits.send_timeout;
         let last = match end {
@@ -266,10 +173,9 @@ impl ConnectionTask {
                     }
                 }
                 Some(out) = self.outbound.recv() => {
+                    let size = out.size();
                     let end = self.write(out).await;
-                    if let Some(link) = &self.link {
-                        link.backlog.fetch_sub(1, Ordering::AcqRel);
-                    }
+                    self.written(size);
                     if let Some(end) = end {
                         return end;
                     }
@@ -324,6 +230,15 @@ impl ConnectionTask {
                         .link
                         .clone()
                         .expect("documents flow after the handshake");
+                    // Before anything in the server decodes the changes (decompression bombs).
+                    let trust_on = self.state.identities.is_some();
+                    let limits = &self.state.limits;
+                    if let Err(reason) =
+                        inbound::check_document_message(&message, &self.principal, trust_on, limits)
+                    {
+                        tracing::info!(conn = self.conn, doc = %document_id, "{reason}");
+                        return Some(End::Error(reason));
+                    }
                     let limit = self.state.limits.max_documents_per_connection;
                     let Some(handle) = self.document(document_id) else {
                         return Some(End::Error(format!(
@@ -340,13 +255,26 @@ impl ConnectionTask {
                     count,
                     data,
                 } => {
-                    // Relayed only to peers of a document this peer has open.
+                    let limits = &self.state.limits;
+                    let size = data.len() + session_id.len();
+                    match self.ephemeral.admit(
+                        &self.principal,
+                        size,
+                        limits,
+                        Instant::now().into_std(),
+                    ) {
+                        EphemeralVerdict::Relay => {}
+                        EphemeralVerdict::Drop => continue,
+                        EphemeralVerdict::Refuse(reason) => return Some(End::Error(reason)),
+                    }
+                    // Relayed only to peers of a document this peer has open, as one shared
+                    // copy for all of them.
                     if let Some(handle) = self.docs.get(&document_id) {
                         let command = DocCommand::Ephemeral {
                             from: self.conn,
-                            session_id,
+                            session_id: session_id.into(),
                             count,
-                            data,
+                            data: data.into(),
                         };
                         handle.send(command).await;
                     }
@@ -371,6 +299,12 @@ impl ConnectionTask {
                             subscriptions.remove(storage_id);
                         }
                         subscriptions.extend(add.iter().cloned());
+                        let limit = self.state.limits.max_subscriptions_per_connection;
+                        if subscriptions.len() > limit {
+                            return Some(End::Error(format!(
+                                "more than {limit} storage ids subscribed on one connection"
+                            )));
+                        }
                     }
                     // What the open documents know of the added storages goes out at once.
                     if !add.is_empty() {
@@ -406,6 +340,9 @@ impl ConnectionTask {
             kick: self.kick.clone(),
             subscriptions: Arc::default(),
             backlog: Arc::default(),
+            backlog_bytes: Arc::default(),
+            byte_budget: self.state.limits.outbound_queue_bytes,
+            server_queued: self.state.queued_bytes.clone(),
         });
     }
 
@@ -424,69 +361,5 @@ impl ConnectionTask {
                 .entry(document_id)
                 .or_insert_with(|| hub.open(document_id, conn)),
         )
-    }
-
-    /// Writes what a document's task queued; `Some` ends the connection.
-    async fn write(&mut self, out: Outbound) -> Option<End> {
-        let encoded = match out {
-            Outbound::Doc {
-                document_id,
-                message,
-            } => self
-                .connection
-                .encode_document_message(document_id, message),
-            Outbound::SharedSync { document_id, data } => self
-                .connection
-                .encode_document_message(document_id, sync::DocMessage::Sync(data.to_vec())),
-            Outbound::Ephemeral {
-                document_id,
-                session_id,
-                count,
-                data,
-            } => self
-                .connection
-                .encode_ephemeral(document_id, session_id, count, data),
-            Outbound::RemoteHeads {
-                document_id,
-                storage_id,
-                heads,
-                timestamp,
-            } => {
-                let heads = sync::RemoteHeads {
-                    heads: sync::encode_heads(&heads),
-                    timestamp: timestamp.as_millis(),
-                };
-                self.connection
-                    .encode_remote_heads(document_id, [(storage_id, heads)].into())
-            }
-            Outbound::Fail { reason } => return Some(End::Error(reason)),
-        };
-        // Documents only queue messages for established connections.
-        let frame = encoded.ok()?;
-        if self
-            .send_frame(WsMessage::Binary(frame.into()))
-            .await
-            .is_err()
-        {
-            return Some(End::Quietly);
-        }
-        None
-    }
-
-    async fn send_frame(&mut self, frame: WsMessage) -> Result<(), ()> {
-        match timeout(self.state.limits.send_timeout, self.socket.send(frame)).await {
-            Ok(Ok(())) => Ok(()),
-            _ => Err(()),
-        }
-    }
-
-    /// An `error` message from the server to this peer.
-    fn error_frame(&self, message: String) -> Vec<u8> {
-        Message::Error {
-            sender_id: Some(self.state.peer.peer_id.clone()),
-            target_id: self.link.as_ref().map(|l| l.peer.peer_id.clone()),
-            message,
-        }
-        .encode()
     }
 }
