@@ -95,10 +95,25 @@ enum Trust {
     On,
 }
 
-/// `uri` for logs: the value of a `token` query parameter is replaced by `[redacted]`.
+/// Path segments that are followed by a secret token: the invite API's and the app's invite page.
+const TOKEN_PATH_SEGMENTS: &[&str] = &["invites", "uitnodiging"];
+
+/// `uri` for logs: the value of a `token` query parameter, and the path segment after `invites`
+/// or `uitnodiging` (an invite token), are replaced by `[redacted]`.
 pub fn redacted_uri(uri: &axum::http::Uri) -> String {
+    let mut after_token_segment = false;
+    let path: Vec<&str> = uri
+        .path()
+        .split('/')
+        .map(|segment| {
+            let secret = after_token_segment && !segment.is_empty();
+            after_token_segment = TOKEN_PATH_SEGMENTS.contains(&segment);
+            if secret { "[redacted]" } else { segment }
+        })
+        .collect();
+    let path = path.join("/");
     let Some(query) = uri.query() else {
-        return uri.path().to_owned();
+        return path;
     };
     let query: Vec<String> = query
         .split('&')
@@ -107,7 +122,7 @@ pub fn redacted_uri(uri: &axum::http::Uri) -> String {
             _ => pair.to_owned(),
         })
         .collect();
-    format!("{}?{}", uri.path(), query.join("&"))
+    format!("{path}?{}", query.join("&"))
 }
 
 /// A server with its storage opened and the municipality seeded.

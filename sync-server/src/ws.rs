@@ -61,8 +61,8 @@ pub(crate) async fn upgrade(
     if !origin_allowed(&headers, &state.origins) {
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
-    let principal = match &state.identities {
-        None => Principal::Anonymous,
+    let (principal, session_end) = match &state.identities {
+        None => (Principal::Anonymous, None),
         Some(identities) => {
             let token = query
                 .token
@@ -70,11 +70,16 @@ pub(crate) async fn upgrade(
             match token {
                 // An unknown or expired token reads as anonymous, as no token does: the app
                 // learns it is signed out from the accounts API, not from here.
-                Some(token) => identities
-                    .session_user(&token)
-                    .await
-                    .map_or(Principal::Anonymous, Principal::User),
-                None => Principal::Anonymous,
+                Some(token) => match identities.session_user(&token).await {
+                    // The socket closes when the session ends (sign-out, password change,
+                    // expiry); one that ended meanwhile is anonymous.
+                    Some(user) => match state.accounts.session_end(&token).await {
+                        Ok(Some(end)) => (Principal::User(user), Some(end)),
+                        _ => (Principal::Anonymous, None),
+                    },
+                    None => (Principal::Anonymous, None),
+                },
+                None => (Principal::Anonymous, None),
             }
         }
     };
@@ -88,7 +93,8 @@ pub(crate) async fn upgrade(
         .write_buffer_size(SOCKET_BUFFER)
         .on_upgrade(move |socket| async move {
             let guard = state.lifecycle.track();
-            let task = ConnectionTask::new(state, socket, principal);
+            let mut task = ConnectionTask::new(state, socket, principal);
+            task.session_end = session_end;
             let conn = task.conn;
             task.run().await;
             tracing::debug!(conn, "connection closed");
@@ -169,6 +175,8 @@ struct ConnectionTask {
     kick: Arc<Notify>,
     /// The same peer joined on another connection.
     replaced: Arc<Notify>,
+    /// Resolves when the session the socket was opened with ends (none: anonymous).
+    session_end: Option<crate::accounts::SessionEnd>,
 }
 
 impl ConnectionTask {
@@ -190,6 +198,7 @@ impl ConnectionTask {
             outbound,
             kick: Arc::new(Notify::new()),
             replaced: Arc::new(Notify::new()),
+            session_end: None,
             socket,
             state,
         }
@@ -237,6 +246,14 @@ impl ConnectionTask {
         let mut last_heard = Instant::now();
         let kick = self.kick.clone();
         let replaced = self.replaced.clone();
+        let session_end = self.session_end.take();
+        let session_ended = async move {
+            match session_end {
+                Some(end) => end.wait().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(session_ended);
         let results = self.connection.handle(now(), ConnectionInput::start());
         if let Some(end) = self.act(results).await {
             return end;
@@ -294,6 +311,9 @@ impl ConnectionTask {
                 }
                 () = replaced.notified() => {
                     return End::Close(close_code::POLICY, "replaced by a new connection");
+                }
+                () = &mut session_ended => {
+                    return End::Close(close_code::POLICY, "session ended");
                 }
                 () = shutdown.recv() => {
                     return End::Close(close_code::AWAY, "server stopping");

@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{
     error::AccountError,
-    store::{Accounts, random_bytes},
+    store::{Accounts, random_bytes, write_tx},
 };
 use crate::trust::Identities;
 
@@ -35,7 +35,7 @@ impl Accounts {
         }
         let (id, bytes) = (user.clone(), actor.to_bytes().to_vec());
         self.with_db(move |conn, now| {
-            let tx = conn.transaction()?;
+            let tx = write_tx(conn)?;
             let count: i64 = tx.query_row(
                 "SELECT count(*) FROM actor WHERE user_id = ?1",
                 [id.as_str()],

@@ -33,9 +33,13 @@
 //!   sign-up (rare; no index to keep). The app then signs up again without `user_id` and
 //!   adopts the id the server gives (`account.rs`; `account.spec.js`). Role lists are not looked at: a seed's `[[broker]] user`
 //!   is that broker's id to claim (so the operator should have them sign up promptly).
-//! - Failed sign-ins: 5 per account and 20 per IP address in 15 minutes, then 429 until the oldest
-//!   leaves the window; a success clears the account's count. Unknown e-mails cost a dummy hash.
-//!   In memory: a restart forgets them. Behind a reverse proxy every client has its address.
+//! - Failed sign-ins: 5 per account and 20 per client address in 15 minutes, then 429 until the
+//!   oldest leaves the window; a success clears the account's count. Unknown e-mails cost a
+//!   dummy hash. Sign-ups: 20 per client address an hour (429 `too_many_attempts`). Each attempt
+//!   reserves its slot before the password is checked (`limit.rs`), in the database, so the
+//!   limits hold under concurrency and across restarts. The client address is the socket's
+//!   peer, or, when that peer is a `--trusted-proxy`, the last `X-Forwarded-For` entry that is
+//!   not a trusted proxy (`client_ip.rs`).
 //! - Roles: the `role` table is the truth (`Identities::user`). Brokers (per village) and
 //!   association admins and members are also written into the municipality document by the server
 //!   (its own actor, derived from its storage id), so the app shows them; municipality admin is not
@@ -74,7 +78,7 @@ use serde_json::json;
 
 use super::{
     account::{Account, SignUp},
-    claims,
+    claims, client_ip,
     error::AccountError,
     grant::Grant,
     password::Password,
@@ -142,20 +146,40 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The client's IP address, from the connection (`into_make_service_with_connect_info`);
-/// requests without one (in-process tests) share the key `unknown`.
-struct ClientIp(String);
+/// The client's address for the rate limits (`client_ip.rs`): the connection's peer
+/// (`into_make_service_with_connect_info`), or the client a trusted proxy names. `None` for
+/// requests without a connection (in-process tests).
+struct ClientIp(Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl ClientIp {
+    /// The key sign-in limits count under: requests without an address share one.
+    fn or_unknown(&self) -> &str {
+        self.0.as_deref().unwrap_or("unknown")
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+            return Ok(ClientIp(None));
+        };
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
+        Ok(ClientIp(Some(client_ip::client_key(
+            peer.ip(),
+            forwarded.as_deref(),
+            &state.accounts.trusted_proxies(),
+        ))))
     }
 }
 
@@ -194,10 +218,18 @@ async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<UserId, A
         .ok_or(AccountError::NotSignedIn)
 }
 
-async fn sign_up(State(state): St, Json(req): Json<SignUp>) -> Result<Response, AccountError> {
+async fn sign_up(
+    State(state): St,
+    ip: ClientIp,
+    Json(req): Json<SignUp>,
+) -> Result<Response, AccountError> {
     // A proposed id that no account has but the public documents name is someone else's
     // (checked after the cheap checks, as it reads every public document).
     Accounts::check_sign_up(&req)?;
+    // Each address makes a few sign-ups an hour, counted before the costly part.
+    if let Some(ip) = &ip.0 {
+        state.accounts.reserve_sign_up(ip).await?;
+    }
     if let Some(id) = req.user_id.as_deref().and_then(|id| UserId::new(id).ok())
         && !state.accounts.has_account(&id).await?
         && claims::named_in(&state.hub, &public_documents(&state), &id).await?
@@ -221,7 +253,7 @@ async fn sign_in(
 ) -> Result<Response, AccountError> {
     let (account, token) = state
         .accounts
-        .sign_in(&req.email, req.password, &ip.0)
+        .sign_in(&req.email, req.password, ip.or_unknown())
         .await?;
     Ok(signed_in(&state, StatusCode::OK, account, &token.0))
 }
@@ -266,7 +298,7 @@ async fn change_password(
     let token = session_token(&headers).ok_or(AccountError::NotSignedIn)?;
     state
         .accounts
-        .change_password(&token, req.old_password, req.new_password, &ip.0)
+        .change_password(&token, req.old_password, req.new_password, ip.or_unknown())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

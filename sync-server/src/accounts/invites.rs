@@ -9,7 +9,7 @@ use super::{
     error::AccountError,
     grant::{Grant, insert_role},
     sessions::new_token,
-    store::{Accounts, sha256},
+    store::{Accounts, sha256, write_tx},
 };
 
 /// How long an invite link stays valid: 7 days.
@@ -88,7 +88,7 @@ impl Accounts {
         let id = user.clone();
         let grant = self
             .with_db(move |conn, now| {
-                let tx = conn.transaction()?;
+                let tx = write_tx(conn)?;
                 let grant = invite_state(&tx, &hash, now)?;
                 tx.execute(
                     "UPDATE invite SET accepted_by = ?1, accepted_at = ?2 WHERE token_hash = ?3",
