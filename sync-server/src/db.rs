@@ -89,6 +89,10 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 6: rate limits (see accounts/limit.rs), so they hold across restarts.
     RATE_EVENT_MIGRATION,
+    // 7: invites bound to one user id (see accounts/seeded.rs): the seed's brokers' ids are
+    // taken only with the invite the server made for them. NULL: anyone may accept it.
+    "ALTER TABLE invite ADD COLUMN for_user TEXT;
+     CREATE INDEX invite_for_user ON invite (for_user) WHERE for_user IS NOT NULL;",
 ];
 
 /// The rate limits' events (accounts/limit.rs), migration 6: one row per failed sign-in or

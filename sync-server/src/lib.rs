@@ -154,6 +154,8 @@ struct State {
     municipality_doc: sync::DocumentId,
     /// The actor id of the server's own changes (role data).
     server_actor: automerge::ActorId,
+    /// The invites this start made for roles the seed names.
+    seed_invites: Vec<accounts::SeedInvite>,
 }
 
 impl Server {
@@ -240,7 +242,14 @@ impl Server {
             },
         };
         let server_actor = accounts::roles::server_actor(&storage_id);
-        accounts::roles::reconcile(
+        // Nobody takes the ids the server writes as, nor a seeded broker's without its invite.
+        accounts.reserve_ids(
+            std::iter::once(seed.id.as_str())
+                .chain(seed.brokers.iter().filter_map(|b| b.user.as_deref()))
+                .filter_map(|id| model::UserId::new(id).ok()),
+            [server_actor.clone()],
+        );
+        let seed_invites = accounts::roles::reconcile(
             &accounts,
             &store,
             municipality_doc,
@@ -270,6 +279,7 @@ impl Server {
                 reports: Arc::new(reports),
                 municipality_doc,
                 server_actor,
+                seed_invites,
             }),
             dist,
         })
@@ -313,6 +323,12 @@ impl Server {
     /// [`trust::Identities`].
     pub fn accounts(&self) -> &Accounts {
         &self.state.accounts
+    }
+
+    /// The invites this start made for the roles the seed names (each bound to the seed's
+    /// user id), for the operator to hand to the brokers: `main` prints them.
+    pub fn seed_invites(&self) -> &[accounts::SeedInvite] {
+        &self.state.seed_invites
     }
 
     /// How many documents are in memory (they are unloaded when nobody has them open).

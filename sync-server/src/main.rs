@@ -146,6 +146,11 @@ async fn serve(cli: Cli) -> Result<(), sync_server::Error> {
             what: "reading the bound address".into(),
             source,
         })?;
+    // Roles the seed names go to whoever holds these one-time invites (on standard output,
+    // for the operator; never in the logs).
+    for invite in server.seed_invites() {
+        println!("{}", invite.line());
+    }
     // The one line a person (and the test harness) reads to know where the app is.
     println!("Dorpskracht: http://{addr}/");
     server.run(listener, shutdown_signal()).await

@@ -7,6 +7,8 @@ mod support;
 
 #[path = "account_attacks/rate_limits.rs"]
 mod rate_limits;
+#[path = "account_attacks/seeded_roles.rs"]
+mod seeded_roles;
 #[path = "account_attacks/sessions.rs"]
 mod sessions;
 

@@ -55,6 +55,10 @@ pub struct SignUp {
     /// before this: see `claims.rs`).
     #[serde(default)]
     pub user_id: Option<String>,
+    /// The invite bound to a reserved `user_id` (a seed's broker: `seeded.rs`), without which
+    /// that id is refused (`user_id_in_use`). Ignored for other ids.
+    #[serde(default)]
+    pub invite: Option<String>,
 }
 
 impl Accounts {

@@ -26,6 +26,10 @@ impl Accounts {
             Some(hex) => parse_actor(hex).ok_or(AccountError::InvalidActor)?,
             None => ActorId::from(random_bytes::<16>()?.as_slice()),
         };
+        // The server's own actor (role data) is nobody else's.
+        if self.is_reserved_actor(&actor) {
+            return Err(AccountError::ActorTaken);
+        }
         if let Some(owner) = self.actor_owner(&actor) {
             return if &owner == user {
                 Ok(actor.to_hex_string())

@@ -13,7 +13,7 @@
 //!
 //! | Route | Body | Answer |
 //! |---|---|---|
-//! | `POST /api/accounts` | `email, password, display_name, user_id?` | 201 `{user}` + cookie; 400 `invalid_email`, `invalid_display_name`, `password_too_short` (< 10 chars), `password_too_common`, `password_contains_email`, `password_too_long`; 409 `email_taken`, `user_id_in_use` |
+//! | `POST /api/accounts` | `email, password, display_name, user_id?, invite?` | 201 `{user}` + cookie; 400 `invalid_email`, `invalid_display_name`, `password_too_short` (< 10 chars), `password_too_common`, `password_contains_email`, `password_too_long`; 409 `email_taken`, `user_id_in_use` |
 //! | `POST /api/session` | `email, password` | 200 `{user}` + cookie; 401 `invalid_credentials`; 429 `too_many_attempts` + `Retry-After` |
 //! | `GET /api/session` | | 200 `{user: {id, display_name, email, roles: {municipality_admin, broker_of, admin_of, member_of}}}`; 401 `not_signed_in` |
 //! | `DELETE /api/session` | | 204, cookie cleared |
@@ -31,8 +31,11 @@
 //!   is refused with 409 `user_id_in_use`, since the rules would hand that content to whoever
 //!   claims it. `claims.rs` walks the municipality's and villages' documents on their tasks at
 //!   sign-up (rare; no index to keep). The app then signs up again without `user_id` and
-//!   adopts the id the server gives (`account.rs`; `account.spec.js`). Role lists are not looked at: a seed's `[[broker]] user`
-//!   is that broker's id to claim (so the operator should have them sign up promptly).
+//!   adopts the id the server gives (`account.rs`; `account.spec.js`). Role lists are not looked
+//!   at. The municipality's id and a seed's `[[broker]] user` ids are reserved (`seeded.rs`):
+//!   409 `user_id_in_use`, unless the body's `invite` is the one-time invite the server made
+//!   for that id at start (printed on its standard output), which grants the broker role with
+//!   the account; such an invite is accepted by no other account (403 `forbidden`).
 //! - Failed sign-ins: 5 per account and 20 per client address in 15 minutes, then 429 until the
 //!   oldest leaves the window; a success clears the account's count. Unknown e-mails cost a
 //!   dummy hash. Sign-ups: 20 per client address an hour (429 `too_many_attempts`). Each attempt
@@ -46,8 +49,9 @@
 //!   in the document (the app reads it from `GET /api/session`). No client may write role data
 //!   (`model`'s rules), except a new association's creating change, which names its creator as
 //!   first admin: the validator calls `Accounts::association_registered`, which records the role
-//!   in the table before the change is stored. Every start reconciles (`[[broker]] user`s of the
-//!   seed into the table, the table's roles into the document, revoked roles out of it); no role
+//!   in the table before the change is stored. Every start reconciles (an invite bound to each
+//!   `[[broker]] user` of the seed whose role is neither held, revoked nor offered yet; the
+//!   table's roles into the document, revoked roles out of it); no role
 //!   is ever read back from the document, whose contents a non-admin could have written.
 //! - Revoking (`DELETE /api/roles`, `Accounts::revoke_role`): a municipality admin any broker or
 //!   association role, an association admin the admin and member roles of their association,
@@ -236,7 +240,10 @@ async fn sign_up(
     {
         return Err(AccountError::UserIdInUse);
     }
-    let (account, token) = state.accounts.sign_up(req).await?;
+    let (account, token, granted) = state.accounts.sign_up(req).await?;
+    if let Some(grant) = granted {
+        write_role(&state, account_id(&account)?, grant).await;
+    }
     Ok(signed_in(&state, StatusCode::CREATED, account, &token.0))
 }
 
@@ -381,12 +388,23 @@ async fn accept_invite(
         return Err(AccountError::UnknownTarget);
     }
     let grant = state.accounts.accept_invite(&user, &token).await?;
+    write_role(&state, user.clone(), grant).await;
+    let account = state
+        .accounts
+        .account(user)
+        .await?
+        .ok_or(AccountError::NotSignedIn)?;
+    Ok(Json(json!({ "user": account })).into_response())
+}
+
+/// Writes a role just granted into the municipality document, so connected apps see it.
+async fn write_role(state: &AppState, user: UserId, grant: Grant) {
     let now = state.accounts.clock().now_ms();
     let written = roles::write(
         &state.hub,
         state.municipality_doc,
         state.server_actor.clone(),
-        vec![(user.clone(), grant)],
+        vec![(user, grant)],
         now,
     )
     .await;
@@ -394,12 +412,10 @@ async fn accept_invite(
         // The role holds (the accounts are the truth); the next start writes it again.
         tracing::error!("writing a role into the municipality document: {e}");
     }
-    let account = state
-        .accounts
-        .account(user)
-        .await?
-        .ok_or(AccountError::NotSignedIn)?;
-    Ok(Json(json!({ "user": account })).into_response())
+}
+
+fn account_id(account: &Account) -> Result<UserId, AccountError> {
+    UserId::new(account.id.clone()).map_err(|e| AccountError::Internal(format!("user id: {e}")))
 }
 
 async fn association_exists(state: &AppState, a: &AssociationId) -> Result<bool, AccountError> {

@@ -20,7 +20,9 @@
 //! The files, by concern: `store.rs` (the database connection and the cache in memory),
 //! `account.rs` (sign-up's checks and what an account shows), `sessions.rs` (sign-up,
 //! sign-in, sign-out, password changes), `session_end.rs` (closing the sockets of a session
-//! that ended), `actors.rs`, `invites.rs`, `grant.rs` (a role as stored) and `granting.rs`
+//! that ended), `actors.rs`, `invites.rs`, `seeded.rs` (the
+//! seed's roles as invites bound to their user id; ids nobody may take), `grant.rs` (a role
+//! as stored) and `granting.rs`
 //! (granting and revoking roles), `identities.rs` (the [`Identities`] the sync endpoint asks),
 //! `password.rs`, `hashing.rs` (the threads that hash), `limit.rs` (rate limits, in the
 //! database), `client_ip.rs` (whose address a request counts under), `claims.rs` (user ids
@@ -44,6 +46,7 @@ mod invites;
 mod limit;
 mod password;
 pub(crate) mod roles;
+mod seeded;
 mod session_end;
 mod sessions;
 mod store;
@@ -56,6 +59,7 @@ pub use http::session_token;
 pub use invites::INVITE_TTL_MS;
 pub use limit::{ACCOUNT_LIMIT, IP_LIMIT, SIGN_UP_IP_LIMIT, SIGN_UP_WINDOW_MS, WINDOW_MS};
 pub use password::{Password, WeakPassword};
+pub use seeded::SeedInvite;
 pub use session_end::SessionEnd;
 pub use sessions::{SESSION_COOKIE, SESSION_TTL_MS, SessionToken};
 pub use store::Accounts;

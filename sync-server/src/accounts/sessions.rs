@@ -10,8 +10,10 @@ use super::{
     account::{Account, SignUp},
     credentials::{check_display_name, normalize_email},
     error::AccountError,
+    grant::Grant,
     limit::Limit,
     password::{self, Password},
+    seeded::accept_at_sign_up,
     store::{Accounts, random_bytes, sha256, write_tx},
 };
 
@@ -31,20 +33,33 @@ impl std::fmt::Debug for SessionToken {
 }
 
 impl Accounts {
-    /// Creates an account and signs it in.
-    pub async fn sign_up(&self, req: SignUp) -> Result<(Account, SessionToken), AccountError> {
+    /// Creates an account and signs it in. A reserved user id (`seeded.rs`) is taken only
+    /// with the invite bound to it, whose role comes with the account (returned, for the
+    /// caller to write into the municipality document).
+    pub async fn sign_up(
+        &self,
+        req: SignUp,
+    ) -> Result<(Account, SessionToken, Option<Grant>), AccountError> {
         let email = normalize_email(&req.email)?;
         let display_name = check_display_name(&req.display_name)?;
         password::check_strength(&req.password, &email).map_err(AccountError::WeakPassword)?;
+        let proposed = req.user_id.and_then(|id| UserId::new(id).ok());
+        let reserved = proposed
+            .as_ref()
+            .is_some_and(|id| self.is_reserved_user(id));
+        let invite = match (reserved, &req.invite) {
+            (false, _) => None,
+            (true, Some(token)) => Some(sha256(token.as_bytes())),
+            (true, None) => return Err(AccountError::UserIdInUse),
+        };
         let password = req.password;
         let hash = self
             .hashing(move |scratch| password::hash_with(&password, scratch))
             .await?
             .map_err(AccountError::Internal)?;
-        let proposed = req.user_id.and_then(|id| UserId::new(id).ok());
         let token = new_token()?;
         let token_hash = sha256(token.0.as_bytes());
-        let user = self
+        let (user, granted) = self
             .with_db(move |conn, now| {
                 let tx = write_tx(conn)?;
                 let taken: bool = tx
@@ -67,6 +82,10 @@ impl Accounts {
                         .is_none())
                 };
                 let id = match proposed {
+                    // Reserved: its own account or nobody's.
+                    Some(id) if invite.is_some() && !free(&id)? => {
+                        return Err(AccountError::UserIdInUse);
+                    }
                     Some(id) if free(&id)? => id,
                     _ => loop {
                         let id = UserId::from_random(random_bytes()?);
@@ -80,14 +99,21 @@ impl Accounts {
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![id.as_str(), email, display_name, hash, now],
                 )?;
+                let granted = invite
+                    .map(|hash| accept_at_sign_up(&tx, &hash, &id, now))
+                    .transpose()?;
                 insert_session(&tx, &token_hash, &id, now)?;
                 tx.commit()?;
-                Ok(id)
+                Ok((id, granted))
             })
             .await?;
         tracing::info!(user = %user, "account created");
+        if let Some(grant) = &granted {
+            grant.add_to(self.cache_mut().roles.entry(user.clone()).or_default());
+            tracing::info!(user = %user, role = grant.kind(), target = grant.target(), "seeded role taken with its invite");
+        }
         let account = self.account(user).await?.ok_or(AccountError::NotSignedIn)?;
-        Ok((account, token))
+        Ok((account, token, granted))
     }
 
     /// Signs in, unless the account or `ip` failed too often lately.

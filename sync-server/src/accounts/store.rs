@@ -20,6 +20,7 @@ use super::{
     grant::stored_grants,
     hashing::{self, HashPool, Scratch},
     limit::{self, Limit, Reservation},
+    seeded::Reserved,
     session_end::SessionWatches,
 };
 
@@ -37,6 +38,8 @@ pub(super) struct Inner {
     /// Password hashing: a few threads, each with its memory (`hashing.rs`).
     pub(super) hashing: HashPool,
     pub(super) clock: Clock,
+    /// Ids sign-up and actor registration refuse (`seeded.rs`).
+    pub(super) reserved: RwLock<Reserved>,
     /// The sessions with open sockets, told when they end.
     pub(super) session_watches: SessionWatches,
     /// Whether the session cookie gets `Secure` (the public origin is https).
@@ -63,6 +66,7 @@ impl Accounts {
                 trusted_proxies: RwLock::new(Vec::new()),
                 hashing: HashPool::new(hashing::threads()),
                 clock,
+                reserved: RwLock::new(Reserved::default()),
                 session_watches: SessionWatches::default(),
                 secure_cookies,
             }),
