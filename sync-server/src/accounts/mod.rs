@@ -27,7 +27,7 @@
 //! `password.rs`, `hashing.rs` (the threads that hash), `limit.rs` (rate limits, in the
 //! database), `client_ip.rs` (whose address a request counts under), `claims.rs` (user ids
 //! already named in public documents), `roles.rs` (roles written into the municipality
-//! document) and `http.rs` (the HTTP API). They import one another by file
+//! document) and `http.rs` with `http_roles.rs` (the HTTP API). They import one another by file
 //! (`super::store::Accounts`), never through this module, so that they form no cycle.
 
 mod account;
@@ -41,6 +41,7 @@ mod grant;
 mod granting;
 mod hashing;
 pub(crate) mod http;
+mod http_roles;
 mod identities;
 mod invites;
 mod limit;
