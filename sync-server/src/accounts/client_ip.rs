@@ -15,6 +15,19 @@ pub(crate) fn client_key(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAdd
     key(client(peer.to_canonical(), forwarded, trusted))
 }
 
+/// Says once that requests arrive with `X-Forwarded-For` but no proxy is trusted: behind a
+/// reverse proxy that is not named with `--trusted-proxy`, every client counts as the proxy
+/// and shares its limits (20 sign-ups an hour for the whole municipality).
+pub(crate) fn warn_untrusted_forwarding(peer: IpAddr) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            "requests from {peer} carry X-Forwarded-For, but no --trusted-proxy is set: if \
+             {peer} is your reverse proxy, name it, or all its clients share one rate limit"
+        );
+    }
+}
+
 fn client(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
     if !trusted.contains(&peer) {
         return peer;

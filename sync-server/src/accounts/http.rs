@@ -175,10 +175,14 @@ impl FromRequestParts<Arc<AppState>> for ClientIp {
             .filter_map(|v| v.to_str().ok())
             .collect();
         let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
+        let trusted = state.accounts.trusted_proxies();
+        if forwarded.is_some() && trusted.is_empty() {
+            client_ip::warn_untrusted_forwarding(peer.ip());
+        }
         Ok(ClientIp(Some(client_ip::client_key(
             peer.ip(),
             forwarded.as_deref(),
-            &state.accounts.trusted_proxies(),
+            &trusted,
         ))))
     }
 }

@@ -79,6 +79,44 @@ async fn a_password_change_closes_the_sockets_of_the_other_sessions() {
     assert!(stays.is_err(), "the own socket got {stays:?}");
 }
 
+#[tokio::test]
+async fn a_session_that_expires_closes_its_sockets() {
+    // A server whose accounts' clock the test moves (the sockets' timers run in real time).
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    let clock = sync_server::Clock::manual(1_800_000_000_000);
+    let server = sync_server::Server::open_trusting(sync_server::Config {
+        data: dir.path().join("data"),
+        dist,
+        seed: sync_server::DEFAULT_SEED.into(),
+        limits: sync_server::SyncLimits::default(),
+        origins: Vec::new(),
+        clock: clock.clone(),
+    })
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.clone().run(listener, async move {
+        let _ = stopped.await;
+    }));
+    let up = sign_up(addr, "erik", &[]).await;
+    assert_eq!(up.status, 201, "{}", up.body);
+    // Thirty days less one second later, the session has one second left.
+    let ttl = u64::try_from(sync_server::accounts::SESSION_TTL_MS).unwrap();
+    clock.advance(Duration::from_millis(ttl - 1000));
+    let mut ws = raw_connect(&format!("ws://{addr}/sync?token={}", up.token())).await;
+    raw_handshake(&mut ws, "tablet").await;
+    assert_eq!(
+        closed_by_server(&mut ws).await.as_deref(),
+        Some("session ended")
+    );
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn the_data_folder_and_database_files_are_private() {
