@@ -87,7 +87,25 @@ const MIGRATIONS: &[&str] = &[
          revoked_at INTEGER NOT NULL,
          PRIMARY KEY (user_id, kind, target)
      );",
+    // 6: rate limits (see accounts/limit.rs), so they hold across restarts.
+    RATE_EVENT_MIGRATION,
+    // 7: invites bound to one user id (see accounts/seeded.rs): the seed's brokers' ids are
+    // taken only with the invite the server made for them. NULL: anyone may accept it.
+    "ALTER TABLE invite ADD COLUMN for_user TEXT;
+     CREATE INDEX invite_for_user ON invite (for_user) WHERE for_user IS NOT NULL;",
 ];
+
+/// The rate limits' events (accounts/limit.rs), migration 6: one row per failed sign-in or
+/// sign-up (or one in progress), by key (`sign-in:account:<email>`, `sign-in:ip:<address>`,
+/// `sign-up:ip:<address>`); `at` in ms since the Unix epoch. Rows older than the longest
+/// window are deleted as new ones come.
+pub(crate) const RATE_EVENT_MIGRATION: &str = "CREATE TABLE rate_event (
+         id  INTEGER PRIMARY KEY,
+         key TEXT NOT NULL,
+         at  INTEGER NOT NULL
+     );
+     CREATE INDEX rate_event_by_key ON rate_event (key, at);
+     CREATE INDEX rate_event_by_time ON rate_event (at);";
 
 /// The table of reports (reports.rs), migration 4. It is kept here with the others, so that
 /// the database owns its schema and imports none of its users.
@@ -127,10 +145,7 @@ pub struct Village {
 impl Db {
     /// Opens the database in `data`, creating the folder and file if needed, and migrates it.
     pub fn open(data: &Path) -> Result<Self, Error> {
-        std::fs::create_dir_all(data).map_err(|source| Error::Io {
-            what: format!("creating data folder {}", data.display()),
-            source,
-        })?;
+        private_files(data)?;
         let mut conn = Connection::open(data.join(FILE_NAME))?;
         // WAL lets readers run beside the writer; FULL makes each commit durable (fsync) before
         // it returns, so nothing the server acknowledged is lost when the machine dies.
@@ -210,6 +225,48 @@ impl Db {
             villages,
         })
     }
+}
+
+/// Creates the data folder readable by the server's user only (0700) and the database file,
+/// with its WAL and shared-memory files, readable and writable by it only (0600): they hold
+/// password hashes, session hashes and every private conversation. SQLite gives the `-wal` and
+/// `-shm` files the database file's mode; existing files are narrowed to 0600 too.
+fn private_files(data: &Path) -> Result<(), Error> {
+    let io = |what: String| move |source| Error::Io { what, source };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        if !data.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(data)
+                .map_err(io(format!("creating data folder {}", data.display())))?;
+        } else if std::fs::metadata(data).is_ok_and(|m| m.permissions().mode() & 0o077 != 0) {
+            tracing::warn!(
+                "data folder {} is open to other users; 0700 is advised",
+                data.display()
+            );
+        }
+        let file = data.join(FILE_NAME);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&file)
+            .map_err(io(format!("creating {}", file.display())))?;
+        for suffix in ["", "-wal", "-shm"] {
+            let path = data.join(format!("{FILE_NAME}{suffix}"));
+            if path.exists() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(io(format!("narrowing {}", path.display())))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(data)
+        .map_err(io(format!("creating data folder {}", data.display())))?;
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), Error> {

@@ -96,10 +96,25 @@ enum Trust {
     On,
 }
 
-/// `uri` for logs: the value of a `token` query parameter is replaced by `[redacted]`.
+/// Path segments that are followed by a secret token: the invite API's and the app's invite page.
+const TOKEN_PATH_SEGMENTS: &[&str] = &["invites", "uitnodiging"];
+
+/// `uri` for logs: the value of a `token` query parameter, and the path segment after `invites`
+/// or `uitnodiging` (an invite token), are replaced by `[redacted]`.
 pub fn redacted_uri(uri: &axum::http::Uri) -> String {
+    let mut after_token_segment = false;
+    let path: Vec<&str> = uri
+        .path()
+        .split('/')
+        .map(|segment| {
+            let secret = after_token_segment && !segment.is_empty();
+            after_token_segment = TOKEN_PATH_SEGMENTS.contains(&segment);
+            if secret { "[redacted]" } else { segment }
+        })
+        .collect();
+    let path = path.join("/");
     let Some(query) = uri.query() else {
-        return uri.path().to_owned();
+        return path;
     };
     let query: Vec<String> = query
         .split('&')
@@ -108,7 +123,7 @@ pub fn redacted_uri(uri: &axum::http::Uri) -> String {
             _ => pair.to_owned(),
         })
         .collect();
-    format!("{}?{}", uri.path(), query.join("&"))
+    format!("{path}?{}", query.join("&"))
 }
 
 /// A server with its storage opened and the municipality seeded.
@@ -144,6 +159,8 @@ struct State {
     municipality_doc: sync::DocumentId,
     /// The actor id of the server's own changes (role data).
     server_actor: automerge::ActorId,
+    /// The invites this start made for roles the seed names.
+    seed_invites: Vec<accounts::SeedInvite>,
 }
 
 impl Server {
@@ -230,7 +247,14 @@ impl Server {
             },
         };
         let server_actor = accounts::roles::server_actor(&storage_id);
-        accounts::roles::reconcile(
+        // Nobody takes the ids the server writes as, nor a seeded broker's without its invite.
+        accounts.reserve_ids(
+            std::iter::once(seed.id.as_str())
+                .chain(seed.brokers.iter().filter_map(|b| b.user.as_deref()))
+                .filter_map(|id| model::UserId::new(id).ok()),
+            [server_actor.clone()],
+        );
+        let seed_invites = accounts::roles::reconcile(
             &accounts,
             &store,
             municipality_doc,
@@ -262,6 +286,7 @@ impl Server {
                 reports: Arc::new(reports),
                 municipality_doc,
                 server_actor,
+                seed_invites,
             }),
             dist,
         })
@@ -319,6 +344,12 @@ impl Server {
         self.state
             .queued_bytes
             .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The invites this start made for the roles the seed names (each bound to the seed's
+    /// user id), for the operator to hand to the brokers: `main` prints them.
+    pub fn seed_invites(&self) -> &[accounts::SeedInvite] {
+        &self.state.seed_invites
     }
 
     /// How many documents are in memory (they are unloaded when nobody has them open).

@@ -37,6 +37,16 @@ struct Cli {
     /// tests of the app before it signs in).
     #[arg(long, env = "DORPSKRACHT_TRUST", value_enum, default_value_t = Trust::On)]
     trust: Trust,
+    /// The reverse proxy (or proxies: repeat or separate with commas) in front of the server,
+    /// e.g. `127.0.0.1`. Only when a request's socket comes from one of them does its
+    /// `X-Forwarded-For` name the client the rate limits count; otherwise the socket's address
+    /// does (a header anyone can send is not believed).
+    #[arg(
+        long = "trusted-proxy",
+        env = "DORPSKRACHT_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -129,12 +139,18 @@ async fn serve(cli: Cli) -> Result<(), sync_server::Error> {
             sync_server::Server::open(config).await?
         }
     };
+    server.accounts().set_trusted_proxies(cli.trusted_proxies);
     let addr = listener
         .local_addr()
         .map_err(|source| sync_server::Error::Io {
             what: "reading the bound address".into(),
             source,
         })?;
+    // Roles the seed names go to whoever holds these one-time invites (on standard output,
+    // for the operator; never in the logs).
+    for invite in server.seed_invites() {
+        println!("{}", invite.line());
+    }
     // The one line a person (and the test harness) reads to know where the app is.
     println!("Dorpskracht: http://{addr}/");
     server.run(listener, shutdown_signal()).await

@@ -193,7 +193,7 @@ impl ReportStore {
             return Err(ReportError::BadReason);
         }
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let today: i64 = tx.query_row(
             "SELECT COUNT(*) FROM report WHERE reporter = ?1 AND created_at > ?2",
             params![reporter.id.as_str(), now - DAY_MS],

@@ -1008,21 +1008,53 @@ async fn association_admins_invite_members_and_admins_of_their_association() {
     );
 }
 
+/// Signs up the seed's broker `user` with the invite the start made for them.
+async fn seeded_broker_signs_up(api: &Api, user: &str) -> Reply {
+    let invite = api
+        .server
+        .seed_invites()
+        .iter()
+        .find(|i| i.user.as_str() == user)
+        .expect("an invite for the seeded broker")
+        .token
+        .clone();
+    api.call(
+        "POST",
+        "/api/accounts",
+        None,
+        None,
+        Some(json!({
+            "email": format!("{user}@example.org"), "password": GOOD, "display_name": user,
+            "user_id": user, "invite": invite,
+        })),
+    )
+    .await
+}
+
 #[tokio::test]
-async fn seed_brokers_hold_the_role_in_the_accounts() {
+async fn seed_brokers_take_the_role_only_with_the_invite_made_for_them() {
     // The e2e tests' municipality names its Ulft broker's user id.
     let seed = include_str!("../../tests/seed/e2e.toml");
     let api = Api::start_seeded(tempfile::tempdir().unwrap(), &[], seed).await;
-    let broker = api
-        .server
-        .accounts()
-        .user(&UserId::new("broker-ulft").unwrap());
-    assert!(broker.is_broker_of(&VillageId::new("ulft").unwrap()));
+    let ulft = VillageId::new("ulft").unwrap();
+    let broker = UserId::new("broker-ulft").unwrap();
+    assert!(!api.server.accounts().user(&broker).is_broker_of(&ulft));
+    let invites = api.server.seed_invites();
+    assert_eq!(invites.len(), 1);
+    assert_eq!(invites[0].user, broker);
+    assert_eq!(
+        invites[0].grant,
+        sync_server::accounts::Grant::Broker(ulft.clone())
+    );
+    let up = seeded_broker_signs_up(&api, "broker-ulft").await;
+    assert_eq!(up.status, StatusCode::CREATED, "{:?}", up.body);
+    assert_eq!(up.body["user"]["roles"]["broker_of"], json!(["ulft"]));
+    assert!(api.server.accounts().user(&broker).is_broker_of(&ulft));
     assert!(
-        !api.server
-            .accounts()
-            .user(&UserId::new("anna").unwrap())
-            .is_broker_of(&VillageId::new("ulft").unwrap())
+        stored_roles(&api, "broker-ulft")
+            .await
+            .broker_of
+            .contains(&ulft)
     );
 }
 
@@ -1404,10 +1436,11 @@ async fn who_may_take_which_role_away() {
 
 #[tokio::test]
 async fn revocations_hold_across_restarts_and_reach_the_document_at_start() {
-    // The e2e municipality names `broker-ulft` as Ulft's broker: the seed grants it at start.
+    // The e2e municipality names `broker-ulft` as Ulft's broker, who takes it by invite.
     let seed = include_str!("../../tests/seed/e2e.toml");
     let api = Api::start_seeded(tempfile::tempdir().unwrap(), &[], seed).await;
     let wethouder = admin(&api).await;
+    let broker_session = seeded_broker_signs_up(&api, "broker-ulft").await.session();
     let ulft = VillageId::new("ulft").unwrap();
     assert!(
         stored_roles(&api, "broker-ulft")
@@ -1426,10 +1459,11 @@ async fn revocations_hold_across_restarts_and_reach_the_document_at_start() {
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
     assert!(stored_roles(&api, "broker-ulft").await.broker_of.is_empty());
 
-    // The seed does not grant it again at the next start.
+    // The seed does not offer it again at the next start.
     let Api { server, dir, .. } = api;
     drop(server);
     let api = Api::start_seeded(dir, &[], seed).await;
+    assert!(api.server.seed_invites().is_empty());
     let broker = UserId::new("broker-ulft").unwrap();
     assert!(!api.server.accounts().user(&broker).is_broker_of(&ulft));
     assert!(stored_roles(&api, "broker-ulft").await.broker_of.is_empty());
@@ -1463,23 +1497,18 @@ async fn revocations_hold_across_restarts_and_reach_the_document_at_start() {
             .is_broker_of(&ulft)
     );
 
-    // Granted again (the broker signs up with the id the seed names, and is invited): the
-    // revocation is forgotten and the role holds across a restart.
+    // Granted again (the broker is invited by the municipality): the revocation is forgotten
+    // and the role holds across a restart.
     let wethouder = api
         .sign_in("wethouder@gemeente.example", GOOD, [10, 9, 9, 9])
         .await
         .session();
-    let up = api
-        .sign_up("sanne@example.org", "Sanne", Some("broker-ulft"))
-        .await;
-    assert_eq!(up.status, StatusCode::CREATED, "{:?}", up.body);
-    assert_eq!(up.body["user"]["id"], "broker-ulft");
     let made = invite(&api, &wethouder, "broker", "ulft").await;
     let accepted = api
         .call(
             "POST",
             &format!("/api/invites/{}/accept", token_of(&made.body["url"])),
-            Some(&up.session()),
+            Some(&broker_session),
             None,
             None,
         )
@@ -1760,10 +1789,14 @@ async fn sign_up_refuses_a_user_id_the_public_documents_name() {
         .await;
     assert_eq!(fresh.status, StatusCode::CREATED, "{:?}", fresh.body);
     assert_eq!(fresh.body["user"]["id"], "r1x9k2m0q7");
+    // A seeded broker's id is reserved: only its invite takes it (`seeded_broker_...`).
     let broker = api
         .sign_up("sanne@example.org", "Sanne", Some("broker-ulft"))
         .await;
-    assert_eq!(broker.body["user"]["id"], "broker-ulft");
+    assert_eq!(
+        (broker.status, broker.error()),
+        (StatusCode::CONFLICT, "user_id_in_use")
+    );
     // Without a proposal, or with an account's id, a random one as before.
     let plain = api.sign_up("zoe@example.nl", "Zoe", None).await;
     assert_eq!(plain.status, StatusCode::CREATED);

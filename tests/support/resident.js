@@ -11,7 +11,8 @@ let made = 0;
  * A browser context whose resident has an account and is signed in: signed up through the
  * server's API (the session cookie lands in the context's cookie jar), with the app's own note
  * of who is signed in set before it starts, as after signing in on the device. `user` is the
- * user id proposed at sign-up (like the app's local profile id); a fresh one by default.
+ * user id proposed at sign-up (like the app's local profile id); a fresh one by default. A
+ * seeded broker's id (`broker-ulft`) signs up with the invite the server printed for it.
  */
 export async function signedInContext(browser, server, options = {}, { user, name } = {}) {
   const context = await browser.newContext(options);
@@ -22,6 +23,8 @@ export async function signedInContext(browser, server, options = {}, { user, nam
       password: "Oude-IJssel-e2e-2026",
       display_name: name ?? id,
       user_id: id,
+      // A seeded broker's id is taken only with the invite the server printed for it.
+      invite: server.invites?.[id],
     },
   });
   if (!response.ok()) throw new Error(`sign-up of ${id}: ${response.status()} ${await response.text()}`);

@@ -23,6 +23,8 @@ export class Server {
     this.addr = "127.0.0.1:0";
     this.child = null;
     this.url = null;
+    /** The invites the server printed for the seed's brokers: user id → token. */
+    this.invites = {};
   }
 
   /** Starts the server; on a restart it takes the same port again. */
@@ -42,6 +44,10 @@ export class Server {
       const timer = setTimeout(() => reject(new Error(`server did not start:\n${stderr}`)), 20_000);
       child.stdout.on("data", (chunk) => {
         stdout += chunk;
+        // `Invite for <name> (<user id>) as broker of <village>: /uitnodiging/<token> ...`
+        for (const [, user, token] of stdout.matchAll(/^Invite for .* \(([^)\s]+)\) as \S+ of \S+: \/uitnodiging\/(\S+)/gm)) {
+          this.invites[user] = token;
+        }
         const match = stdout.match(/Dorpskracht: (http:\/\/[^\s]+)/);
         if (match) {
           clearTimeout(timer);

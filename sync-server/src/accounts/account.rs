@@ -10,7 +10,7 @@ use super::{
     error::AccountError,
     grant::{Grant, insert_role},
     password::{self, Password},
-    store::{Accounts, random_bytes},
+    store::{Accounts, random_bytes, write_tx},
 };
 
 /// A signed-in user as `GET /api/session` shows them.
@@ -55,6 +55,10 @@ pub struct SignUp {
     /// before this: see `claims.rs`).
     #[serde(default)]
     pub user_id: Option<String>,
+    /// The invite bound to a reserved `user_id` (a seed's broker: `seeded.rs`), without which
+    /// that id is refused (`user_id_in_use`). Ignored for other ids.
+    #[serde(default)]
+    pub invite: Option<String>,
 }
 
 impl Accounts {
@@ -116,7 +120,7 @@ impl Accounts {
         let hash = password::hash(password).map_err(AccountError::Internal)?;
         let now = self.inner.clock.now_ms();
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = write_tx(&mut conn)?;
         if tx
             .query_row("SELECT 1 FROM account WHERE email = ?1", [&email], |_| {
                 Ok(())

@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{
     error::AccountError,
-    store::{Accounts, random_bytes},
+    store::{Accounts, random_bytes, write_tx},
 };
 use crate::trust::Identities;
 
@@ -26,6 +26,10 @@ impl Accounts {
             Some(hex) => parse_actor(hex).ok_or(AccountError::InvalidActor)?,
             None => ActorId::from(random_bytes::<16>()?.as_slice()),
         };
+        // The server's own actor (role data) is nobody else's.
+        if self.is_reserved_actor(&actor) {
+            return Err(AccountError::ActorTaken);
+        }
         if let Some(owner) = self.actor_owner(&actor) {
             return if &owner == user {
                 Ok(actor.to_hex_string())
@@ -35,7 +39,7 @@ impl Accounts {
         }
         let (id, bytes) = (user.clone(), actor.to_bytes().to_vec());
         self.with_db(move |conn, now| {
-            let tx = conn.transaction()?;
+            let tx = write_tx(conn)?;
             let count: i64 = tx.query_row(
                 "SELECT count(*) FROM actor WHERE user_id = ?1",
                 [id.as_str()],

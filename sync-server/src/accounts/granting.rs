@@ -9,7 +9,7 @@ use rusqlite::params;
 use super::{
     error::AccountError,
     grant::{Grant, insert_role, stored_grants},
-    store::Accounts,
+    store::{Accounts, write_tx},
 };
 
 impl Accounts {
@@ -63,7 +63,7 @@ impl Accounts {
         }
         let (id, asker, taken) = (user.clone(), by.clone(), grant.clone());
         self.with_db(move |conn, now| {
-            let tx = conn.transaction()?;
+            let tx = write_tx(conn)?;
             let removed = tx.execute(
                 "DELETE FROM role WHERE user_id = ?1 AND kind = ?2 AND target = ?3",
                 params![id.as_str(), taken.kind(), taken.target()],

@@ -13,7 +13,7 @@
 //!
 //! | Route | Body | Answer |
 //! |---|---|---|
-//! | `POST /api/accounts` | `email, password, display_name, user_id?` | 201 `{user}` + cookie; 400 `invalid_email`, `invalid_display_name`, `password_too_short` (< 10 chars), `password_too_common`, `password_contains_email`, `password_too_long`; 409 `email_taken`, `user_id_in_use` |
+//! | `POST /api/accounts` | `email, password, display_name, user_id?, invite?` | 201 `{user}` + cookie; 400 `invalid_email`, `invalid_display_name`, `password_too_short` (< 10 chars), `password_too_common`, `password_contains_email`, `password_too_long`; 409 `email_taken`, `user_id_in_use` |
 //! | `POST /api/session` | `email, password` | 200 `{user}` + cookie; 401 `invalid_credentials`; 429 `too_many_attempts` + `Retry-After` |
 //! | `GET /api/session` | | 200 `{user: {id, display_name, email, roles: {municipality_admin, broker_of, admin_of, member_of}}}`; 401 `not_signed_in` |
 //! | `DELETE /api/session` | | 204, cookie cleared |
@@ -31,19 +31,27 @@
 //!   is refused with 409 `user_id_in_use`, since the rules would hand that content to whoever
 //!   claims it. `claims.rs` walks the municipality's and villages' documents on their tasks at
 //!   sign-up (rare; no index to keep). The app then signs up again without `user_id` and
-//!   adopts the id the server gives (`account.rs`; `account.spec.js`). Role lists are not looked at: a seed's `[[broker]] user`
-//!   is that broker's id to claim (so the operator should have them sign up promptly).
-//! - Failed sign-ins: 5 per account and 20 per IP address in 15 minutes, then 429 until the oldest
-//!   leaves the window; a success clears the account's count. Unknown e-mails cost a dummy hash.
-//!   In memory: a restart forgets them. Behind a reverse proxy every client has its address.
+//!   adopts the id the server gives (`account.rs`; `account.spec.js`). Role lists are not looked
+//!   at. The municipality's id and a seed's `[[broker]] user` ids are reserved (`seeded.rs`):
+//!   409 `user_id_in_use`, unless the body's `invite` is the one-time invite the server made
+//!   for that id at start (printed on its standard output), which grants the broker role with
+//!   the account; such an invite is accepted by no other account (403 `forbidden`).
+//! - Failed sign-ins: 5 per account and 20 per client address in 15 minutes, then 429 until the
+//!   oldest leaves the window; a success clears the account's count. Unknown e-mails cost a
+//!   dummy hash. Sign-ups: 20 per client address an hour (429 `too_many_attempts`). Each attempt
+//!   reserves its slot before the password is checked (`limit.rs`), in the database, so the
+//!   limits hold under concurrency and across restarts. The client address is the socket's
+//!   peer, or, when that peer is a `--trusted-proxy`, the last `X-Forwarded-For` entry that is
+//!   not a trusted proxy (`client_ip.rs`).
 //! - Roles: the `role` table is the truth (`Identities::user`). Brokers (per village) and
 //!   association admins and members are also written into the municipality document by the server
 //!   (its own actor, derived from its storage id), so the app shows them; municipality admin is not
 //!   in the document (the app reads it from `GET /api/session`). No client may write role data
 //!   (`model`'s rules), except a new association's creating change, which names its creator as
 //!   first admin: the validator calls `Accounts::association_registered`, which records the role
-//!   in the table before the change is stored. Every start reconciles (`[[broker]] user`s of the
-//!   seed into the table, the table's roles into the document, revoked roles out of it); no role
+//!   in the table before the change is stored. Every start reconciles (an invite bound to each
+//!   `[[broker]] user` of the seed whose role is neither held, revoked nor offered yet; the
+//!   table's roles into the document, revoked roles out of it); no role
 //!   is ever read back from the document, whose contents a non-admin could have written.
 //! - Revoking (`DELETE /api/roles`, `Accounts::revoke_role`): a municipality admin any broker or
 //!   association role, an association admin the admin and member roles of their association,
@@ -63,22 +71,21 @@ use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     Json, Router,
-    extract::{ConnectInfo, FromRequestParts, Path, State},
+    extract::{ConnectInfo, FromRequestParts, State},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
-    routing::{delete, get, post},
+    routing::post,
 };
-use model::{AssociationId, UserId};
+use model::UserId;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::http_roles::{self, write_role};
 use super::{
     account::{Account, SignUp},
-    claims,
+    claims, client_ip,
     error::AccountError,
-    grant::Grant,
     password::Password,
-    roles,
     sessions::{SESSION_COOKIE, SESSION_TTL_MS},
     store::Accounts,
 };
@@ -92,10 +99,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/session", post(sign_in).get(session).delete(sign_out))
         .route("/account/password", post(change_password))
         .route("/actors", post(register_actor))
-        .route("/invites", post(create_invite))
-        .route("/invites/{token}", get(show_invite))
-        .route("/invites/{token}/accept", post(accept_invite))
-        .route("/roles", delete(revoke_role))
+        .merge(http_roles::router())
 }
 
 impl IntoResponse for AccountError {
@@ -142,20 +146,44 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The client's IP address, from the connection (`into_make_service_with_connect_info`);
-/// requests without one (in-process tests) share the key `unknown`.
-struct ClientIp(String);
+/// The client's address for the rate limits (`client_ip.rs`): the connection's peer
+/// (`into_make_service_with_connect_info`), or the client a trusted proxy names. `None` for
+/// requests without a connection (in-process tests).
+struct ClientIp(Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl ClientIp {
+    /// The key sign-in limits count under: requests without an address share one.
+    fn or_unknown(&self) -> &str {
+        self.0.as_deref().unwrap_or("unknown")
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+            return Ok(ClientIp(None));
+        };
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
+        let trusted = state.accounts.trusted_proxies();
+        if forwarded.is_some() && trusted.is_empty() {
+            client_ip::warn_untrusted_forwarding(peer.ip());
+        }
+        Ok(ClientIp(Some(client_ip::client_key(
+            peer.ip(),
+            forwarded.as_deref(),
+            &trusted,
+        ))))
     }
 }
 
@@ -185,7 +213,10 @@ fn signed_in(state: &AppState, status: StatusCode, account: Account, token: &str
 }
 
 /// The signed-in user of the request, or 401.
-async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<UserId, AccountError> {
+pub(super) async fn current_user(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<UserId, AccountError> {
     let token = session_token(headers).ok_or(AccountError::NotSignedIn)?;
     state
         .accounts
@@ -194,17 +225,28 @@ async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<UserId, A
         .ok_or(AccountError::NotSignedIn)
 }
 
-async fn sign_up(State(state): St, Json(req): Json<SignUp>) -> Result<Response, AccountError> {
+async fn sign_up(
+    State(state): St,
+    ip: ClientIp,
+    Json(req): Json<SignUp>,
+) -> Result<Response, AccountError> {
     // A proposed id that no account has but the public documents name is someone else's
     // (checked after the cheap checks, as it reads every public document).
     Accounts::check_sign_up(&req)?;
+    // Each address makes a few sign-ups an hour, counted before the costly part.
+    if let Some(ip) = &ip.0 {
+        state.accounts.reserve_sign_up(ip).await?;
+    }
     if let Some(id) = req.user_id.as_deref().and_then(|id| UserId::new(id).ok())
         && !state.accounts.has_account(&id).await?
         && claims::named_in(&state.hub, &public_documents(&state), &id).await?
     {
         return Err(AccountError::UserIdInUse);
     }
-    let (account, token) = state.accounts.sign_up(req).await?;
+    let (account, token, granted) = state.accounts.sign_up(req).await?;
+    if let Some(grant) = granted {
+        write_role(&state, account_id(&account)?, grant).await;
+    }
     Ok(signed_in(&state, StatusCode::CREATED, account, &token.0))
 }
 
@@ -221,7 +263,7 @@ async fn sign_in(
 ) -> Result<Response, AccountError> {
     let (account, token) = state
         .accounts
-        .sign_in(&req.email, req.password, &ip.0)
+        .sign_in(&req.email, req.password, ip.or_unknown())
         .await?;
     Ok(signed_in(&state, StatusCode::OK, account, &token.0))
 }
@@ -266,7 +308,7 @@ async fn change_password(
     let token = session_token(&headers).ok_or(AccountError::NotSignedIn)?;
     state
         .accounts
-        .change_password(&token, req.old_password, req.new_password, &ip.0)
+        .change_password(&token, req.old_password, req.new_password, ip.or_unknown())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -291,87 +333,8 @@ async fn register_actor(
     Ok((StatusCode::CREATED, Json(json!({ "actor": actor }))).into_response())
 }
 
-#[derive(Deserialize)]
-struct InviteRequest {
-    kind: String,
-    target: String,
-}
-
-async fn create_invite(
-    State(state): St,
-    headers: HeaderMap,
-    Json(req): Json<InviteRequest>,
-) -> Result<Response, AccountError> {
-    let user = current_user(&state, &headers).await?;
-    let villages: Vec<String> = state
-        .bootstrap
-        .villages
-        .iter()
-        .map(|v| v.id.clone())
-        .collect();
-    let token = state
-        .accounts
-        .create_invite(&user, &req.kind, &req.target, &villages)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "url": format!("/uitnodiging/{token}") })),
-    )
-        .into_response())
-}
-
-/// What an invite grants, for the page its link opens (no session needed: the token is the
-/// secret): `{kind, target}`, or 404 `invite_not_found`, 410 `invite_used` / `invite_expired`.
-async fn show_invite(
-    State(state): St,
-    Path(token): Path<String>,
-) -> Result<Response, AccountError> {
-    let grant = state.accounts.invite(&token).await?;
-    Ok((
-        [(header::CACHE_CONTROL, "no-store")],
-        Json(json!({ "kind": grant.kind(), "target": grant.target() })),
-    )
-        .into_response())
-}
-
-async fn accept_invite(
-    State(state): St,
-    headers: HeaderMap,
-    Path(token): Path<String>,
-) -> Result<Response, AccountError> {
-    let user = current_user(&state, &headers).await?;
-    // An association the document does not have cannot be joined (its id was only checked
-    // for form when the invite was made by a municipality admin).
-    if let Grant::AssociationAdmin(a) | Grant::AssociationMember(a) =
-        state.accounts.invite(&token).await?
-        && !association_exists(&state, &a).await?
-    {
-        return Err(AccountError::UnknownTarget);
-    }
-    let grant = state.accounts.accept_invite(&user, &token).await?;
-    let now = state.accounts.clock().now_ms();
-    let written = roles::write(
-        &state.hub,
-        state.municipality_doc,
-        state.server_actor.clone(),
-        vec![(user.clone(), grant)],
-        now,
-    )
-    .await;
-    if let Err(e) = written {
-        // The role holds (the accounts are the truth); the next start writes it again.
-        tracing::error!("writing a role into the municipality document: {e}");
-    }
-    let account = state
-        .accounts
-        .account(user)
-        .await?
-        .ok_or(AccountError::NotSignedIn)?;
-    Ok(Json(json!({ "user": account })).into_response())
-}
-
-async fn association_exists(state: &AppState, a: &AssociationId) -> Result<bool, AccountError> {
-    roles::association_exists(&state.hub, state.municipality_doc, a).await
+fn account_id(account: &Account) -> Result<UserId, AccountError> {
+    UserId::new(account.id.clone()).map_err(|e| AccountError::Internal(format!("user id: {e}")))
 }
 
 /// The documents everyone reads: the municipality's and the villages'.
@@ -385,46 +348,4 @@ fn public_documents(state: &AppState) -> Vec<sync::DocumentId> {
                 .filter_map(|v| sync::DocumentId::from_url(&v.doc).ok()),
         )
         .collect()
-}
-
-#[derive(Deserialize)]
-struct RoleRequest {
-    user_id: String,
-    kind: String,
-    target: String,
-}
-
-/// `DELETE /api/roles`: takes a role away (who may: [`Accounts::revoke_role`]), then
-/// writes the removal into the municipality document, from where connected apps receive it.
-async fn revoke_role(
-    State(state): St,
-    headers: HeaderMap,
-    Json(req): Json<RoleRequest>,
-) -> Result<StatusCode, AccountError> {
-    let by = current_user(&state, &headers).await?;
-    let (Ok(user), Some(grant)) = (
-        UserId::new(req.user_id),
-        Grant::parse(&req.kind, &req.target),
-    ) else {
-        return Err(AccountError::InvalidRole);
-    };
-    state
-        .accounts
-        .revoke_role(&by, &user, grant.clone())
-        .await?;
-    let now = state.accounts.clock().now_ms();
-    let written = roles::revoke(
-        &state.hub,
-        state.municipality_doc,
-        state.server_actor.clone(),
-        vec![(user, grant)],
-        now,
-    )
-    .await;
-    if let Err(e) = written {
-        // The accounts no longer hold the role (what the validator enforces); the next start
-        // removes it from the document.
-        tracing::error!("removing a role from the municipality document: {e}");
-    }
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -8,8 +8,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{
     error::AccountError,
     grant::{Grant, insert_role},
+    seeded::bound_to,
     sessions::new_token,
-    store::{Accounts, sha256},
+    store::{Accounts, sha256, write_tx},
 };
 
 /// How long an invite link stays valid: 7 days.
@@ -88,8 +89,12 @@ impl Accounts {
         let id = user.clone();
         let grant = self
             .with_db(move |conn, now| {
-                let tx = conn.transaction()?;
+                let tx = write_tx(conn)?;
                 let grant = invite_state(&tx, &hash, now)?;
+                // A seed's invite is its broker's only (`seeded.rs`).
+                if bound_to(&tx, &hash)?.is_some_and(|bound| bound != id.as_str()) {
+                    return Err(AccountError::Forbidden);
+                }
                 tx.execute(
                     "UPDATE invite SET accepted_by = ?1, accepted_at = ?2 WHERE token_hash = ?3",
                     params![id.as_str(), now, &hash[..]],
@@ -105,7 +110,11 @@ impl Accounts {
     }
 }
 
-fn invite_state(conn: &Connection, hash: &[u8; 32], now: i64) -> Result<Grant, AccountError> {
+pub(super) fn invite_state(
+    conn: &Connection,
+    hash: &[u8; 32],
+    now: i64,
+) -> Result<Grant, AccountError> {
     let row: Option<(String, String, i64, Option<String>)> = conn
         .query_row(
             "SELECT kind, target, expires_at, accepted_by FROM invite WHERE token_hash = ?1",

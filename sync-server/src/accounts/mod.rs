@@ -18,28 +18,37 @@
 //! [`Identities::actor_owner`] do no I/O.
 //!
 //! The files, by concern: `store.rs` (the database connection and the cache in memory),
-//! `account.rs` (sign-up's checks and what an account shows), `sessions.rs`
-//! (sign-up, sign-in, sign-out, password changes), `actors.rs`, `invites.rs`, `grant.rs` (a
-//! role as stored) and `granting.rs` (granting and revoking roles), `identities.rs` (the
-//! [`Identities`] the sync endpoint asks), `password.rs`, `limit.rs` (sign-in rate limits),
-//! `claims.rs` (user ids already named in public documents), `roles.rs` (roles written into
-//! the municipality document) and `http.rs` (the HTTP API). They import one another by file
+//! `account.rs` (sign-up's checks and what an account shows), `sessions.rs` (sign-up,
+//! sign-in, sign-out, password changes), `session_end.rs` (closing the sockets of a session
+//! that ended), `actors.rs`, `invites.rs`, `seeded.rs` (the
+//! seed's roles as invites bound to their user id; ids nobody may take), `grant.rs` (a role
+//! as stored) and `granting.rs`
+//! (granting and revoking roles), `identities.rs` (the [`Identities`] the sync endpoint asks),
+//! `password.rs`, `hashing.rs` (the threads that hash), `limit.rs` (rate limits, in the
+//! database), `client_ip.rs` (whose address a request counts under), `claims.rs` (user ids
+//! already named in public documents), `roles.rs` (roles written into the municipality
+//! document) and `http.rs` with `http_roles.rs` (the HTTP API). They import one another by file
 //! (`super::store::Accounts`), never through this module, so that they form no cycle.
 
 mod account;
 mod actors;
 mod claims;
+mod client_ip;
 mod clock;
 mod credentials;
 mod error;
 mod grant;
 mod granting;
+mod hashing;
 pub(crate) mod http;
+mod http_roles;
 mod identities;
 mod invites;
 mod limit;
 mod password;
 pub(crate) mod roles;
+mod seeded;
+mod session_end;
 mod sessions;
 mod store;
 
@@ -49,8 +58,10 @@ pub use error::AccountError;
 pub use grant::Grant;
 pub use http::session_token;
 pub use invites::INVITE_TTL_MS;
-pub use limit::{ACCOUNT_LIMIT, IP_LIMIT, WINDOW_MS};
+pub use limit::{ACCOUNT_LIMIT, IP_LIMIT, SIGN_UP_IP_LIMIT, SIGN_UP_WINDOW_MS, WINDOW_MS};
 pub use password::{Password, WeakPassword};
+pub use seeded::SeedInvite;
+pub use session_end::SessionEnd;
 pub use sessions::{SESSION_COOKIE, SESSION_TTL_MS, SessionToken};
 pub use store::Accounts;
 

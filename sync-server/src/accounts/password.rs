@@ -3,8 +3,8 @@
 use std::sync::OnceLock;
 
 use argon2::{
-    Algorithm, Argon2, Params, Version,
-    password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version,
+    password_hash::{Output, ParamsString, PasswordHash, SaltString},
 };
 use serde::Deserialize;
 
@@ -114,36 +114,113 @@ pub fn check_strength(password: &Password, email: &str) -> Result<(), WeakPasswo
 }
 
 /// argon2id with OWASP's recommended minimum: 19 MiB of memory, 2 passes, 1 lane.
-fn argon2() -> Argon2<'static> {
+fn params() -> Params {
     // The parameters are constants within argon2's bounds.
-    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    Params::new(19 * 1024, 2, 1, Some(OUTPUT_LEN)).unwrap_or_default()
 }
 
-/// The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`) to store. Slow on purpose:
-/// call it off the async workers.
-pub fn hash(password: &Password) -> Result<String, String> {
+/// Bytes of hash stored (argon2's default).
+const OUTPUT_LEN: usize = 32;
+
+/// The most memory a stored hash may ask of a check, in KiB: 4 times ours, so hashes made
+/// with stronger settings later still verify, and a corrupt row cannot make a check allocate
+/// gigabytes.
+const MAX_VERIFY_KIB: u32 = 4 * 19 * 1024;
+
+/// The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`) to store, computed in
+/// `scratch` (grown to the 19 MiB argon2 needs, and kept by the caller for the next hash).
+/// Slow on purpose: call it on a hashing thread (`hashing.rs`).
+pub fn hash_with(password: &Password, scratch: &mut Vec<Block>) -> Result<String, String> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| format!("drawing a salt: {e}"))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-    argon2()
-        .hash_password(password.expose(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| format!("hashing: {e}"))
+    let params = params();
+    let mut raw = [0u8; 32];
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt
+        .decode_b64(&mut salt_bytes)
+        .map_err(|e| e.to_string())?;
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(
+            password.expose(),
+            salt_bytes,
+            &mut raw,
+            memory(scratch, &params),
+        )
+        .map_err(|e| format!("hashing: {e}"))?;
+    let phc = PasswordHash {
+        algorithm: ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(|e| e.to_string())?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&raw).map_err(|e| e.to_string())?),
+    };
+    Ok(phc.to_string())
 }
 
-/// Whether `password` matches the stored PHC string (whatever parameters it was made with).
+/// [`hash_with`] in memory of its own (the command line's one hash).
+pub fn hash(password: &Password) -> Result<String, String> {
+    hash_with(password, &mut Vec::new())
+}
+
+/// Whether `password` matches the stored PHC string (whatever argon2 parameters it was made
+/// with, up to [`MAX_VERIFY_KIB`]), computed in `scratch` like [`hash_with`]. The comparison
+/// takes the same time wherever the hashes differ.
+pub fn verify_with(password: &Password, stored: &str, scratch: &mut Vec<Block>) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) =
+        (Algorithm::try_from(hash.algorithm), Params::try_from(&hash))
+    else {
+        return false;
+    };
+    let Ok(version) = hash.version.map_or(Ok(Version::V0x13), Version::try_from) else {
+        return false;
+    };
+    if params.m_cost() > MAX_VERIFY_KIB {
+        return false;
+    }
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut raw = vec![0u8; expected.len()];
+    let computed = Argon2::new(algorithm, version, params.clone()).hash_password_into_with_memory(
+        password.expose(),
+        salt,
+        &mut raw,
+        memory(scratch, &params),
+    );
+    computed.is_ok() && Output::new(&raw).is_ok_and(|out| out == expected)
+}
+
+/// [`verify_with`] in memory of its own.
+#[cfg(test)]
 pub fn verify(password: &Password, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|h| argon2().verify_password(password.expose(), &h).is_ok())
+    verify_with(password, stored, &mut Vec::new())
 }
 
 /// Spends the time a real check takes, for an e-mail address nobody has: the answer's timing
 /// must not tell which addresses have accounts.
-pub fn verify_dummy(password: &Password) {
+pub fn verify_dummy(password: &Password, scratch: &mut Vec<Block>) {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    let stored = DUMMY
-        .get_or_init(|| hash(&Password::new("dorpskracht-no-such-account")).unwrap_or_default());
-    let _ = verify(password, stored);
+    let stored = DUMMY.get_or_init(|| {
+        hash_with(&Password::new("dorpskracht-no-such-account"), scratch).unwrap_or_default()
+    });
+    let _ = verify_with(password, stored, scratch);
+}
+
+/// `scratch`, grown to the blocks `params` need (never shrunk: the next hash needs as many).
+fn memory<'a>(scratch: &'a mut Vec<Block>, params: &Params) -> &'a mut [Block] {
+    let blocks = params.block_count();
+    if scratch.len() < blocks {
+        scratch.resize(blocks, Block::new());
+    }
+    &mut scratch[..blocks]
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use model::{AssociationId, MunicipalityDoc, MunicipalitySeed, UserId, VillageId}
 use sha2::{Digest, Sha256};
 use sync::DocumentId;
 
-use super::{error::AccountError, grant::Grant, store::Accounts};
+use super::{error::AccountError, grant::Grant, seeded::SeedInvite, store::Accounts};
 use crate::{hub::Hub, storage::DocumentStore};
 
 /// The actor id the server writes role data with: derived from its storage id, so it stays
@@ -90,8 +90,9 @@ pub(crate) async fn association_exists(
     Ok(*found.lock().unwrap_or_else(PoisonError::into_inner))
 }
 
-/// At start, before any peer can reach the document: the seed's brokers with a user id become
-/// roles in the accounts (if not yet, and unless that role was revoked), then every role of the
+/// At start, before any peer can reach the document: each role the seed names (a broker with a
+/// user id) that is neither held, revoked nor offered yet gets an invite bound to that user id
+/// (returned, for the operator: `seeded.rs`), then every role of the
 /// accounts is written into the document and every revoked one removed from it (if not yet), so
 /// the two agree again after a crash between one write and the other. Roles only go from the
 /// accounts (and the operator's seed) into the document, never the other way: an association's
@@ -103,30 +104,29 @@ pub(crate) async fn reconcile(
     doc: DocumentId,
     actor: ActorId,
     seed: &MunicipalitySeed,
-) -> Result<(), crate::Error> {
-    let Some(mut am) = store.load_document(doc).await? else {
-        return Ok(());
-    };
-    let mut found = Vec::new();
+) -> Result<Vec<SeedInvite>, crate::Error> {
+    // The seed's brokers get their role through an invite bound to their user id, never by
+    // the id alone, which anyone could have signed up with first (`seeded.rs`).
+    let mut wanted = Vec::new();
     for broker in &seed.brokers {
         let Some(user) = broker.user.as_deref().and_then(|u| UserId::new(u).ok()) else {
             continue;
         };
         for v in &broker.villages {
             if let Ok(v) = VillageId::new(v.clone()) {
-                found.push((user.clone(), Grant::Broker(v)));
+                wanted.push((
+                    broker.name.trim().to_owned(),
+                    user.clone(),
+                    Grant::Broker(v),
+                ));
             }
         }
     }
     let this = accounts.clone();
-    let revoked = tokio::task::spawn_blocking(move || {
+    let (revoked, invites) = tokio::task::spawn_blocking(move || {
         let revoked: HashSet<(UserId, Grant)> = this.revocations_blocking()?.into_iter().collect();
-        for (user, grant) in found {
-            if !revoked.contains(&(user.clone(), grant.clone())) {
-                this.grant_blocking(&user, &grant)?;
-            }
-        }
-        Ok::<_, AccountError>(revoked)
+        let invites = this.seed_invites_blocking(wanted, &revoked)?;
+        Ok::<_, AccountError>((revoked, invites))
     })
     .await
     .map_err(|_| crate::Error::TaskFailed)?
@@ -134,6 +134,9 @@ pub(crate) async fn reconcile(
         what: "recording roles".into(),
         source: std::io::Error::other(e.to_string()),
     })?;
+    let Some(mut am) = store.load_document(doc).await? else {
+        return Ok(invites);
+    };
     let before = am.get_heads();
     let grants = accounts.document_roles();
     let now = accounts.clock().now_ms();
@@ -152,7 +155,7 @@ pub(crate) async fn reconcile(
         tracing::info!("brought the municipality document's roles in line with the accounts");
     }
     store.forget(doc);
-    Ok(())
+    Ok(invites)
 }
 
 /// Writes each grant the document does not show yet; returns whether it wrote any.

@@ -10,8 +10,11 @@ use super::{
     account::{Account, SignUp},
     credentials::{check_display_name, normalize_email},
     error::AccountError,
+    grant::Grant,
+    limit::Limit,
     password::{self, Password},
-    store::{Accounts, random_bytes, sha256},
+    seeded::accept_at_sign_up,
+    store::{Accounts, random_bytes, sha256, write_tx},
 };
 
 /// How long a session lasts from sign-in: 30 days.
@@ -30,22 +33,35 @@ impl std::fmt::Debug for SessionToken {
 }
 
 impl Accounts {
-    /// Creates an account and signs it in.
-    pub async fn sign_up(&self, req: SignUp) -> Result<(Account, SessionToken), AccountError> {
+    /// Creates an account and signs it in. A reserved user id (`seeded.rs`) is taken only
+    /// with the invite bound to it, whose role comes with the account (returned, for the
+    /// caller to write into the municipality document).
+    pub async fn sign_up(
+        &self,
+        req: SignUp,
+    ) -> Result<(Account, SessionToken, Option<Grant>), AccountError> {
         let email = normalize_email(&req.email)?;
         let display_name = check_display_name(&req.display_name)?;
         password::check_strength(&req.password, &email).map_err(AccountError::WeakPassword)?;
+        let proposed = req.user_id.and_then(|id| UserId::new(id).ok());
+        let reserved = proposed
+            .as_ref()
+            .is_some_and(|id| self.is_reserved_user(id));
+        let invite = match (reserved, &req.invite) {
+            (false, _) => None,
+            (true, Some(token)) => Some(sha256(token.as_bytes())),
+            (true, None) => return Err(AccountError::UserIdInUse),
+        };
         let password = req.password;
         let hash = self
-            .hashing(move || password::hash(&password))
+            .hashing(move |scratch| password::hash_with(&password, scratch))
             .await?
             .map_err(AccountError::Internal)?;
-        let proposed = req.user_id.and_then(|id| UserId::new(id).ok());
         let token = new_token()?;
         let token_hash = sha256(token.0.as_bytes());
-        let user = self
+        let (user, granted) = self
             .with_db(move |conn, now| {
-                let tx = conn.transaction()?;
+                let tx = write_tx(conn)?;
                 let taken: bool = tx
                     .query_row("SELECT 1 FROM account WHERE email = ?1", [&email], |_| {
                         Ok(())
@@ -66,6 +82,10 @@ impl Accounts {
                         .is_none())
                 };
                 let id = match proposed {
+                    // Reserved: its own account or nobody's.
+                    Some(id) if invite.is_some() && !free(&id)? => {
+                        return Err(AccountError::UserIdInUse);
+                    }
                     Some(id) if free(&id)? => id,
                     _ => loop {
                         let id = UserId::from_random(random_bytes()?);
@@ -79,14 +99,21 @@ impl Accounts {
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![id.as_str(), email, display_name, hash, now],
                 )?;
+                let granted = invite
+                    .map(|hash| accept_at_sign_up(&tx, &hash, &id, now))
+                    .transpose()?;
                 insert_session(&tx, &token_hash, &id, now)?;
                 tx.commit()?;
-                Ok(id)
+                Ok((id, granted))
             })
             .await?;
         tracing::info!(user = %user, "account created");
+        if let Some(grant) = &granted {
+            grant.add_to(self.cache_mut().roles.entry(user.clone()).or_default());
+            tracing::info!(user = %user, role = grant.kind(), target = grant.target(), "seeded role taken with its invite");
+        }
         let account = self.account(user).await?.ok_or(AccountError::NotSignedIn)?;
-        Ok((account, token))
+        Ok((account, token, granted))
     }
 
     /// Signs in, unless the account or `ip` failed too often lately.
@@ -98,10 +125,11 @@ impl Accounts {
     ) -> Result<(Account, SessionToken), AccountError> {
         // Any string may be tried; an invalid address simply has no account.
         let email = normalize_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
-        let now = self.inner.clock.now_ms();
-        self.limiter()
-            .check(&email, ip, now)
-            .map_err(|retry_after| AccountError::TooManyAttempts { retry_after })?;
+        // The attempt takes its slot before the password is checked: concurrent guesses
+        // cannot all pass the limit before the first failure is recorded.
+        let reservation = self
+            .reserve(vec![Limit::account(&email), Limit::sign_in_ip(ip)])
+            .await?;
         let lookup = email.clone();
         let stored = self
             .with_db(move |conn, _| {
@@ -115,20 +143,23 @@ impl Accounts {
             })
             .await?;
         let user = self
-            .hashing(move || match stored {
-                Some((user, hash)) => password::verify(&password, &hash).then_some(user),
+            .hashing(move |scratch| match stored {
+                Some((user, hash)) => {
+                    password::verify_with(&password, &hash, scratch).then_some(user)
+                }
                 None => {
-                    password::verify_dummy(&password);
+                    password::verify_dummy(&password, scratch);
                     None
                 }
             })
             .await?;
         let Some(user) = user.and_then(|u| UserId::new(u).ok()) else {
-            self.limiter().failed(&email, ip, self.inner.clock.now_ms());
+            // The reservation stays: it is the failure's record.
             tracing::info!("failed sign-in");
             return Err(AccountError::InvalidCredentials);
         };
-        self.limiter().succeeded(&email);
+        self.release(reservation, vec![Limit::account(&email)])
+            .await?;
         let token = new_token()?;
         let token_hash = sha256(token.0.as_bytes());
         let id = user.clone();
@@ -149,7 +180,9 @@ impl Accounts {
             conn.execute("DELETE FROM session WHERE token_hash = ?1", [&hash[..]])?;
             Ok(())
         })
-        .await
+        .await?;
+        self.inner.session_watches.end(|h, _| *h == hash);
+        Ok(())
     }
 
     /// The user of a live session; expired sessions are refused (and deleted).
@@ -198,26 +231,26 @@ impl Accounts {
                 )?)
             })
             .await?;
-        let now = self.inner.clock.now_ms();
-        self.limiter()
-            .check(&email, ip, now)
-            .map_err(|retry_after| AccountError::TooManyAttempts { retry_after })?;
         password::check_strength(&new, &email).map_err(AccountError::WeakPassword)?;
+        let reservation = self
+            .reserve(vec![Limit::account(&email), Limit::sign_in_ip(ip)])
+            .await?;
         let hash = self
-            .hashing(move || {
-                password::verify(&old, &stored)
-                    .then(|| password::hash(&new))
+            .hashing(move |scratch| {
+                password::verify_with(&old, &stored, scratch)
+                    .then(|| password::hash_with(&new, scratch))
                     .transpose()
             })
             .await?
             .map_err(AccountError::Internal)?;
         let Some(hash) = hash else {
-            self.limiter().failed(&email, ip, now);
             return Err(AccountError::InvalidCredentials);
         };
+        self.release(reservation, Vec::new()).await?;
         let keep = sha256(token.as_bytes());
+        let ended = user.clone();
         self.with_db(move |conn, _| {
-            let tx = conn.transaction()?;
+            let tx = write_tx(conn)?;
             tx.execute(
                 "UPDATE account SET password_hash = ?1 WHERE user_id = ?2",
                 params![hash, user.as_str()],
@@ -230,6 +263,9 @@ impl Accounts {
             Ok(())
         })
         .await?;
+        self.inner
+            .session_watches
+            .end(|h, u| *u == ended && *h != keep);
         tracing::info!("password changed; other sessions ended");
         Ok(())
     }

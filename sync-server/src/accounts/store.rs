@@ -4,6 +4,7 @@
 
 use std::{
     collections::HashMap,
+    net::IpAddr,
     path::Path,
     sync::{Arc, Mutex, PoisonError, RwLock},
 };
@@ -12,12 +13,16 @@ use automerge::ActorId;
 use model::{Roles, UserId};
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 
-use super::{clock::Clock, error::AccountError, grant::stored_grants, limit};
-
-/// Password hashes computed at once (each takes 19 MiB and a core for tens of ms).
-const CONCURRENT_HASHES: usize = 2;
+use super::{
+    clock::Clock,
+    error::AccountError,
+    grant::stored_grants,
+    hashing::{self, HashPool, Scratch},
+    limit::{self, Limit, Reservation},
+    seeded::Reserved,
+    session_end::SessionWatches,
+};
 
 /// The accounts store. Cheap to clone.
 #[derive(Clone)]
@@ -28,9 +33,15 @@ pub struct Accounts {
 pub(super) struct Inner {
     pub(super) db: Mutex<Connection>,
     pub(super) cache: RwLock<Cache>,
-    pub(super) limiter: Mutex<limit::Limiter>,
-    pub(super) hashing: Semaphore,
+    /// The reverse proxies whose `X-Forwarded-For` names the client (`client_ip.rs`).
+    pub(super) trusted_proxies: RwLock<Vec<IpAddr>>,
+    /// Password hashing: a few threads, each with its memory (`hashing.rs`).
+    pub(super) hashing: HashPool,
     pub(super) clock: Clock,
+    /// Ids sign-up and actor registration refuse (`seeded.rs`).
+    pub(super) reserved: RwLock<Reserved>,
+    /// The sessions with open sockets, told when they end.
+    pub(super) session_watches: SessionWatches,
     /// Whether the session cookie gets `Secure` (the public origin is https).
     pub(super) secure_cookies: bool,
 }
@@ -52,9 +63,11 @@ impl Accounts {
             inner: Arc::new(Inner {
                 db: Mutex::new(conn),
                 cache: RwLock::new(Cache::default()),
-                limiter: Mutex::new(limit::Limiter::default()),
-                hashing: Semaphore::new(CONCURRENT_HASHES),
+                trusted_proxies: RwLock::new(Vec::new()),
+                hashing: HashPool::new(hashing::threads()),
                 clock,
+                reserved: RwLock::new(Reserved::default()),
+                session_watches: SessionWatches::default(),
                 secure_cookies,
             }),
         };
@@ -105,27 +118,55 @@ impl Accounts {
         .map_err(|e| AccountError::Internal(format!("database task: {e}")))?
     }
 
-    /// Runs a password hash or check, off the async workers and at most a few at once.
+    /// Runs a password hash or check on a hashing thread, with its reusable memory.
     pub(super) async fn hashing<T: Send + 'static>(
         &self,
-        f: impl FnOnce() -> T + Send + 'static,
+        f: impl FnOnce(&mut Scratch) -> T + Send + 'static,
     ) -> Result<T, AccountError> {
-        let _permit = self
-            .inner
-            .hashing
-            .acquire()
-            .await
-            .map_err(|_| AccountError::Internal("hashing closed".into()))?;
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| AccountError::Internal(format!("hashing task: {e}")))
+        self.inner.hashing.run(f).await
     }
 
-    pub(super) fn limiter(&self) -> std::sync::MutexGuard<'_, limit::Limiter> {
+    /// Reserves a slot of each of `limits` for an attempt now, or says how many seconds to
+    /// wait ([`AccountError::TooManyAttempts`]).
+    pub(super) async fn reserve(&self, limits: Vec<Limit>) -> Result<Reservation, AccountError> {
+        self.with_db(move |conn, now| {
+            limit::reserve(conn, &limits, now)?
+                .map_err(|retry_after| AccountError::TooManyAttempts { retry_after })
+        })
+        .await
+    }
+
+    /// Gives `reservation` back and clears the events of `clear` (a success).
+    pub(super) async fn release(
+        &self,
+        reservation: Reservation,
+        clear: Vec<Limit>,
+    ) -> Result<(), AccountError> {
+        self.with_db(move |conn, _| Ok(limit::release(conn, &reservation, &clear)?))
+            .await
+    }
+
+    /// Reserves a sign-up from client address `ip` ([`limit::SIGN_UP_IP_LIMIT`] an hour).
+    pub(crate) async fn reserve_sign_up(&self, ip: &str) -> Result<(), AccountError> {
+        self.reserve(vec![Limit::sign_up_ip(ip)]).await.map(drop)
+    }
+
+    /// Believes `X-Forwarded-For` from these addresses only (`--trusted-proxy`).
+    pub fn set_trusted_proxies(&self, proxies: Vec<IpAddr>) {
+        *self
+            .inner
+            .trusted_proxies
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = proxies;
+    }
+
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub(crate) fn trusted_proxies(&self) -> Vec<IpAddr> {
         self.inner
-            .limiter
-            .lock()
+            .trusted_proxies
+            .read()
             .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub(super) fn cache_mut(&self) -> std::sync::RwLockWriteGuard<'_, Cache> {
@@ -156,6 +197,16 @@ impl Accounts {
             .cloned()
             .unwrap_or_default()
     }
+}
+
+/// A transaction that takes the database's write lock at once. A deferred one that reads
+/// first and writes later fails at once with "database is locked" (no busy wait) when another
+/// connection (the document storage, the reports) committed in between; an immediate one
+/// waits for the lock (`busy_timeout`) and then reads what is current.
+pub(super) fn write_tx(
+    conn: &mut Connection,
+) -> Result<rusqlite::Transaction<'_>, rusqlite::Error> {
+    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
 pub(super) fn random_bytes<const N: usize>() -> Result<[u8; N], AccountError> {

@@ -68,6 +68,8 @@ pub(super) struct ConnectionTask {
     kick: Arc<Notify>,
     /// The same peer joined on another connection.
     replaced: Arc<Notify>,
+    /// Resolves when the session the socket was opened with ends (none: anonymous).
+    pub(super) session_end: Option<crate::accounts::SessionEnd>,
     /// Which of the peer's ephemeral messages are relayed.
     ephemeral: EphemeralGate,
 }
@@ -91,6 +93,7 @@ impl ConnectionTask {
             outbound,
             kick: Arc::new(Notify::new()),
             replaced: Arc::new(Notify::new()),
+            session_end: None,
             ephemeral: EphemeralGate::new(limits, std::time::Instant::now()),
             socket,
             state,
@@ -144,6 +147,14 @@ impl ConnectionTask {
         let mut last_heard = Instant::now();
         let kick = self.kick.clone();
         let replaced = self.replaced.clone();
+        let session_end = self.session_end.take();
+        let session_ended = async move {
+            match session_end {
+                Some(end) => end.wait().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(session_ended);
         let results = self.connection.handle(now(), ConnectionInput::start());
         if let Some(end) = self.act(results).await {
             return end;
@@ -200,6 +211,9 @@ impl ConnectionTask {
                 }
                 () = replaced.notified() => {
                     return End::Close(close_code::POLICY, "replaced by a new connection");
+                }
+                () = &mut session_ended => {
+                    return End::Close(close_code::POLICY, "session ended");
                 }
                 () = shutdown.recv() => {
                     return End::Close(close_code::AWAY, "server stopping");

@@ -33,8 +33,8 @@ pub(crate) async fn upgrade(
     if !origin_allowed(&headers, &state.origins) {
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
-    let principal = match &state.identities {
-        None => Principal::Anonymous,
+    let (principal, session_end) = match &state.identities {
+        None => (Principal::Anonymous, None),
         Some(identities) => {
             let token = query
                 .token
@@ -42,11 +42,16 @@ pub(crate) async fn upgrade(
             match token {
                 // An unknown or expired token reads as anonymous, as no token does: the app
                 // learns it is signed out from the accounts API, not from here.
-                Some(token) => identities
-                    .session_user(&token)
-                    .await
-                    .map_or(Principal::Anonymous, Principal::User),
-                None => Principal::Anonymous,
+                Some(token) => match identities.session_user(&token).await {
+                    // The socket closes when the session ends (sign-out, password change,
+                    // expiry); one that ended meanwhile is anonymous.
+                    Some(user) => match state.accounts.session_end(&token).await {
+                        Ok(Some(end)) => (Principal::User(user), Some(end)),
+                        _ => (Principal::Anonymous, None),
+                    },
+                    None => (Principal::Anonymous, None),
+                },
+                None => (Principal::Anonymous, None),
             }
         }
     };
@@ -72,7 +77,8 @@ pub(crate) async fn upgrade(
         .write_buffer_size(SOCKET_BUFFER)
         .on_upgrade(move |socket| async move {
             let guard = state.lifecycle.track();
-            let task = ConnectionTask::new(state, socket, principal);
+            let mut task = ConnectionTask::new(state, socket, principal);
+            task.session_end = session_end;
             let conn = task.conn;
             task.run().await;
             tracing::debug!(conn, "connection closed");

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod http;
 pub mod identities;
 
 use std::{
@@ -710,11 +711,19 @@ pub async fn raw_until_closed(ws: &mut Ws) -> Option<String> {
 pub struct ChildServer {
     child: std::process::Child,
     pub url: String,
+    /// The lines it printed on standard output before the one with its address.
+    pub printed: Vec<String>,
 }
 
 impl ChildServer {
     /// Starts `sync-server` on `data`; returns once it listens.
     pub async fn start(data: &Path) -> Self {
+        // Native test clients write without accounts.
+        Self::start_with(data, &["--trust", "off"], &[]).await
+    }
+
+    /// Starts `sync-server` on `data` with `args` (at least `--trust`) and `envs`.
+    pub async fn start_with(data: &Path, args: &[&str], envs: &[(&str, &str)]) -> Self {
         use std::{
             io::{BufRead, BufReader},
             process::{Command, Stdio},
@@ -722,8 +731,8 @@ impl ChildServer {
         let dist = data.join("dist");
         std::fs::create_dir_all(&dist).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_sync-server"))
-            // Native test clients write without accounts.
-            .args(["--trust", "off", "--addr", "127.0.0.1:0", "--data"])
+            .args(args)
+            .args(["--addr", "127.0.0.1:0", "--data"])
             .arg(data)
             .arg("--dist")
             .arg(&dist)
@@ -732,27 +741,46 @@ impl ChildServer {
                 "RUST_LOG",
                 std::env::var("SERVER_LOG").unwrap_or("error".into()),
             )
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
-        let line = tokio::task::spawn_blocking(move || {
-            let mut line = String::new();
-            BufReader::new(stdout).read_line(&mut line).unwrap();
-            line
+        let lines = tokio::task::spawn_blocking(move || {
+            let mut lines = Vec::new();
+            for line in BufReader::new(stdout).lines() {
+                let line = line.unwrap();
+                let last = line.starts_with("Dorpskracht: ");
+                lines.push(line);
+                if last {
+                    break;
+                }
+            }
+            lines
         });
-        let line = tokio::time::timeout(PATIENCE, line)
+        let mut printed = tokio::time::timeout(PATIENCE, lines)
             .await
             .expect("the server starts")
             .unwrap();
+        let line = printed.pop().unwrap_or_default();
         let http = line
             .trim()
             .strip_prefix("Dorpskracht: ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+            .unwrap_or_else(|| panic!("unexpected last line {line:?}"));
         let url = format!("{}sync", http.replacen("http://", "ws://", 1));
-        Self { child, url }
+        Self {
+            child,
+            url,
+            printed,
+        }
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        let rest = self.url.strip_prefix("ws://").unwrap();
+        rest.strip_suffix("/sync").unwrap().parse().unwrap()
     }
 
     pub fn pid(&self) -> u32 {
