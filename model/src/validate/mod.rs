@@ -25,12 +25,19 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
-use automerge::{Automerge, Change, ChangeHash, ObjId, ObjType, Prop, ReadDoc, ScalarValue};
+use automerge::{Automerge, Change, ChangeHash, ObjId, Prop, ReadDoc, ScalarValue};
 
 use crate::permission::{Action, DenyReason, Path, find_rule, may_in};
 use crate::read::Reader;
-use crate::schema::{DocKind, MODERATION_LOG, limits};
+use crate::schema::{DocKind, MODERATION_LOG};
+
+mod shapes;
+mod state;
+mod values;
+
 use crate::user::User;
+use shapes::{Tally, TextEdit, texts_after};
+use state::NewAnswer;
 
 /// The first thing wrong with a batch of changes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -135,14 +142,15 @@ pub fn validate_changes(
             user: author,
             now,
         };
-        judge
+        let texts = judge
             .change(change)
             .map_err(|(op, path, reason)| fail(op, path, reason))?;
-        if i + 1 < changes.len() {
-            scratch
-                .get_or_insert_with(|| doc.clone())
-                .apply_changes([change.clone()])
+        if i + 1 < changes.len() || !texts.is_empty() {
+            let next = scratch.get_or_insert_with(|| doc.clone());
+            next.apply_changes([change.clone()])
                 .map_err(|e| fail(0, Path::root(), ViolationReason::Malformed(e.to_string())))?;
+            texts_after(&Reader::now(next), &texts)
+                .map_err(|(op, path, reason)| fail(op, path, reason))?;
         }
     }
     Ok(())
@@ -188,17 +196,23 @@ pub fn validate_incoming_changes(
             user: author,
             now,
         };
-        judge
-            .change(change)
-            .map_err(|(op, path, reason)| Violation {
-                change: hash,
-                op,
-                path,
-                reason,
-            })?;
+        let violation = |(op, path, reason)| Violation {
+            change: hash,
+            op,
+            path,
+            reason,
+        };
+        let texts = judge.change(change).map_err(violation)?;
         unseen.remove(&hash);
         heads.retain(|h| !change.deps().contains(h));
         heads.push(hash);
+        if !texts.is_empty() {
+            let now_state = Reader {
+                doc: after,
+                heads: Some(&heads),
+            };
+            texts_after(&now_state, &texts).map_err(violation)?;
+        }
     }
     Ok(())
 }
@@ -226,8 +240,17 @@ struct Judge<'a> {
 }
 
 impl Judge<'_> {
-    fn change(&self, change: &Change) -> Result<(), Fail> {
+    /// Judges one change; returns the texts it edits, to be measured after it
+    /// ([`texts_after`]).
+    fn change(&self, change: &Change) -> Result<Vec<TextEdit>, Fail> {
         let exp = change.decode();
+        let mut tally = Tally::default();
+        // The document as the sender saw it (see `state`).
+        let past = Reader {
+            doc: self.doc.doc,
+            heads: Some(change.deps()),
+        };
+        let mut answers: Vec<NewAnswer> = Vec::new();
         let start = exp.start_op.get();
         // Objects created by this change, by op id, with their paths.
         let mut created: HashMap<OpId, Path> = HashMap::new();
@@ -260,10 +283,30 @@ impl Judge<'_> {
                 OpType::Put(ScalarValue::Str(s)) => Some(s.to_string()),
                 _ => None,
             };
+            let id_str = |id: &OpId| format!("{}@{}", id.0, id.1.to_hex_string());
+            let target_id = match &op.obj {
+                ObjectId::Root => "_root".to_owned(),
+                ObjectId::Id(id) => id_str(id),
+            };
             if is_new {
                 if let Key::Map(k) = &op.key {
                     self.creation_value(&target, k, &op.action, value.as_deref())
                         .map_err(|why| fail(ViolationReason::BadValue(why)))?;
+                    self.shape(
+                        i,
+                        &path,
+                        &op.action,
+                        true,
+                        true,
+                        &id_str(&op_id),
+                        &mut tally,
+                    )
+                    .map_err(fail)?;
+                    if k == "on_behalf_of"
+                        && let Some(a) = answers.iter_mut().find(|a| a.path == target)
+                    {
+                        a.on_behalf_of = value.clone().unwrap_or_default();
+                    }
                     let segs = target.segments();
                     if k == "action" && segs.len() >= 3 && segs[segs.len() - 2] == MODERATION_LOG {
                         log_entries.push((
@@ -271,6 +314,9 @@ impl Judge<'_> {
                             value.as_deref() == Some("hide"),
                         ));
                     }
+                } else {
+                    self.seq_edit(i, &target, &target_id, true, &op.action, &mut tally)
+                        .map_err(fail)?;
                 }
             } else {
                 let seq = matches!(op.key, Key::Seq(_));
@@ -318,6 +364,40 @@ impl Judge<'_> {
                         .map_err(|d| fail(ViolationReason::Denied(d.reason)))?;
                     }
                 }
+                if let Key::Map(k) = &op.key {
+                    self.shape(
+                        i,
+                        &path,
+                        &op.action,
+                        !existing.any,
+                        false,
+                        &id_str(&op_id),
+                        &mut tally,
+                    )
+                    .map_err(fail)?;
+                    if creates
+                        && self.kind == DocKind::Municipality
+                        && path.len() == 4
+                        && path.segments()[0] == "consultations"
+                        && target.segments().last().map(String::as_str) == Some("responses")
+                    {
+                        answers.push(NewAnswer {
+                            op: i,
+                            path: path.clone(),
+                            on_behalf_of: String::new(),
+                        });
+                    }
+                    let added = tally.new_keys.get(target.segments()).map_or(0, |keys| {
+                        usize::from(keys.contains(k.as_str())) * keys.len()
+                    });
+                    self.state_rules(&past, &path, creates, added, false)
+                        .map_err(|why| fail(ViolationReason::BadValue(why)))?;
+                } else {
+                    self.seq_edit(i, &target, &target_id, false, &op.action, &mut tally)
+                        .map_err(fail)?;
+                    self.state_rules(&past, &target, false, 0, true)
+                        .map_err(|why| fail(ViolationReason::BadValue(why)))?;
+                }
                 if !seq {
                     self.existing_value(&path, &op.action, value.as_deref())
                         .map_err(|why| fail(ViolationReason::BadValue(why)))?;
@@ -345,7 +425,9 @@ impl Judge<'_> {
                 ));
             }
         }
-        Ok(())
+        self.new_answers(&answers)
+            .map_err(|(i, path, why)| (i, path, ViolationReason::BadValue(why)))?;
+        Ok(tally.texts)
     }
 
     /// What `key` of the object at `obj_path` holds in the document before the change.
@@ -443,164 +525,13 @@ impl Judge<'_> {
         }
         Some(Path::with_objs(segs, objs))
     }
-
-    /// Value rules for a field of an object created by this same change.
-    fn creation_value(
-        &self,
-        obj_path: &Path,
-        key: &str,
-        action: &OpType,
-        value: Option<&str>,
-    ) -> Result<(), &'static str> {
-        let me = self.user.id.as_str();
-        let segs = obj_path.segments();
-        let int = match action {
-            OpType::Put(ScalarValue::Int(v) | ScalarValue::Timestamp(v)) => Some(*v),
-            OpType::Put(ScalarValue::Uint(v)) => i64::try_from(*v).ok(),
-            _ => None,
-        };
-        match key {
-            "author" if value != Some(me) => Err("the author must be the sender"),
-            "id" if value != segs.last().map(String::as_str) => {
-                Err("the id must be the object's key")
-            }
-            k if NOT_AT_CREATION.contains(&k) => {
-                Err("status and moderation fields are not set at creation")
-            }
-            k if TIMESTAMPS.contains(&k)
-                && int.is_none_or(|t| t > self.now + limits::CLOCK_SKEW_MS) =>
-            {
-                Err("timestamps are integers not in the future")
-            }
-            "lead_association" | "organiser" | "on_behalf_of"
-                if value.is_some_and(|a| !a.is_empty() && !self.user.is_admin_of_str(a)) =>
-            {
-                Err("only an admin of an association may act on its behalf")
-            }
-            "village"
-                if self.kind == DocKind::Municipality
-                    && segs.first().map(String::as_str) == Some("consultations")
-                    && !self.user.roles.municipality_admin
-                    && !value.is_some_and(|v| self.user.is_broker_of_str(v)) =>
-            {
-                Err("only the village's broker opens a consultation there")
-            }
-            // Entries that speak for someone: nobody signs up, reacts or partners for others.
-            k if matches!(
-                segs.last().map(String::as_str),
-                Some("signups" | "reactions")
-            ) && k != me =>
-            {
-                Err("only you sign up or react as yourself")
-            }
-            "action"
-                if segs.len() >= 2
-                    && segs[segs.len() - 2] == MODERATION_LOG
-                    && !matches!(value, Some("hide" | "show")) =>
-            {
-                Err("a moderation entry hides or shows")
-            }
-            "reason"
-                if segs.len() >= 2
-                    && segs[segs.len() - 2] == MODERATION_LOG
-                    && value.is_none_or(|r| {
-                        r.trim().is_empty() || r.chars().count() > limits::SHORT_BODY
-                    }) =>
-            {
-                Err("a moderation entry gives a reason")
-            }
-            k if segs.last().map(String::as_str) == Some("partners")
-                && !self.user.is_admin_of_str(k) =>
-            {
-                Err("only an admin of an association makes it a partner")
-            }
-            // Role data is the server's (its accounts grant roles), even in a new object.
-            _ if self.kind == DocKind::Municipality
-                && matches!(segs.last().map(String::as_str), Some("brokers" | "members")) =>
-            {
-                Err("only the server grants roles")
-            }
-            k if self.kind == DocKind::Municipality
-                && segs.len() == 3
-                && segs[0] == "associations"
-                && segs[2] == "admins"
-                && k != me
-                && !self.user.roles.municipality_admin =>
-            {
-                Err("a new association's only admin is its creator")
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Value rules for a write to an existing object.
-    fn existing_value(
-        &self,
-        path: &Path,
-        action: &OpType,
-        value: Option<&str>,
-    ) -> Result<(), &'static str> {
-        let Some(key) = path.segments().last() else {
-            return Ok(());
-        };
-        if let OpType::Put(v) = action
-            && TIMESTAMPS.contains(&key.as_str())
-        {
-            let ok = match v {
-                ScalarValue::Int(t) | ScalarValue::Timestamp(t) => {
-                    *t <= self.now + limits::CLOCK_SKEW_MS
-                }
-                _ => false,
-            };
-            if !ok {
-                return Err("timestamps are integers not in the future");
-            }
-        }
-        // Who an object speaks for is authority (`AdminOfField` reads it): checked on every
-        // write, as at creation, not only when the object is made.
-        if matches!(
-            key.as_str(),
-            "lead_association" | "organiser" | "on_behalf_of"
-        ) && matches!(action, OpType::Put(_))
-            && value.is_none_or(|a| !a.is_empty() && !self.user.is_admin_of_str(a))
-        {
-            return Err("only an admin of an association may act on its behalf");
-        }
-        if key == "accepted_response" {
-            let post = path.obj_at(&self.doc, path.len() - 1);
-            let exists = match (post, value) {
-                (Some(post), Some(r)) => self
-                    .doc
-                    .obj(&post, "responses")
-                    .is_some_and(|rs| self.doc.has(&rs, r)),
-                _ => false,
-            };
-            if !exists {
-                return Err("the accepted response must be a response to this post");
-            }
-        }
-        if key == "hidden"
-            && !matches!(
-                action,
-                OpType::Put(ScalarValue::Boolean(_)) | OpType::Delete
-            )
-        {
-            return Err("`hidden` is a boolean");
-        }
-        if let OpType::Make(t) = action
-            && !matches!(t, ObjType::Map | ObjType::Text)
-        {
-            return Err("the schema has maps and text only");
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use automerge::ObjId;
     use automerge::transaction::Transactable;
+    use automerge::{ObjId, ObjType};
 
     #[test]
     fn objects_keep_their_path_after_deletion() {
