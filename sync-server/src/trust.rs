@@ -26,10 +26,11 @@
 //! /api/actors`), also in conversations it creates.
 
 use model::inbox_document_id;
-use std::collections::{HashMap, HashSet};
+use model::schema::limits;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::{
@@ -76,15 +77,50 @@ pub trait Identities: Send + Sync + 'static {
 ///   an inbox whose first changes are exactly [`InboxDoc::new`] of its owner under the owner's
 ///   inbox document id ([`inbox_document_id`]); those are the root keys the rules otherwise
 ///   refuse. The inbox's first changes carry [`INBOX_ACTOR`], registered to nobody.
+/// * Against inbox floods: a new conversation has at most [`limits::MAX_PARTICIPANTS`]
+///   participants, and one resident starts at most [`limits::MAX_NEW_CONVERSATIONS_PER_DAY`]
+///   conversations in 24 hours (counted here, in memory, by the server's clock); `model` caps the
+///   entries one sender has in another's inbox and the entries of an inbox, below the
+///   documents-per-connection cap, so flooding an inbox never closes its owner's connection.
 pub struct TrustValidator {
     identities: Arc<dyn Identities>,
     public: HashMap<DocumentId, DocKind>,
+    /// When each resident started their conversations of the last 24 hours.
+    started: Mutex<HashMap<UserId, VecDeque<i64>>>,
 }
+
+/// The window [`limits::MAX_NEW_CONVERSATIONS_PER_DAY`] counts in.
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 impl TrustValidator {
     /// `public`: the documents everyone reads, with their kind.
     pub fn new(identities: Arc<dyn Identities>, public: HashMap<DocumentId, DocKind>) -> Self {
-        Self { identities, public }
+        Self {
+            identities,
+            public,
+            started: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts a new conversation by `sender` at `now`, unless they started as many in the last
+    /// 24 hours as one resident may. `commit`: record it (after every other rule passed).
+    fn new_conversation(&self, sender: &UserId, now: i64, commit: bool) -> Result<(), Rejection> {
+        let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
+        let times = started.entry(sender.clone()).or_default();
+        while times.front().is_some_and(|t| *t <= now - DAY_MS) {
+            times.pop_front();
+        }
+        if times.len() >= limits::MAX_NEW_CONVERSATIONS_PER_DAY {
+            return Err(refuse(format!(
+                "{sender} started {} conversations in the last 24 hours, as many as one \
+                 resident may",
+                times.len()
+            )));
+        }
+        if commit {
+            times.push_back(now);
+        }
+        Ok(())
     }
 }
 
@@ -252,6 +288,12 @@ fn first_conversation_changes(
     let Some((creator, others)) = participants.split_first() else {
         return Err(bad());
     };
+    if participants.len() > limits::MAX_PARTICIPANTS {
+        return Err(refuse(format!(
+            "a conversation has at most {} participants",
+            limits::MAX_PARTICIPANTS
+        )));
+    }
     if creator != sender {
         return Err(refuse(
             "a new conversation is created by its first participant",
@@ -287,6 +329,7 @@ impl ChangeValidator for TrustValidator {
         };
         let doc = incoming.doc;
         let changes = incoming.changes();
+        let now = now_ms();
         let settled = match self.public.get(&incoming.document_id) {
             Some(kind) => FirstChanges {
                 kind: *kind,
@@ -294,7 +337,11 @@ impl ChangeValidator for TrustValidator {
                 exempt: HashSet::new(),
             },
             None if incoming.before.is_empty() => {
-                first_changes(incoming.document_id, doc, &changes, sender)?
+                let first = first_changes(incoming.document_id, doc, &changes, sender)?;
+                if first.kind == DocKind::Conversation {
+                    self.new_conversation(sender, now, false)?;
+                }
+                first
             }
             None => {
                 let kind = parse_kind(
@@ -333,11 +380,14 @@ impl ChangeValidator for TrustValidator {
                 sent,
                 settled.kind,
                 &user,
-                now_ms(),
+                now,
             ),
-            None => model::validate_incoming(doc, &settled.heads, settled.kind, &user, now_ms()),
+            None => model::validate_incoming(doc, &settled.heads, settled.kind, &user, now),
         };
         verdict.map_err(|violation| refuse(violation.to_string()).of_change(violation.change))?;
+        if incoming.before.is_empty() && settled.kind == DocKind::Conversation {
+            self.new_conversation(sender, now, true)?;
+        }
         if settled.kind == DocKind::Municipality {
             for association in new_associations(doc, incoming.before, incoming.after) {
                 self.identities.association_registered(&association, sender);
