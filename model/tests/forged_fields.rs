@@ -378,3 +378,35 @@ fn unknown_fields_wrong_types_and_lists_are_refused() {
     let s = put_str(va, "initiatives/i1/needs/n1", "filled_by", "<script>");
     assert!(judge(&s, &carla()).is_err());
 }
+
+#[test]
+fn articles_are_about_a_village_the_municipality_has() {
+    let m = rich_municipality();
+    let ma = m.automerge();
+    let muni = DocKind::Municipality;
+    let unknown = ViolationReason::BadValue("the village must be one of the municipality's");
+    // An edit of Bea's news item, and a new knowledge page, about a village nobody has.
+    let edit = put_str(ma, "news/n1", "village", "atlantis");
+    assert_eq!(
+        judge_both(ma, muni, &broker(), &edit, LATER).map_err(|v| v.reason),
+        Err(unknown.clone())
+    );
+    let page = raw(ma, |tx, am| {
+        let k = tx
+            .put_object(obj(am, "knowledge"), "k9", ObjType::Map)
+            .unwrap();
+        tx.put(&k, "author", "gerda").unwrap();
+        tx.put(&k, "created_at", NOW).unwrap();
+        tx.put(&k, "title", "Titel").unwrap();
+        tx.put(&k, "village", "atlantis").unwrap();
+    });
+    assert_eq!(
+        judge_both(ma, muni, &muni_admin(), &page, LATER).map_err(|v| v.reason),
+        Err(unknown)
+    );
+    // A village it has, or none: fine.
+    for v in ["ulft", ""] {
+        let ok = put_str(ma, "news/n1", "village", v);
+        assert_eq!(judge_both(ma, muni, &broker(), &ok, LATER), Ok(()));
+    }
+}

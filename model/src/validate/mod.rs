@@ -22,63 +22,26 @@
 //! earlier ones. The first violation is returned with the change, op index and path.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
-use automerge::{Automerge, Change, ChangeHash, ObjId, Prop, ReadDoc, ScalarValue};
+use automerge::{Automerge, Change, ChangeHash, ReadDoc, ScalarValue};
 
-use crate::permission::{Action, DenyReason, Path, find_rule, may_in};
+use crate::permission::{Action, Path, may_in};
 use crate::read::Reader;
 use crate::schema::{DocKind, MODERATION_LOG};
 
+mod existing;
 mod shapes;
 mod state;
 mod values;
+mod violation;
+
+use existing::Existing;
+pub use violation::{Violation, ViolationReason};
 
 use crate::user::User;
 use shapes::{Tally, TextEdit, texts_after};
 use state::NewAnswer;
-
-/// The first thing wrong with a batch of changes.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("change {change}, op {op}: `{path}`: {reason}")]
-pub struct Violation {
-    /// The offending change.
-    pub change: ChangeHash,
-    /// Index of the op within the change.
-    pub op: usize,
-    /// Where it writes.
-    pub path: Path,
-    /// What is wrong.
-    pub reason: ViolationReason,
-}
-
-/// What is wrong in a [`Violation`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ViolationReason {
-    /// The permission table refuses it.
-    Denied(DenyReason),
-    /// A value breaks a schema rule.
-    BadValue(&'static str),
-    /// The op targets an object this document does not have.
-    UnknownObject,
-    /// The change depends on changes the document does not have.
-    MissingDependencies,
-    /// Automerge could not apply the change.
-    Malformed(String),
-}
-
-impl fmt::Display for ViolationReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ViolationReason::Denied(r) => write!(f, "denied: {r}"),
-            ViolationReason::BadValue(why) => write!(f, "bad value: {why}"),
-            ViolationReason::UnknownObject => f.write_str("unknown object"),
-            ViolationReason::MissingDependencies => f.write_str("missing dependencies"),
-            ViolationReason::Malformed(e) => write!(f, "malformed: {e}"),
-        }
-    }
-}
 
 /// Status stamps and other fields that must be absent when an object is created.
 const NOT_AT_CREATION: &[&str] = &[
@@ -218,17 +181,6 @@ pub fn validate_incoming_changes(
 }
 
 type Fail = (usize, Path, ViolationReason);
-
-/// What a map key holds before a write to it ([`Judge::overwritten`]).
-#[derive(Default)]
-struct Existing {
-    /// Whether it holds any value.
-    any: bool,
-    /// The objects among its values.
-    objects: Vec<ObjId>,
-    /// The scalars among its values.
-    scalars: Vec<ScalarValue>,
-}
 
 struct Judge<'a> {
     doc: Reader<'a>,
@@ -429,109 +381,13 @@ impl Judge<'_> {
             .map_err(|(i, path, why)| (i, path, ViolationReason::BadValue(why)))?;
         Ok(tally.texts)
     }
-
-    /// What `key` of the object at `obj_path` holds in the document before the change.
-    ///
-    /// Only the first write of a key is a create. An op with an empty `pred` names no value it
-    /// replaces, yet Automerge keeps it *beside* any value the key already holds, as a conflict,
-    /// and may show it instead (the winner is chosen by op id, which the sender picks). So an
-    /// object or scalar put where the document already holds one is judged as replacing every
-    /// value there (delete and create for an object, change for a scalar), by the rules for
-    /// those values, whatever `pred` says: a resident cannot "create" over another's post. An
-    /// honest edit names the values it saw in `pred` and is judged the same way, so it is
-    /// unaffected; an honest offline create of a key someone else filled meanwhile is refused,
-    /// as the first write won.
-    fn overwritten(&self, obj_path: &Path, key: &str) -> Existing {
-        let Some(obj) = obj_path.obj_at(&self.doc, obj_path.len()) else {
-            return Existing::default();
-        };
-        let values = self.doc.all(&obj, key);
-        let mut existing = Existing {
-            any: !values.is_empty(),
-            ..Existing::default()
-        };
-        for (v, id) in values {
-            match v {
-                automerge::Value::Object(_) => existing.objects.push(id),
-                automerge::Value::Scalar(s) => existing.scalars.push(s.into_owned()),
-            }
-        }
-        existing
-    }
-
-    /// Whether a write with an empty `pred` at a key that already holds values is still judged
-    /// as a create: the cases in which honest devices, offline, both make the first write of a
-    /// key and the later one takes nothing from anybody.
-    ///
-    /// * A scalar that every existing value already is (the same resident filling the same need
-    ///   on two devices): nothing changes.
-    /// * A write-once key (a rule that lets someone create there and nobody change it: status
-    ///   stamps such as `done_at`, a moderation log) where no value is anybody's object (only
-    ///   scalars, or containers that hold objects and no fields of their own): the sender must
-    ///   still be allowed to create it, and either stamp means the same status.
-    ///
-    /// Anything else (an object with fields, a different filler, a field) is a replacement.
-    fn honest_second_create(&self, path: &Path, action: &OpType, existing: &Existing) -> bool {
-        if let OpType::Put(new) = action
-            && existing.objects.is_empty()
-            && existing.scalars.iter().all(|v| v == new)
-        {
-            return true;
-        }
-        let write_once = find_rule(self.kind, path).is_some_and(|(rule, depth)| {
-            depth == path.len() && rule.change.is_empty() && !rule.create.is_empty()
-        });
-        write_once
-            && matches!(action, OpType::Put(_) | OpType::Make(_))
-            && existing.objects.iter().all(|o| {
-                // A container (a moderation log): it holds objects only, nobody's fields.
-                self.doc
-                    .keys(o)
-                    .iter()
-                    .all(|k| self.doc.obj(o, k).is_some())
-            })
-    }
-
-    /// The path of an object that exists in the document before the change.
-    fn resolve(&self, id: &OpId) -> Option<Path> {
-        let s = format!("{}@{}", id.0, id.1.to_hex_string());
-        let (obj, _) = self.doc.doc.import(&s).ok()?;
-        let chain = self.doc.parents(&obj)?;
-        // Reading an earlier state (`validate_incoming`): every object on the way must already
-        // exist then. A change may name an object made by a concurrent change it does not
-        // depend on; in that change's own past the object does not exist.
-        if let Some(unseen) = self.unseen {
-            let visible = |o: &ObjId| {
-                *o == ObjId::Root || self.doc.made_in(o).is_some_and(|h| !unseen.contains(&h))
-            };
-            if !visible(&obj) || !chain.iter().all(|(o, _)| visible(o)) {
-                return None;
-            }
-        }
-        let mut segs = Vec::with_capacity(chain.len());
-        let mut objs = Vec::with_capacity(chain.len());
-        for (i, (_, prop)) in chain.iter().enumerate() {
-            match prop {
-                Prop::Map(k) => segs.push(k.clone()),
-                // Lists are not part of the schema; name the element by its index.
-                Prop::Seq(n) => segs.push(n.to_string()),
-            }
-            objs.push(
-                chain
-                    .get(i + 1)
-                    .map(|(o, _)| o.clone())
-                    .unwrap_or(obj.clone()),
-            );
-        }
-        Some(Path::with_objs(segs, objs))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use automerge::transaction::Transactable;
-    use automerge::{ObjId, ObjType};
+    use automerge::{ObjId, ObjType, Prop};
 
     #[test]
     fn objects_keep_their_path_after_deletion() {

@@ -19,6 +19,7 @@ impl Judge<'_> {
     ) -> Result<(), &'static str> {
         let me = self.user.id.as_str();
         let segs = obj_path.segments();
+        self.known_village(segs, key, value)?;
         let int = match action {
             OpType::Put(ScalarValue::Int(v) | ScalarValue::Timestamp(v)) => Some(*v),
             OpType::Put(ScalarValue::Uint(v)) => i64::try_from(*v).ok(),
@@ -106,9 +107,10 @@ impl Judge<'_> {
         action: &OpType,
         value: Option<&str>,
     ) -> Result<(), &'static str> {
-        let Some(key) = path.segments().last() else {
+        let Some((key, obj)) = path.segments().split_last() else {
             return Ok(());
         };
+        self.known_village(obj, key, value)?;
         if let OpType::Put(v) = action
             && TIMESTAMPS.contains(&key.as_str())
         {
@@ -159,5 +161,34 @@ impl Judge<'_> {
             return Err("the schema has maps and text only");
         }
         Ok(())
+    }
+
+    /// The `village` an article or consultation is about is one the municipality has (or, for
+    /// news and knowledge pages, none), as the app's forms offer.
+    fn known_village(
+        &self,
+        obj: &[String],
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<(), &'static str> {
+        let about = matches!(
+            obj.first().map(String::as_str),
+            Some("news" | "knowledge" | "consultations")
+        );
+        if self.kind != DocKind::Municipality || key != "village" || obj.len() != 2 || !about {
+            return Ok(());
+        }
+        let Some(v) = value else {
+            return Ok(());
+        };
+        let known = self
+            .doc
+            .obj(&automerge::ObjId::Root, "villages")
+            .is_some_and(|vs| self.doc.has(&vs, v));
+        if known || (v.is_empty() && obj[0] != "consultations") {
+            Ok(())
+        } else {
+            Err("the village must be one of the municipality's")
+        }
     }
 }
