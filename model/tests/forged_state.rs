@@ -330,3 +330,32 @@ fn nobody_comments_under_a_hidden_board_post() {
         "the board post is hidden by a moderator"
     ));
 }
+
+#[test]
+fn the_owner_makes_room_by_removing_entries() {
+    let mut full = InboxDoc::new(&uid("anna"));
+    for i in 0..limits::MAX_INBOX_ENTRIES_PER_SENDER {
+        let conv = ConversationId::new(format!("conv{i}")).unwrap();
+        full.add_conversation(&bert(), &conv, NOW).unwrap();
+    }
+    let conv0 = ConversationId::new("conv0").unwrap();
+    assert!(
+        full.clone()
+            .remove_conversation(&bert(), &conv0, NOW)
+            .is_err()
+    );
+    let mut inbox = full.clone();
+    assert_eq!(inbox.remove_conversation(&anna(), &conv0, NOW), Ok(true));
+    let removal = inbox.changes_since(&full.heads());
+    // The server takes the removal from the owner only...
+    let fa = full.automerge();
+    assert_eq!(
+        judge_both(fa, DocKind::Inbox, &anna(), &removal, NOW),
+        Ok(())
+    );
+    assert!(judge_both(fa, DocKind::Inbox, &bert(), &removal, NOW).is_err());
+    // ...after which Bert may add one again.
+    let ia = inbox.automerge();
+    let again = entry(ia, "conv-new", "bert");
+    assert_eq!(judge_both(ia, DocKind::Inbox, &bert(), &again, NOW), Ok(()));
+}
