@@ -1,6 +1,6 @@
 //! "The validator is weaker than the app", growth: raw changes that make a collection or the
-//! plan text grow beyond what the app's forms allow, or sign a partner in someone else's name.
-//! Before the shape rules (`model::shape`) each was accepted.
+//! plan text grow beyond what the app's forms allow, sign a partner in someone else's name, or
+//! make a time window end before it starts. Before these rules each was accepted.
 
 mod common;
 
@@ -207,4 +207,44 @@ fn a_plan_over_its_limit_after_a_merge_may_still_shrink() {
         &grow,
         LATER
     )));
+}
+
+#[test]
+fn a_time_window_never_ends_before_it_starts() {
+    let v = rich_village();
+    let va = v.automerge();
+    let reversed = ViolationReason::BadValue("the end lies before the start");
+    // Anna moves her event's end before its start.
+    let end = raw(va, |tx, am| {
+        tx.put(obj(am, "events/e1"), "end", NOW).unwrap();
+    });
+    assert_eq!(
+        judge_both(va, DocKind::Village, &anna(), &end, LATER).map_err(|v| v.reason),
+        Err(reversed.clone())
+    );
+    // A help post with a window the wrong way round, created in one go.
+    let post = raw(va, |tx, am| {
+        let p = tx
+            .put_object(obj(am, "help_posts"), "p9", ObjType::Map)
+            .unwrap();
+        tx.put(&p, "author", "anna").unwrap();
+        tx.put(&p, "created_at", NOW).unwrap();
+        tx.put(&p, "title", "Later").unwrap();
+        tx.put(&p, "when_start", NOW + DAY).unwrap();
+        tx.put(&p, "when_end", NOW).unwrap();
+    });
+    assert_eq!(
+        judge_both(va, DocKind::Village, &anna(), &post, LATER).map_err(|v| v.reason),
+        Err(reversed)
+    );
+    // Moving both, in order: fine.
+    let moved = raw(va, |tx, am| {
+        let e = obj(am, "events/e1");
+        tx.put(&e, "start", NOW + 2 * DAY).unwrap();
+        tx.put(&e, "end", NOW + 2 * DAY + HOUR).unwrap();
+    });
+    assert_eq!(
+        judge_both(va, DocKind::Village, &anna(), &moved, LATER),
+        Ok(())
+    );
 }

@@ -40,7 +40,7 @@ use existing::Existing;
 pub use violation::{Violation, ViolationReason};
 
 use crate::user::User;
-use shapes::{Tally, TextEdit, texts_after};
+use shapes::{Later, Tally, judge_after};
 use state::NewAnswer;
 
 /// Status stamps and other fields that must be absent when an object is created.
@@ -105,14 +105,14 @@ pub fn validate_changes(
             user: author,
             now,
         };
-        let texts = judge
+        let later = judge
             .change(change)
             .map_err(|(op, path, reason)| fail(op, path, reason))?;
-        if i + 1 < changes.len() || !texts.is_empty() {
+        if i + 1 < changes.len() || !later.is_empty() {
             let next = scratch.get_or_insert_with(|| doc.clone());
             next.apply_changes([change.clone()])
                 .map_err(|e| fail(0, Path::root(), ViolationReason::Malformed(e.to_string())))?;
-            texts_after(&Reader::now(next), &texts)
+            judge_after(&Reader::now(next), &later)
                 .map_err(|(op, path, reason)| fail(op, path, reason))?;
         }
     }
@@ -165,16 +165,16 @@ pub fn validate_incoming_changes(
             path,
             reason,
         };
-        let texts = judge.change(change).map_err(violation)?;
+        let later = judge.change(change).map_err(violation)?;
         unseen.remove(&hash);
         heads.retain(|h| !change.deps().contains(h));
         heads.push(hash);
-        if !texts.is_empty() {
+        if !later.is_empty() {
             let now_state = Reader {
                 doc: after,
                 heads: Some(&heads),
             };
-            texts_after(&now_state, &texts).map_err(violation)?;
+            judge_after(&now_state, &later).map_err(violation)?;
         }
     }
     Ok(())
@@ -192,9 +192,8 @@ struct Judge<'a> {
 }
 
 impl Judge<'_> {
-    /// Judges one change; returns the texts it edits, to be measured after it
-    /// ([`texts_after`]).
-    fn change(&self, change: &Change) -> Result<Vec<TextEdit>, Fail> {
+    /// Judges one change; returns what is judged on the document after it ([`judge_after`]).
+    fn change(&self, change: &Change) -> Result<Later, Fail> {
         let exp = change.decode();
         let mut tally = Tally::default();
         // The document as the sender saw it (see `state`).
@@ -250,7 +249,7 @@ impl Judge<'_> {
                         &op.action,
                         true,
                         true,
-                        &id_str(&op_id),
+                        (&id_str(&op_id), &target_id),
                         &mut tally,
                     )
                     .map_err(fail)?;
@@ -323,7 +322,7 @@ impl Judge<'_> {
                         &op.action,
                         !existing.any,
                         false,
-                        &id_str(&op_id),
+                        (&id_str(&op_id), &target_id),
                         &mut tally,
                     )
                     .map_err(fail)?;
@@ -379,7 +378,7 @@ impl Judge<'_> {
         }
         self.new_answers(&answers)
             .map_err(|(i, path, why)| (i, path, ViolationReason::BadValue(why)))?;
-        Ok(tally.texts)
+        Ok(tally.later())
     }
 }
 

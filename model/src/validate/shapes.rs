@@ -19,6 +19,53 @@ pub(super) struct Tally {
     pub(super) new_keys: HashMap<Vec<String>, HashSet<String>>,
     /// Text objects the change edits: judged on the document after it.
     pub(super) texts: Vec<TextEdit>,
+    /// Objects whose time window the change writes: judged on the document after it.
+    pub(super) windows: Vec<WindowEdit>,
+}
+
+impl Tally {
+    /// What is judged on the document after the change.
+    pub(super) fn later(self) -> Later {
+        Later {
+            texts: self.texts,
+            windows: self.windows,
+        }
+    }
+}
+
+/// What a change's ops leave to be judged on the document after it ([`judge_after`]).
+#[derive(Default)]
+pub(super) struct Later {
+    texts: Vec<TextEdit>,
+    windows: Vec<WindowEdit>,
+}
+
+impl Later {
+    pub(super) fn is_empty(&self) -> bool {
+        self.texts.is_empty() && self.windows.is_empty()
+    }
+}
+
+/// An object whose start or end a change writes: the end may not lie before the start.
+pub(super) struct WindowEdit {
+    op: usize,
+    path: Path,
+    /// The object's id, as Automerge prints it.
+    id: String,
+    /// Its start and end fields.
+    keys: (&'static str, &'static str),
+}
+
+/// The start and end fields of the object holding the field at `path`, if it is one of them.
+fn window_keys(segs: &[String]) -> Option<(&'static str, &'static str)> {
+    let last = segs.last()?.as_str();
+    let first = segs.first()?.as_str();
+    match (first, segs.len(), last) {
+        ("help_posts", 3, "when_start" | "when_end") => Some(("when_start", "when_end")),
+        ("events", 3, "start" | "end") => Some(("start", "end")),
+        ("volunteers", 5, "start" | "end") if segs[2] == "availability" => Some(("start", "end")),
+        _ => None,
+    }
 }
 
 /// A text object edited by a change: its size is judged after the change.
@@ -79,7 +126,8 @@ fn scalar_ok(shape: Shape, v: &ScalarValue) -> Result<(), &'static str> {
 impl Judge<'_> {
     /// Judges a write at map key `path` (its last segment). `fresh`: the key held nothing
     /// before (a new entry, where its collection has a limit). `new_parent`: the collection
-    /// was made by this change. `op_id`: the op's id as Automerge prints it.
+    /// was made by this change. `op_id`, `target_id`: the op's and its object's ids as
+    /// Automerge prints them.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn shape(
         &self,
@@ -88,7 +136,7 @@ impl Judge<'_> {
         action: &OpType,
         fresh: bool,
         new_parent: bool,
-        op_id: &str,
+        (op_id, target_id): (&str, &str),
         tally: &mut Tally,
     ) -> Result<(), ViolationReason> {
         let bad = ViolationReason::BadValue;
@@ -115,6 +163,16 @@ impl Judge<'_> {
             }),
             (_, OpType::Put(v)) => scalar_ok(shape, v).map_err(bad)?,
             _ => return Err(bad("the value is not of the field's type")),
+        }
+        if let Some(keys) = window_keys(segs)
+            && !tally.windows.iter().any(|w| w.id == target_id)
+        {
+            tally.windows.push(WindowEdit {
+                op,
+                path: path.clone(),
+                id: target_id.to_owned(),
+                keys,
+            });
         }
         if fresh && let Some((_, parent)) = segs.split_last() {
             self.room(path, parent, key, new_parent, tally)?;
@@ -190,14 +248,28 @@ impl Judge<'_> {
     }
 }
 
-/// Judges the texts a change edited, read in `after` (the document right after it): a text
+/// Judges what a change left for later, read in `after` (the document right after it): a text
 /// may not grow beyond its limit (one already over it, after concurrent edits merged, may
-/// still shrink).
-pub(super) fn texts_after(
+/// still shrink), and a time window may not end before it starts (as the app's forms check).
+pub(super) fn judge_after(
     after: &Reader<'_>,
-    texts: &[TextEdit],
+    later: &Later,
 ) -> Result<(), (usize, Path, ViolationReason)> {
-    for t in texts {
+    for w in &later.windows {
+        let Ok((o, _)) = after.doc.import(&w.id) else {
+            continue;
+        };
+        if let (Some(start), Some(end)) = (after.int(&o, w.keys.0), after.int(&o, w.keys.1))
+            && end < start
+        {
+            return Err((
+                w.op,
+                w.path.clone(),
+                ViolationReason::BadValue("the end lies before the start"),
+            ));
+        }
+    }
+    for t in &later.texts {
         let size = after
             .doc
             .import(&t.id)
