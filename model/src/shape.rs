@@ -20,6 +20,9 @@ use crate::schema::{
 pub enum Shape {
     /// A string of at most this many bytes.
     Text(usize),
+    /// A string of at most this many bytes that is not blank, and is never removed (a title, a
+    /// body: what the app's forms require).
+    Required(usize),
     /// A string that is one of an enum's values.
     Enum(fn(&str) -> bool),
     /// An integer (or timestamp).
@@ -129,7 +132,7 @@ pub static SHAPES: &[ShapeRule] = &[
     at(V, "help_posts/*", Object),
     at(V, "help_posts/*/kind", Enum(help_kind)),
     at(V, "help_posts/*/category", Enum(help_category)),
-    at(V, "help_posts/*/title", Text(limits::TITLE)),
+    at(V, "help_posts/*/title", Required(limits::TITLE)),
     at(V, "help_posts/*/description", Text(limits::BODY)),
     at(V, "help_posts/*/when_start", Int),
     at(V, "help_posts/*/when_end", Int),
@@ -142,11 +145,11 @@ pub static SHAPES: &[ShapeRule] = &[
     at(
         V,
         "help_posts/*/responses/*/message",
-        Text(limits::SHORT_BODY),
+        Required(limits::SHORT_BODY),
     ),
     // Village: initiatives.
     at(V, "initiatives/*", Object),
-    at(V, "initiatives/*/title", Text(limits::TITLE)),
+    at(V, "initiatives/*/title", Required(limits::TITLE)),
     at(V, "initiatives/*/lead_association", OptId),
     at(V, "initiatives/*/plan", TextObject(limits::BODY)),
     at(V, "initiatives/*/partners", Map(limits::MAX_PARTNERS)),
@@ -157,13 +160,13 @@ pub static SHAPES: &[ShapeRule] = &[
     at(V, "initiatives/*/partners/*", Object),
     at(V, "initiatives/*/partners/*/added_by", Id),
     at(V, "initiatives/*/needs/*", Object),
-    at(V, "initiatives/*/needs/*/title", Text(limits::TITLE)),
+    at(V, "initiatives/*/needs/*/title", Required(limits::TITLE)),
     at(V, "initiatives/*/needs/*/filled_by", OptId),
     at(V, "initiatives/*/updates/*", Object),
-    at(V, "initiatives/*/updates/*/body", Text(limits::BODY)),
+    at(V, "initiatives/*/updates/*/body", Required(limits::BODY)),
     // Village: events.
     at(V, "events/*", Object),
-    at(V, "events/*/title", Text(limits::TITLE)),
+    at(V, "events/*/title", Required(limits::TITLE)),
     at(V, "events/*/description", Text(limits::BODY)),
     at(V, "events/*/start", Int),
     at(V, "events/*/end", Int),
@@ -179,11 +182,11 @@ pub static SHAPES: &[ShapeRule] = &[
     at(V, "events/*/signups/*", Object),
     // Village: board.
     at(V, "board/*", Object),
-    at(V, "board/*/body", Text(limits::BODY)),
+    at(V, "board/*/body", Required(limits::BODY)),
     at(V, "board/*/comments", Map(limits::MAX_COMMENTS)),
     at(V, "board/*/reactions", Map(limits::MAX_REACTIONS)),
     at(V, "board/*/comments/*", Object),
-    at(V, "board/*/comments/*/body", Text(limits::SHORT_BODY)),
+    at(V, "board/*/comments/*/body", Required(limits::SHORT_BODY)),
     at(V, "board/*/reactions/*", Enum(reaction)),
     // Village: volunteer profiles.
     at(V, "volunteers/*", Object),
@@ -207,7 +210,7 @@ pub static SHAPES: &[ShapeRule] = &[
     // Municipality. Villages are the municipality admin's (and the seed's).
     at(M, "villages/*", Free),
     at(M, "associations/*", Object),
-    at(M, "associations/*/name", Text(limits::TITLE)),
+    at(M, "associations/*/name", Required(limits::TITLE)),
     at(M, "associations/*/category", Enum(association_category)),
     at(M, "associations/*/description", Text(limits::BODY)),
     at(M, "associations/*/website", Text(limits::LINE)),
@@ -229,16 +232,16 @@ pub static SHAPES: &[ShapeRule] = &[
     at(M, "associations/*/members", Map(limits::MAX_ROLE_ENTRIES)),
     at(M, "associations/*/members/*", Bool),
     at(M, "news/*", Object),
-    at(M, "news/*/title", Text(limits::TITLE)),
-    at(M, "news/*/body", Text(limits::BODY)),
+    at(M, "news/*/title", Required(limits::TITLE)),
+    at(M, "news/*/body", Required(limits::BODY)),
     at(M, "news/*/village", OptId),
     at(M, "knowledge/*", Object),
-    at(M, "knowledge/*/title", Text(limits::TITLE)),
-    at(M, "knowledge/*/body", Text(limits::BODY)),
+    at(M, "knowledge/*/title", Required(limits::TITLE)),
+    at(M, "knowledge/*/body", Required(limits::BODY)),
     at(M, "knowledge/*/village", OptId),
     at(M, "consultations/*", Object),
     at(M, "consultations/*/village", Id),
-    at(M, "consultations/*/question", Text(limits::QUESTION)),
+    at(M, "consultations/*/question", Required(limits::QUESTION)),
     at(M, "consultations/*/explanation", Text(limits::BODY)),
     at(M, "consultations/*/closes_at", Int),
     at(
@@ -247,16 +250,20 @@ pub static SHAPES: &[ShapeRule] = &[
         Map(limits::MAX_CONSULTATION_RESPONSES),
     ),
     at(M, "consultations/*/outcome", Object),
-    at(M, "consultations/*/outcome/body", Text(limits::BODY)),
+    at(M, "consultations/*/outcome/body", Required(limits::BODY)),
     at(M, "consultations/*/responses/*", Object),
-    at(M, "consultations/*/responses/*/body", Text(limits::BODY)),
+    at(
+        M,
+        "consultations/*/responses/*/body",
+        Required(limits::BODY),
+    ),
     at(M, "consultations/*/responses/*/on_behalf_of", OptId),
     // Conversation.
     at(C, "participants", Map(limits::MAX_PARTICIPANTS)),
     at(C, "participants/*", Object),
     at(C, "participants/*/added_by", Id),
     at(C, "messages/*", Object),
-    at(C, "messages/*/body", Text(limits::SHORT_BODY)),
+    at(C, "messages/*/body", Required(limits::SHORT_BODY)),
     // Inbox.
     at(I, "entries", Map(limits::MAX_INBOX_ENTRIES)),
     at(I, "entries/*", Object),

@@ -410,3 +410,25 @@ fn articles_are_about_a_village_the_municipality_has() {
         assert_eq!(judge_both(ma, muni, &broker(), &ok, LATER), Ok(()));
     }
 }
+
+#[test]
+fn a_required_text_is_never_blanked_or_removed() {
+    let v = rich_village();
+    let va = v.automerge();
+    let blank = put_str(va, "help_posts/p1", "title", "   ");
+    assert_eq!(
+        judge_both(va, DocKind::Village, &anna(), &blank, LATER).map_err(|v| v.reason),
+        Err(ViolationReason::BadValue("a required text is not empty"))
+    );
+    let removed = raw(va, |tx, am| tx.delete(obj(am, "board/b1"), "body").unwrap());
+    assert_eq!(
+        judge_both(va, DocKind::Village, &anna(), &removed, LATER).map_err(|v| v.reason),
+        Err(ViolationReason::BadValue("a required text is not removed"))
+    );
+    // An optional one may be emptied.
+    let emptied = put_str(va, "help_posts/p1", "description", "");
+    assert_eq!(
+        judge_both(va, DocKind::Village, &anna(), &emptied, LATER),
+        Ok(())
+    );
+}

@@ -94,8 +94,11 @@ fn scalar_ok(shape: Shape, v: &ScalarValue) -> Result<(), &'static str> {
         _ => None,
     };
     let ok = match shape {
-        Shape::Text(max) => match text {
+        Shape::Text(max) | Shape::Required(max) => match text {
             Some(s) if s.len() > max => return Err("the text is longer than its limit (in bytes)"),
+            Some(s) if matches!(shape, Shape::Required(_)) && s.trim().is_empty() => {
+                return Err("a required text is not empty");
+            }
             t => t.is_some(),
         },
         Shape::Enum(valid) => text.is_some_and(valid),
@@ -140,10 +143,13 @@ impl Judge<'_> {
         tally: &mut Tally,
     ) -> Result<(), ViolationReason> {
         let bad = ViolationReason::BadValue;
-        if matches!(action, OpType::Delete) {
-            return Ok(());
-        }
         let segs = path.segments();
+        if matches!(action, OpType::Delete) {
+            return match shape_of(self.kind, segs) {
+                Some((Shape::Required(_), _)) => Err(bad("a required text is not removed")),
+                _ => Ok(()),
+            };
+        }
         let Some((shape, key_rule)) = shape_of(self.kind, segs) else {
             return Err(bad("the schema has no such field"));
         };
