@@ -421,3 +421,43 @@ impl ChangeValidator for TrustValidator {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Nobody;
+
+    impl Identities for Nobody {
+        fn session_user<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Option<UserId>> {
+            Box::pin(async { None })
+        }
+        fn user(&self, id: &UserId) -> User {
+            User::resident(id.clone())
+        }
+        fn actor_owner(&self, _: &ActorId) -> Option<UserId> {
+            None
+        }
+    }
+
+    #[test]
+    fn new_conversations_are_counted_over_a_sliding_day() {
+        let trust = TrustValidator::new(Arc::new(Nobody), HashMap::new());
+        let anna = UserId::new("anna").unwrap();
+        let bert = UserId::new("bert").unwrap();
+        let t0 = 1_750_000_000_000;
+        for i in 0..limits::MAX_NEW_CONVERSATIONS_PER_DAY as i64 {
+            trust.new_conversation(&anna, t0 + i, true).unwrap();
+        }
+        // Full for Anna (a check that is refused records nothing), not for Bert.
+        assert!(
+            trust
+                .new_conversation(&anna, t0 + DAY_MS - 1, false)
+                .is_err()
+        );
+        assert!(trust.new_conversation(&bert, t0 + 1, true).is_ok());
+        // A day after her first one, there is room for one more.
+        assert!(trust.new_conversation(&anna, t0 + DAY_MS, true).is_ok());
+        assert!(trust.new_conversation(&anna, t0 + DAY_MS, false).is_err());
+    }
+}
