@@ -16,7 +16,7 @@ pub enum OpError {
         field: &'static str,
     },
     /// A text field is over its limit.
-    #[error("`{field}` has {len} characters, at most {max} are allowed")]
+    #[error("`{field}` has {len} bytes, at most {max} are allowed")]
     TextTooLong {
         /// The field.
         field: &'static str,
@@ -146,7 +146,8 @@ pub enum SchemaError {
     },
 }
 
-/// Checks a text field: trimmed non-empty (when `required`) and at most `max` characters.
+/// Checks a text field: trimmed non-empty (when `required`) and at most `max` bytes (UTF-8), the
+/// same measure the validator applies to every change.
 pub(crate) fn check_text(
     field: &'static str,
     value: &str,
@@ -156,7 +157,7 @@ pub(crate) fn check_text(
     if required && value.trim().is_empty() {
         return Err(OpError::EmptyText { field });
     }
-    let len = value.chars().count();
+    let len = value.len();
     if len > max {
         return Err(OpError::TextTooLong { field, max, len });
     }

@@ -86,6 +86,38 @@ impl InboxDoc {
         Ok(true)
     }
 
+    /// The owner removes `conversation` from their inbox (its entry and read mark), making
+    /// room under the inbox's limits ([`crate::schema::limits::MAX_INBOX_ENTRIES`], and the
+    /// per-sender one for whoever added it). Returns whether there was one.
+    pub fn remove_conversation(
+        &mut self,
+        user: &User,
+        conversation: &ConversationId,
+        now: i64,
+    ) -> Result<bool, OpError> {
+        self.writable()?;
+        let coll = self.root_map("entries")?;
+        if !has_key(&self.am, &coll, conversation.as_str()) {
+            return Ok(false);
+        }
+        self.may(
+            user,
+            Action::Delete,
+            &Path::new(["entries", conversation.as_str()]),
+            None,
+        )?;
+        let read = self.root_map("read")?;
+        let marked = has_key(&self.am, &read, conversation.as_str());
+        self.write(now, |tx| {
+            tx.delete(&coll, conversation.as_str())?;
+            if marked {
+                tx.delete(&read, conversation.as_str())?;
+            }
+            Ok(())
+        })?;
+        Ok(true)
+    }
+
     /// The owner read `conversation` up to `at`. Only moves forward: an earlier `at` than the
     /// one stored writes nothing.
     pub fn mark_read(

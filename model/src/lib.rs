@@ -116,6 +116,7 @@
 #![warn(missing_docs)]
 
 mod doc;
+mod ephemeral;
 mod error;
 mod ids;
 mod inbox;
@@ -127,11 +128,13 @@ mod permission;
 mod read;
 pub mod schema;
 mod search;
+pub mod shape;
 mod user;
 mod validate;
 mod views;
 
 pub use doc::{ConversationDoc, InboxDoc, MunicipalityDoc, VillageDoc};
+pub use ephemeral::{EphemeralError, Presence, check_presence};
 pub use error::{OpError, SchemaError};
 pub use ids::*;
 pub use inbox::{INBOX_ACTOR, InboxEntryView, inbox_document_id};

@@ -304,7 +304,7 @@ impl MunicipalitySeed {
                 });
             }
             village("consultation", &c.village)?;
-            text("question", &c.id, &c.question, limits::TITLE * 2, true)?;
+            text("question", &c.id, &c.question, limits::QUESTION, true)?;
             text("explanation", &c.id, &c.explanation, limits::BODY, false)?;
             if let Some(outcome) = &c.outcome {
                 text("outcome", &c.id, outcome, limits::BODY, true)?;

@@ -157,6 +157,35 @@ impl<'a> Reader<'a> {
         }
     }
 
+    pub(crate) fn int(&self, obj: &ObjId, key: &str) -> Option<i64> {
+        match self.get(obj, key)? {
+            (Value::Scalar(s), _) => match s.as_ref() {
+                ScalarValue::Int(v) | ScalarValue::Timestamp(v) => Some(*v),
+                ScalarValue::Uint(v) => i64::try_from(*v).ok(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Whether `obj[key]` is `true`.
+    pub(crate) fn flag(&self, obj: &ObjId, key: &str) -> bool {
+        matches!(
+            self.get(obj, key),
+            Some((Value::Scalar(s), _)) if matches!(s.as_ref(), ScalarValue::Boolean(true))
+        )
+    }
+
+    /// The text object `obj`'s length in bytes (UTF-8), or `None` if it is not one here.
+    pub(crate) fn text_bytes(&self, obj: &ObjId) -> Option<usize> {
+        match self.heads {
+            Some(h) => self.doc.text_at(obj, h),
+            None => self.doc.text(obj),
+        }
+        .ok()
+        .map(|t| t.len())
+    }
+
     pub(crate) fn has(&self, obj: &ObjId, key: &str) -> bool {
         self.get(obj, key).is_some()
     }

@@ -86,18 +86,58 @@ impl DocKind {
     }
 }
 
-/// Length limits (in characters) of text fields.
+/// Limits of what a document holds. Text limits are in bytes (UTF-8), counted alike by the
+/// typed operations ([`crate::OpError::TextTooLong`]) and by the validator, which also keeps the
+/// collection limits ([`crate::shape::SHAPES`]) on every change, whoever wrote it.
 pub mod limits {
     /// Titles and names.
     pub const TITLE: usize = 120;
+    /// A consultation's question.
+    pub const QUESTION: usize = 2 * TITLE;
     /// Descriptions, bodies, plans, explanations.
     pub const BODY: usize = 5_000;
-    /// Comments, responses, messages.
+    /// Comments, responses, messages, moderation reasons.
     pub const SHORT_BODY: usize = 2_000;
     /// Places, contact values, websites.
     pub const LINE: usize = 300;
-    /// Most volunteers an event may ask for.
+    /// Most volunteers an event may ask for (and sign-ups it may hold).
     pub const MAX_VOLUNTEERS: u64 = 1_000;
+    /// Responses one help post may hold.
+    pub const MAX_RESPONSES: usize = 500;
+    /// Partner associations of one initiative.
+    pub const MAX_PARTNERS: usize = 100;
+    /// Needs of one initiative.
+    pub const MAX_NEEDS: usize = 200;
+    /// Updates of one initiative.
+    pub const MAX_UPDATES: usize = 1_000;
+    /// Comments on one board post.
+    pub const MAX_COMMENTS: usize = 1_000;
+    /// Reactions on one board post (one per resident).
+    pub const MAX_REACTIONS: usize = 10_000;
+    /// Villages one volunteer profile covers.
+    pub const MAX_PROFILE_VILLAGES: usize = 50;
+    /// Availability windows of one volunteer profile.
+    pub const MAX_AVAILABILITY: usize = 50;
+    /// Villages one association is active in.
+    pub const MAX_ASSOCIATION_VILLAGES: usize = 50;
+    /// Admins or members of one association a client may list.
+    pub const MAX_ROLE_ENTRIES: usize = 10_000;
+    /// Responses to one consultation.
+    pub const MAX_CONSULTATION_RESPONSES: usize = 20_000;
+    /// Entries of one object's moderation log.
+    pub const MAX_MODERATION_ENTRIES: usize = 200;
+    /// Participants of one conversation.
+    pub const MAX_PARTICIPANTS: usize = 50;
+    /// Conversations one inbox may list. Below the server's documents-per-connection cap
+    /// (1,000), so an owner's connection can always open every conversation of their inbox.
+    pub const MAX_INBOX_ENTRIES: usize = 500;
+    /// Entries one resident may have in another resident's inbox at once (the owner removing
+    /// one makes room for another).
+    pub const MAX_INBOX_ENTRIES_PER_SENDER: usize = 20;
+    /// New conversations one resident may start per day (the server counts them).
+    pub const MAX_NEW_CONVERSATIONS_PER_DAY: usize = 50;
+    /// The largest ephemeral message (presence) the server relays, in bytes.
+    pub const MAX_EPHEMERAL_BYTES: usize = 512;
     /// How far in the future a `created_at` may lie (clock skew between devices).
     pub const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 }

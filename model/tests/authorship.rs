@@ -366,8 +366,18 @@ fn municipality_operations() {
     honest_and_forged("open_consultation", &m, &broker(), &other_broker, |d, u| {
         d.open_consultation(u, &cid, &consult, T)
     });
+    // Answers are judged while the consultation is still open at the server's clock (`LATER`);
+    // the outcome once it closed.
     let mut open = m.clone();
-    open.open_consultation(&broker(), &cid, &consult, T)
+    let still_open = ConsultationDraft {
+        closes_at: LATER + DAY,
+        ..consult.clone()
+    };
+    open.open_consultation(&broker(), &cid, &still_open, T)
+        .unwrap();
+    let mut closed = m.clone();
+    closed
+        .open_consultation(&broker(), &cid, &consult, T)
         .unwrap();
     honest_and_forged(
         "respond_to_consultation",
@@ -401,7 +411,7 @@ fn municipality_operations() {
             )
         },
     );
-    honest_and_forged("publish_outcome", &open, &broker(), &anna(), |d, u| {
+    honest_and_forged("publish_outcome", &closed, &broker(), &anna(), |d, u| {
         d.publish_outcome(u, &cid, "Het wordt de kerk", NOW + 2 * DAY)
     });
 }

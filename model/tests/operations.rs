@@ -71,8 +71,16 @@ fn post_help_rejects_bad_titles_windows_and_duplicates() {
             len: 121
         })
     );
-    // 120 characters of multi-byte text are fine: the limit counts characters.
-    assert!(post(&mut d.clone(), &help(&"ë".repeat(120), HelpCategory::Other)).is_ok());
+    // The limit counts bytes (UTF-8), as the server's validator does: 60 `ë` are 120 bytes.
+    assert!(post(&mut d.clone(), &help(&"ë".repeat(60), HelpCategory::Other)).is_ok());
+    assert_eq!(
+        post(&mut d.clone(), &help(&"ë".repeat(61), HelpCategory::Other)),
+        Err(OpError::TextTooLong {
+            field: "title",
+            max: 120,
+            len: 122
+        })
+    );
     let mut long = help("ok", HelpCategory::Other);
     long.description = "y".repeat(5001);
     assert!(matches!(

@@ -31,14 +31,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use automerge::legacy::{Key, ObjectId, OpType};
-use automerge::{
-    ActorId, Automerge, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
-};
-use model::{AssociationId, ConversationDoc, DocKind, INBOX_ACTOR, InboxDoc, User, UserId};
+use automerge::{ActorId, Automerge, ChangeHash, ObjId, ROOT, ReadDoc, ScalarValue, Value};
+use model::{AssociationId, DocKind, InboxDoc, User, UserId};
 use sync::DocumentId;
 
 use crate::validate::{Access, ChangeValidator, Incoming, Principal, Rejection};
+
+mod first;
+mod quota;
+
+use first::{FirstChanges, first_changes};
+use quota::ConversationQuota;
 
 /// A boxed future, so [`Identities`] can be used as `Arc<dyn Identities>`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -72,19 +75,30 @@ pub trait Identities: Send + Sync + 'static {
 ///   actor registered to the sender ([`Identities::actor_owner`]) and keep `model`'s rules
 ///   ([`model::validate_incoming`]) for the sender's current roles, in the document's kind.
 /// * A new document must be a conversation whose first two changes are exactly what
-///   [`ConversationDoc::with_subject`] makes for its sender (who is its first participant), or
+///   [`model::ConversationDoc::with_subject`] makes for its sender (who is its first participant), or
 ///   an inbox whose first changes are exactly [`InboxDoc::new`] of its owner under the owner's
 ///   inbox document id ([`inbox_document_id`]); those are the root keys the rules otherwise
-///   refuse. The inbox's first changes carry [`INBOX_ACTOR`], registered to nobody.
+///   refuse. The inbox's first changes carry [`model::INBOX_ACTOR`], registered to nobody.
+/// * Against inbox floods: a new conversation has at most [`model::schema::limits::MAX_PARTICIPANTS`]
+///   participants, and one resident starts at most [`model::schema::limits::MAX_NEW_CONVERSATIONS_PER_DAY`]
+///   conversations in 24 hours (counted here, in memory, by the server's clock); `model` caps the
+///   entries one sender has in another's inbox and the entries of an inbox, below the
+///   documents-per-connection cap, so flooding an inbox never closes its owner's connection.
 pub struct TrustValidator {
     identities: Arc<dyn Identities>,
     public: HashMap<DocumentId, DocKind>,
+    /// The conversations each resident started in the last 24 hours.
+    started: ConversationQuota,
 }
 
 impl TrustValidator {
     /// `public`: the documents everyone reads, with their kind.
     pub fn new(identities: Arc<dyn Identities>, public: HashMap<DocumentId, DocKind>) -> Self {
-        Self { identities, public }
+        Self {
+            identities,
+            public,
+            started: ConversationQuota::default(),
+        }
     }
 }
 
@@ -157,129 +171,6 @@ fn new_associations(
         .collect()
 }
 
-/// What a new document's first changes settle: its kind, the heads after them (from where
-/// the rules judge), and the changes exempt from actor binding.
-struct FirstChanges {
-    kind: DocKind,
-    heads: Vec<ChangeHash>,
-    exempt: HashSet<ChangeHash>,
-}
-
-/// Checks the first changes of a document new to the server (see [`TrustValidator`]).
-fn first_changes(
-    document_id: DocumentId,
-    doc: &Automerge,
-    changes: &[Change],
-    sender: &UserId,
-) -> Result<FirstChanges, Rejection> {
-    match parse_kind(doc.get(ROOT, model::schema::KEY_KIND).ok().flatten()) {
-        Some(DocKind::Conversation) => first_conversation_changes(doc, changes, sender),
-        Some(DocKind::Inbox) => {
-            let owner = root_str(doc, "owner")
-                .and_then(|o| UserId::new(o).ok())
-                .ok_or_else(|| refuse("a new inbox names its owner"))?;
-            if document_id != inbox_document_id(owner.as_str()) {
-                return Err(refuse("an inbox lives under its owner's inbox document id"));
-            }
-            let expected = InboxDoc::new(&owner);
-            let genesis: HashSet<ChangeHash> = expected
-                .changes_since(&[])
-                .iter()
-                .map(Change::hash)
-                .collect();
-            let incoming: HashSet<ChangeHash> = changes.iter().map(Change::hash).collect();
-            let inbox_actor = ActorId::from(INBOX_ACTOR.as_slice());
-            let forged = changes
-                .iter()
-                .any(|c| *c.actor_id() == inbox_actor && !genesis.contains(&c.hash()));
-            if !genesis.is_subset(&incoming) || forged {
-                return Err(refuse(
-                    "a new inbox starts with exactly the first changes derived from its owner",
-                ));
-            }
-            Ok(FirstChanges {
-                kind: DocKind::Inbox,
-                heads: expected.heads(),
-                exempt: genesis,
-            })
-        }
-        _ => Err(refuse(
-            "a new document must be a conversation or an inbox (the public ones exist already)",
-        )),
-    }
-}
-
-/// A new conversation's first two changes must be exactly what
-/// [`ConversationDoc::with_subject`] makes with the sender as creator: the schema, then the
-/// participants (the creator first) and the subject.
-fn first_conversation_changes(
-    doc: &Automerge,
-    changes: &[Change],
-    sender: &UserId,
-) -> Result<FirstChanges, Rejection> {
-    let bad = || {
-        refuse("a new conversation starts with exactly the changes the model makes for its creator")
-    };
-    let kind_op = match doc.get(ROOT, model::schema::KEY_KIND) {
-        Ok(Some((_, id))) => id,
-        _ => return Err(bad()),
-    };
-    let first_hash = doc.hash_for_opid(&kind_op).ok_or_else(bad)?;
-    let first = changes
-        .iter()
-        .find(|c| c.hash() == first_hash)
-        .ok_or_else(bad)?;
-    let mut seconds = changes
-        .iter()
-        .filter(|c| c.actor_id() == first.actor_id() && c.seq() == 2 && c.deps() == [first_hash]);
-    let (Some(second), None) = (seconds.next(), seconds.next()) else {
-        return Err(bad());
-    };
-    // The participants in the order they were written, and the subject.
-    let mut participants = Vec::new();
-    let mut subject = String::new();
-    for op in second.decode().operations {
-        match (&op.obj, &op.key, &op.action) {
-            (ObjectId::Root, Key::Map(k), OpType::Put(ScalarValue::Str(s))) if k == "subject" => {
-                subject = s.to_string();
-            }
-            (ObjectId::Id(_), Key::Map(k), OpType::Make(ObjType::Map)) => {
-                participants.push(UserId::new(k.to_string()).map_err(|_| bad())?);
-            }
-            _ => {}
-        }
-    }
-    let Some((creator, others)) = participants.split_first() else {
-        return Err(bad());
-    };
-    if creator != sender {
-        return Err(refuse(
-            "a new conversation is created by its first participant",
-        ));
-    }
-    let expected = ConversationDoc::with_subject(
-        &User::resident(creator.clone()),
-        others,
-        &subject,
-        first.actor_id().clone(),
-        first.timestamp(),
-    )
-    .map_err(|_| bad())?;
-    let expected: Vec<ChangeHash> = expected
-        .changes_since(&[])
-        .iter()
-        .map(Change::hash)
-        .collect();
-    if expected != [first_hash, second.hash()] {
-        return Err(bad());
-    }
-    Ok(FirstChanges {
-        kind: DocKind::Conversation,
-        heads: vec![second.hash()],
-        exempt: HashSet::new(),
-    })
-}
-
 impl ChangeValidator for TrustValidator {
     fn validate(&self, incoming: &Incoming<'_>) -> Result<(), Rejection> {
         let Some(sender) = incoming.principal.user() else {
@@ -287,6 +178,7 @@ impl ChangeValidator for TrustValidator {
         };
         let doc = incoming.doc;
         let changes = incoming.changes();
+        let now = now_ms();
         let settled = match self.public.get(&incoming.document_id) {
             Some(kind) => FirstChanges {
                 kind: *kind,
@@ -294,7 +186,11 @@ impl ChangeValidator for TrustValidator {
                 exempt: HashSet::new(),
             },
             None if incoming.before.is_empty() => {
-                first_changes(incoming.document_id, doc, &changes, sender)?
+                let first = first_changes(incoming.document_id, doc, &changes, sender)?;
+                if first.kind == DocKind::Conversation {
+                    self.started.check(sender, now, false)?;
+                }
+                first
             }
             None => {
                 let kind = parse_kind(
@@ -333,11 +229,14 @@ impl ChangeValidator for TrustValidator {
                 sent,
                 settled.kind,
                 &user,
-                now_ms(),
+                now,
             ),
-            None => model::validate_incoming(doc, &settled.heads, settled.kind, &user, now_ms()),
+            None => model::validate_incoming(doc, &settled.heads, settled.kind, &user, now),
         };
         verdict.map_err(|violation| refuse(violation.to_string()).of_change(violation.change))?;
+        if incoming.before.is_empty() && settled.kind == DocKind::Conversation {
+            self.started.check(sender, now, true)?;
+        }
         if settled.kind == DocKind::Municipality {
             for association in new_associations(doc, incoming.before, incoming.after) {
                 self.identities.association_registered(&association, sender);

@@ -212,3 +212,65 @@ pub fn judge_both(
     }
     verdict
 }
+
+/// A village with one of everything: Anna's help post `p1` (Bert responded `r1`), initiative
+/// `i1` with need `n1` and update `u1`, event `e1`, board post `b1` with Bert's comment `c1`,
+/// and Anna's volunteer profile.
+pub fn rich_village() -> VillageDoc {
+    let mut d = village_with_request();
+    let i1 = InitiativeId::new("i1").unwrap();
+    d.create_initiative(
+        &anna(),
+        &i1,
+        &InitiativeDraft {
+            title: "Speeltuin".into(),
+            plan: "Eerst de grond".into(),
+            lead_association: None,
+        },
+        NOW,
+    )
+    .unwrap();
+    d.add_need(
+        &anna(),
+        &i1,
+        &NeedId::new("n1").unwrap(),
+        "Een aanhanger",
+        NOW,
+    )
+    .unwrap();
+    d.post_update(&anna(), &i1, &UpdateId::new("u1").unwrap(), "Begonnen", NOW)
+        .unwrap();
+    d.create_event(
+        &anna(),
+        &EventId::new("e1").unwrap(),
+        &EventDraft {
+            title: "Feest".into(),
+            description: String::new(),
+            when: TimeWindow {
+                start: NOW + DAY,
+                end: NOW + DAY + HOUR,
+            },
+            place: "Kerkplein".into(),
+            volunteers_needed: 1,
+            organiser: None,
+        },
+        NOW,
+    )
+    .unwrap();
+    let b1 = BoardPostId::new("b1").unwrap();
+    d.post(&anna(), &b1, "Hallo", NOW).unwrap();
+    d.comment(&bert(), &b1, &CommentId::new("c1").unwrap(), "Hoi", NOW)
+        .unwrap();
+    d.set_volunteer_profile(
+        &anna(),
+        &VolunteerProfile {
+            display_name: "Anna".into(),
+            categories: vec![HelpCategory::Shopping],
+            villages: vec![],
+            availability: vec![],
+        },
+        NOW,
+    )
+    .unwrap();
+    d
+}

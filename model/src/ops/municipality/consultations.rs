@@ -37,7 +37,7 @@ impl MunicipalityDoc {
         now: i64,
     ) -> Result<(), OpError> {
         self.writable()?;
-        check_text("question", &draft.question, limits::TITLE * 2, true)?;
+        check_text("question", &draft.question, limits::QUESTION, true)?;
         check_text("explanation", &draft.explanation, limits::BODY, false)?;
         self.known_village(&draft.village)?;
         if draft.closes_at <= now {
