@@ -207,6 +207,8 @@ fn SyncStatusBar() -> impl IntoView {
             None => None,
         })
     };
+    let may_be_cleared =
+        move || sync.persisted.get() == Some(false) && status.with(|s| s.waiting > 0);
     view! {
         <Show when=ready>
             <div class="sync-status" role="status" aria-live="polite" data-testid="sync-status">
@@ -221,6 +223,9 @@ fn SyncStatusBar() -> impl IntoView {
                 <span data-testid="synced">{synced}</span>
             </div>
             <p class="error-line" role="alert">{storage_problem}</p>
+            <Show when=may_be_cleared>
+                <p class="hint" data-testid="may-be-cleared">{move || t(lang.get(), Text::MayBeCleared)}</p>
+            </Show>
             <refusal::RefusedNotice refused=sync.refused />
         </Show>
     }

@@ -72,7 +72,7 @@ pub const OWN_STD: [(&str, &str); 4] = [
     // Added to the wasm32 rustflags of .cargo/config.toml (cargo merges the two lists).
     (
         "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-        "-Zunstable-options -Cpanic=immediate-abort",
+        "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none",
     ),
 ];
 

@@ -3,6 +3,7 @@
 
 use crate::docs::refusal;
 use crate::platform::identity;
+use crate::platform::persist;
 use crate::platform::session;
 use crate::repo::Repo;
 use crate::repo::RepoStatus;
@@ -23,6 +24,9 @@ pub struct SyncState {
     /// Who the resident is, with their roles (set once `docs::me::Me` exists): recovery judges
     /// by it.
     pub me: StoredValue<Option<Memo<model::User>>>,
+    /// Whether the browser keeps this device's copy (`navigator.storage.persisted()`); `None`
+    /// until known, or where the browser cannot say.
+    pub persisted: RwSignal<Option<bool>>,
 }
 
 impl SyncState {
@@ -34,7 +38,14 @@ impl SyncState {
             connection: StoredValue::new_local(None),
             refused: RwSignal::new(None),
             me: StoredValue::new(None),
+            persisted: RwSignal::new(None),
         };
+        leptos::task::spawn_local(async move {
+            sync.persisted.try_set(persist::is_persisted().await);
+            if identity::signed_in() {
+                sync.keep_storage();
+            }
+        });
         leptos::task::spawn_local(async move {
             let repo = Repo::open().await;
             repo.set_marks(crate::platform::browser::performance_mark);
@@ -56,6 +67,7 @@ impl SyncState {
             repo.on_status(move |s| {
                 if s.waiting > 0 {
                     identity::session_actor_used();
+                    sync.keep_storage();
                 }
                 sync.status.try_set(s.clone());
             })
@@ -65,8 +77,24 @@ impl SyncState {
         sync
     }
 
+    /// Asks the browser to keep this device's copy, once the resident has something to lose
+    /// (signed in, or a change waits for the server); at most once per start.
+    pub fn keep_storage(self) {
+        if self.persisted.get_untracked() == Some(true) || !persist::first_ask() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            if let Some(granted) = persist::request().await {
+                self.persisted.try_set(Some(granted));
+            }
+        });
+    }
+
     /// Opens a new connection (after signing in or out: the session is the connection's).
     pub fn reconnect(&self) {
+        if identity::signed_in() {
+            self.keep_storage();
+        }
         self.connection.with_value(|c| {
             if let Some(c) = c {
                 c.reconnect();

@@ -56,6 +56,11 @@ catalogue! {
         "This device keeps nothing: changes are lost when you close the app"
     ),
     Synced => ("Alles gesynchroniseerd", "Everything synced"),
+    // Changes wait for the server, and the browser has not promised to keep them.
+    MayBeCleared => (
+        "Je wijzigingen wachten op dit apparaat, maar de browser mag ze wissen als de opslag krap wordt. Installeer Dorpskracht op je beginscherm om ze zeker te bewaren.",
+        "Your changes are waiting on this device, but the browser may clear them when storage runs low. Install Dorpskracht on your home screen to be sure they are kept."
+    ),
     Waiting => ("{count} wijziging(en) wachten op verbinding", "{count} change(s) waiting for a connection"),
     StorageFull => (
         "De opslag van dit apparaat is vol. Je wijzigingen blijven bewaard zolang de app open is; maak ruimte vrij.",
@@ -485,6 +490,12 @@ catalogue! {
     MeLanguageEn => ("English", "English"),
     MeFollowLegend => ("Dorpen die ik volg", "Villages I follow"),
     MeFollowHint => ("Hun nieuws en hulpvragen staan dan ook op dit apparaat, ook zonder internet.", "Their news and help posts are then on this device too, even without internet."),
+    MeStorageKept => ("Dit apparaat bewaart je gegevens blijvend.", "This device keeps your data permanently."),
+    MeStorageNotKept => (
+        "De browser mag de gegevens op dit apparaat wissen als de opslag krap wordt of je de app lang niet gebruikt. Installeer Dorpskracht op je beginscherm om ze blijvend te bewaren.",
+        "The browser may clear the data on this device when storage runs low or you do not use the app for a long time. Install Dorpskracht on your home screen to keep it permanently."
+    ),
+    MeStorageUnknown => ("De browser laat niet weten of dit apparaat je gegevens blijvend bewaart.", "The browser does not say whether this device keeps your data permanently."),
     MeAccountHeading => ("Account", "Account"),
     ModerateSummary => ("Verbergen (gebiedsmakelaar)", "Hide (area broker)"),
     ModerateReasonLabel => ("Waarom verberg je dit? Dit wordt vastgelegd.", "Why do you hide this? This is recorded."),

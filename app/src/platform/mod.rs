@@ -8,6 +8,7 @@ pub mod http;
 pub mod identity;
 pub mod invites;
 pub mod language;
+pub mod persist;
 pub mod session;
 pub mod storage;
 pub mod time;

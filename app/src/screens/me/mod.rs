@@ -49,6 +49,9 @@ pub fn keep_followed_open() {
     Effect::new(move || {
         storage::set(FOLLOWED_KEY, &followed.0.get().join(","));
         let Some(repo) = sync.repo.get() else { return };
+        // When the device is full, the cached villages the resident neither lives in nor
+        // follows make room first (the repo keeps what the server lacks).
+        repo.set_evictable(evictable_villages(state, &followed.0.get()));
         for url in village_urls(state, &followed.0.get()) {
             if opened.with_value(|o| o.contains(&url)) {
                 continue;
@@ -63,6 +66,18 @@ pub fn keep_followed_open() {
             });
         }
     });
+}
+
+/// The documents of the villages the resident neither chose nor follows (tracked).
+fn evictable_villages(state: AppState, followed: &[String]) -> Vec<sync::DocumentId> {
+    let mine = state.village.get();
+    state.bootstrap.with(|b| {
+        b.iter()
+            .flat_map(|b| &b.villages)
+            .filter(|v| Some(&v.id) != mine.as_ref() && !followed.contains(&v.id))
+            .filter_map(|v| sync::DocumentId::from_url(&v.doc).ok())
+            .collect()
+    })
 }
 
 /// The documents of the villages named by id (tracked).

@@ -1,5 +1,6 @@
 //! Language and followed villages on `/ik`; both kept on this device.
 
+use crate::docs::sync_state::SyncState;
 use crate::i18n::Lang;
 use crate::i18n::Text;
 use crate::i18n::t;
@@ -18,6 +19,12 @@ pub(crate) fn Settings() -> impl IntoView {
     let language = Language::current();
     let lang = language.lang;
     let followed = expect_context::<Followed>();
+    let persisted = expect_context::<SyncState>().persisted;
+    let storage_text = move || match persisted.get() {
+        Some(true) => Text::MeStorageKept,
+        Some(false) => Text::MeStorageNotKept,
+        None => Text::MeStorageUnknown,
+    };
     let others = move || {
         let mine = state.village.get();
         state.bootstrap.with(|b| {
@@ -61,6 +68,7 @@ pub(crate) fn Settings() -> impl IntoView {
                     chosen=followed.0
                 />
             </fieldset>
+            <p data-testid="me-storage">{move || t(lang.get(), storage_text())}</p>
         </section>
     }
 }
