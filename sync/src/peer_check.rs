@@ -50,6 +50,8 @@ pub enum ChunkError {
     TooLarge { limit: usize },
     #[error("the changes are not automerge chunks")]
     Malformed,
+    #[error("a change is not in automerge's own encoding (re-encoded, its hash differs)")]
+    NotCanonical,
     #[error("a `have` Bloom filter with {bits_per_entry} bits per entry and {probes} probes")]
     Bloom { bits_per_entry: u64, probes: u64 },
 }
@@ -95,7 +97,13 @@ pub fn check_peer_chunks(chunks: &ChunkList, policy: ChunkPolicy) -> Result<(), 
         while !rest.is_empty() {
             let (chunk_type, body, after) = split_chunk(rest)?;
             match chunk_type {
-                CHANGE => spend(&mut budget, body.len(), policy.max_inflated)?,
+                CHANGE => {
+                    spend(&mut budget, body.len(), policy.max_inflated)?;
+                    let chunk = &rest[..rest.len() - after.len()];
+                    if !is_canonical(chunk) {
+                        return Err(ChunkError::NotCanonical);
+                    }
+                }
                 DOCUMENT if policy.allow_documents => {
                     check_document(body, &mut budget, policy.max_inflated)?;
                 }
@@ -108,6 +116,22 @@ pub fn check_peer_chunks(chunks: &ChunkList, policy: ChunkPolicy) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Whether the change chunk `chunk` is exactly what automerge makes of its own decoding.
+/// automerge 0.12 neither checks a change's checksum nor that it re-encodes to itself: a change
+/// with a flipped byte may decode to something else, and a document holding it sends peers
+/// chunks they cannot load, saves a snapshot that does not load again (so compaction would
+/// replace good chunks with it), or panics. Decoding is bounded by the message's size (changes
+/// are never compressed here); a panic inside automerge counts as not canonical.
+fn is_canonical(chunk: &[u8]) -> bool {
+    let Ok(change) = automerge::Change::from_bytes(chunk.to_vec()) else {
+        return false;
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        automerge::Change::from(change.decode()).raw_bytes() == chunk
+    }))
+    .unwrap_or(false)
 }
 
 fn spend(budget: &mut usize, bytes: usize, limit: usize) -> Result<(), ChunkError> {
@@ -244,6 +268,33 @@ mod tests {
             check_peer_chunks(&ChunkList::from(doc.save()), no_docs),
             Err(ChunkError::Document)
         );
+    }
+
+    #[test]
+    fn a_change_with_a_flipped_byte_is_refused() {
+        let doc = doc_with(10);
+        let honest = doc.get_changes(&[])[0].raw_bytes().to_vec();
+        assert_eq!(
+            check_peer_chunks(&ChunkList::from(honest.clone()), POLICY),
+            Ok(())
+        );
+        let mut refused = 0;
+        for at in 9..honest.len() {
+            let mut flipped = honest.clone();
+            flipped[at] ^= 0x5a;
+            match check_peer_chunks(&ChunkList::from(flipped.clone()), POLICY) {
+                Ok(()) => {
+                    // Let through only if it is a change automerge made itself.
+                    let change = automerge::Change::from_bytes(flipped.clone()).unwrap();
+                    assert_eq!(
+                        automerge::Change::from(change.decode()).raw_bytes(),
+                        flipped
+                    );
+                }
+                Err(_) => refused += 1,
+            }
+        }
+        assert!(refused > 0);
     }
 
     #[test]
