@@ -37,8 +37,11 @@ pub enum Kind {
     Garbage,
     /// One binary frame larger than the server's message limit (16 MiB).
     Oversized,
-    /// A change whose checksum or body was altered after it was made.
+    /// A change whose body was altered after it was made, so that it no longer decodes.
     Forged,
+    /// A change altered so that it decodes but does not re-encode to the same bytes (off by
+    /// default: see `--non-canonical` in `main.rs`).
+    NonCanonical,
     /// A well-formed change depending on a change that does not exist.
     Dangling,
     /// Messages naming another peer as their sender, and a second `join`.
@@ -128,7 +131,7 @@ async fn attack(kind: Kind, url: &str, doc: DocumentId, rng: &mut Rng, stats: &S
                 .fetch_add(size as u64, Ordering::Relaxed);
             vec![WsMessage::Binary(vec![0xa5; size].into())]
         }
-        Kind::Forged | Kind::Dangling => {
+        Kind::Forged | Kind::Dangling | Kind::NonCanonical => {
             let change = bad_change(kind, rng);
             let message = sync_message(vec![change.0], change.1);
             vec![doc_message(&us, &server, doc, message)]
@@ -237,8 +240,11 @@ fn sync_message(heads: Vec<ChangeHash>, change: Vec<u8>) -> Vec<u8> {
     .encode()
 }
 
-/// A change by an attacker actor: for `Forged`, its bytes altered after hashing (the
-/// checksum or a byte of the body); for `Dangling`, intact but depending on nothing real.
+/// A change by an attacker actor: for `Forged`, its body altered after hashing so that it no
+/// longer decodes (automerge does not check the checksum, and most altered bodies decode as
+/// another well-formed change, which trust off rightly accepts); for `NonCanonical`, altered
+/// so that it still decodes but no longer re-encodes to itself; for `Dangling`, intact but
+/// depending on nothing real.
 fn bad_change(kind: Kind, rng: &mut Rng) -> (ChangeHash, Vec<u8>) {
     let mut actor = ATTACKER.to_vec();
     actor.extend_from_slice(&rng.next().to_be_bytes());
@@ -269,16 +275,34 @@ fn bad_change(kind: Kind, rng: &mut Rng) -> (ChangeHash, Vec<u8>) {
         extra_bytes: Vec::new(),
         author: None,
     });
-    let mut bytes = change.raw_bytes().to_vec();
-    if kind == Kind::Forged {
-        let at = if rng.below(2) == 0 {
-            4 + rng.below(4) as usize // the checksum
-        } else {
-            bytes.len() - 1 - rng.below(8) as usize // the body
-        };
-        bytes[at] ^= 0x5a;
+    let bytes = change.raw_bytes().to_vec();
+    let wanted = |altered: &[u8]| match Change::from_bytes(altered.to_vec()) {
+        Err(_) => kind == Kind::Forged,
+        Ok(parsed) => {
+            kind == Kind::NonCanonical && Change::from(parsed.decode()).hash() != parsed.hash()
+        }
+    };
+    match kind {
+        Kind::Forged | Kind::NonCanonical => {
+            // Each byte of the body, each of a few alterations, from a random start.
+            let start = rng.below(bytes.len() as u64) as usize;
+            for i in 0..bytes.len() - 8 {
+                let at = 8 + (start + i) % (bytes.len() - 8);
+                for flip in [0x5a_u8, 0x01, 0x80, 0xff] {
+                    let mut altered = bytes.clone();
+                    altered[at] ^= flip;
+                    if wanted(&altered) {
+                        let hash =
+                            Change::from_bytes(altered.clone()).map_or(change.hash(), |c| c.hash());
+                        return (hash, altered);
+                    }
+                }
+            }
+            // Cut short: never decodes.
+            (change.hash(), bytes[..bytes.len() / 2].to_vec())
+        }
+        _ => (change.hash(), bytes),
     }
-    (change.hash(), bytes)
 }
 
 /// Upgrades a raw TCP connection, sends the start of a frame much longer than what follows,

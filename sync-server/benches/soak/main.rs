@@ -3,7 +3,10 @@
 //! at random moments.
 //!
 //! `cargo xtask soak [--minutes 10]` (or `cargo bench -p sync-server --bench soak -- --minutes
-//! 10`); also `--residents 200 --attackers 70 --docs 20 --max-rss-mib 512 --seed N`.
+//! 10`); also `--residents 200 --attackers 70 --docs 20 --max-rss-mib 128 --seed N`, and
+//! `--non-canonical`: attackers also send changes that decode but do not re-encode to the same
+//! bytes. The server accepts those today (automerge does), and a snapshot of a document holding
+//! one does not load (its heads differ); until that is fixed this flag makes the soak fail.
 //!
 //! - Residents ([`resident`]) edit shared documents at random intervals, reconnecting after
 //!   every kill, as the app does. The server runs with trust off (every peer may write every
@@ -55,6 +58,8 @@ struct Args {
     docs: usize,
     max_rss_mib: u64,
     seed: u64,
+    /// Also send changes that decode but do not re-encode to themselves.
+    non_canonical: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -63,13 +68,18 @@ fn parse_args() -> Result<Args, String> {
         residents: 200,
         attackers: 70,
         docs: 20,
-        max_rss_mib: 512,
+        max_rss_mib: 128,
         seed: 0x50a4_2026,
+        non_canonical: false,
     };
     let mut rest = std::env::args().skip(1);
     while let Some(flag) = rest.next() {
         // `cargo bench` adds `--bench`.
         if flag == "--bench" {
+            continue;
+        }
+        if flag == "--non-canonical" {
+            args.non_canonical = true;
             continue;
         }
         let value = rest.next().ok_or(format!("{flag} needs a value"))?;
@@ -169,8 +179,12 @@ async fn soak(args: &Args) -> Vec<String> {
     }
     let mut attacker_tasks = Vec::new();
     let mut kinds = HashMap::<String, usize>::new();
+    let mut kinds_used = attacker::KINDS.to_vec();
+    if args.non_canonical {
+        kinds_used.push(attacker::Kind::NonCanonical);
+    }
     for a in 0..args.attackers {
-        let kind = attacker::KINDS[a % attacker::KINDS.len()];
+        let kind = kinds_used[a % kinds_used.len()];
         *kinds.entry(format!("{kind:?}")).or_default() += 1;
         attacker_tasks.push(tokio::spawn(attacker::run(
             kind,
@@ -184,6 +198,7 @@ async fn soak(args: &Args) -> Vec<String> {
 
     // Kill and restart until the time is up.
     let end = began + Duration::from_secs_f64(args.minutes * 60.0);
+    let mut checked = 0;
     let longest = LIFETIME_MS
         .1
         .min((args.minutes * 15_000.0) as u64)
@@ -196,6 +211,9 @@ async fn soak(args: &Args) -> Vec<String> {
             break;
         }
         supervisor.kill();
+        // Before the next start: what the dead server advertised is in storage.
+        checked +=
+            check_after_kill(&data, &resident_stats, supervisor.kills, &mut violations).await;
         supervisor.start().await;
     }
     let load_seconds = began.elapsed().as_secs_f64();
@@ -221,7 +239,7 @@ async fn soak(args: &Args) -> Vec<String> {
     }
 
     // Storage holds every acknowledged change, and no attacker's.
-    let stored = stored_documents(&data).await;
+    let stored = stored_documents(&data, &mut violations).await;
     let mut acknowledged = HashSet::<ChangeHash>::new();
     for r in &residents {
         let doc = stored.get(&r.doc);
@@ -329,6 +347,7 @@ async fn soak(args: &Args) -> Vec<String> {
         acknowledged.len()
     );
     println!("  changes stored      {shared} in the residents' documents");
+    println!("  checked after kills {checked} advertised heads, each stored before the restart");
     println!(
         "  server starts       {} ({} SIGKILLs)",
         supervisor.starts, supervisor.kills
@@ -355,8 +374,38 @@ async fn soak(args: &Args) -> Vec<String> {
     violations
 }
 
+/// After a kill: every head a resident last heard from the server is in storage. Returns how
+/// many heads it checked.
+async fn check_after_kill(
+    data: &Path,
+    stats: &resident::Stats,
+    kill: u32,
+    violations: &mut Vec<String>,
+) -> usize {
+    let acknowledged = stats.acknowledged.lock().unwrap().clone();
+    let stored = stored_documents(data, violations).await;
+    let mut checked = 0;
+    for (name, (doc, heads)) in acknowledged {
+        for head in heads {
+            checked += 1;
+            if stored
+                .get(&doc)
+                .is_none_or(|d| d.get_change_by_hash(&head).is_none())
+            {
+                violations.push(format!(
+                    "after kill {kill}: {name} was told of {head}, which is not in storage"
+                ));
+            }
+        }
+    }
+    checked
+}
+
 /// Every document in storage.
-async fn stored_documents(data: &Path) -> HashMap<DocumentId, Automerge> {
+async fn stored_documents(
+    data: &Path,
+    violations: &mut Vec<String>,
+) -> HashMap<DocumentId, Automerge> {
     let path = data.to_owned();
     let storage = tokio::task::spawn_blocking(move || SqliteStorage::open(&path).unwrap())
         .await
@@ -371,8 +420,12 @@ async fn stored_documents(data: &Path) -> HashMap<DocumentId, Automerge> {
     let store = DocumentStore::new(Arc::new(storage));
     let mut docs = HashMap::new();
     for id in ids {
-        if let Some(doc) = store.load_document(id).await.unwrap() {
-            docs.insert(id, doc);
+        match store.load_document(id).await {
+            Ok(Some(doc)) => {
+                docs.insert(id, doc);
+            }
+            Ok(None) => {}
+            Err(e) => violations.push(format!("document {id} does not load: {e}")),
         }
     }
     docs

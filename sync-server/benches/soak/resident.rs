@@ -19,8 +19,14 @@ use crate::support::{Client, ClientError, Rng};
 /// Between one resident's edits.
 const EDIT_EVERY_MS: (u64, u64) = (1_000, 6_000);
 
+/// Per resident: the document and the heads the server last advertised to it. Whatever a
+/// server advertised, it had stored: the soak checks these against storage after each kill.
+pub type Acknowledged =
+    std::sync::Mutex<std::collections::HashMap<String, (DocumentId, Vec<ChangeHash>)>>;
+
 #[derive(Default)]
 pub struct Stats {
+    pub acknowledged: Acknowledged,
     pub edits: AtomicU64,
     pub connects: AtomicU64,
     pub failed_connects: AtomicU64,
@@ -68,6 +74,7 @@ impl Resident {
                 self.lost(&stats, e);
                 continue;
             }
+            self.publish(&stats);
             if Instant::now() >= next_edit {
                 self.edits += 1;
                 let (n, key) = (self.edits, format!("{}-{}", self.client.name, self.edits));
@@ -160,6 +167,18 @@ impl Resident {
                 // Back off a little, as the app does, so restarts are not stampeded.
                 tokio::time::sleep(Duration::from_millis(50 + rng.below(500))).await;
             }
+        }
+    }
+
+    /// Records the heads the server advertised last (the server's heads only grow, so they
+    /// stand for every earlier acknowledgement too).
+    fn publish(&self, stats: &Stats) {
+        if let Some(heads) = self.client.server_heads(self.doc) {
+            stats
+                .acknowledged
+                .lock()
+                .unwrap()
+                .insert(self.client.name.clone(), (self.doc, heads));
         }
     }
 
