@@ -28,19 +28,18 @@ mod support;
 mod attacker;
 mod resident;
 mod server;
+mod verify;
 
 use std::{
     collections::{HashMap, HashSet},
-    path::Path,
     process::ExitCode,
     sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
 };
 
-use automerge::{Automerge, ChangeHash, ROOT, ReadDoc, transaction::Transactable};
+use automerge::{ChangeHash, ROOT, ReadDoc, transaction::Transactable};
 use resident::Resident;
 use sync::DocumentId;
-use sync_server::storage::{DocumentStore, SqliteStorage, Storage, StorageKey};
 use tokio::sync::watch;
 
 use crate::support::{Client, Rng};
@@ -213,7 +212,8 @@ async fn soak(args: &Args) -> Vec<String> {
         supervisor.kill();
         // Before the next start: what the dead server advertised is in storage.
         checked +=
-            check_after_kill(&data, &resident_stats, supervisor.kills, &mut violations).await;
+            verify::check_after_kill(&data, &resident_stats, supervisor.kills, &mut violations)
+                .await;
         supervisor.start().await;
     }
     let load_seconds = began.elapsed().as_secs_f64();
@@ -239,7 +239,7 @@ async fn soak(args: &Args) -> Vec<String> {
     }
 
     // Storage holds every acknowledged change, and no attacker's.
-    let stored = stored_documents(&data, &mut violations).await;
+    let stored = verify::stored_documents(&data, &mut violations).await;
     let mut acknowledged = HashSet::<ChangeHash>::new();
     for r in &residents {
         let doc = stored.get(&r.doc);
@@ -254,7 +254,7 @@ async fn soak(args: &Args) -> Vec<String> {
         }
     }
     for (id, doc) in &stored {
-        let bad = attacker_changes(doc);
+        let bad = verify::attacker_changes(doc);
         if bad > 0 {
             violations.push(format!("{bad} attacker changes stored in {id}"));
         }
@@ -306,7 +306,7 @@ async fn soak(args: &Args) -> Vec<String> {
                 r.client.name
             ));
         }
-        let bad = attacker_changes(doc);
+        let bad = verify::attacker_changes(doc);
         if bad > 0 {
             violations.push(format!("{} has {bad} attacker changes", r.client.name));
         }
@@ -372,68 +372,4 @@ async fn soak(args: &Args) -> Vec<String> {
         args.max_rss_mib
     );
     violations
-}
-
-/// After a kill: every head a resident last heard from the server is in storage. Returns how
-/// many heads it checked.
-async fn check_after_kill(
-    data: &Path,
-    stats: &resident::Stats,
-    kill: u32,
-    violations: &mut Vec<String>,
-) -> usize {
-    let acknowledged = stats.acknowledged.lock().unwrap().clone();
-    let stored = stored_documents(data, violations).await;
-    let mut checked = 0;
-    for (name, (doc, heads)) in acknowledged {
-        for head in heads {
-            checked += 1;
-            if stored
-                .get(&doc)
-                .is_none_or(|d| d.get_change_by_hash(&head).is_none())
-            {
-                violations.push(format!(
-                    "after kill {kill}: {name} was told of {head}, which is not in storage"
-                ));
-            }
-        }
-    }
-    checked
-}
-
-/// Every document in storage.
-async fn stored_documents(
-    data: &Path,
-    violations: &mut Vec<String>,
-) -> HashMap<DocumentId, Automerge> {
-    let path = data.to_owned();
-    let storage = tokio::task::spawn_blocking(move || SqliteStorage::open(&path).unwrap())
-        .await
-        .unwrap();
-    let ids: HashSet<DocumentId> = storage
-        .load_range(StorageKey::new(Vec::<String>::new()).unwrap())
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|(key, _)| key.parts().first()?.parse().ok())
-        .collect();
-    let store = DocumentStore::new(Arc::new(storage));
-    let mut docs = HashMap::new();
-    for id in ids {
-        match store.load_document(id).await {
-            Ok(Some(doc)) => {
-                docs.insert(id, doc);
-            }
-            Ok(None) => {}
-            Err(e) => violations.push(format!("document {id} does not load: {e}")),
-        }
-    }
-    docs
-}
-
-fn attacker_changes(doc: &Automerge) -> usize {
-    doc.get_changes(&[])
-        .iter()
-        .filter(|c| c.actor_id().to_bytes().starts_with(attacker::ATTACKER))
-        .count()
 }
