@@ -209,10 +209,10 @@ fn copy(
     match result {
         Ok(copied) => {
             println!(
-                "{what}: wrote {} ({} bytes) in {:.1} s",
+                "{what}: wrote {} ({} bytes) in {} ms",
                 to.display(),
                 copied.bytes,
-                copied.took.as_secs_f64()
+                copied.took.as_millis()
             );
             ExitCode::SUCCESS
         }
