@@ -16,7 +16,7 @@ struct Cli {
     #[arg(long, env = "DORPSKRACHT_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
     /// Folder for the server's data: the SQLite database `dorpskracht.sqlite3`. Created if missing.
-    #[arg(long, env = "DORPSKRACHT_DATA", default_value = "data")]
+    #[arg(long, env = "DORPSKRACHT_DATA", default_value = "data", global = true)]
     data: PathBuf,
     /// Folder with the built app (Trunk's `dist/`) to serve.
     #[arg(long, env = "DORPSKRACHT_DIST", default_value = "dist")]
@@ -64,6 +64,21 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Copies the database of `--data` to a backup file while the server runs (SQLite's online
+    /// backup: the database as of one moment, every change acknowledged before it). The file
+    /// is mode 0600 and appears only once complete.
+    Backup {
+        /// The backup file to write (replaced if it exists).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Puts a backup into `--data`, which must not have a database yet; then start the server
+    /// on it. (Copying the file to `DIR/dorpskracht.sqlite3` by hand does the same.)
+    Restore {
+        /// The backup file to restore.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +114,24 @@ async fn main() -> ExitCode {
     }) = &cli.command
     {
         return create_admin(&cli.data, email, display_name);
+    }
+    match &cli.command {
+        Some(Command::Backup { to }) => {
+            return copy(
+                "backup",
+                sync_server::storage::backup::backup(&cli.data, to),
+                to,
+            );
+        }
+        Some(Command::Restore { from }) => {
+            let target = cli.data.join(sync_server::storage::backup::DATABASE_FILE);
+            return copy(
+                "restore",
+                sync_server::storage::backup::restore(from, &cli.data),
+                &target,
+            );
+        }
+        _ => {}
     }
     match serve(cli).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -178,6 +211,29 @@ fn create_admin(data: &std::path::Path, email: &str, display_name: &str) -> Exit
         }
         Err(e) => {
             eprintln!("sync-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reports a backup or restore.
+fn copy(
+    what: &str,
+    result: Result<sync_server::storage::backup::Copied, sync_server::storage::backup::BackupError>,
+    to: &std::path::Path,
+) -> ExitCode {
+    match result {
+        Ok(copied) => {
+            println!(
+                "{what}: wrote {} ({} bytes) in {} ms",
+                to.display(),
+                copied.bytes,
+                copied.took.as_millis()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("sync-server {what}: {e}");
             ExitCode::FAILURE
         }
     }

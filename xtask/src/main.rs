@@ -12,6 +12,8 @@
 //!   apart), which `test` also checks (`deps.rs`).
 //! - `cargo xtask bench sync`: the sync server's fan-out benchmark against a stock JS
 //!   automerge-repo sync server (`bench.rs`).
+//! - `cargo xtask soak [--minutes 10]`: the sync server killed and restarted at random under
+//!   honest and hostile clients; checks nothing acknowledged is lost (`soak.rs`).
 //!
 //! Tools are installed into the usual places only: `~/.cargo/bin` (trunk, wasm-bindgen-cli),
 //! Debian packages (chromium, chromium-driver) and `tests/node_modules` (Playwright, axe,
@@ -22,6 +24,7 @@ mod deps;
 mod dist;
 mod english;
 mod imports;
+mod soak;
 mod tools;
 mod wasm;
 
@@ -43,7 +46,9 @@ usage:
   cargo xtask deps                                 check the structure rules (no import circles)
   cargo xtask screenshots                          run the e2e tests, writing the docs' screenshots
   cargo xtask bench sync [--clients 100,1000] [--seconds 10] [--targets ours,js]
-                                                   sync fan-out benchmark, ours against JS";
+                                                   sync fan-out benchmark, ours against JS
+  cargo xtask soak [--minutes 10] [--residents 200] [--attackers 70]
+                                                   kill/restart the server under load; check it";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -51,6 +56,7 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
+        Some("soak") => soak::run(&args[1..]),
         Some("deps") => deps::check(true),
         Some("screenshots") => screenshots(),
         Some("dist") => shell().and_then(|sh| {

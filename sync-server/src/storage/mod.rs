@@ -32,6 +32,7 @@
 //! - Bad data (a truncated or corrupt chunk) is reported as a typed error naming its key; it is
 //!   never deleted or "repaired" away, and it does not affect other documents.
 
+pub mod backup;
 mod document;
 mod key;
 mod memory;
