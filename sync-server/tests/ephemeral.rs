@@ -98,6 +98,29 @@ async fn next(ws: &mut Ws) -> Message {
     }
 }
 
+/// A presence as the model relays it (`model::check_presence`): `user`, and a path of ids of
+/// about `pad` bytes.
+fn presence(user: &str, pad: usize) -> Vec<u8> {
+    let mut path = String::from("x");
+    while path.len() + 9 <= pad {
+        path.push_str("/abcdefgh");
+    }
+    let mut out = vec![0xa2];
+    for part in ["user", user, "path", &path] {
+        let n = part.len();
+        match n {
+            0..24 => out.push(0x60 + n as u8),
+            24..256 => out.extend([0x78, n as u8]),
+            _ => {
+                out.push(0x79);
+                out.extend((n as u16).to_be_bytes());
+            }
+        }
+        out.extend(part.as_bytes());
+    }
+    out
+}
+
 fn village(server: &TestServer) -> DocumentId {
     DocumentId::from_url(&server.server.bootstrap().villages[0].doc).unwrap()
 }
@@ -114,12 +137,13 @@ async fn a_signed_in_readers_presence_is_relayed_and_an_anonymous_ones_is_not() 
 
     // The stranger's presence, then a message the document answers: once the answer is in,
     // the document has handled the presence (a connection's messages are handled in order).
-    let presence = stranger.ephemeral(doc, "stranger", 1, vec![0xa1, 0x61, 0x78, 0x00]);
-    send(&mut stranger.ws, &presence).await;
+    let message = stranger.ephemeral(doc, "stranger", 1, presence("stranger", 0));
+    send(&mut stranger.ws, &message).await;
     round_trip(&mut stranger, doc).await;
 
-    let presence = anna.ephemeral(doc, "anna-session", 1, vec![0xa1, 0x61, 0x78, 0x01]);
-    send(&mut anna.ws, &presence).await;
+    let said = presence("anna", 20);
+    let message = anna.ephemeral(doc, "anna-session", 1, said.clone());
+    send(&mut anna.ws, &message).await;
     let relayed = loop {
         if let Message::Ephemeral {
             session_id, data, ..
@@ -130,7 +154,7 @@ async fn a_signed_in_readers_presence_is_relayed_and_an_anonymous_ones_is_not() 
     };
     assert_eq!(
         relayed,
-        ("anna-session".to_owned(), vec![0xa1, 0x61, 0x78, 0x01]),
+        ("anna-session".to_owned(), said),
         "only the signed-in reader's presence is relayed"
     );
     server.stop().await;
@@ -169,7 +193,7 @@ async fn a_connections_ephemeral_messages_are_rate_limited() {
     let mut pace = tokio::time::interval(std::time::Duration::from_millis(5));
     for count in 1..=sent {
         pace.tick().await;
-        let message = anna.ephemeral(doc, "anna", count, vec![1; 100]);
+        let message = anna.ephemeral(doc, "anna", count, presence("anna", 80));
         send(&mut anna.ws, &message).await;
     }
     round_trip(&mut anna, doc).await;
@@ -219,7 +243,8 @@ async fn ephemeral_messages_are_not_queued_for_a_reader_that_does_not_read() {
         ephemeral_per_second: 100_000,
         ..SyncLimits::default()
     };
-    let size = limits.max_ephemeral_size - 16;
+    // As large as a presence may be (`model::check_presence`).
+    let size = 290;
     let server = TestServer::start_trusting_with(limits, true).await;
     let doc = village(&server);
     let anna = sign_up(&server, "anna", Roles::default()).await;
@@ -231,7 +256,7 @@ async fn ephemeral_messages_are_not_queued_for_a_reader_that_does_not_read() {
 
     let sent = 200;
     for count in 1..=sent {
-        let message = anna.ephemeral(doc, "anna", count, vec![count as u8; size]);
+        let message = anna.ephemeral(doc, "anna", count, presence("anna", size));
         send(&mut anna.ws, &message).await;
     }
     round_trip(&mut anna, doc).await;
@@ -258,5 +283,35 @@ async fn ephemeral_messages_are_not_queued_for_a_reader_that_does_not_read() {
     );
     assert!(relayed <= 20, "{relayed} of {sent} relayed");
     assert!(queued <= 2 * (size + 1024), "{queued} bytes queued");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn only_a_presence_naming_its_sender_is_relayed() {
+    let server = TestServer::start_trusting(Vec::new()).await;
+    let doc = village(&server);
+    let anna = sign_up(&server, "anna", Roles::default()).await;
+    let bert = sign_up(&server, "bert", Roles::default()).await;
+    let bert_url = bert.url(&server);
+    let mut bert = Peer::reading(raw_connect(&bert_url).await, "bert", None, doc).await;
+    let anna_url = anna.url(&server);
+    // Arbitrary bytes, and a presence in Bert's name: each ends Anna's connection unrelayed.
+    for data in [vec![7; 100], presence("bert", 0)] {
+        let mut anna = Peer::reading(raw_connect(&anna_url).await, "anna", None, doc).await;
+        let message = anna.ephemeral(doc, "anna", 1, data);
+        send(&mut anna.ws, &message).await;
+        let error = raw_until_closed(&mut anna.ws).await.expect("an error");
+        assert!(error.contains("ephemeral message refused"), "{error}");
+    }
+    // Bert heard none of it: his next answer comes with nothing relayed before it.
+    let reset = reset_sync(&bert, doc);
+    send(&mut bert.ws, &reset).await;
+    loop {
+        match next(&mut bert.ws).await {
+            Message::Ephemeral { data, .. } => panic!("relayed: {data:?}"),
+            Message::Sync { .. } => break,
+            _ => {}
+        }
+    }
     server.stop().await;
 }

@@ -281,6 +281,10 @@ impl ConnectionTask {
                         EphemeralVerdict::Drop => continue,
                         EphemeralVerdict::Refuse(reason) => return Some(End::Error(reason)),
                     }
+                    // Only a presence in the model's shape, naming its sender, reaches others.
+                    if let Err(error) = model::check_presence(&data, self.principal.user()) {
+                        return Some(End::Error(format!("ephemeral message refused: {error}")));
+                    }
                     // Relayed only to peers of a document this peer has open, as one shared
                     // copy for all of them.
                     if let Some(handle) = self.docs.get(&document_id) {
