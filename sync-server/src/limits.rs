@@ -59,11 +59,10 @@ pub struct SyncLimits {
     /// Default 64: a household behind one NAT with a few devices and tabs each, far below what
     /// one host opening sockets to fill [`SyncLimits::max_connections`] would need.
     pub max_connections_per_ip: usize,
-    /// Addresses of reverse proxies in front of the server: connections from them are not
-    /// counted per IP, since every client behind a proxy shares its address (the client's own
-    /// address is in `X-Forwarded-For`, which the accounts' per-IP limits read). Default: the
-    /// loopback addresses, as the server listens on 127.0.0.1 behind a proxy on the same
-    /// host; a server that takes connections directly can leave it empty.
+    /// Addresses whose own connections are not counted per IP. Default: the loopback
+    /// addresses (local tools and benchmarks). Behind a reverse proxy named with
+    /// `--trusted-proxy`, each connection counts for the client the proxy's
+    /// `X-Forwarded-For` names instead.
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 

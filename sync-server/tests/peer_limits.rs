@@ -224,3 +224,53 @@ async fn simultaneous_connections_per_ip_address_are_capped() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn behind_the_trusted_proxy_each_forwarded_client_has_its_own_cap() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let limits = SyncLimits {
+        max_connections_per_ip: 2,
+        ..SyncLimits::default()
+    };
+    let server = TestServer::start_with(limits, None).await;
+    // The proxy runs on this host: loopback, which the sync endpoint does not count as
+    // itself, but whose forwarded clients it counts once the operator names it.
+    server
+        .server
+        .accounts()
+        .set_trusted_proxies(vec!["127.0.0.1".parse().unwrap()]);
+    let via_proxy = |client: &str| {
+        let mut request = server.url().into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("x-forwarded-for", client.parse().unwrap());
+        request
+    };
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        open.push(
+            tokio_tungstenite::connect_async(via_proxy("203.0.113.7"))
+                .await
+                .unwrap()
+                .0,
+        );
+    }
+    match tokio_tungstenite::connect_async(via_proxy("203.0.113.7")).await {
+        Err(WsError::Http(response)) => assert_eq!(response.status().as_u16(), 429),
+        other => panic!(
+            "a third connection of one client got {:?}",
+            other.map(|_| ())
+        ),
+    }
+    // Another client behind the same proxy, and the proxy's own loopback, still connect.
+    open.push(
+        tokio_tungstenite::connect_async(via_proxy("203.0.113.8"))
+            .await
+            .unwrap()
+            .0,
+    );
+    for _ in 0..3 {
+        open.push(raw_connect(&server.url()).await);
+    }
+    server.stop().await;
+}

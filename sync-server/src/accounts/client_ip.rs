@@ -15,6 +15,12 @@ pub(crate) fn client_key(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAdd
     key(client(peer.to_canonical(), forwarded, trusted))
 }
 
+/// The client's address itself (what [`client_key`] counts under, without the /64 keying):
+/// for the sync endpoint's per-address connection cap.
+pub(crate) fn client_addr(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    client(peer.to_canonical(), forwarded, trusted)
+}
+
 /// Says once that requests arrive with `X-Forwarded-For` but no proxy is trusted: behind a
 /// reverse proxy that is not named with `--trusted-proxy`, every client counts as the proxy
 /// and shares its limits (20 sign-ups an hour for the whole municipality).

@@ -53,6 +53,7 @@ mod sessions;
 mod store;
 
 pub use account::{Account, RolesView, SignUp};
+pub(crate) use client_ip::client_addr;
 pub use clock::Clock;
 pub use error::AccountError;
 pub use grant::Grant;

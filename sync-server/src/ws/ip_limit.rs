@@ -1,9 +1,9 @@
 //! Open WebSocket connections per IP address ([`crate::SyncLimits::max_connections_per_ip`]).
 //!
-//! The address is the socket's, as `Server::run` records it (`ConnectInfo`). Behind a reverse
-//! proxy every client has the proxy's address: connections from
-//! [`crate::SyncLimits::trusted_proxies`] are not counted (reading the client's address from a
-//! trusted proxy's `X-Forwarded-For` belongs with the accounts' per-IP limits).
+//! The address is the socket's, as `Server::run` records it (`ConnectInfo`), or, when that is
+//! the reverse proxy the operator named (`--trusted-proxy`), the client its `X-Forwarded-For`
+//! names (the accounts' `client_ip.rs`, so both count the same client). Connections from
+//! [`crate::SyncLimits::trusted_proxies`] (loopback by default) are not counted.
 
 use std::{
     collections::HashMap,
