@@ -41,7 +41,7 @@ mod first;
 mod quota;
 
 use first::{FirstChanges, first_changes};
-use quota::ConversationQuota;
+use quota::{ConversationQuota, WriteQuota};
 
 /// A boxed future, so [`Identities`] can be used as `Arc<dyn Identities>`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -89,6 +89,8 @@ pub struct TrustValidator {
     public: HashMap<DocumentId, DocKind>,
     /// The conversations each resident started in the last 24 hours.
     started: ConversationQuota,
+    /// The changes and bytes each resident wrote in the last 24 hours.
+    written: WriteQuota,
 }
 
 impl TrustValidator {
@@ -98,6 +100,7 @@ impl TrustValidator {
             identities,
             public,
             started: ConversationQuota::default(),
+            written: WriteQuota::default(),
         }
     }
 }
@@ -234,6 +237,12 @@ impl ChangeValidator for TrustValidator {
             None => model::validate_incoming(doc, &settled.heads, settled.kind, &user, now),
         };
         verdict.map_err(|violation| refuse(violation.to_string()).of_change(violation.change))?;
+        let counted = changes
+            .iter()
+            .filter(|c| !settled.exempt.contains(&c.hash()));
+        let (count, bytes) =
+            counted.fold((0, 0), |(n, b), c| (n + 1, b + c.raw_bytes().len() as u64));
+        self.written.spend(sender, now, count, bytes)?;
         if incoming.before.is_empty() && settled.kind == DocKind::Conversation {
             self.started.check(sender, now, true)?;
         }
