@@ -5,13 +5,16 @@
 //!   serving it.
 //! - `cargo xtask test`: installs what is missing and runs every check CI runs: rustfmt,
 //!   clippy, the workspace's tests, the app's wasm tests in headless Chromium and the
-//!   end-to-end tests in `tests/`.
+//!   end-to-end tests in `tests/`, then a short fuzzing pass (`fuzz --seconds 20`).
 //! - `cargo xtask screenshots`: the end-to-end tests, writing the screenshots in `docs/` (a
 //!   test run leaves the work tree as it was).
 //! - `cargo xtask deps`: the structure rules (no import circles; in the app, layers and screens
 //!   apart), which `test` also checks (`deps.rs`).
 //! - `cargo xtask bench sync`: the sync server's fan-out benchmark against a stock JS
 //!   automerge-repo sync server (`bench.rs`).
+//! - `cargo xtask fuzz [--seconds N] [target...]`: builds the fuzz targets in `fuzz/` with
+//!   libFuzzer's coverage instrumentation on the pinned stable toolchain and runs each for N
+//!   seconds (default 60); fails on a crash, naming its input (`fuzz.rs`).
 //!
 //! Tools are installed into the usual places only: `~/.cargo/bin` (trunk, wasm-bindgen-cli),
 //! Debian packages (chromium, chromium-driver) and `tests/node_modules` (Playwright, axe,
@@ -21,6 +24,7 @@ mod bench;
 mod deps;
 mod dist;
 mod english;
+mod fuzz;
 mod imports;
 mod tools;
 mod wasm;
@@ -43,7 +47,11 @@ usage:
   cargo xtask deps                                 check the structure rules (no import circles)
   cargo xtask screenshots                          run the e2e tests, writing the docs' screenshots
   cargo xtask bench sync [--clients 100,1000] [--seconds 10] [--targets ours,js]
-                                                   sync fan-out benchmark, ours against JS";
+                                                   sync fan-out benchmark, ours against JS
+  cargo xtask fuzz [--seconds 60] [target...]      fuzz each target for N seconds (libFuzzer);
+                                                   targets: message_decode, split_changes,
+                                                   validate_change, load_chunks
+  cargo xtask fuzz --write-seeds                   rewrite the seed corpus's real inputs";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -51,6 +59,7 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("deps") => deps::check(true),
         Some("screenshots") => screenshots(),
         Some("dist") => shell().and_then(|sh| {
@@ -148,6 +157,9 @@ fn test() -> Result {
         .env("DORPSKRACHT_SERVER_BIN", &server_bin)
         .env("DORPSKRACHT_DIST", &dist)
         .run()?;
+
+    step("a short fuzzing pass (cargo xtask fuzz --seconds 20)");
+    fuzz::run(&["--seconds".into(), "20".into()])?;
 
     step(&format!(
         "all tests passed in {:.0} s",
