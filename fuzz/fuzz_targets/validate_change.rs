@@ -785,6 +785,60 @@ fuzz_target!(
 }
 );
 
+/// With `DORPSKRACHT_FUZZ_STRICT_SCHEMA=1`: a new entry of a collection of objects (a post, a
+/// response, a comment, …) is a map with an `author` and a `created_at`, as the schema says
+/// (`model::schema`). The validator does not enforce this (see fuzz/regressions/
+/// validate_change/), so it is off by default, to keep the fuzzer looking for other things.
+fn strict_schema(before: &Automerge, after: &Automerge, obj: &ObjId) {
+    static STRICT: OnceLock<bool> = OnceLock::new();
+    if !*STRICT.get_or_init(|| std::env::var_os("DORPSKRACHT_FUZZ_STRICT_SCHEMA").is_some()) {
+        return;
+    }
+    const OBJECT_COLLECTIONS: &[&str] = &[
+        "help_posts",
+        "initiatives",
+        "events",
+        "board",
+        "volunteers",
+        "responses",
+        "comments",
+        "needs",
+        "updates",
+        "moderation",
+    ];
+    for item in after.map_range(obj, ..) {
+        if !OBJECT_COLLECTIONS.contains(&item.key.as_ref()) {
+            continue;
+        }
+        let Ok(Some((Value::Object(ObjType::Map), collection))) = after.get(obj, item.key.as_ref())
+        else {
+            continue;
+        };
+        for entry in after.map_range(&collection, ..) {
+            let id = entry.key.as_ref();
+            let old = before.get_all(&collection, id).unwrap_or_default();
+            let entity = match after.get(&collection, id) {
+                Ok(Some((Value::Object(ObjType::Map), entity))) => entity,
+                Ok(Some((value, _))) if old.iter().any(|(v, _)| *v == value) => continue,
+                other => panic!(
+                    "{}/{id}: a new entry of a collection of objects is not a map: {other:?}",
+                    item.key
+                ),
+            };
+            if before.object_type(&entity).is_ok() {
+                continue;
+            }
+            let author = after.get(&entity, "author").ok().flatten();
+            let created = after.get(&entity, "created_at").ok().flatten();
+            assert!(
+                author.is_some() && created.is_some(),
+                "{}/{id}: an object without author or created_at",
+                item.key
+            );
+        }
+    }
+}
+
 /// What an accepted change must leave intact (see the module docs).
 fn check_invariants(before: &Automerge, after: &Automerge, sender: &User) {
     assert_eq!(
@@ -837,7 +891,14 @@ fn check_invariants(before: &Automerge, after: &Automerge, sender: &User) {
         let is_map = matches!(after.object_type(&obj), Ok(ObjType::Map | ObjType::Table));
         if is_map {
             let existed = before.object_type(&obj).is_ok();
-            for field in model::IMMUTABLE_FIELDS {
+            // An entity (a post, a response, …) is an object with an author; containers
+            // (`responses`, `reactions`, …) are keyed by ids, which may well be `author`.
+            let entity = before.get(&obj, "author").ok().flatten().is_some();
+            strict_schema(before, after, &obj);
+            for field in model::IMMUTABLE_FIELDS
+                .iter()
+                .filter(|_| !existed || entity)
+            {
                 let now: Vec<_> = after
                     .get_all(&obj, *field)
                     .unwrap()

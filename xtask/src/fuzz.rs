@@ -194,6 +194,10 @@ fn run_target(bins: &Path, target: &str, seconds: u64) -> Result<String> {
     for line in BufReader::new(stderr).lines() {
         let line = line?;
         if line.starts_with('#') && line.contains("cov:") {
+            // libFuzzer's sparse progress lines (at 2^n executions), so a long run shows life.
+            if line.contains("INITED") || line.contains("pulse") {
+                println!("{line}");
+            }
             last_status = line.clone();
         }
         stats.read(&line);
