@@ -18,9 +18,13 @@
 //! <target>` (what libFuzzer finds; kept between runs, never committed) and the seed corpus
 //! `fuzz/corpus/<target>` (in the repository, read only). A crash, a timeout or an allocation
 //! over the limit fails the command, leaving the input under `target/fuzz/artifacts/<target>/`;
-//! the output names the file and the command that reproduces it. Inputs of known bugs are
-//! kept in `fuzz/regressions/<target>/` and are not run here (they would fail every run until
-//! the bug is fixed); run one with the printed reproduce command.
+//! the output names the file and the command that reproduces it. Inputs of known, unfixed
+//! bugs are kept in `fuzz/regressions/<target>/` with a README.md each; they are not run here,
+//! and the targets step around those bugs unless `DORPSKRACHT_FUZZ_STRICT=1` is set
+//! (`fuzz/README.md`).
+//!
+//! `--write-seeds` rewrites the seed corpus's real inputs (messages, changes, saved documents
+//! of the seeded village) with the `validate_change` binary.
 
 use std::{
     io::{BufRead, BufReader},
