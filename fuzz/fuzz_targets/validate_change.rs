@@ -807,6 +807,12 @@ fuzz_target!(
     if changes.is_empty() {
         return;
     }
+    // To see what an input does: its changes, op by op.
+    if std::env::var_os("DORPSKRACHT_FUZZ_SHOW").is_some() {
+        for change in &changes {
+            eprintln!("{:#?}", change.decode());
+        }
+    }
 
     // The server's judgement, and the same from the document before the changes.
     let incoming = validate_incoming(&doc, &before, DocKind::Village, &sender, NOW);
@@ -828,6 +834,20 @@ fuzz_target!(
 }
 );
 
+/// The collections whose entries are entities (objects with `author` and `created_at`).
+const OBJECT_COLLECTIONS: &[&str] = &[
+    "help_posts",
+    "initiatives",
+    "events",
+    "board",
+    "volunteers",
+    "responses",
+    "comments",
+    "needs",
+    "updates",
+    "moderation",
+];
+
 /// With [`strict`]: a new entry of a collection of objects (a post, a response, a comment, …)
 /// is a map with an `author` and a `created_at`, as the schema says (`model::schema`). The
 /// validator does not enforce this (fuzz/regressions/validate_change/), so it is off by
@@ -836,18 +856,7 @@ fn strict_schema(before: &Automerge, after: &Automerge, obj: &ObjId) {
     if !strict() {
         return;
     }
-    const OBJECT_COLLECTIONS: &[&str] = &[
-        "help_posts",
-        "initiatives",
-        "events",
-        "board",
-        "volunteers",
-        "responses",
-        "comments",
-        "needs",
-        "updates",
-        "moderation",
-    ];
+
     for item in after.map_range(obj, ..) {
         if !OBJECT_COLLECTIONS.contains(&item.key.as_ref()) {
             continue;
@@ -928,19 +937,16 @@ fn check_invariants(before: &Automerge, after: &Automerge, sender: &User) {
     ));
 
     // Objects: the pre-existing keep their immutable fields, the new are the sender's.
-    let mut stack = vec![ObjId::Root];
-    while let Some(obj) = stack.pop() {
+    // Each object with the key its parent has in the grandparent: an entity (a post, a
+    // response, …) is an entry of one of the OBJECT_COLLECTIONS. Other maps (containers such as
+    // `responses`, data such as a profile's `availability`) may hold any key, `author` too.
+    let mut stack: Vec<(ObjId, String, bool)> = vec![(ObjId::Root, String::new(), false)];
+    while let Some((obj, key, entity)) = stack.pop() {
         let is_map = matches!(after.object_type(&obj), Ok(ObjType::Map | ObjType::Table));
         if is_map {
             let existed = before.object_type(&obj).is_ok();
-            // An entity (a post, a response, …) is an object with an author; containers
-            // (`responses`, `reactions`, …) are keyed by ids, which may well be `author`.
-            let entity = before.get(&obj, "author").ok().flatten().is_some();
             strict_schema(before, after, &obj);
-            for field in model::IMMUTABLE_FIELDS
-                .iter()
-                .filter(|_| !existed || entity)
-            {
+            for field in model::IMMUTABLE_FIELDS.iter().filter(|_| entity) {
                 let now: Vec<_> = after
                     .get_all(&obj, *field)
                     .unwrap()
@@ -972,21 +978,21 @@ fn check_invariants(before: &Automerge, after: &Automerge, sender: &User) {
                 }
             }
         }
-        let children: Vec<ObjId> = if is_map {
-            after
-                .map_range(&obj, ..)
-                .filter(|i| matches!(i.value, automerge::ValueRef::Object(_)))
-                .map(|i| i.id())
-                .collect()
+        let entities = is_map && OBJECT_COLLECTIONS.contains(&key.as_str());
+        if is_map {
+            stack.extend(
+                after
+                    .map_range(&obj, ..)
+                    .filter(|i| matches!(i.value, automerge::ValueRef::Object(_)))
+                    .map(|i| (i.id(), i.key.to_string(), entities)),
+            );
         } else if matches!(after.object_type(&obj), Ok(ObjType::List)) {
-            after
-                .list_range(&obj, ..)
-                .filter(|i| matches!(i.value, automerge::ValueRef::Object(_)))
-                .map(|i| i.id())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        stack.extend(children);
+            stack.extend(
+                after
+                    .list_range(&obj, ..)
+                    .filter(|i| matches!(i.value, automerge::ValueRef::Object(_)))
+                    .map(|i| (i.id(), String::new(), false)),
+            );
+        }
     }
 }
