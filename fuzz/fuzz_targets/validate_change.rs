@@ -12,8 +12,12 @@
 //! - changes made only by the app's own operations, all of which succeeded, are accepted;
 //! - an accepted change keeps the model's invariants: the document still loads as a
 //!   `VillageDoc` of the current schema and of the same village, every view reads it without
-//!   panicking, no pre-existing object's `id`, `author` or `created_at` changed, and every new
-//!   object's `author` is the sender and its `created_at` not in the future.
+//!   panicking, no pre-existing entity's (entry of a collection of objects: a post, a
+//!   response, …) `id`, `author` or `created_at` changed, and every new entity's `author` is
+//!   the sender and its `created_at` not in the future.
+//!
+//! `DORPSKRACHT_FUZZ_STRICT=1` adds what the model does not hold yet (fuzz/regressions/
+//! validate_change/README.md); `DORPSKRACHT_FUZZ_SHOW=1` prints an input's changes.
 
 #![no_main]
 
