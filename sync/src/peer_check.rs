@@ -125,12 +125,15 @@ pub fn check_peer_chunks(chunks: &ChunkList, policy: ChunkPolicy) -> Result<(), 
 /// replace good chunks with it), or panics. Decoding is bounded by the message's size (changes
 /// are never compressed here); a panic inside automerge counts as not canonical.
 fn is_canonical(chunk: &[u8]) -> bool {
-    let Ok(change) = automerge::Change::from_bytes(chunk.to_vec()) else {
-        return false;
-    };
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    // automerge 0.12 also panics while decoding some changes (an op id beyond u32:
+    // fuzz/regressions/split_changes): such a change is refused here, in the connection's
+    // task, before the document's task would decode it.
+    std::panic::catch_unwind(|| {
+        let Ok(change) = automerge::Change::from_bytes(chunk.to_vec()) else {
+            return false;
+        };
         automerge::Change::from(change.decode()).raw_bytes() == chunk
-    }))
+    })
     .unwrap_or(false)
 }
 
@@ -295,6 +298,20 @@ mod tests {
             }
         }
         assert!(refused > 0);
+    }
+
+    #[test]
+    fn a_change_that_panics_automerge_is_refused_without_panicking() {
+        // The fuzz input's first byte is the target's mode; the change chunk follows.
+        let input = include_bytes!("../../fuzz/regressions/split_changes/opid-beyond-u32");
+        let chunk = input[1..].to_vec();
+        assert!(std::panic::catch_unwind(|| automerge::Change::from_bytes(chunk.clone())).is_err());
+        let verdict =
+            std::panic::catch_unwind(|| check_peer_chunks(&ChunkList::from(chunk.clone()), POLICY));
+        assert!(
+            matches!(verdict, Ok(Err(ChunkError::NotCanonical))),
+            "refused, and no panic escapes: {verdict:?}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //!   serving it.
 //! - `cargo xtask test`: installs what is missing and runs every check CI runs: rustfmt,
 //!   clippy, the workspace's tests, the app's wasm tests in headless Chromium and the
-//!   end-to-end tests in `tests/`.
+//!   end-to-end tests in `tests/`, then a short fuzzing pass (`fuzz --seconds 20`).
 //! - `cargo xtask screenshots`: the end-to-end tests, writing the screenshots in `docs/` (a
 //!   test run leaves the work tree as it was).
 //! - `cargo xtask deps`: the structure rules (no import circles; in the app, layers and screens
@@ -14,6 +14,9 @@
 //!   automerge-repo sync server (`bench.rs`).
 //! - `cargo xtask soak [--minutes 10]`: the sync server killed and restarted at random under
 //!   honest and hostile clients; checks nothing acknowledged is lost (`soak.rs`).
+//! - `cargo xtask fuzz [--seconds N] [target...]`: builds the fuzz targets in `fuzz/` with
+//!   libFuzzer's coverage instrumentation on the pinned stable toolchain and runs each for N
+//!   seconds (default 60); fails on a crash, naming its input (`fuzz.rs`).
 //!
 //! Tools are installed into the usual places only: `~/.cargo/bin` (trunk, wasm-bindgen-cli),
 //! Debian packages (chromium, chromium-driver) and `tests/node_modules` (Playwright, axe,
@@ -23,6 +26,7 @@ mod bench;
 mod deps;
 mod dist;
 mod english;
+mod fuzz;
 mod imports;
 mod soak;
 mod tools;
@@ -48,7 +52,11 @@ usage:
   cargo xtask bench sync [--clients 100,1000] [--seconds 10] [--targets ours,js]
                                                    sync fan-out benchmark, ours against JS
   cargo xtask soak [--minutes 10] [--residents 200] [--attackers 70]
-                                                   kill/restart the server under load; check it";
+                                                   kill/restart the server under load; check it
+  cargo xtask fuzz [--seconds 60] [target...]      fuzz each target for N seconds (libFuzzer);
+                                                   targets: message_decode, split_changes,
+                                                   validate_change, load_chunks
+  cargo xtask fuzz --write-seeds                   rewrite the seed corpus's real inputs";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,6 +65,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("deps") => deps::check(true),
         Some("screenshots") => screenshots(),
         Some("dist") => shell().and_then(|sh| {
@@ -154,6 +163,9 @@ fn test() -> Result {
         .env("DORPSKRACHT_SERVER_BIN", &server_bin)
         .env("DORPSKRACHT_DIST", &dist)
         .run()?;
+
+    step("a short fuzzing pass (cargo xtask fuzz --seconds 20)");
+    fuzz::run(&["--seconds".into(), "20".into()])?;
 
     step(&format!(
         "all tests passed in {:.0} s",
