@@ -81,6 +81,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::http_roles::{self, write_role};
+use super::request_session::{current_user, session_token};
 use super::{
     account::{Account, SignUp},
     claims, client_ip,
@@ -131,19 +132,6 @@ impl IntoResponse for AccountError {
         }
         response
     }
-}
-
-/// The session token from the request's `dk_session` cookie, if any.
-pub fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.trim().to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 /// The client's address for the rate limits (`client_ip.rs`): the connection's peer
@@ -210,19 +198,6 @@ fn signed_in(state: &AppState, status: StatusCode, account: Account, token: &str
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// The signed-in user of the request, or 401.
-pub(super) async fn current_user(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<UserId, AccountError> {
-    let token = session_token(headers).ok_or(AccountError::NotSignedIn)?;
-    state
-        .accounts
-        .session(&token)
-        .await?
-        .ok_or(AccountError::NotSignedIn)
 }
 
 async fn sign_up(

@@ -15,7 +15,7 @@ use model::{AssociationId, UserId};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{error::AccountError, grant::Grant, http::current_user, roles};
+use super::{error::AccountError, grant::Grant, request_session::current_user, roles};
 use crate::State as AppState;
 
 type St = State<Arc<AppState>>;

@@ -8,9 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{
     error::AccountError,
     grant::{Grant, insert_role},
-    seeded::bound_to,
-    sessions::new_token,
-    store::{Accounts, sha256, write_tx},
+    store::{Accounts, random_token, sha256, write_tx},
 };
 
 /// How long an invite link stays valid: 7 days.
@@ -52,8 +50,8 @@ impl Accounts {
         {
             return Err(AccountError::UnknownTarget);
         }
-        let token = new_token()?;
-        let hash = sha256(token.0.as_bytes());
+        let token = random_token()?;
+        let hash = sha256(token.as_bytes());
         let by = user.clone();
         self.with_db(move |conn, now| {
             conn.execute(
@@ -71,7 +69,7 @@ impl Accounts {
             Ok(())
         })
         .await?;
-        Ok(token.0)
+        Ok(token)
     }
 
     /// What an invite grants, if it can still be accepted.
@@ -132,4 +130,19 @@ pub(super) fn invite_state(
         return Err(AccountError::InviteExpired);
     }
     Grant::parse(&kind, &target).ok_or(AccountError::InviteNotFound)
+}
+
+/// The user an invite is bound to, if it is bound (`None`: anyone may accept it).
+pub(super) fn bound_to(
+    conn: &Connection,
+    token_hash: &[u8; 32],
+) -> Result<Option<String>, AccountError> {
+    Ok(conn
+        .query_row(
+            "SELECT for_user FROM invite WHERE token_hash = ?1",
+            [&token_hash[..]],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten())
 }

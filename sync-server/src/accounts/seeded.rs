@@ -23,9 +23,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{
     error::AccountError,
     grant::{Grant, insert_role},
-    invites::INVITE_TTL_MS,
-    sessions::new_token,
-    store::{Accounts, sha256},
+    invites::{INVITE_TTL_MS, bound_to},
+    store::{Accounts, Reserved, random_token, sha256},
 };
 
 /// A one-time invite the start made for a role the seed names.
@@ -60,13 +59,6 @@ impl SeedInvite {
             self.user
         )
     }
-}
-
-/// User ids sign-up refuses without their bound invite, and actor ids nobody may register.
-#[derive(Default)]
-pub(super) struct Reserved {
-    pub users: HashSet<UserId>,
-    pub actors: HashSet<ActorId>,
 }
 
 impl Accounts {
@@ -116,7 +108,7 @@ impl Accounts {
             {
                 continue;
             }
-            let token = new_token()?.0;
+            let token = random_token()?;
             conn.execute(
                 "INSERT INTO invite
                      (token_hash, kind, target, created_by, created_at, expires_at, for_user)
@@ -166,21 +158,6 @@ fn offered(
         .optional()?
         .is_some();
     Ok(held || invited)
-}
-
-/// The user an invite is bound to, if it is bound (`None`: anyone may accept it).
-pub(super) fn bound_to(
-    conn: &Connection,
-    token_hash: &[u8; 32],
-) -> Result<Option<String>, AccountError> {
-    Ok(conn
-        .query_row(
-            "SELECT for_user FROM invite WHERE token_hash = ?1",
-            [&token_hash[..]],
-            |r| r.get::<_, Option<String>>(0),
-        )
-        .optional()?
-        .flatten())
 }
 
 /// In a sign-up's transaction: accepts the invite `token_hash` for the new account `user`,

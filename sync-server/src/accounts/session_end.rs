@@ -14,13 +14,7 @@ use std::{
 };
 
 use model::UserId;
-use rusqlite::OptionalExtension;
 use tokio::sync::watch;
-
-use super::{
-    error::AccountError,
-    store::{Accounts, sha256},
-};
 
 /// A session's token hash → its user and the channel its sockets watch.
 type Watches = HashMap<[u8; 32], (UserId, watch::Sender<bool>)>;
@@ -34,7 +28,7 @@ impl SessionWatches {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn watch(&self, hash: [u8; 32], user: UserId) -> watch::Receiver<bool> {
+    pub(super) fn watch(&self, hash: [u8; 32], user: UserId) -> watch::Receiver<bool> {
         let mut map = self.lock();
         map.retain(|_, (_, tx)| tx.receiver_count() > 0);
         map.entry(hash)
@@ -58,9 +52,9 @@ impl SessionWatches {
 
 /// Resolves when its session ends: signed out, ended by a password change, or expired.
 pub struct SessionEnd {
-    ended: watch::Receiver<bool>,
+    pub(super) ended: watch::Receiver<bool>,
     /// Time left until the session expires, measured when the socket opened.
-    expires_in: Duration,
+    pub(super) expires_in: Duration,
 }
 
 impl SessionEnd {
@@ -70,41 +64,5 @@ impl SessionEnd {
             _ = self.ended.wait_for(|ended| *ended) => {}
             () = tokio::time::sleep(self.expires_in) => {}
         }
-    }
-}
-
-impl Accounts {
-    /// What a WebSocket opened with session `token` waits on to close when the session ends;
-    /// `None` if the session is not live (it ended between the socket's check and now).
-    pub async fn session_end(&self, token: &str) -> Result<Option<SessionEnd>, AccountError> {
-        let hash = sha256(token.as_bytes());
-        let row = self
-            .with_db(move |conn, now| {
-                Ok(conn
-                    .query_row(
-                        "SELECT user_id, expires_at FROM session WHERE token_hash = ?1",
-                        [&hash[..]],
-                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
-                    )
-                    .optional()?
-                    .filter(|(_, expires)| *expires > now)
-                    .map(|(user, expires)| (user, expires - now)))
-            })
-            .await?;
-        let Some((user, left_ms)) = row else {
-            return Ok(None);
-        };
-        let Ok(user) = UserId::new(user) else {
-            return Ok(None);
-        };
-        let ended = self.inner.session_watches.watch(hash, user);
-        // The session may have ended between the query and the watch: look once more.
-        if self.session(token).await?.is_none() {
-            return Ok(None);
-        }
-        Ok(Some(SessionEnd {
-            ended,
-            expires_in: Duration::from_millis(u64::try_from(left_ms).unwrap_or(0)),
-        }))
     }
 }

@@ -2,7 +2,8 @@
 //! others. A session's token is 256 random bits (base64url) handed out once and stored only as
 //! its SHA-256; it lasts [`SESSION_TTL_MS`] from sign-in, not sliding.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use std::time::Duration;
+
 use model::UserId;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -14,7 +15,8 @@ use super::{
     limit::Limit,
     password::{self, Password},
     seeded::accept_at_sign_up,
-    store::{Accounts, random_bytes, sha256, write_tx},
+    session_end::SessionEnd,
+    store::{Accounts, random_bytes, random_token, sha256, write_tx},
 };
 
 /// How long a session lasts from sign-in: 30 days.
@@ -289,9 +291,46 @@ fn prune_sessions(conn: &Connection, now: i64) -> Result<(), rusqlite::Error> {
     Ok(())
 }
 
-/// 256 random bits, base64url without padding (43 characters).
+/// A new session token (see [`random_token`]).
 pub(super) fn new_token() -> Result<SessionToken, AccountError> {
-    Ok(SessionToken(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)))
+    Ok(SessionToken(random_token()?))
+}
+
+impl Accounts {
+    // The session-end watch of a socket (`session_end.rs`).
+    /// What a WebSocket opened with session `token` waits on to close when the session ends;
+    /// `None` if the session is not live (it ended between the socket's check and now).
+    pub async fn session_end(&self, token: &str) -> Result<Option<SessionEnd>, AccountError> {
+        let hash = sha256(token.as_bytes());
+        let row = self
+            .with_db(move |conn, now| {
+                Ok(conn
+                    .query_row(
+                        "SELECT user_id, expires_at FROM session WHERE token_hash = ?1",
+                        [&hash[..]],
+                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+                    )
+                    .optional()?
+                    .filter(|(_, expires)| *expires > now)
+                    .map(|(user, expires)| (user, expires - now)))
+            })
+            .await?;
+        let Some((user, left_ms)) = row else {
+            return Ok(None);
+        };
+        let Ok(user) = UserId::new(user) else {
+            return Ok(None);
+        };
+        let ended = self.inner.session_watches.watch(hash, user);
+        // The session may have ended between the query and the watch: look once more.
+        if self.session(token).await?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(SessionEnd {
+            ended,
+            expires_in: Duration::from_millis(u64::try_from(left_ms).unwrap_or(0)),
+        }))
+    }
 }
 
 #[cfg(test)]

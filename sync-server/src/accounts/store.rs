@@ -3,7 +3,7 @@
 //! the async workers.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     net::IpAddr,
     path::Path,
     sync::{Arc, Mutex, PoisonError, RwLock},
@@ -20,7 +20,6 @@ use super::{
     grant::stored_grants,
     hashing::{self, HashPool, Scratch},
     limit::{self, Limit, Reservation},
-    seeded::Reserved,
     session_end::SessionWatches,
 };
 
@@ -217,4 +216,17 @@ pub(super) fn random_bytes<const N: usize>() -> Result<[u8; N], AccountError> {
 
 pub(super) fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
+}
+
+/// User ids sign-up refuses without their bound invite, and actor ids nobody may register.
+#[derive(Default)]
+pub(super) struct Reserved {
+    pub users: HashSet<UserId>,
+    pub actors: HashSet<ActorId>,
+}
+
+/// 256 random bits, base64url without padding (43 characters): session and invite tokens.
+pub(super) fn random_token() -> Result<String, AccountError> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
 }
