@@ -138,7 +138,16 @@ fn build(targets: &[&str]) -> Result<PathBuf> {
     let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cargo
         .current_dir(root())
-        .args(["build", "--release", "--manifest-path", "fuzz/Cargo.toml"])
+        // `fuzz/Cargo.lock` is committed and never rewritten by a test run: after a dependency
+        // of model, sync or sync-server changes, `cargo update -w --manifest-path
+        // fuzz/Cargo.toml` updates it (this build says so when it is stale).
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--manifest-path",
+            "fuzz/Cargo.toml",
+        ])
         .args(["--target", &host])
         .arg("--target-dir")
         .arg(&target_dir)
