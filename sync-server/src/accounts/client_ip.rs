@@ -15,6 +15,16 @@ pub(crate) fn client_key(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAdd
     key(client(peer.to_canonical(), forwarded, trusted))
 }
 
+/// The request's `X-Forwarded-For` headers joined by commas, if it has any.
+pub(crate) fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<String> {
+    let values: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    (!values.is_empty()).then(|| values.join(","))
+}
+
 /// The client's address itself (what [`client_key`] counts under, without the /64 keying):
 /// for the sync endpoint's per-address connection cap.
 pub(crate) fn client_addr(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr]) -> IpAddr {

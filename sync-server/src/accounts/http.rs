@@ -156,13 +156,7 @@ impl FromRequestParts<Arc<AppState>> for ClientIp {
         let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
             return Ok(ClientIp(None));
         };
-        let forwarded: Vec<&str> = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
+        let forwarded = client_ip::forwarded_for(&parts.headers);
         let trusted = state.accounts.trusted_proxies();
         if forwarded.is_some() && trusted.is_empty() {
             client_ip::warn_untrusted_forwarding(peer.ip());

@@ -54,7 +54,7 @@ mod sessions;
 mod store;
 
 pub use account::{Account, RolesView, SignUp};
-pub(crate) use client_ip::client_addr;
+pub(crate) use client_ip::{client_addr, forwarded_for};
 pub use clock::Clock;
 pub use error::AccountError;
 pub use grant::Grant;

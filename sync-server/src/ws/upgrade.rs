@@ -59,12 +59,7 @@ pub(crate) async fn upgrade(
     // Behind the reverse proxy the operator named (`--trusted-proxy`), the client is the one
     // its `X-Forwarded-For` names, as for the accounts' rate limits; connections from the
     // addresses `SyncLimits::trusted_proxies` lists (loopback by default) are not counted.
-    let forwarded: Vec<&str> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    let forwarded = (!forwarded.is_empty()).then(|| forwarded.join(","));
+    let forwarded = crate::accounts::forwarded_for(&headers);
     let trusted = state.accounts.trusted_proxies();
     let ip = ip
         .map(|peer| crate::accounts::client_addr(peer, forwarded.as_deref(), &trusted))
