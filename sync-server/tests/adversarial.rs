@@ -7,8 +7,7 @@
 mod support;
 
 use automerge::{
-    ActorId, Automerge, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value,
-    transaction::{CommitOptions, Transactable},
+    ActorId, Automerge, ChangeHash, ObjType, ROOT, ReadDoc, transaction::Transactable,
 };
 use model::inbox_document_id;
 use model::{
@@ -18,39 +17,12 @@ use model::{
 };
 use support::{
     Client, ClientError, TestServer,
+    forging::{municipality_of, now_ms as now, obj, raw, village_of},
     identities::{Account, post_as, sign_up},
     stored_document,
 };
 use sync::DocumentId;
 use sync_server::SyncLimits;
-
-fn now() -> i64 {
-    support::now().as_millis() as i64
-}
-
-fn village_of(server: &TestServer) -> (VillageId, DocumentId) {
-    let v = &server.server.bootstrap().villages[0];
-    (
-        VillageId::new(v.id.clone()).unwrap(),
-        DocumentId::from_url(&v.doc).unwrap(),
-    )
-}
-
-fn municipality_of(server: &TestServer) -> DocumentId {
-    DocumentId::from_url(&server.server.bootstrap().municipality).unwrap()
-}
-
-/// The object at `path` (map keys from the root).
-fn obj(doc: &Automerge, path: &[&str]) -> ObjId {
-    let mut obj = ROOT;
-    for key in path {
-        obj = match doc.get(&obj, *key).unwrap() {
-            Some((Value::Object(_), id)) => id,
-            other => panic!("no object at {path:?} ({key}): {other:?}"),
-        };
-    }
-    obj
-}
 
 /// Runs a `model` operation on a client's copy of a village document.
 fn in_village(am: &mut Automerge, op: impl FnOnce(&mut VillageDoc)) {
@@ -63,13 +35,6 @@ fn in_municipality(am: &mut Automerge, op: impl FnOnce(&mut MunicipalityDoc)) {
     let mut doc = MunicipalityDoc::from_automerge(std::mem::take(am)).unwrap();
     op(&mut doc);
     *am = doc.into_automerge();
-}
-
-/// One raw write with the document's actor.
-fn raw(am: &mut Automerge, write: impl FnOnce(&mut automerge::transaction::Transaction<'_>)) {
-    let mut tx = am.transaction();
-    write(&mut tx);
-    tx.commit_with(CommitOptions::default().with_time(now()));
 }
 
 /// A client of `account` (anonymous when `None`), connected (with `?token=`) and in sync with

@@ -6,52 +6,20 @@
 
 mod support;
 
-use automerge::{
-    ActorId, Automerge, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value,
-    transaction::{CommitOptions, Transactable},
-};
+use automerge::{ActorId, Automerge, ChangeHash, ObjType, ReadDoc, transaction::Transactable};
 use model::schema::limits;
 use model::{
     ConsultationDraft, ConsultationId, ConsultationResponseId, ConversationDoc, ConversationId,
-    HelpCategory, HelpDraft, HelpPostId, InboxDoc, MunicipalityDoc, Roles, VillageDoc, VillageId,
+    HelpCategory, HelpDraft, HelpPostId, InboxDoc, MunicipalityDoc, Roles, VillageDoc,
     inbox_document_id,
 };
 use support::{
     Client, ClientError, TestServer,
+    forging::{municipality_of, now_ms as now, obj, raw, village_of},
     identities::{Account, sign_up},
     stored_document,
 };
 use sync::DocumentId;
-
-fn now() -> i64 {
-    support::now().as_millis() as i64
-}
-
-fn village_of(server: &TestServer) -> (VillageId, DocumentId) {
-    let v = &server.server.bootstrap().villages[0];
-    (
-        VillageId::new(v.id.clone()).unwrap(),
-        DocumentId::from_url(&v.doc).unwrap(),
-    )
-}
-
-fn municipality_of(server: &TestServer) -> DocumentId {
-    DocumentId::from_url(&server.server.bootstrap().municipality).unwrap()
-}
-
-fn obj(doc: &Automerge, path: &[&str]) -> ObjId {
-    path.iter()
-        .fold(ROOT, |o, key| match doc.get(&o, *key).unwrap() {
-            Some((Value::Object(_), id)) => id,
-            other => panic!("no object at {path:?} ({key}): {other:?}"),
-        })
-}
-
-fn raw(am: &mut Automerge, write: impl FnOnce(&mut automerge::transaction::Transaction<'_>)) {
-    let mut tx = am.transaction();
-    write(&mut tx);
-    tx.commit_with(CommitOptions::default().with_time(now()));
-}
 
 /// A client of `account`, connected and in sync with `docs`.
 async fn open(server: &TestServer, account: &Account, docs: &[DocumentId]) -> Client {

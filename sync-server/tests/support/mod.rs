@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod forging;
 pub mod http;
 pub mod identities;
 
