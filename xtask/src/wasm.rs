@@ -71,7 +71,8 @@ pub const OWN_STD: [(&str, &str); 4] = [
     ("CARGO_UNSTABLE_BUILD_STD_FEATURES", "optimize_for_size"),
     // Added to the wasm32 rustflags of .cargo/config.toml (cargo merges the two lists).
     // `-Zlocation-detail=none`: no file, line or column in `Location`s, which an aborting
-    // panic never shows (−206 B brotli, docs/performance.md).
+    // panic never shows (−206 B brotli on one pair of builds: within the noise, see
+    // docs/performance.md; kept because it removes what is never read).
     (
         "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
         "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none",
