@@ -22,15 +22,17 @@ impl<S: Storage + 'static> Repo<S> {
     }
 
     /// Drops the stored copy of evictable documents until one was dropped (each drop is one
-    /// storage transaction), skipping `except`. Returns whether any was.
-    pub(crate) async fn free_space(&self, except: DocumentId) -> bool {
+    /// storage transaction), skipping `except` and those in `kept`, to which it adds each
+    /// document it judged must stay (so a later call does not read it again). Returns whether
+    /// one was dropped.
+    pub(crate) async fn free_space(&self, except: DocumentId, kept: &mut Vec<DocumentId>) -> bool {
         let candidates: Vec<DocumentId> = {
             let state = self.state();
             state
                 .evictable
                 .iter()
                 .copied()
-                .filter(|id| *id != except && !state.docs.contains_key(id))
+                .filter(|id| *id != except && !kept.contains(id) && !state.docs.contains_key(id))
                 .collect()
         };
         for id in candidates {
@@ -38,6 +40,7 @@ impl<S: Storage + 'static> Repo<S> {
             if let Ok(true) = self.drop_stored_copy(id).await {
                 return true;
             }
+            kept.push(id);
         }
         false
     }

@@ -27,7 +27,8 @@ impl<S: Storage + 'static> Repo<S> {
         let mut result = self.shared.storage.write(&write.puts, &write.deletes).await;
         // A full device: drop cached copies the server has all of, one at a time, until the
         // write fits or nothing more may go (`evict.rs`).
-        while result == Err(StorageError::QuotaExceeded) && self.free_space(id).await {
+        let mut kept = Vec::new();
+        while result == Err(StorageError::QuotaExceeded) && self.free_space(id, &mut kept).await {
             result = self.shared.storage.write(&write.puts, &write.deletes).await;
         }
         {
